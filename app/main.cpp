@@ -1,0 +1,11 @@
+#include "app/cli/cli.h"
+#include "app/gui/desktop.h"
+#include "core/net/fdlimit.h"
+
+int main(int argc, char *argv[])
+{
+    edgesse::net::raiseFdLimitToHard();
+    if (const auto exitCode = edgesse::cli::runIfCommand(argc, argv))
+        return *exitCode;
+    return edgesse::gui::runDesktop(argc, argv);
+}

@@ -1,0 +1,12 @@
+#pragma once
+
+#include <QString>
+
+namespace edgesse {
+
+inline constexpr const char kToolName[] = "edgesse";
+inline constexpr const char kVersion[] = EDGESSE_VERSION;
+
+QString versionString();
+
+} // namespace edgesse
