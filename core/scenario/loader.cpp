@@ -345,7 +345,7 @@ public:
             return std::nullopt;
         }
         if (n < min || n > max) {
-            m_report.at(v, QStringLiteral("%1 must be between %2 and %3, got %4").arg(what).arg(min).arg(max).arg(n));
+            m_report.at(v, QStringLiteral("must be between %1 and %2, got %3").arg(min).arg(max).arg(n));
             return std::nullopt;
         }
         return n;
@@ -360,7 +360,7 @@ public:
             return std::nullopt;
         }
         if (n < min || n > max) {
-            m_report.at(v, QStringLiteral("%1 must be between %2 and %3, got %4").arg(what).arg(min).arg(max).arg(v.scalar));
+            m_report.at(v, QStringLiteral("must be between %1 and %2, got %3").arg(min).arg(max).arg(v.scalar));
             return std::nullopt;
         }
         return n;
@@ -369,10 +369,11 @@ public:
     std::optional<bool> boolean(const Value &v)
     {
         if (v.isScalar()) {
-            const QString s = v.scalar.trimmed().toLower();
-            if (s == QLatin1String("true") || s == QLatin1String("yes") || s == QLatin1String("on"))
+            // YAML 1.2: only true and false are booleans ("yes" and "on" are words).
+            const QString s = v.scalar.trimmed();
+            if (s == QLatin1String("true"))
                 return true;
-            if (s == QLatin1String("false") || s == QLatin1String("no") || s == QLatin1String("off"))
+            if (s == QLatin1String("false"))
                 return false;
         }
         m_report.at(v, QStringLiteral("expected true or false, got %1").arg(v.describe()));
