@@ -125,7 +125,7 @@ inline metrics::VariantResult makeVariant(const VariantShape &shape, std::uint32
         v.connections.byNodeMax[QStringLiteral("pop-fra")] = std::uint64_t(clients);
     const std::uint64_t eventBytes = v.events.delivered * 300;
     v.links.push_back({accessLink, QStringLiteral("berlin"), shape.edge ? QStringLiteral("pop-fra") : QStringLiteral("origin"),
-                       eventBytes, std::uint64_t(clients) * 420, std::uint64_t(clients) * seconds / 15 * 3,
+                       eventBytes + std::uint64_t(clients) * std::uint64_t(seconds) / 5 * 60, std::uint64_t(clients) * 420, std::uint64_t(clients) * std::uint64_t(seconds) / 5 * 60,
                        std::uint64_t(clients) + v.streams.reconnects, v.streams.reconnects});
     if (shape.edge)
         v.links.push_back({QStringLiteral("pop-fra->origin"), QStringLiteral("pop-fra"), QStringLiteral("origin"),
