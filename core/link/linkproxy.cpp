@@ -35,8 +35,8 @@ constexpr auto kUpstreamConnectLead = 1ms;
 constexpr auto kAcceptRetry = 100ms;
 // A link that adds no delay at all forwards through kernel pipes (splice), without copying
 // the bytes through user space; a few connections at a time, as each costs four descriptors.
-constexpr int kPipeBytes = 256 * 1024;
-constexpr int kMaxSplicingConnections = 32;
+constexpr int kPipeBytes = 1024 * 1024;
+constexpr int kMaxSplicingConnections = 16;
 
 void add(std::atomic<std::uint64_t> &counter, std::uint64_t n)
 {
