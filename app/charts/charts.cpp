@@ -16,6 +16,7 @@
 #include <QLogValueAxis>
 #include <QPainter>
 #include <QSvgGenerator>
+#include <QScopeGuard>
 #include <QValueAxis>
 
 #include <algorithm>
@@ -156,9 +157,22 @@ void styleAxis(QAbstractAxis *a, const Palette &p)
 QLineSeries *lineSeries(QChart *chart, const QString &key, const QString &label, int colorIndex,
                         Qt::PenStyle style = Qt::SolidLine, bool thin = false)
 {
-    if (auto *existing = findSeries<QLineSeries>(chart, key))
+    const QVariant generation = chart->property("edgesseGeneration");
+    if (auto *existing = findSeries<QLineSeries>(chart, key)) {
+        existing->setProperty("edgesseGeneration", generation);
+        if (existing->name() != label)
+            existing->setName(label);
+        if (existing->property(kColorIndex).toInt() != colorIndex || existing->pen().style() != style) {
+            existing->setProperty(kColorIndex, colorIndex);
+            QPen pen = existing->pen();
+            pen.setStyle(style);
+            existing->setPen(pen);
+            styleSeries(existing, themeOf(chart));
+        }
         return existing;
+    }
     auto *series = new QLineSeries(chart);
+    series->setProperty("edgesseGeneration", generation);
     series->setObjectName(key);
     series->setName(label);
     series->setProperty(kColorIndex, colorIndex);
@@ -603,6 +617,18 @@ void updateChart(QChart *chart, ChartKind kind, const RunResult &result)
 {
     if (!chart)
         return;
+    // Line series not touched by this update belong to a variant, node or link that is no
+    // longer in the result (a new run started): they go.
+    const int generation = chart->property("edgesseGeneration").toInt() + 1;
+    chart->setProperty("edgesseGeneration", generation);
+    const auto removeStale = qScopeGuard([chart, generation] {
+        for (QAbstractSeries *s : chart->series()) {
+            if (qobject_cast<QLineSeries *>(s) && s->property("edgesseGeneration").toInt() != generation) {
+                chart->removeSeries(s);
+                delete s;
+            }
+        }
+    });
     switch (kind) {
     case ChartKind::LatencyCdf: updateLatencyCdf(chart, result); break;
     case ChartKind::LatencyPercentiles: updatePercentiles(chart, result); break;
