@@ -409,27 +409,23 @@ void updateLatencyOverTime(QChart *chart, const RunResult &result)
 
 void updateConnectionsOverTime(QChart *chart, const RunResult &result)
 {
-    // One variant (live): a colour a node. Several: the variant's colour, as in the other
-    // charts, and a line style a node.
+    // A colour a line (legend markers cannot show dash patterns); with several variants,
+    // a line style a variant as a second cue.
     double tMax = 0;
     double yMax = 0;
     const bool several = result.variants.size() > 1;
     const QList<Qt::PenStyle> styles{Qt::SolidLine, Qt::DashLine, Qt::DotLine, Qt::DashDotLine};
-    QStringList nodes;
+    int lineIndex = 0;
     int variantIndex = 0;
     for (const VariantResult &v : result.variants) {
         for (const metrics::SeriesChannel &channel : v.timeSeries.channels()) {
             if (!channel.name.startsWith(metrics::series::kConnectionsPrefix))
                 continue;
             const QString node = channel.name.mid(metrics::series::kConnectionsPrefix.size());
-            if (!nodes.contains(node))
-                nodes.append(node);
-            const int nodeIndex = int(nodes.indexOf(node));
             const QList<QPointF> points = v.timeSeries.points(channel.name);
             const QString label = several ? v.name + QStringLiteral(" · ") + node : node;
-            lineSeries(chart, QStringLiteral("conn:") + v.name + QLatin1Char('/') + node, label,
-                       several ? variantIndex : nodeIndex,
-                       several ? styles[nodeIndex % styles.size()] : Qt::SolidLine)
+            lineSeries(chart, QStringLiteral("conn:") + v.name + QLatin1Char('/') + node, label, lineIndex++,
+                       styles[variantIndex % styles.size()])
                 ->replace(points);
             for (const QPointF &p : points) {
                 tMax = std::max(tMax, p.x());
