@@ -708,8 +708,10 @@ private:
     void readNodes(Variant &v)
     {
         const Value *nodes = m_read.require(m_root, QStringLiteral("nodes"), QStringLiteral("the origin and any edge PoPs"));
-        if (!nodes || !m_read.expectMap(*nodes, QStringLiteral("nodes by name")))
+        if (!nodes || !m_read.expectMap(*nodes, QStringLiteral("nodes by name"))) {
+            m_nodesUnreadable = true;
             return;
+        }
         if (nodes->entries.empty()) {
             m_report.at(*nodes, QStringLiteral("no nodes; define at least one node of kind origin"));
             return;
@@ -756,8 +758,10 @@ private:
     void readClients(Variant &v)
     {
         const Value *clients = m_read.require(m_root, QStringLiteral("clients"), QStringLiteral("the client populations"));
-        if (!clients || !m_read.expectSequence(*clients, QStringLiteral("client groups")))
+        if (!clients || !m_read.expectSequence(*clients, QStringLiteral("client groups"))) {
+            m_clientsUnreadable = true;
             return;
+        }
         if (clients->items.empty()) {
             m_report.at(*clients, QStringLiteral("no client groups; add one like { name: berlin, count: 100, near: origin }"));
             return;
@@ -768,11 +772,13 @@ private:
             m_read.checkKeys(item, kClientKeys);
             ClientGroup g;
             if (const Value *x = m_read.require(item, QStringLiteral("name"), QStringLiteral("a name for the group"))) {
-                if (auto s = m_read.name(*x, QStringLiteral("client group name"))) {
-                    g.name = *s;
-                    if (m_groupValues.contains(g.name))
+                // An invalid name is reported but still used, so links to it do not fail again.
+                const bool valid = m_read.name(*x, QStringLiteral("client group name")).has_value();
+                if (x->isScalar() && !x->scalar.isEmpty()) {
+                    g.name = x->scalar;
+                    if (valid && m_groupValues.contains(g.name))
                         m_report.at(*x, QStringLiteral("duplicate client group name \"%1\"").arg(g.name));
-                    else if (v.node(g.name))
+                    else if (valid && v.node(g.name))
                         m_report.at(*x, QStringLiteral("client group name \"%1\" is already a node name").arg(g.name));
                 }
             }
@@ -782,7 +788,7 @@ private:
             if (const Value *x = m_read.require(item, QStringLiteral("near"), QStringLiteral("the node the browsers are closest to"))) {
                 if (auto s = m_read.scalar(*x, QStringLiteral("a node name"))) {
                     g.near = *s;
-                    if (!v.nodes.isEmpty() && !v.node(g.near))
+                    if (!m_nodesUnreadable && !v.nodes.isEmpty() && !v.node(g.near))
                         unknownReference(*x, g.near, QStringLiteral("node"), nodeNames(v));
                 }
             }
@@ -886,7 +892,7 @@ private:
         bool ok = true;
         for (const Value &end : x.items) {
             if (!v.node(end.scalar) && !v.clientGroup(end.scalar)) {
-                if (!v.nodes.isEmpty() || !v.clients.isEmpty())
+                if (!m_nodesUnreadable && !m_clientsUnreadable)
                     unknownReference(end, end.scalar, QStringLiteral("node or client group"), endpoints);
                 ok = false;
             }
@@ -992,7 +998,7 @@ private:
                 const Node *n = v.node(*s);
                 if (!n && !v.nodes.isEmpty())
                     unknownReference(*at, *s, QStringLiteral("node"), origins);
-                else if (n && n->kind != NodeKind::Origin)
+                else if (n && n->kind != NodeKind::Origin && !origins.isEmpty())
                     m_report.at(*at, QStringLiteral("\"%1\" is a pop; the publisher is attached to an origin (%2)")
                                          .arg(*s, origins.join(QStringLiteral(", "))));
             }
@@ -1082,7 +1088,7 @@ private:
     // Only on a variant that read cleanly: references exist, so placement and budget can be judged.
     void checkSemantics(const Variant &v)
     {
-        const QString variantLabel = QStringLiteral("variant \"%1\" (placement %2)").arg(v.name, toString(v.placement));
+        const QString variantLabel = QStringLiteral("variant \"%1\" (placement %2)").arg(v.name, keyword(v.placement));
         for (const ClientGroup &g : v.clients) {
             const QStringList hops = v.path(g);
             for (qsizetype i = 1; i < hops.size(); ++i) {
@@ -1143,6 +1149,8 @@ private:
     const Value &m_root;
     const Value *m_variantItem = nullptr;
     const Value *m_placementValue = nullptr;
+    bool m_nodesUnreadable = false; // then references to nodes are not judged
+    bool m_clientsUnreadable = false;
     QHash<QString, const Value *> m_nodeValues;
     QHash<QString, const Value *> m_groupValues;
     QHash<qsizetype, const Value *> m_linkValues;
