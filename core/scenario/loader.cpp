@@ -664,8 +664,11 @@ class Resolver
 public:
     Resolver(Reader &reader, const Value &root) : m_read(reader), m_report(reader.report()), m_root(root) {}
 
-    std::optional<Variant> resolve(const QString &name, const Value *variantItem)
+    // `label` names the variant as written (before a sweep), for problems every swept
+    // combination shares.
+    std::optional<Variant> resolve(const QString &name, const QString &label, const Value *variantItem)
     {
+        m_label = label;
         const int before = m_report.attempts();
         Variant v;
         v.name = name;
@@ -1088,7 +1091,7 @@ private:
     // Only on a variant that read cleanly: references exist, so placement and budget can be judged.
     void checkSemantics(const Variant &v)
     {
-        const QString variantLabel = QStringLiteral("variant \"%1\" (placement %2)").arg(v.name, keyword(v.placement));
+        const QString variantLabel = QStringLiteral("variant \"%1\" (placement %2)").arg(m_label, keyword(v.placement));
         for (const ClientGroup &g : v.clients) {
             const QStringList hops = v.path(g);
             for (qsizetype i = 1; i < hops.size(); ++i) {
@@ -1148,6 +1151,7 @@ private:
     Report &m_report;
     const Value &m_root;
     const Value *m_variantItem = nullptr;
+    QString m_label;
     const Value *m_placementValue = nullptr;
     bool m_nodesUnreadable = false; // then references to nodes are not judged
     bool m_clientsUnreadable = false;
@@ -1161,6 +1165,7 @@ private:
 
 struct Candidate {
     QString name;
+    QString baseName; // the variant's own name, or "default"; name adds the sweep's choices
     const Value *nameValue = nullptr; // for duplicate-name errors
     const Value *item = nullptr;      // the variants[i] entry, if any
     Value tree;
@@ -1286,6 +1291,7 @@ QList<Candidate> candidates(Reader &read, const Value &root)
     if (!variants) {
         Candidate c;
         c.name = topSweep.empty() ? QStringLiteral("default") : QString();
+        c.baseName = QStringLiteral("default");
         c.tree = base;
         expandSweep(report, c, topSweep, result);
         return result;
@@ -1308,6 +1314,7 @@ QList<Candidate> candidates(Reader &read, const Value &root)
                 if (s->trimmed().isEmpty())
                     report.at(*n, QStringLiteral("a variant name must not be empty"));
                 c.name = *s;
+                c.baseName = *s;
             }
         }
         Value overlay = item;
@@ -1368,7 +1375,7 @@ LoadResult loadDocument(const QByteArray &text, const QString &fileName)
     QHash<QString, const Candidate *> seen;
     for (const Candidate &c : list) {
         Resolver resolver(read, c.tree);
-        std::optional<Variant> v = resolver.resolve(c.name, c.item);
+        std::optional<Variant> v = resolver.resolve(c.name, c.baseName, c.item);
         if (!c.name.isEmpty() && seen.contains(c.name)) {
             const Value *where = c.nameValue ? c.nameValue : (c.item ? c.item : &root);
             report.at(*where, QStringLiteral("duplicate variant name \"%1\"").arg(c.name));
