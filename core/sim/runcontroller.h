@@ -9,7 +9,6 @@
 
 #include <chrono>
 #include <memory>
-#include <mutex>
 
 namespace edgesse::scenario {
 struct Scenario;
@@ -40,12 +39,16 @@ public:
     // `variantNames` empty = every variant of the scenario. Unknown names fail the run.
     // Ignored (with a warning) while a run is in progress.
     void start(const scenario::Scenario &scenario, const QStringList &variantNames, const RunOptions &options);
-    // Stops at once: clients, servers and links closed, threads joined, ports released.
+    // Stops at once: returns immediately; cancelled() follows as soon as clients, servers and
+    // links are closed, threads joined and ports released (isRunning() is true until then).
     void cancel();
     bool isRunning() const;
 
     // Thread-safe and cheap: a copy of the current variant's live figures.
     LiveSnapshot snapshot() const;
+    // The variants finished so far plus the current one's figures so far (time series,
+    // latency), in the shape the chart builders take. Thread-safe; about 10 Hz is fine.
+    metrics::RunResult liveResult() const;
 
 signals:
     void progressChanged(double fraction, const QString &variant, std::chrono::seconds eta);
@@ -60,10 +63,12 @@ private:
     void startNextVariant();
     void onVariantDone();
     void onVariantFailed(const QString &reason);
-    void onTick();
-    void finish();
+    void onVariantCancelled();
+    void onProgress(double fraction);
+    void endRun();
 
     std::unique_ptr<State> m_state;
+    int m_threads = 0;
 };
 
 } // namespace edgesse::sim
