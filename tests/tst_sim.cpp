@@ -1,5 +1,7 @@
 #include "core/sim/publishschedule.h"
-#include "core/sim/streamaccount.h"
+#include "core/scenario/scenario.h"
+#include "core/sim/cost.h"
+#include "core/sim/publishlog.h"
 
 #include <QTest>
 
@@ -18,10 +20,8 @@ private slots:
     void poissonScheduleHasTheMeanRateAndIsSeeded();
     void burstyScheduleKeepsTheMeanRate();
     void payloadHasTheRequestedSize();
-    void accountCountsLossAndDuplicates_data();
-    void accountCountsLossAndDuplicates();
-    void accountExpectsNothingBeforeSubscription();
-    void accountIncludesEventsDeliveredBeforeTheSubscriptionNotice();
+    void publishLogKnowsRecentEventsOnly();
+    void costAppliesThePriceList();
 };
 
 void TestSim::constantScheduleHasEqualGaps()
@@ -67,64 +67,42 @@ void TestSim::payloadHasTheRequestedSize()
     QVERIFY(!p.contains('\n') && !p.contains('\r'));
 }
 
-void TestSim::accountCountsLossAndDuplicates_data()
+void TestSim::publishLogKnowsRecentEventsOnly()
 {
-    QTest::addColumn<quint64>("publishedBefore");
-    QTest::addColumn<QList<quint64>>("received");
-    QTest::addColumn<quint64>("lastPublished");
-    QTest::addColumn<quint64>("expected");
-    QTest::addColumn<quint64>("delivered");
-    QTest::addColumn<quint64>("duplicated");
-
-    QTest::newRow("all delivered") << quint64(0) << QList<quint64>{1, 2, 3, 4} << quint64(4) << quint64(4) << quint64(4) << quint64(0);
-    QTest::newRow("gap lost") << quint64(0) << QList<quint64>{1, 2, 5, 6} << quint64(6) << quint64(6) << quint64(4) << quint64(0);
-    QTest::newRow("late subscriber") << quint64(10) << QList<quint64>{11, 12} << quint64(13) << quint64(3) << quint64(2) << quint64(0);
-    QTest::newRow("duplicate replay") << quint64(0) << QList<quint64>{1, 2, 3, 2, 3, 4} << quint64(4) << quint64(4) << quint64(4) << quint64(2);
-    QTest::newRow("never received") << quint64(5) << QList<quint64>{} << quint64(9) << quint64(4) << quint64(0) << quint64(0);
-    QTest::newRow("many words") << quint64(100) << QList<quint64>{101, 200, 300, 400} << quint64(400) << quint64(300) << quint64(4) << quint64(0);
+    PublishLog log(8);
+    const auto t0 = PublishLog::Clock::now();
+    QCOMPARE(log.published(), quint64(0));
+    QVERIFY(!log.publishedAt(1));
+    for (std::uint64_t seq = 1; seq <= 10; ++seq)
+        log.record(seq, t0 + std::chrono::milliseconds(seq));
+    QCOMPARE(log.published(), quint64(10));
+    QCOMPARE(*log.publishedAt(10), t0 + 10ms);
+    QCOMPARE(*log.publishedAt(3), t0 + 3ms);
+    QVERIFY(!log.publishedAt(2)); // overwritten by event 10 in a ring of 8
 }
 
-void TestSim::accountCountsLossAndDuplicates()
+void TestSim::costAppliesThePriceList()
 {
-    QFETCH(quint64, publishedBefore);
-    QFETCH(QList<quint64>, received);
-    QFETCH(quint64, lastPublished);
-    QFETCH(quint64, expected);
-    QFETCH(quint64, delivered);
-    QFETCH(quint64, duplicated);
-
-    StreamAccount account;
-    account.subscribed(publishedBefore);
-    for (quint64 seq : received)
-        account.received(seq);
-    const auto tally = account.tally(lastPublished);
-    QVERIFY(tally.subscribed);
-    QCOMPARE(tally.expected, expected);
-    QCOMPARE(tally.delivered, delivered);
-    QCOMPARE(tally.duplicated, duplicated);
-    QCOMPARE(tally.delivered + tally.lost, tally.expected);
-}
-
-void TestSim::accountExpectsNothingBeforeSubscription()
-{
-    StreamAccount account;
-    const auto tally = account.tally(50);
-    QVERIFY(!tally.subscribed);
-    QCOMPARE(tally.expected, quint64(0));
-    QCOMPARE(tally.lost, quint64(0));
-}
-
-void TestSim::accountIncludesEventsDeliveredBeforeTheSubscriptionNotice()
-{
-    // The server registered the stream and sent event 7 before the client saw its response.
-    StreamAccount account;
-    account.received(7);
-    account.subscribed(7);
-    account.received(8);
-    const auto tally = account.tally(8);
-    QCOMPARE(tally.expected, quint64(2));
-    QCOMPARE(tally.delivered, quint64(2));
-    QCOMPARE(tally.lost, quint64(0));
+    edgesse::scenario::Pricing pricing;
+    pricing.perMillionRequests = 0.60;
+    pricing.perGbEgress = 0.09;
+    pricing.perConnectionHour = 0.01;
+    pricing.perGbSecond = 0.0000166667;
+    pricing.memoryBytes = 512LL * 1024 * 1024;
+    Usage usage;
+    usage.requests = 2'000'000;
+    usage.egressBytes = 10'000'000'000ULL;
+    usage.connectionSeconds = 7200;
+    usage.executionSeconds = 1000;
+    usage.runSeconds = 60;
+    const auto cost = estimateCost(pricing, usage);
+    QCOMPARE(cost.currency, QStringLiteral("USD"));
+    QVERIFY(qFuzzyCompare(cost.breakdown.at(QStringLiteral("requests")), 1.2));
+    QVERIFY(qFuzzyCompare(cost.breakdown.at(QStringLiteral("egress")), 0.9));
+    QVERIFY(qFuzzyCompare(cost.breakdown.at(QStringLiteral("connection_hours")), 0.02));
+    QVERIFY(qFuzzyCompare(cost.breakdown.at(QStringLiteral("gb_seconds")), 1000 * 0.5 * 0.0000166667));
+    QVERIFY(qFuzzyCompare(cost.run, 1.2 + 0.9 + 0.02 + 1000 * 0.5 * 0.0000166667));
+    QVERIFY(qFuzzyCompare(cost.perHour, cost.run * 60));
 }
 
 QTEST_GUILESS_MAIN(TestSim)
