@@ -56,6 +56,7 @@ int serveCommand(const QStringList &args)
     sim::Run::Settings settings;
     settings.openEnded = true;
     settings.keepStreamRows = false;
+    settings.simulatedClients = false;
     sim::Run run(variant, settings);
 
     SignalWatcher watcher;

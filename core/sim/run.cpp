@@ -206,6 +206,11 @@ void Run::execute()
         return;
     }
 
+    if (const QString missing = missingPart(v, m_settings.simulatedClients); !missing.isEmpty()) {
+        emit failed(QStringLiteral("variant %1: %2").arg(v.name, missing));
+        return;
+    }
+
     auto topology = std::make_unique<Topology>(m_settings.threads);
     Topology &t = *topology;
     const int threadCount = t.threads.count();
@@ -426,7 +431,7 @@ void Run::execute()
         int next = 0;
         for (int g = 0; g < v.clients.size(); ++g) {
             const auto &group = v.clients[g];
-            for (qint64 b = 0; b < group.count; ++b) {
+            for (qint64 b = 0; m_settings.simulatedClients && b < group.count; ++b) {
                 ClientsPart::Browser browser;
                 browser.group = g;
                 browser.index = int(b);

@@ -43,6 +43,9 @@ public:
         bool openEnded = false;
         int threads = 0; // 0 = one per core
         bool keepStreamRows = true; // per-stream rows for streams.csv
+        // Simulated browsers for the client populations. Off for serve: the user's own
+        // clients (curl, a browser) connect to the populations' link URLs instead.
+        bool simulatedClients = true;
     };
 
     Run(scenario::Variant variant, const Settings &settings, QObject *parent = nullptr);

@@ -1,10 +1,22 @@
 #include "core/sim/topologyparts.h"
 
 #include "core/sim/streamrecorder.h"
-#include "core/sse/browser.h"
-#include "core/sse/edgerelay.h"
-#include "core/sse/poller.h"
 #include "core/sse/sseserver.h"
+
+// The client side (browsers, pollers, edge relays) is a separate part of core/sse; a run
+// that needs a part this build lacks is refused up front by missingPart().
+#if __has_include("core/sse/browser.h")
+#include "core/sse/browser.h"
+#define EDGESSE_HAVE_BROWSER 1
+#endif
+#if __has_include("core/sse/poller.h")
+#include "core/sse/poller.h"
+#define EDGESSE_HAVE_POLLER 1
+#endif
+#if __has_include("core/sse/edgerelay.h")
+#include "core/sse/edgerelay.h"
+#define EDGESSE_HAVE_EDGE_RELAY 1
+#endif
 
 #include <QThread>
 
@@ -20,6 +32,31 @@ QUrl streamUrl(quint16 port)
     return QUrl(QStringLiteral("http://127.0.0.1:%1/events").arg(port));
 }
 
+QString missingPart(const scenario::Variant &variant, bool simulatedClients)
+{
+    bool sse = false, poll = false;
+    for (const auto &group : variant.clients) {
+        if (simulatedClients)
+            (group.delivery == scenario::Delivery::Sse ? sse : poll) = true;
+    }
+#ifndef EDGESSE_HAVE_BROWSER
+    if (sse)
+        return QStringLiteral("this build has no browser client (core/sse/browser.h)");
+#endif
+#ifndef EDGESSE_HAVE_POLLER
+    if (poll)
+        return QStringLiteral("this build has no polling client (core/sse/poller.h)");
+#endif
+#ifndef EDGESSE_HAVE_EDGE_RELAY
+    if (variant.placement == scenario::Placement::Edge)
+        return QStringLiteral("this build has no edge relay (core/sse/edgerelay.h)");
+#endif
+    (void)sse;
+    (void)poll;
+    return {};
+}
+
+#if defined(EDGESSE_HAVE_BROWSER) || defined(EDGESSE_HAVE_POLLER) || defined(EDGESSE_HAVE_EDGE_RELAY)
 namespace {
 
 http::ClientProtocol clientProtocol(scenario::Protocol protocol)
@@ -28,6 +65,7 @@ http::ClientProtocol clientProtocol(scenario::Protocol protocol)
 }
 
 } // namespace
+#endif
 
 ServerPart::ServerPart(const scenario::Node &node, const scenario::SseSettings &sse, net::DeadlineQueue &,
                        QObject *parent)
@@ -81,8 +119,10 @@ ClientsPart::ClientsPart(StreamRecorder &recorder, net::DeadlineQueue &deadlines
 
 ClientsPart::~ClientsPart()
 {
+#ifdef EDGESSE_HAVE_BROWSER
     for (auto &browser : m_browsers)
         browser->close();
+#endif
     m_browsers.clear();
     m_pollers.clear();
 }
@@ -96,13 +136,14 @@ void ClientsPart::open()
 {
     for (const Browser &plan : m_plan) {
         const scenario::ClientGroup &group = *plan.config;
-        std::uint64_t firstTag = 0;
+        [[maybe_unused]] std::uint64_t firstTag = 0;
         for (int s = 0; s < group.streams; ++s) {
             const std::uint64_t tag = m_recorder.addStream(plan.group, plan.index, s, plan.node);
             if (s == 0)
                 firstTag = tag;
         }
         if (group.delivery == scenario::Delivery::Sse) {
+#ifdef EDGESSE_HAVE_BROWSER
             sse::Browser::Config config;
             config.port = plan.port;
             config.protocol = clientProtocol(plan.protocol);
@@ -113,35 +154,41 @@ void ClientsPart::open()
             config.stream.idleReapHint = duration_cast<milliseconds>(plan.idleReapHint);
             config.stream.maxDurationHint = duration_cast<milliseconds>(plan.maxDurationHint);
             config.firstStreamTag = firstTag;
-            auto browser = std::make_unique<sse::Browser>(config, m_deadlines, &m_recorder);
+            auto browser = std::make_shared<sse::Browser>(config, m_deadlines, &m_recorder);
             browser->open();
             m_browsers.push_back(std::move(browser));
+#endif
         } else {
+#ifdef EDGESSE_HAVE_POLLER
             for (int s = 0; s < group.streams; ++s) {
                 sse::Poller::Config config;
                 config.port = plan.port;
                 config.protocol = clientProtocol(plan.protocol);
                 config.longPoll = group.delivery == scenario::Delivery::LongPoll;
                 config.interval = duration_cast<milliseconds>(group.pollInterval);
-                auto poller = std::make_unique<sse::Poller>(config, m_deadlines, &m_recorder, firstTag + std::uint64_t(s));
+                auto poller = std::make_shared<sse::Poller>(config, m_deadlines, &m_recorder, firstTag + std::uint64_t(s));
                 poller->start();
                 m_pollers.push_back(std::move(poller));
             }
+#endif
         }
     }
     m_plan.clear();
 }
 
-RelayPart::RelayPart(const scenario::Node &pop, scenario::Protocol protocol, ServerPart *server, quint16 upstreamPort,
-                     net::DeadlineQueue &deadlines, QObject *parent)
+RelayPart::RelayPart([[maybe_unused]] const scenario::Node &pop, [[maybe_unused]] scenario::Protocol protocol,
+                     [[maybe_unused]] ServerPart *server, [[maybe_unused]] quint16 upstreamPort,
+                     [[maybe_unused]] net::DeadlineQueue &deadlines, QObject *parent)
     : QObject(parent)
 {
+#ifdef EDGESSE_HAVE_EDGE_RELAY
     sse::EdgeRelay::Config config;
     config.upstreamPort = upstreamPort;
     config.protocol = clientProtocol(protocol);
     config.perClient = pop.upstream == scenario::UpstreamMode::PerClient;
-    m_relay = std::make_unique<sse::EdgeRelay>(config, server->server(), deadlines);
+    m_relay = std::make_shared<sse::EdgeRelay>(config, server->server(), deadlines);
     m_relay->start();
+#endif
 }
 
 RelayPart::~RelayPart() = default;

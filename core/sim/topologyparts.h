@@ -25,6 +25,9 @@ namespace edgesse::sim {
 
 class StreamRecorder;
 
+// Empty when this build can run `variant`; otherwise which client-side part it lacks.
+QString missingPart(const scenario::Variant &variant, bool simulatedClients);
+
 // The URL of the event stream a server (or a link in front of it) serves on `port`.
 QUrl streamUrl(quint16 port);
 
@@ -62,7 +65,7 @@ public:
     ~RelayPart() override;
 
 private:
-    std::unique_ptr<sse::EdgeRelay> m_relay;
+    std::shared_ptr<sse::EdgeRelay> m_relay;
 };
 
 // The browsers (or pollers) of one worker thread, reporting to that thread's recorder.
@@ -95,8 +98,8 @@ private:
     StreamRecorder &m_recorder;
     net::DeadlineQueue &m_deadlines;
     std::vector<Browser> m_plan;
-    std::vector<std::unique_ptr<sse::Browser>> m_browsers;
-    std::vector<std::unique_ptr<sse::Poller>> m_pollers;
+    std::vector<std::shared_ptr<sse::Browser>> m_browsers; // shared_ptr: the type may be incomplete here
+    std::vector<std::shared_ptr<sse::Poller>> m_pollers;
 };
 
 } // namespace edgesse::sim
