@@ -10,6 +10,7 @@
 #include "core/sim/topologyparts.h"
 
 #include <QHostAddress>
+#include <QScopeGuard>
 
 #include <algorithm>
 #include <cmath>
@@ -182,6 +183,12 @@ LiveSnapshot Run::snapshot() const
     return m_live;
 }
 
+Run::Timings Run::timings() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_timings;
+}
+
 metrics::VariantResult Run::result() const
 {
     std::lock_guard lock(m_mutex);
@@ -211,6 +218,7 @@ void Run::execute()
         return;
     }
 
+    const auto setUpStart = Clock::now();
     auto topology = std::make_unique<Topology>(m_settings.threads);
     Topology &t = *topology;
     const int threadCount = t.threads.count();
@@ -219,6 +227,11 @@ void Run::execute()
 
     QString setupError;
     auto tearDown = [&] {
+        const auto tearDownStart = Clock::now();
+        const auto recordTime = qScopeGuard([&] {
+            std::lock_guard lock(m_mutex);
+            m_timings.tearDown = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - tearDownStart);
+        });
         // Clients first (so nothing reconnects into a closing topology), then the publisher,
         // links and servers; NetThreads::stop() deletes whatever is left on its thread and
         // joins every thread.
@@ -462,6 +475,10 @@ void Run::execute()
     }
 
     const auto start = Clock::now();
+    {
+        std::lock_guard lock(m_mutex);
+        m_timings.setUp = std::chrono::duration_cast<std::chrono::microseconds>(start - setUpStart);
+    }
     const auto measureStart = start + v.warmup;
     const auto measureEnd = measureStart + v.duration;
     const bool hasEnd = !m_settings.openEnded || v.duration > 0us;

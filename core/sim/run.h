@@ -60,6 +60,13 @@ public:
     void wait();
 
     const scenario::Variant &variant() const { return m_variant; }
+    // How long bringing the topology up (until every stream was asked to open) and tearing
+    // it down took; valid after finished().
+    struct Timings {
+        std::chrono::microseconds setUp{0};
+        std::chrono::microseconds tearDown{0};
+    };
+    Timings timings() const;
     // Valid after ready().
     QList<Endpoint> endpoints() const;
     LiveSnapshot snapshot() const;
@@ -94,6 +101,7 @@ private:
     QList<Endpoint> m_endpoints;
     LiveSnapshot m_live;
     metrics::VariantResult m_result;
+    Timings m_timings;
 };
 
 } // namespace edgesse::sim
