@@ -25,7 +25,6 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
-#include <malloc.h>
 #include <unistd.h>
 
 using namespace edgesse;
@@ -83,6 +82,7 @@ public:
     {
         m_rate = rate;
         m_due = 0;
+        m_base = static_cast<std::uint64_t>(m_server.stats().eventsPublished) - m_seq;
         m_clock.start();
         m_timer.start();
     }
@@ -99,7 +99,7 @@ private:
         m_due = target;
         const sse::ServerStats stats = m_server.stats();
         // Events still in the server's queue count as not yet written.
-        if (stats.bytesQueued > kWatermark || m_seq - static_cast<std::uint64_t>(stats.eventsPublished) > 64)
+        if (stats.bytesQueued > kWatermark || m_seq + m_base - static_cast<std::uint64_t>(stats.eventsPublished) > 64)
             return;
         for (std::uint64_t i = 0; i < n; ++i) {
             sse::PublishedEvent e;
@@ -118,6 +118,7 @@ private:
     double m_rate = 0;
     std::uint64_t m_due = 0;
     std::uint64_t m_seq = 0;
+    std::uint64_t m_base = 0; // events the server had from earlier publishers
 };
 
 class NodeServer
@@ -270,11 +271,11 @@ int main(int argc, char **argv)
         QTimer report;
         QObject::connect(&report, &QTimer::timeout, [&] {
             const auto st = server.stats();
-            std::printf("published %lld streams %lld writes %lld queued %lld sent %lld heap %zu\n", st.eventsPublished, st.streamsOpen,
-                        st.eventWrites, st.bytesQueued, st.bytesSent, mallinfo2().uordblks);
+            std::printf("published %lld streams %lld writes %lld queued %lld sent %lld\n", st.eventsPublished, st.streamsOpen,
+                        st.eventWrites, st.bytesQueued, st.bytesSent);
             std::fflush(stdout);
         });
-        report.start(1000);
+        report.start(200);
         return app.exec();
     }
     NodeServer node;
@@ -285,34 +286,61 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    // Resident memory per idle stream: RSS with N idle streams open minus RSS before.
+    // Resident memory per idle stream: RSS of a fresh server process with N idle streams open
+    // minus its RSS before (ours: this program in --serve mode; Node: a fresh reference server).
     struct Memory { double ours = 0, node = 0; };
     auto idleMemory = [&](const Load &load) {
         Memory m;
         const int hold = 4;
-        const qint64 before = residentBytes(0);
+        QProcess child;
+        child.setProgram(QCoreApplication::applicationFilePath());
+        child.setArguments({QStringLiteral("--serve"), QStringLiteral("--rate-h1"), QStringLiteral("0")});
+        child.start();
+        QByteArray out;
+        quint16 port = 0;
+        int open = 0;
+        auto poll = [&] {
+            out += child.readAllStandardOutput();
+            const QString text = QString::fromUtf8(out);
+            const auto url = QRegularExpression(QStringLiteral("127\\.0\\.0\\.1:(\\d+)/events")).match(text);
+            if (url.hasMatch())
+                port = static_cast<quint16>(url.captured(1).toUInt());
+            const auto all = QRegularExpression(QStringLiteral("streams (\\d+)")).globalMatch(text);
+            for (auto it = all; it.hasNext();)
+                open = it.next().captured(1).toInt();
+        };
+        if (!child.waitForStarted(5000) || !waitUntil([&] { poll(); return port != 0; }, 10000)) {
+            std::fprintf(stderr, "bench_sse_fanout: the --serve child did not start\n");
+            return m;
+        }
+        pump(300);
+        const qint64 before = residentBytes(child.processId());
         qint64 during = before;
-        runH2load(load, server.port(), hold, [&] {
-            if (waitUntil([&] { return server.stats().streamsOpen == load.streams; }, 10000)) {
+        runH2load(load, port, hold, [&] {
+            if (waitUntil([&] { poll(); return open == load.streams; }, 10000)) {
                 pump(300);
-                during = residentBytes(0);
+                during = residentBytes(child.processId());
             } else {
-                std::fprintf(stderr, "only %lld of %d streams opened\n", server.stats().streamsOpen, load.streams);
+                std::fprintf(stderr, "bench_sse_fanout: only %d of %d idle streams opened\n", open, load.streams);
             }
         });
-        waitUntil([&] { return server.stats().streamsOpen == 0; }, 10000);
+        child.kill();
+        child.waitForFinished(5000);
         m.ours = static_cast<double>(during - before) / load.streams;
         if (withNode) {
-            const qint64 nodeBefore = residentBytes(node.pid());
-            qint64 nodeDuring = nodeBefore;
-            runH2load(load, load.http2 ? node.h2 : node.h1, hold, [&] {
-                if (waitUntil([&] { return node.streams() == load.streams; }, 10000)) {
-                    pump(300);
-                    nodeDuring = residentBytes(node.pid());
-                }
-            });
-            waitUntil([&] { return node.streams() == 0; }, 10000);
-            m.node = static_cast<double>(nodeDuring - nodeBefore) / load.streams;
+            NodeServer fresh;
+            if (fresh.start(script, payload)) {
+                pump(300);
+                const qint64 nodeBefore = residentBytes(fresh.pid());
+                qint64 nodeDuring = nodeBefore;
+                runH2load(load, load.http2 ? fresh.h2 : fresh.h1, hold, [&] {
+                    if (waitUntil([&] { return fresh.streams() == load.streams; }, 10000)) {
+                        pump(300);
+                        nodeDuring = residentBytes(fresh.pid());
+                    }
+                });
+                m.node = static_cast<double>(nodeDuring - nodeBefore) / load.streams;
+            }
         }
         return m;
     };
