@@ -408,7 +408,9 @@ void SseServer::stop()
         Worker *worker = m_worker;
         m_worker = nullptr;
         auto finish = [worker] { delete worker; };
-        if (worker->thread() == QThread::currentThread())
+        // A thread that already ended (its pool stopped first) cannot run anything: the
+        // worker is deleted here then, its sockets closed from this thread.
+        if (worker->thread() == QThread::currentThread() || !worker->thread()->isRunning())
             finish();
         else
             QMetaObject::invokeMethod(worker, finish, Qt::BlockingQueuedConnection);
