@@ -172,6 +172,8 @@ void Http1ServerConnection::processInput()
 {
     if (m_inProcess || m_closed)
         return;
+    if (m_state == State::Waiting)
+        m_exchange.reset(); // finished; the handler let go of it
     m_inProcess = true;
     while (!m_closed && m_state == State::Waiting && !m_in.isEmpty()) {
         if (m_sniffing) {
@@ -265,7 +267,7 @@ void Http1ServerConnection::dispatch()
 void Http1ServerConnection::exchangeFinished(bool keepAlive)
 {
     // The handler may still be inside a call on the exchange: it is destroyed on the next
-    // request or with the connection, not here.
+    // pass over the input or with the connection, not here.
     if (!keepAlive) {
         closeAfterWrite();
         return;

@@ -217,9 +217,11 @@ private:
             if (ok)
                 replay = since;
         }
+        if (request.method == "HEAD") {
+            exchange.respond(200, headers, {});
+            return;
+        }
         exchange.startStream(200, headers);
-        if (request.method == "HEAD")
-            return; // the exchange ended with its head
         if (!first.isEmpty())
             exchange.writeStream(http::StreamChunk(first));
         if (replay && replay->count() > 0) {
