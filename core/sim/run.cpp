@@ -214,11 +214,6 @@ void Run::execute()
         return;
     }
 
-    if (const QString missing = missingPart(v, m_settings.simulatedClients); !missing.isEmpty()) {
-        emit failed(QStringLiteral("variant %1: %2").arg(v.name, missing));
-        return;
-    }
-
     const auto setUpStart = Clock::now();
     auto topology = std::make_unique<Topology>(m_settings.threads);
     Topology &t = *topology;
@@ -483,6 +478,7 @@ void Run::execute()
                 browser.port = groupPorts[std::size_t(g)];
                 browser.node = groupNodes[std::size_t(g)];
                 browser.retry = v.sse.retry;
+                browser.rejectionRetry = rejectionRetryAfter(v.sse);
                 // Lets a stream name why its connection ended (idle reap, max duration).
                 if (const scenario::Link *l = v.linkBetween(group.name, groupNodes[std::size_t(g)]); l && l->gateway) {
                     browser.idleReapHint = l->gateway->idleTimeout.value_or(std::chrono::microseconds(0));
