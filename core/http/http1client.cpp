@@ -7,6 +7,7 @@
 #include <boost/beast/http/error.hpp>
 
 #include <array>
+#include <limits>
 
 namespace edgesse::http {
 
@@ -41,7 +42,9 @@ class Http1ClientConnection::Parser final : public bhttp::basic_parser<false>
 public:
     explicit Parser(Http1ClientConnection &owner) : m_owner(owner)
     {
-        body_limit(boost::none); // an event stream never ends
+        // An event stream never ends. Not boost::none: Boost 1.74 compares a Content-Length
+        // against a disabled limit as if it were exceeded.
+        body_limit(std::numeric_limits<std::uint64_t>::max());
         header_limit(64 * 1024);
         eager(true);
     }
