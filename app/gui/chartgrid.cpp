@@ -17,7 +17,7 @@ ChartGrid::ChartGrid(const QList<charts::ChartKind> &kinds, int columns, QWidget
         auto *view = new QChartView(this);
         view->setObjectName(QStringLiteral("chart-") + charts::chartFileStem(kinds.at(i)));
         view->setRenderHint(QPainter::Antialiasing);
-        view->setMinimumSize(320, 220);
+        view->setMinimumSize(240, 180);
         view->setChart(charts::buildChart(kinds.at(i), m_result, {m_theme, false}).release());
         layout->addWidget(view, i / columns, i % columns);
         m_views.emplace(kinds.at(i), view);

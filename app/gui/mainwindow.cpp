@@ -131,9 +131,8 @@ MainWindow::MainWindow(QWidget *parent)
         showVariantTopology();
         m_topology->clearLoad();
     });
-    connect(m_controller, &sim::RunController::variantFinished, this, [this](const metrics::VariantResult &result) {
-        m_liveResult.variants.push_back(result);
-        m_liveCharts->setResult(m_liveResult);
+    connect(m_controller, &sim::RunController::variantFinished, this, [this](const metrics::VariantResult &) {
+        m_liveCharts->setResult(m_controller->liveResult());
     });
     connect(m_controller, &sim::RunController::finished, this, [this](const metrics::RunResult &result) {
         m_lastResult = result;
@@ -191,8 +190,11 @@ void MainWindow::createActions()
                         {QKeySequence(Qt::SHIFT | Qt::Key_F5), QKeySequence(Qt::Key_Escape)}, tr("Stop the run at once"));
     m_exportAction = make(QStringLiteral("actionExport"), tr("&Export Results…"), icon("export"),
                           {QKeySequence(Qt::CTRL | Qt::Key_E)}, tr("Export charts, data and a report of the last run"));
-    m_quitAction = make(QStringLiteral("actionQuit"), tr("&Quit"), QIcon(), QKeySequence::keyBindings(QKeySequence::Quit),
-                        tr("Quit EdgeSSE"));
+    // Some platforms define no Quit binding; Ctrl+Q is what Linux desktops use.
+    QList<QKeySequence> quitKeys = QKeySequence::keyBindings(QKeySequence::Quit);
+    if (quitKeys.isEmpty())
+        quitKeys = {QKeySequence(Qt::CTRL | Qt::Key_Q)};
+    m_quitAction = make(QStringLiteral("actionQuit"), tr("&Quit"), QIcon(), quitKeys, tr("Quit EdgeSSE"));
     m_aboutAction = make(QStringLiteral("actionAbout"), tr("&About EdgeSSE"), QIcon(), {}, tr("About EdgeSSE"));
     m_zoomInAction = make(QStringLiteral("actionZoomIn"), tr("Zoom &In"), icon("zoom-in"),
                           {QKeySequence(QKeySequence::ZoomIn), QKeySequence(Qt::CTRL | Qt::Key_Equal)}, tr("Zoom the topology in"));
@@ -234,13 +236,6 @@ void MainWindow::createLayout()
 
     // Right: the run strip over the views.
     m_runPanel = new RunPanel(this);
-    auto *runButton = new QToolButton(this);
-    runButton->setDefaultAction(m_runAction);
-    runButton->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
-    auto *stopButton = new QToolButton(this);
-    stopButton->setDefaultAction(m_stopAction);
-    stopButton->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
-    m_runPanel->setButtons(runButton, stopButton);
 
     m_topology = new TopologyView(this);
     auto *topologyPane = new QWidget(this);
@@ -310,8 +305,8 @@ void MainWindow::createLayout()
     problemsDock->setObjectName(QStringLiteral("problemsDock"));
     problemsDock->setWidget(m_diagnosticsPanel);
     addDockWidget(Qt::BottomDockWidgetArea, problemsDock);
-    resizeDocks({variantsDock}, {230}, Qt::Horizontal);
-    resizeDocks({problemsDock}, {130}, Qt::Vertical);
+    resizeDocks({variantsDock}, {250}, Qt::Horizontal);
+    resizeDocks({problemsDock}, {110}, Qt::Vertical);
 
     m_cursorLabel = new QLabel(this);
     m_validityLabel = new QLabel(this);
@@ -412,7 +407,7 @@ void MainWindow::readSettings()
         resize(1360, 840);
     restoreState(settings.value(kStateKey).toByteArray());
     if (!m_splitter->restoreState(settings.value(kSplitterKey).toByteArray()))
-        m_splitter->setSizes({520, 780});
+        m_splitter->setSizes({500, 860});
 }
 
 void MainWindow::writeSettings()
@@ -668,10 +663,6 @@ bool MainWindow::startRun()
         m_runPanel->showFailed(tr("no variant is checked; check at least one under Variants."));
         return false;
     }
-    m_liveResult = {};
-    m_liveResult.scenarioFile = m_path;
-    m_liveResult.scenarioName = m_scenario->name;
-    m_liveResult.seed = m_runOptions.seed.value_or(m_scenario->seed);
     m_runScenarioText = m_editor->toPlainText();
     m_runScenarioFile = m_path.isEmpty() ? QStringLiteral("untitled.yaml") : m_path;
     m_liveCharts->clear();
@@ -713,15 +704,10 @@ void MainWindow::onLiveTick()
 {
     if (isRunning()) {
         const sim::LiveSnapshot snapshot = m_controller->snapshot();
-        const bool finishedAlready = std::any_of(m_liveResult.variants.cbegin(), m_liveResult.variants.cend(),
-                                                 [&](const auto &v) { return v.name == snapshot.variant; });
-        if (snapshot.valid && !finishedAlready &&
-            (snapshot.elapsedSeconds != m_lastSnapshotAt || snapshot.variant != m_lastSnapshotVariant)) {
+        if (snapshot.valid && (snapshot.elapsedSeconds != m_lastSnapshotAt || snapshot.variant != m_lastSnapshotVariant)) {
             m_lastSnapshotAt = snapshot.elapsedSeconds;
             m_lastSnapshotVariant = snapshot.variant;
-            metrics::RunResult live = m_liveResult;
-            live.variants.push_back(variantFromSnapshot(snapshot));
-            m_liveCharts->setResult(live);
+            m_liveCharts->setResult(m_controller->liveResult());
             m_topology->setLoad(topologyLoadFromSnapshot(snapshot));
             const QLocale locale;
             m_liveFigures->setText(

@@ -161,7 +161,6 @@ private:
     ChartGrid *m_liveCharts = nullptr;
     QLabel *m_liveFigures = nullptr;
     ComparisonView *m_comparison = nullptr;
-    metrics::RunResult m_liveResult; // variants finished so far in this run
     std::optional<metrics::RunResult> m_lastResult;
     QString m_runScenarioText;
     QString m_runScenarioFile;

@@ -37,7 +37,7 @@ RunPanel::RunPanel(QWidget *parent)
     m_progress->setMinimumWidth(160);
     m_status->setObjectName(QStringLiteral("runStatus"));
     m_status->setTextFormat(Qt::PlainText);
-    m_status->setMinimumWidth(260);
+    m_status->setMinimumWidth(200);
 
     m_failure->setObjectName(QStringLiteral("runFailure"));
     m_failure->setWordWrap(true);
@@ -62,7 +62,7 @@ RunPanel::RunPanel(QWidget *parent)
     auto *row = new QHBoxLayout;
     row->setContentsMargins(8, 6, 8, 6);
     row->setSpacing(10);
-    row->addWidget(m_status, 1);
+    row->addWidget(m_status, 3);
     row->addWidget(m_progress, 2);
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -72,18 +72,11 @@ RunPanel::RunPanel(QWidget *parent)
     showIdle();
 }
 
-void RunPanel::setButtons(QToolButton *run, QToolButton *stop)
-{
-    auto *row = qobject_cast<QHBoxLayout *>(static_cast<QVBoxLayout *>(layout())->itemAt(0)->layout());
-    row->insertWidget(0, stop);
-    row->insertWidget(0, run);
-}
-
 void RunPanel::showIdle(const QString &message)
 {
     m_progress->setValue(0);
     m_progress->setEnabled(false);
-    m_status->setText(message.isEmpty() ? tr("Ready. Press Run (Ctrl+R) to run the checked variants.") : message);
+    m_status->setText(message.isEmpty() ? tr("Ready") : message);
 }
 
 void RunPanel::showStarting(int variants)

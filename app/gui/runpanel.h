@@ -6,11 +6,10 @@
 
 class QLabel;
 class QProgressBar;
-class QToolButton;
 
 namespace edgesse::gui {
 
-// The strip above the views: Run and Stop, a progress bar with the current variant and the
+// The strip above the views: a progress bar with the current variant and the
 // time left, and a banner for the reason a run failed (the app keeps working).
 class RunPanel final : public QWidget
 {
@@ -20,7 +19,6 @@ class RunPanel final : public QWidget
 public:
     explicit RunPanel(QWidget *parent = nullptr);
 
-    void setButtons(QToolButton *run, QToolButton *stop);
     void showIdle(const QString &message = {});
     void showStarting(int variants);
     void showProgress(double fraction, const QString &variant, int index, int count, std::chrono::seconds eta);

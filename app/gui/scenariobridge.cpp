@@ -9,11 +9,17 @@ namespace edgesse::gui {
 
 namespace {
 
+QString milliseconds(std::chrono::microseconds d)
+{
+    const double ms = double(d.count()) / 1000.0;
+    return QLocale::c().toString(ms, 'f', d.count() % 1000 == 0 ? 0 : (d.count() % 100 == 0 ? 1 : 3)) + QStringLiteral(" ms");
+}
+
 QString latencyLabel(const scenario::Link &link)
 {
-    QString label = scenario::units::formatDuration(link.latency);
+    QString label = milliseconds(link.latency);
     if (link.jitter.count() > 0)
-        label += QStringLiteral(" ± ") + scenario::units::formatDuration(link.jitter);
+        label += QStringLiteral(" ± ") + milliseconds(link.jitter);
     if (link.bandwidthBitsPerSecond > 0)
         label += QStringLiteral(" · ") + scenario::units::formatBandwidth(link.bandwidthBitsPerSecond);
     if (link.loss > 0)

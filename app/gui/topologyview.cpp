@@ -13,6 +13,7 @@
 #include <QJsonObject>
 #include <QLocale>
 #include <QPainter>
+#include <QPainterPath>
 #include <QSaveFile>
 #include <QStyleOptionGraphicsItem>
 #include <QTimer>
@@ -209,26 +210,50 @@ public:
         : m_view(view), m_link(std::move(link)), m_a(a), m_b(b)
     {
         setZValue(1);
-        setToolTip(QObject::tr("%1 ↔ %2\n%3").arg(m_link.a, m_link.b, label()));
+        setToolTip(QObject::tr("%1 ↔ %2\n%3").arg(m_link.a, m_link.b, m_link.label));
     }
 
     const TopologyModel::Link &link() const { return m_link; }
+    bool touches(const QString &node) const { return m_link.a == node || m_link.b == node; }
     bool joins(const QString &x, const QString &y) const
     {
         return (m_link.a == x && m_link.b == y) || (m_link.a == y && m_link.b == x);
     }
 
-    void endsMoved()
+    // Routes the link: straight, or bent around the nodes a straight line would cross.
+    void route(const QList<QPointF> &obstacles)
     {
         prepareGeometryChange();
+        const QPointF a = m_a->pos();
+        const QPointF b = m_b->pos();
+        const QPointF d = b - a;
+        const double length = std::hypot(d.x(), d.y());
+        m_control = (a + b) / 2;
+        if (length > 1) {
+            const QPointF normal(-d.y() / length, d.x() / length);
+            double pushSide = 0;
+            for (const QPointF &o : obstacles) {
+                const double t = QPointF::dotProduct(o - a, d) / (length * length);
+                if (t <= 0.1 || t >= 0.9)
+                    continue;
+                const QPointF onLine = a + d * t;
+                const double distance = std::hypot(o.x() - onLine.x(), o.y() - onLine.y());
+                if (distance < kNodeHeight) {
+                    const double side = QPointF::dotProduct(o - onLine, normal);
+                    pushSide += side >= 0 ? -1 : 1;
+                }
+            }
+            if (pushSide != 0)
+                m_control = (a + b) / 2 + normal * (pushSide > 0 ? 1.0 : -1.0) * (kNodeHeight * 2.2);
+        }
+        m_path = QPainterPath(a);
+        m_path.quadTo(m_control, b);
         update();
     }
 
     void setLoad(std::optional<TopologyLoad::LinkLoad> load)
     {
-        if (load && m_load && load->reaps > m_load->reaps)
-            m_flash = 1.0;
-        if (load && !m_load && load->reaps > 0)
+        if (load && load->reaps > (m_load ? m_load->reaps : 0))
             m_flash = 1.0;
         m_load = std::move(load);
         if (!m_load)
@@ -247,18 +272,12 @@ public:
     }
     double flash() const { return m_flash; }
 
-    QRectF boundingRect() const override
-    {
-        const QRectF line = QRectF(m_a->pos(), m_b->pos()).normalized();
-        return line.adjusted(-120, -40, 120, 40);
-    }
+    QRectF boundingRect() const override { return m_path.boundingRect().united(labelRect()).adjusted(-12, -12, 12, 12); }
 
     void paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWidget *) override
     {
         const ThemeColors colors = themeColors(m_view->palette());
         painter->setRenderHint(QPainter::Antialiasing);
-        const QPointF a = m_a->pos();
-        const QPointF b = m_b->pos();
         double width = 1.6;
         QColor color = colors.link;
         if (m_load) {
@@ -267,48 +286,78 @@ public:
             color = m_load->bytesPerSecond > 0 ? colors.linkActive : colors.link;
         }
         color = mix(color, colors.reap, m_flash);
-        if (m_flash > 0)
-            width += 4 * m_flash;
+        width += 4 * m_flash;
         QPen pen(color, width, Qt::SolidLine, Qt::RoundCap);
+        if (!m_link.gateway.isEmpty())
+            pen.setDashPattern({6.0 / width + 1, 3.0 / width + 1});
         painter->setPen(pen);
-        painter->drawLine(a, b);
+        painter->setBrush(Qt::NoBrush);
+        painter->drawPath(m_path);
 
-        QStringList lines{label()};
+        const QStringList lines = labelLines();
+        const QRectF box = labelRect();
+        painter->setPen(QPen(mix(colors.grid.darker(colors.dark ? 70 : 115), colors.reap, m_flash), 1));
+        painter->setBrush(colors.canvas);
+        painter->drawRoundedRect(box, 4, 4);
+        const QFont fonts[2] = {labelFont(true), labelFont(false)};
+        double y = box.top() + 3;
+        for (int i = 0; i < lines.size(); ++i) {
+            const QFont &f = fonts[i == 0 ? 0 : 1];
+            painter->setFont(f);
+            const bool live = m_load && i == lines.size() - (m_load->reaps > 0 ? 2 : 1);
+            const bool reaped = m_load && m_load->reaps > 0 && i == lines.size() - 1;
+            painter->setPen(i == 0 ? colors.text : reaped ? colors.reap : live ? colors.linkActive : colors.mutedText);
+            const double h = QFontMetricsF(f).height();
+            painter->drawText(QRectF(box.left(), y, box.width(), h), Qt::AlignCenter, lines.at(i));
+            y += h;
+        }
+    }
+
+private:
+    QFont labelFont(bool first) const
+    {
+        QFont f = m_view->font();
+        f.setPointSizeF(f.pointSizeF() * (first ? 0.86 : 0.78));
+        return f;
+    }
+    QStringList labelLines() const
+    {
+        // "39 ms ± 1 ms · 1 Gbps · 0.01% loss": the latency first, the rest beneath it.
+        const QStringList parts = m_link.label.split(QStringLiteral(" · "));
+        QStringList lines{parts.value(0)};
+        QStringList rest = parts.mid(1);
+        if (!m_link.gateway.isEmpty())
+            rest << m_link.gateway;
+        if (!rest.isEmpty())
+            lines << rest.join(QStringLiteral(" · "));
         if (m_load) {
             lines << QObject::tr("%1 · %2 conn").arg(humanRate(m_load->bytesPerSecond)).arg(m_load->connections);
             if (m_load->reaps > 0)
                 lines << QObject::tr("%n reaped", nullptr, int(std::min<std::uint64_t>(m_load->reaps, INT32_MAX)));
         }
-        QFont small = m_view->font();
-        small.setPointSizeF(small.pointSizeF() * 0.86);
-        painter->setFont(small);
-        const QFontMetricsF fm(small);
-        double w = 0;
-        for (const QString &line : lines)
-            w = std::max(w, fm.horizontalAdvance(line));
-        const double h = fm.height() * lines.size() + 6;
-        const QPointF mid = (a + b) / 2;
-        const QRectF box(mid.x() - w / 2 - 7, mid.y() - h / 2, w + 14, h);
-        painter->setPen(QPen(mix(colors.link, colors.reap, m_flash), 1));
-        painter->setBrush(colors.canvas);
-        painter->drawRoundedRect(box, 4, 4);
-        for (int i = 0; i < lines.size(); ++i) {
-            painter->setPen(i == 0 ? colors.text : (i == 2 ? colors.reap : colors.linkActive));
-            painter->drawText(QRectF(box.left(), box.top() + 3 + i * fm.height(), box.width(), fm.height()),
-                              Qt::AlignCenter, lines.at(i));
-        }
+        return lines;
     }
-
-private:
-    QString label() const
+    QRectF labelRect() const
     {
-        return m_link.gateway.isEmpty() ? m_link.label : m_link.label + QStringLiteral(" · ") + m_link.gateway;
+        const QStringList lines = labelLines();
+        double w = 0;
+        double h = 6;
+        for (int i = 0; i < lines.size(); ++i) {
+            const QFontMetricsF fm(labelFont(i == 0));
+            w = std::max(w, fm.horizontalAdvance(lines.at(i)));
+            h += fm.height();
+        }
+        // The point halfway along the curve.
+        const QPointF mid = (m_a->pos() + 2 * m_control + m_b->pos()) / 4;
+        return QRectF(mid.x() - w / 2 - 6, mid.y() - h / 2, w + 12, h);
     }
 
     TopologyView *m_view;
     TopologyModel::Link m_link;
     TopologyNodeItem *m_a;
     TopologyNodeItem *m_b;
+    QPointF m_control;
+    QPainterPath m_path;
     std::optional<TopologyLoad::LinkLoad> m_load;
     double m_flash = 0;
 };
@@ -402,26 +451,35 @@ void TopologyView::rebuild()
         scene()->addItem(item);
         m_links.append(item);
     }
+    routeLinks();
     scene()->setSceneRect(scene()->itemsBoundingRect().adjusted(-400, -300, 400, 300));
 }
 
 void TopologyView::autoLayout()
 {
     // Columns by kind — clients, PoPs, origin — left to right, the way events flow back.
-    QList<QString> columns[3];
+    // Nodes that have a place keep it; new ones go below their column's lowest node.
+    constexpr double kColumnGap = 400;
+    constexpr double kRowGap = 130;
+    const auto columnOf = [](TopologyModel::Kind kind) {
+        return kind == TopologyModel::Kind::Clients ? 0 : kind == TopologyModel::Kind::Pop ? 1 : 2;
+    };
+    QList<QString> fresh[3];
+    std::optional<double> lowest[3];
     for (const auto &node : std::as_const(m_model.nodes)) {
-        if (m_positions.contains(node.name))
-            continue;
-        const int column = node.kind == TopologyModel::Kind::Clients ? 0 : node.kind == TopologyModel::Kind::Pop ? 1 : 2;
-        columns[column].append(node.name);
+        const int column = columnOf(node.kind);
+        if (const auto it = m_positions.constFind(node.name); it != m_positions.cend())
+            lowest[column] = std::max(lowest[column].value_or(it->y()), it->y());
+        else
+            fresh[column].append(node.name);
     }
     const bool hasPops = std::any_of(m_model.nodes.cbegin(), m_model.nodes.cend(),
                                      [](const auto &n) { return n.kind == TopologyModel::Kind::Pop; });
     for (int column = 0; column < 3; ++column) {
-        const double x = column == 2 && !hasPops ? 330 : column * 330.0;
-        const auto &names = columns[column];
+        const double x = column == 2 && !hasPops ? kColumnGap : column * kColumnGap;
+        const auto &names = fresh[column];
         for (int i = 0; i < names.size(); ++i) {
-            const double y = (i - (names.size() - 1) / 2.0) * 120.0;
+            const double y = lowest[column] ? *lowest[column] + (i + 1) * kRowGap : (i - (names.size() - 1) / 2.0) * kRowGap;
             m_positions.insert(names.at(i), QPointF(x, y));
         }
     }
@@ -430,9 +488,18 @@ void TopologyView::autoLayout()
 void TopologyView::nodeMoved(TopologyNodeItem *node)
 {
     m_positions.insert(node->node().name, node->pos());
-    for (TopologyLinkItem *link : std::as_const(m_links))
-        if (link->link().a == node->node().name || link->link().b == node->node().name)
-            link->endsMoved();
+    routeLinks();
+}
+
+void TopologyView::routeLinks()
+{
+    for (TopologyLinkItem *link : std::as_const(m_links)) {
+        QList<QPointF> obstacles;
+        for (auto it = m_nodes.cbegin(); it != m_nodes.cend(); ++it)
+            if (!link->touches(it.key()))
+                obstacles.append(it.value()->pos());
+        link->route(obstacles);
+    }
 }
 
 void TopologyView::nodeReleased()
@@ -490,12 +557,10 @@ void TopologyView::resetLayout()
 {
     m_positions.clear();
     m_userZoomed = false;
-    for (TopologyNodeItem *node : std::as_const(m_nodes))
-        node->setPos(QPointF());
     m_nodes.clear();
     m_links.clear();
+    m_model = {};
     scene()->clear();
-    rebuild();
 }
 
 QHash<QString, QPointF> TopologyView::nodePositions() const
@@ -512,6 +577,7 @@ void TopologyView::setNodePositions(const QHash<QString, QPointF> &positions)
     for (auto it = m_nodes.cbegin(); it != m_nodes.cend(); ++it)
         if (positions.contains(it.key()))
             it.value()->setPos(positions.value(it.key()));
+    routeLinks();
     scene()->setSceneRect(scene()->itemsBoundingRect().adjusted(-400, -300, 400, 300));
 }
 
@@ -593,6 +659,14 @@ void TopologyView::fitToWindow()
         setTransform(QTransform::fromScale(1.4, 1.4));
     centerOn(bounds.center());
     m_userZoomed = false;
+}
+
+void TopologyView::resizeEvent(QResizeEvent *event)
+{
+    QGraphicsView::resizeEvent(event);
+    // Until the user zooms, the whole topology stays in view as the window changes size.
+    if (!m_userZoomed)
+        fitToWindow();
 }
 
 void TopologyView::wheelEvent(QWheelEvent *event)

@@ -54,6 +54,7 @@ signals:
 
 protected:
     void wheelEvent(QWheelEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
     void changeEvent(QEvent *event) override;
     void drawBackground(QPainter *painter, const QRectF &rect) override;
 
@@ -62,6 +63,7 @@ private:
     void rebuild();
     void autoLayout();
     void nodeMoved(TopologyNodeItem *node);
+    void routeLinks();
     void nodeReleased();
     void scaleBy(double factor);
     void onFlashTick();

@@ -14,6 +14,8 @@ VariantList::VariantList(QWidget *parent)
 {
     m_list->setObjectName(QStringLiteral("variants"));
     m_list->setAlternatingRowColors(true);
+    m_list->setSpacing(2);
+    m_list->setTextElideMode(Qt::ElideRight);
     auto *all = new QPushButton(tr("All"), this);
     auto *none = new QPushButton(tr("None"), this);
     auto *buttons = new QHBoxLayout;
@@ -47,7 +49,7 @@ void VariantList::setVariants(const QList<VariantEntry> &variants)
     m_list->clear();
     for (const VariantEntry &variant : variants) {
         auto *item = new QListWidgetItem(m_list);
-        item->setText(variant.summary.isEmpty() ? variant.name : variant.name + QStringLiteral("  —  ") + variant.summary);
+        item->setText(variant.summary.isEmpty() ? variant.name : variant.name + QLatin1Char('\n') + variant.summary);
         item->setData(Qt::UserRole, variant.name);
         item->setToolTip(variant.summary);
         item->setFlags(Qt::ItemIsEnabled | Qt::ItemIsUserCheckable | Qt::ItemIsSelectable);

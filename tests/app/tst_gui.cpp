@@ -170,6 +170,12 @@ void TestGui::opensBundledScenario()
     QCOMPARE(m_window->topologyView()->model().nodes.size(), variant.nodes.size() + variant.clients.size());
     for (const auto &node : variant.nodes)
         QVERIFY2(m_window->topologyView()->nodeItem(node.name), qPrintable(node.name));
+    // Laid out, not piled up: every node has a place of its own.
+    const auto positions = m_window->topologyView()->nodePositions();
+    QSet<QPointF> distinct;
+    for (const QPointF &p : positions)
+        distinct.insert(p);
+    QCOMPARE(distinct.size(), positions.size());
     QCOMPARE(m_window->diagnosticsPanel()->count(), 0);
     QVERIFY(m_window->windowTitle().contains(QFileInfo(path).fileName()));
 }
@@ -180,10 +186,11 @@ void TestGui::injectedErrorIsMarkedAndClickMovesCursor()
     QVERIFY(m_window->openFile(path, true));
     QVERIFY(m_window->diagnostics().isEmpty());
 
-    // Break the berlin → pop-fra link's latency on its line (line 10).
+    // Break the berlin → pop-fra link's latency on its line.
     CodeEditor *editor = m_window->editor();
-    const QTextBlock block = editor->document()->findBlockByNumber(9);
-    QVERIFY(block.text().contains(QStringLiteral("latency: 5ms")));
+    const QTextBlock block = editor->document()->find(QStringLiteral("latency: 5ms")).block();
+    QVERIFY(block.isValid());
+    const int line = block.blockNumber() + 1;
     QTextCursor cursor(block);
     const int at = int(block.text().indexOf(QStringLiteral("5ms")));
     cursor.setPosition(block.position() + at);
@@ -193,9 +200,10 @@ void TestGui::injectedErrorIsMarkedAndClickMovesCursor()
 
     QTRY_VERIFY_WITH_TIMEOUT(m_window->diagnosticsPanel()->count() > 0, 5000);
     const auto diagnostic = m_window->diagnostics().first();
-    QCOMPARE(diagnostic.line, 10);
+    QCOMPARE(diagnostic.line, line);
+    QVERIFY(diagnostic.message.contains(QStringLiteral("parsecs")) || diagnostic.message.contains(QStringLiteral("duration")));
     QVERIFY(!editor->marks().isEmpty());
-    QCOMPARE(editor->marks().first().line, 10);
+    QCOMPARE(editor->marks().first().line, line);
     QVERIFY(!m_window->action(QStringLiteral("actionRun"))->isEnabled());
     QCOMPARE(editor->cursorLine(), 1);
 
@@ -237,7 +245,7 @@ void TestGui::standardShortcuts()
     QVERIFY(has("actionOpen", QKeySequence(QKeySequence::Open)));
     QVERIFY(has("actionSave", QKeySequence(QKeySequence::Save)));
     QVERIFY(has("actionNew", QKeySequence(QKeySequence::New)));
-    QVERIFY(has("actionQuit", QKeySequence(QKeySequence::Quit)));
+    QVERIFY(has("actionQuit", QKeySequence(Qt::CTRL | Qt::Key_Q)));
     QVERIFY(!m_window->action(QStringLiteral("actionStop"))->isEnabled());
     QVERIFY(!m_window->action(QStringLiteral("actionExport"))->isEnabled());
 }
@@ -276,6 +284,7 @@ void TestGui::topologyLayoutIsKeptBesideScenario()
     // Drag the node with the mouse, by its body.
     const QPoint from = view->mapFromScene(node->pos());
     const QPoint to = from + QPoint(60, 40);
+    QCOMPARE(view->itemAt(from), node);
     QTest::mousePress(view->viewport(), Qt::LeftButton, {}, from);
     QTest::mouseMove(view->viewport(), from + QPoint(30, 20));
     QTest::mouseMove(view->viewport(), to);
@@ -352,7 +361,7 @@ void TestGui::stopMidRunReturnsToIdleWithNoThreadLeft()
 void TestGui::failedRunShowsReasonAndAppKeepsWorking()
 {
     // More browsers than this machine has file descriptors for: the run must refuse to start.
-    const QString path = writeScenario(QStringLiteral("huge.yaml"), shortScenario(QStringLiteral("2s"), 5000000));
+    const QString path = writeScenario(QStringLiteral("huge.yaml"), shortScenario(QStringLiteral("2s"), 1000000));
     QVERIFY(m_window->openFile(path, true));
     QSignalSpy ended(m_window.get(), &MainWindow::runEnded);
     m_window->startRun();
