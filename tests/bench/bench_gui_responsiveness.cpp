@@ -5,11 +5,18 @@
 // was busy (or starved of CPU): the promise is that no gap exceeds 50 ms.
 //
 //   build/release/tests/bench/bench_gui_responsiveness [--duration 15s]
+//
+// With --screenshots DIR it also saves what the window shows (for the README): the editor
+// before the run, the live charts and the topology under load --shot-after seconds into the
+// run, the comparison after it, and the exported files under DIR/export. --scenario FILE
+// runs that scenario instead of the generated 2,000-stream one.
 #include "app/gui/mainwindow.h"
 #include "app/gui/runpanel.h"
 #include "app/gui/topologyview.h"
+#include "core/scenario/units.h"
 
 #include <QApplication>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QLabel>
@@ -108,20 +115,40 @@ int main(int argc, char *argv[])
     QCoreApplication::setApplicationName(QStringLiteral("bench_gui_responsiveness"));
     QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, dir.filePath(QStringLiteral("settings")));
 
-    QString duration = QStringLiteral("15s");
-    const QStringList args = app.arguments();
-    if (const auto i = args.indexOf(QStringLiteral("--duration")); i >= 0 && i + 1 < args.size())
-        duration = args.at(i + 1);
-
-    const QString path = dir.filePath(QStringLiteral("responsiveness.yaml"));
-    QFile file(path);
-    if (!file.open(QIODevice::WriteOnly) || file.write(scenario(duration)) < 0)
-        return 1;
-    file.close();
-
     edgesse::gui::MainWindow window;
-    window.resize(1400, 900);
+    window.resize(1480, 920);
     window.show();
+    const QStringList args = app.arguments();
+    const auto option = [&](const char *name, const QString &fallback) {
+        const auto i = args.indexOf(QLatin1String(name));
+        return i >= 0 && i + 1 < args.size() ? args.at(i + 1) : fallback;
+    };
+    const QString duration = option("--duration", QStringLiteral("15s"));
+    const QString shots = option("--screenshots", {});
+    const int shotAfterMs = int(option("--shot-after", QStringLiteral("10")).toDouble() * 1000);
+    QString path = option("--scenario", {});
+    if (!path.isEmpty() && args.contains(QStringLiteral("--duration"))) {
+        edgesse::sim::RunOptions options;
+        if (const auto d = edgesse::scenario::units::parseDuration(duration))
+            options.duration = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+        window.setRunOptions(options);
+    }
+    if (path.isEmpty()) {
+        path = dir.filePath(QStringLiteral("responsiveness.yaml"));
+        QFile file(path);
+        if (!file.open(QIODevice::WriteOnly) || file.write(scenario(duration)) < 0)
+            return 1;
+    }
+    if (!shots.isEmpty())
+        QDir().mkpath(shots);
+    const auto grab = [&](const char *name) {
+        if (shots.isEmpty())
+            return;
+        const QString file = QDir(shots).filePath(QLatin1String(name));
+        if (!window.grab().save(file))
+            std::fprintf(stderr, "cannot write %s\n", qPrintable(file));
+    };
+
     if (!window.openFile(path, true) || !window.diagnostics().isEmpty()) {
         std::fprintf(stderr, "the benchmark scenario does not validate: %s\n",
                      window.diagnostics().isEmpty() ? "cannot open" : qPrintable(window.diagnostics().first().toString()));
@@ -137,9 +164,18 @@ int main(int argc, char *argv[])
     QTimer::singleShot(3000, &app, [&] {
         meter.stop();
         meter.print("idle");
+        grab("editor.png");
         QObject::connect(&window, &edgesse::gui::MainWindow::runEnded, &app, [&] {
             meter.stop();
             meter.print("running");
+            if (!shots.isEmpty() && window.lastResult()) {
+                window.views()->setCurrentIndex(2);
+                QCoreApplication::processEvents();
+                grab("comparison.png");
+                QString error;
+                if (window.exportTo(QDir(shots).filePath(QStringLiteral("export")), &error).isEmpty())
+                    std::fprintf(stderr, "export failed: %s\n", qPrintable(error));
+            }
             const bool ok = meter.max() <= 50.0;
             std::printf("2,000 streams, %s measured: longest GUI-thread block %.1f ms — %s (limit 50 ms)\n",
                         qPrintable(duration), meter.max(), ok ? "within" : "OVER");
@@ -149,6 +185,16 @@ int main(int argc, char *argv[])
         });
         // The live tab is the heavier one: four charts redrawn at 10 Hz.
         window.views()->setCurrentIndex(1);
+        if (!shots.isEmpty()) {
+            QTimer::singleShot(shotAfterMs, &app, [&] {
+                grab("live.png");
+                window.views()->setCurrentIndex(0);
+                QTimer::singleShot(400, &app, [&] {
+                    grab("topology-live.png");
+                    window.views()->setCurrentIndex(1);
+                });
+            });
+        }
         meter.start();
         if (!window.startRun()) {
             std::fprintf(stderr, "the run did not start\n");
