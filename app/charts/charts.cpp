@@ -649,6 +649,7 @@ bool exportSvg(QChart *chart, const QString &path, const ExportOptions &options,
     generator.setOutputDevice(&file);
     generator.setSize(options.size);
     generator.setViewBox(QRect(QPoint(0, 0), options.size));
+    generator.setResolution(96); // so the SVG is as wide in CSS pixels as the PNG is in logical ones
     generator.setTitle(chart->title());
     generator.setDescription(QStringLiteral("EdgeSSE chart"));
     {

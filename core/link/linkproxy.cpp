@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+
+#include <fcntl.h>
 #include <string>
 
 #include <arpa/inet.h>
@@ -24,13 +26,17 @@ using Id = net::DeadlineQueue::Id;
 
 namespace {
 
-constexpr std::size_t kReadBytes = 64 * 1024;
+constexpr std::size_t kReadBytes = 256 * 1024;
 constexpr int kMaxIov = 32;
 constexpr int kAcceptsPerWakeup = 64;
 // The upstream connect starts this much before the client's first bytes may reach the
 // target, so those bytes do not wait for the loopback connect itself.
 constexpr auto kUpstreamConnectLead = 1ms;
 constexpr auto kAcceptRetry = 100ms;
+// A link that adds no delay at all forwards through kernel pipes (splice), without copying
+// the bytes through user space; a few connections at a time, as each costs four descriptors.
+constexpr int kPipeBytes = 256 * 1024;
+constexpr int kMaxSplicingConnections = 32;
 
 void add(std::atomic<std::uint64_t> &counter, std::uint64_t n)
 {
@@ -128,6 +134,10 @@ private:
         TimePoint floor{};    // no byte leaves before the previous one: no reordering
         TimePoint bucketAt{}; // token bucket: the time its tokens were last brought to zero
         Id timer = 0;
+        int pipeRead = -1; // splice mode only
+        int pipeWrite = -1;
+        std::size_t inPipe = 0;
+        std::size_t pipeCapacity = 0;
         bool eofRead = false;
         bool finSent = false;
         bool paused = false;
@@ -138,6 +148,9 @@ private:
     void onConnectResult();
     void failUpstream(const QString &reason);
     void onReadable(Pipe &pipe);
+    void spliceIn(Pipe &pipe);
+    void spliceOut(Pipe &pipe);
+    bool openPipes();
     void onWritable(Side &side);
     void enqueue(Pipe &pipe, const char *data, std::size_t size, TimePoint arrival);
     void push(Pipe &pipe, TimePoint release, const char *data, std::size_t size);
@@ -163,6 +176,7 @@ private:
     Id m_connectTimer = 0;
     Id m_idleTimer = 0;
     Id m_maxTimer = 0;
+    bool m_splicing = false;
     bool m_connecting = false;
     bool m_connected = false;
     bool m_closed = false;
@@ -215,6 +229,10 @@ void LinkProxy::Connection::start()
     if (m_closed)
         return;
     setNoDelay(m_client.fd);
+    if (m_proxy.m_passThrough && m_proxy.m_splicingConnections < kMaxSplicingConnections && openPipes()) {
+        m_splicing = true;
+        ++m_proxy.m_splicingConnections;
+    }
     watch(m_client);
 
     if (m_settings.maxDuration)
@@ -285,7 +303,10 @@ void LinkProxy::Connection::onConnectResult()
     }
     m_connected = true;
     m_server.readNotifier->setEnabled(true);
-    kick(m_up);
+    if (m_splicing)
+        spliceOut(m_up);
+    else
+        kick(m_up);
 }
 
 void LinkProxy::Connection::failUpstream(const QString &reason)
@@ -301,9 +322,100 @@ bool LinkProxy::Connection::destinationReady(const Pipe &pipe) const
     return &pipe.dst == &m_client || m_connected;
 }
 
+bool LinkProxy::Connection::openPipes()
+{
+    for (Pipe *pipe : {&m_up, &m_down}) {
+        int fds[2];
+        if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0)
+            break;
+        pipe->pipeRead = fds[0];
+        pipe->pipeWrite = fds[1];
+        ::fcntl(fds[1], F_SETPIPE_SZ, kPipeBytes);
+        const int capacity = ::fcntl(fds[1], F_GETPIPE_SZ);
+        pipe->pipeCapacity = capacity > 0 ? static_cast<std::size_t>(capacity) : 0;
+        if (pipe->pipeCapacity == 0)
+            break;
+    }
+    if (m_up.pipeCapacity > 0 && m_down.pipeCapacity > 0)
+        return true;
+    for (Pipe *pipe : {&m_up, &m_down}) {
+        for (int *fd : {&pipe->pipeRead, &pipe->pipeWrite}) {
+            if (*fd >= 0)
+                ::close(*fd);
+            *fd = -1;
+        }
+    }
+    return false;
+}
+
+void LinkProxy::Connection::spliceIn(Pipe &pipe)
+{
+    const ssize_t n = ::splice(pipe.src.fd, nullptr, pipe.pipeWrite, nullptr, pipe.pipeCapacity - pipe.inPipe,
+                               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n > 0) {
+        m_lastActivity = Clock::now();
+        pipe.inPipe += static_cast<std::size_t>(n);
+        add(pipe.counters.segments, (static_cast<std::size_t>(n) + kSegmentBytes - 1) / kSegmentBytes);
+        spliceOut(pipe);
+        if (!m_closed && !pipe.paused && pipe.inPipe >= pipe.pipeCapacity) {
+            pipe.paused = true;
+            pipe.src.readNotifier->setEnabled(false);
+        }
+        return;
+    }
+    if (n == 0) {
+        pipe.eofRead = true;
+        pipe.src.readNotifier->setEnabled(false);
+        spliceOut(pipe);
+        return;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        return;
+    reset();
+}
+
+void LinkProxy::Connection::spliceOut(Pipe &pipe)
+{
+    if (m_closed || !destinationReady(pipe) || pipe.dst.writeWanted)
+        return;
+    while (pipe.inPipe > 0) {
+        const ssize_t n = ::splice(pipe.pipeRead, nullptr, pipe.dst.fd, nullptr, pipe.inPipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (n > 0) {
+            pipe.inPipe -= static_cast<std::size_t>(n);
+            add(pipe.counters.bytes, static_cast<std::uint64_t>(n));
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            pipe.dst.writeWanted = true;
+            pipe.dst.writeNotifier->setEnabled(true);
+            return;
+        }
+        reset();
+        return;
+    }
+    if (pipe.paused && !pipe.eofRead) {
+        pipe.paused = false;
+        pipe.src.readNotifier->setEnabled(true);
+    }
+    if (pipe.eofRead && !pipe.finSent) {
+        ::shutdown(pipe.dst.fd, SHUT_WR);
+        pipe.finSent = true;
+        maybeFinish();
+    }
+}
+
 void LinkProxy::Connection::onReadable(Pipe &pipe)
 {
-    const ssize_t n = ::recv(pipe.src.fd, m_proxy.m_readBuffer.get(), kReadBytes, 0);
+    if (m_splicing) {
+        spliceIn(pipe);
+        return;
+    }
+    // Never read far beyond the buffer limit: the sender keeps the rest and feels the backpressure.
+    const std::uint64_t room = m_proxy.m_maxBufferedBytes > pipe.queuedBytes ? m_proxy.m_maxBufferedBytes - pipe.queuedBytes : 0;
+    const auto want = static_cast<std::size_t>(std::clamp<std::uint64_t>(room, kSegmentBytes, kReadBytes));
+    const ssize_t n = ::recv(pipe.src.fd, m_proxy.m_readBuffer.get(), want, 0);
     if (n > 0) {
         const TimePoint now = Clock::now();
         m_lastActivity = now;
@@ -340,7 +452,22 @@ void LinkProxy::Connection::enqueue(Pipe &pipe, const char *data, std::size_t si
     const std::uint64_t bandwidth = m_settings.bandwidthBitsPerSecond;
     const double lossProbability = m_settings.lossProbability;
     if (bandwidth == 0 && lossProbability <= 0) {
-        push(pipe, sent + delay, data, size);
+        const TimePoint release = sent + delay;
+        if (wasEmpty && release <= arrival && pipe.floor <= arrival && destinationReady(pipe) && !pipe.dst.writeWanted) {
+            // Nothing to wait for: write straight from the read buffer, queue what is left.
+            const ssize_t written = ::send(pipe.dst.fd, data, size, MSG_NOSIGNAL);
+            if (written < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                reset();
+                return;
+            }
+            const auto bytes = static_cast<std::size_t>(std::max<ssize_t>(written, 0));
+            add(pipe.counters.bytes, bytes);
+            if (bytes == size)
+                return;
+            data += bytes;
+            size -= bytes;
+        }
+        push(pipe, release, data, size);
     } else {
         const std::size_t piece = lossProbability > 0 ? kSegmentBytes : m_proxy.m_paceBytes;
         const double nsPerByte = bandwidth > 0 ? 8e9 / static_cast<double>(bandwidth) : 0;
@@ -489,7 +616,11 @@ void LinkProxy::Connection::onWritable(Side &side)
     }
     side.writeWanted = false;
     side.writeNotifier->setEnabled(false);
-    flush(&side == &m_server ? m_up : m_down);
+    Pipe &pipe = &side == &m_server ? m_up : m_down;
+    if (m_splicing)
+        spliceOut(pipe);
+    else
+        flush(pipe);
 }
 
 void LinkProxy::Connection::onIdleCheck()
@@ -538,6 +669,17 @@ void LinkProxy::Connection::closeSockets(bool withReset)
             side->fd = -1;
         }
     }
+    for (Pipe *pipe : {&m_up, &m_down}) {
+        for (int *fd : {&pipe->pipeRead, &pipe->pipeWrite}) {
+            if (*fd >= 0)
+                ::close(*fd);
+            *fd = -1;
+        }
+    }
+    if (m_splicing) {
+        m_splicing = false;
+        --m_proxy.m_splicingConnections;
+    }
     subtract(m_proxy.m_counters.bufferedBytes, m_up.queuedBytes + m_down.queuedBytes);
     m_up.queuedBytes = m_down.queuedBytes = 0;
     m_up.queue.clear();
@@ -585,9 +727,11 @@ LinkProxy::LinkProxy(const LinkSettings &settings, const QHostAddress &targetAdd
     , m_readBuffer(std::make_unique<char[]>(kReadBytes))
 {
     m_maxBufferedBytes = m_settings.effectiveMaxBufferedBytes();
+    m_passThrough = m_settings.latency.count() == 0 && m_settings.jitter.count() == 0
+        && m_settings.bandwidthBitsPerSecond == 0 && m_settings.lossProbability <= 0;
     // Paced pieces of about a millisecond of the link's rate, one segment at least.
     const std::uint64_t perMs = m_settings.bandwidthBitsPerSecond / 8 / 1000;
-    m_paceBytes = static_cast<std::size_t>(std::clamp<std::uint64_t>(perMs, kSegmentBytes, kReadBytes));
+    m_paceBytes = static_cast<std::size_t>(std::clamp<std::uint64_t>(perMs, kSegmentBytes, 64 * 1024));
 }
 
 LinkProxy::~LinkProxy()

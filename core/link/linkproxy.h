@@ -139,6 +139,8 @@ private:
     std::unique_ptr<char[]> m_readBuffer;
     std::uint64_t m_maxBufferedBytes = 0;
     std::size_t m_paceBytes = 0;
+    bool m_passThrough = false;
+    int m_splicingConnections = 0;
 
     AtomicCounters m_counters;
 };
