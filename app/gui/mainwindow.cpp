@@ -653,7 +653,8 @@ bool MainWindow::startRun()
 {
     if (isRunning())
         return false;
-    validateNow();
+    if (m_validationTimer->isActive())
+        validateNow(); // the last edit has not been validated yet
     if (!m_diagnostics.isEmpty() || !m_scenario) {
         m_runPanel->showFailed(tr("the scenario has problems; fix the ones listed under Problems first."));
         return false;

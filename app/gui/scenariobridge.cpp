@@ -81,7 +81,7 @@ QList<VariantEntry> variantEntriesOf(const scenario::Scenario &scenario)
 {
     QList<VariantEntry> entries;
     for (const scenario::Variant &variant : scenario.variants) {
-        QStringList parts{scenario::toString(variant.placement), scenario::toString(variant.protocol)};
+        QStringList parts{scenario::keyword(variant.placement), scenario::keyword(variant.protocol)};
         if (variant.sse.heartbeat)
             parts << QObject::tr("heartbeat %1").arg(scenario::units::formatDuration(*variant.sse.heartbeat));
         for (const auto &[key, value] : variant.sweepValues)
