@@ -4,7 +4,34 @@
 #include <QChartView>
 #include <QGridLayout>
 
+#include <functional>
+
 namespace edgesse::gui {
+
+namespace {
+
+// The export's type sizes suit a 960 × 560 image; on screen the charts share a window, so
+// their text is set a size smaller (only when it differs: setting a font relayouts a chart).
+void setPixelSize(QFont font, int pixels, const std::function<void(const QFont &)> &apply)
+{
+    if (font.pixelSize() == pixels)
+        return;
+    font.setPixelSize(pixels);
+    apply(font);
+}
+
+void compact(QChart *chart)
+{
+    setPixelSize(chart->titleFont(), 14, [chart](const QFont &f) { chart->setTitleFont(f); });
+    setPixelSize(chart->legend()->font(), 11, [chart](const QFont &f) { chart->legend()->setFont(f); });
+    for (QAbstractAxis *axis : chart->axes()) {
+        setPixelSize(axis->labelsFont(), 10, [axis](const QFont &f) { axis->setLabelsFont(f); });
+        setPixelSize(axis->titleFont(), 11, [axis](const QFont &f) { axis->setTitleFont(f); });
+    }
+    chart->setMargins(QMargins(4, 4, 8, 4));
+}
+
+} // namespace
 
 ChartGrid::ChartGrid(const QList<charts::ChartKind> &kinds, int columns, QWidget *parent)
     : QWidget(parent)
@@ -19,6 +46,7 @@ ChartGrid::ChartGrid(const QList<charts::ChartKind> &kinds, int columns, QWidget
         view->setRenderHint(QPainter::Antialiasing);
         view->setMinimumSize(240, 180);
         view->setChart(charts::buildChart(kinds.at(i), m_result, {m_theme, false}).release());
+        compact(view->chart());
         layout->addWidget(view, i / columns, i % columns);
         m_views.emplace(kinds.at(i), view);
     }
@@ -36,8 +64,10 @@ bool ChartGrid::refresh()
 {
     if (!m_dirty || !isVisible())
         return false;
-    for (const auto &[kind, view] : m_views)
+    for (const auto &[kind, view] : m_views) {
         charts::updateChart(view->chart(), kind, m_result);
+        compact(view->chart());
+    }
     m_dirty = false;
     ++m_refreshes;
     return true;
@@ -50,6 +80,7 @@ void ChartGrid::clear()
     for (const auto &[kind, view] : m_views) {
         QChart *old = view->chart();
         view->setChart(charts::buildChart(kind, m_result, {m_theme, false}).release());
+        compact(view->chart());
         delete old;
     }
     m_dirty = false;
@@ -58,8 +89,10 @@ void ChartGrid::clear()
 void ChartGrid::setTheme(charts::Theme theme)
 {
     m_theme = theme;
-    for (const auto &[kind, view] : m_views)
+    for (const auto &[kind, view] : m_views) {
         charts::applyTheme(view->chart(), theme);
+        compact(view->chart());
+    }
 }
 
 QChartView *ChartGrid::view(charts::ChartKind kind) const

@@ -264,7 +264,7 @@ void MainWindow::createLayout()
     m_liveFigures->setContentsMargins(10, 6, 10, 0);
     m_liveFigures->setTextFormat(Qt::RichText);
     m_liveCharts = new ChartGrid({charts::ChartKind::LatencyOverTime, charts::ChartKind::LatencyCdf,
-                                  charts::ChartKind::ConnectionsOverTime, charts::ChartKind::LinkBytes},
+                                  charts::ChartKind::ConnectionsOverTime, charts::ChartKind::LatencyPercentiles},
                                  2, livePane);
     m_liveCharts->setObjectName(QStringLiteral("liveCharts"));
     auto *liveLayout = new QVBoxLayout(livePane);
@@ -288,8 +288,8 @@ void MainWindow::createLayout()
     m_splitter->setObjectName(QStringLiteral("mainSplitter"));
     m_splitter->addWidget(editorPane);
     m_splitter->addWidget(rightPane);
-    m_splitter->setStretchFactor(0, 2);
-    m_splitter->setStretchFactor(1, 3);
+    m_splitter->setStretchFactor(0, 4);
+    m_splitter->setStretchFactor(1, 7);
     m_splitter->setChildrenCollapsible(false);
     setCentralWidget(m_splitter);
 
@@ -298,6 +298,7 @@ void MainWindow::createLayout()
     auto *variantsDock = new QDockWidget(tr("Variants"), this);
     variantsDock->setObjectName(QStringLiteral("variantsDock"));
     variantsDock->setWidget(m_variants);
+    m_variants->setMinimumWidth(220);
     addDockWidget(Qt::LeftDockWidgetArea, variantsDock);
 
     m_diagnosticsPanel = new DiagnosticsPanel(this);
@@ -404,10 +405,10 @@ void MainWindow::readSettings()
 {
     QSettings settings;
     if (!restoreGeometry(settings.value(kGeometryKey).toByteArray()))
-        resize(1360, 840);
+        resize(1440, 900);
     restoreState(settings.value(kStateKey).toByteArray());
     if (!m_splitter->restoreState(settings.value(kSplitterKey).toByteArray()))
-        m_splitter->setSizes({500, 860});
+        m_splitter->setSizes({520, 900});
 }
 
 void MainWindow::writeSettings()

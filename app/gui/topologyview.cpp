@@ -20,6 +20,7 @@
 #include <QWheelEvent>
 
 #include <cmath>
+#include <limits>
 
 namespace edgesse::gui {
 
@@ -274,6 +275,25 @@ public:
 
     QRectF boundingRect() const override { return m_path.boundingRect().united(labelRect()).adjusted(-12, -12, 12, 12); }
 
+    // A point along the curve, t in [0, 1].
+    QPointF pointAt(double t) const
+    {
+        const double u = 1 - t;
+        return u * u * m_a->pos() + 2 * u * t * m_control + t * t * m_b->pos();
+    }
+    QRectF labelRectAt(double t) const
+    {
+        const QSizeF size = labelSize();
+        const QPointF at = pointAt(t);
+        return QRectF(at.x() - size.width() / 2, at.y() - size.height() / 2, size.width(), size.height());
+    }
+    void setLabelAt(double t)
+    {
+        prepareGeometryChange();
+        m_labelAt = t;
+        update();
+    }
+
     void paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWidget *) override
     {
         const ThemeColors colors = themeColors(m_view->palette());
@@ -317,7 +337,7 @@ private:
     QFont labelFont(bool first) const
     {
         QFont f = m_view->font();
-        f.setPointSizeF(f.pointSizeF() * (first ? 0.86 : 0.78));
+        f.setPointSizeF(f.pointSizeF() * (first ? 0.9 : 0.8));
         return f;
     }
     QStringList labelLines() const
@@ -337,9 +357,12 @@ private:
         }
         return lines;
     }
-    QRectF labelRect() const
+    QSizeF labelSize() const
     {
-        const QStringList lines = labelLines();
+        // Sized for the live lines too, so placing labels does not depend on the run.
+        QStringList lines = labelLines();
+        if (!m_load)
+            lines << QStringLiteral("000.0 KB/s · 0000 conn");
         double w = 0;
         double h = 6;
         for (int i = 0; i < lines.size(); ++i) {
@@ -347,10 +370,9 @@ private:
             w = std::max(w, fm.horizontalAdvance(lines.at(i)));
             h += fm.height();
         }
-        // The point halfway along the curve.
-        const QPointF mid = (m_a->pos() + 2 * m_control + m_b->pos()) / 4;
-        return QRectF(mid.x() - w / 2 - 6, mid.y() - h / 2, w + 12, h);
+        return {w + 12, h - (m_load ? 0 : QFontMetricsF(labelFont(false)).height())};
     }
+    QRectF labelRect() const { return labelRectAt(m_labelAt); }
 
     TopologyView *m_view;
     TopologyModel::Link m_link;
@@ -358,6 +380,7 @@ private:
     TopologyNodeItem *m_b;
     QPointF m_control;
     QPainterPath m_path;
+    double m_labelAt = 0.5;
     std::optional<TopologyLoad::LinkLoad> m_load;
     double m_flash = 0;
 };
@@ -459,7 +482,7 @@ void TopologyView::autoLayout()
 {
     // Columns by kind — clients, PoPs, origin — left to right, the way events flow back.
     // Nodes that have a place keep it; new ones go below their column's lowest node.
-    constexpr double kColumnGap = 400;
+    constexpr double kColumnGap = 360;
     constexpr double kRowGap = 130;
     const auto columnOf = [](TopologyModel::Kind kind) {
         return kind == TopologyModel::Kind::Clients ? 0 : kind == TopologyModel::Kind::Pop ? 1 : 2;
@@ -499,6 +522,33 @@ void TopologyView::routeLinks()
             if (!link->touches(it.key()))
                 obstacles.append(it.value()->pos());
         link->route(obstacles);
+    }
+    // Labels go where they hide neither a node nor another label: the middle of the link
+    // when it is free, else the free place nearest to it.
+    QList<QRectF> taken;
+    for (TopologyNodeItem *node : std::as_const(m_nodes))
+        taken.append(QRectF(node->pos() - QPointF(kNodeWidth / 2 + 4, kNodeHeight / 2 + 4),
+                            QSizeF(kNodeWidth + 8, kNodeHeight + 28)));
+    static constexpr double kCandidates[] = {0.5, 0.4, 0.6, 0.3, 0.7, 0.35, 0.65, 0.25, 0.75};
+    for (TopologyLinkItem *link : std::as_const(m_links)) {
+        double best = 0.5;
+        double leastOverlap = std::numeric_limits<double>::max();
+        for (const double t : kCandidates) {
+            const QRectF rect = link->labelRectAt(t).adjusted(-3, -3, 3, 3);
+            double overlap = 0;
+            for (const QRectF &other : std::as_const(taken)) {
+                const QRectF common = rect.intersected(other);
+                overlap += common.isValid() ? common.width() * common.height() : 0;
+            }
+            if (overlap < leastOverlap) {
+                leastOverlap = overlap;
+                best = t;
+            }
+            if (overlap == 0)
+                break;
+        }
+        link->setLabelAt(best);
+        taken.append(link->labelRectAt(best));
     }
 }
 

@@ -116,7 +116,7 @@ int main(int argc, char *argv[])
     QSettings::setPath(QSettings::NativeFormat, QSettings::UserScope, dir.filePath(QStringLiteral("settings")));
 
     edgesse::gui::MainWindow window;
-    window.resize(1480, 920);
+    window.resize(1600, 1000);
     window.show();
     const QStringList args = app.arguments();
     const auto option = [&](const char *name, const QString &fallback) {
