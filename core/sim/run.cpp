@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <map>
 
 namespace edgesse::sim {
@@ -213,11 +214,6 @@ void Run::execute()
         return;
     }
 
-    if (const QString missing = missingPart(v, m_settings.simulatedClients); !missing.isEmpty()) {
-        emit failed(QStringLiteral("variant %1: %2").arg(v.name, missing));
-        return;
-    }
-
     const auto setUpStart = Clock::now();
     auto topology = std::make_unique<Topology>(m_settings.threads);
     Topology &t = *topology;
@@ -233,22 +229,46 @@ void Run::execute()
             m_timings.tearDown = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - tearDownStart);
         });
         // Clients first (so nothing reconnects into a closing topology), then the publisher,
-        // links and servers; NetThreads::stop() deletes whatever is left on its thread and
-        // joins every thread.
-        for (int i = 0; i < threadCount; ++i) {
-            t.threads.runOn(i, [&, i] {
-                if (t.clients.size() > std::size_t(i) && t.clients[std::size_t(i)]) {
-                    delete t.clients[std::size_t(i)];
-                    t.clients[std::size_t(i)] = nullptr;
-                }
-            });
-        }
-        if (t.publisher) {
-            t.threads.runOn(t.publisherThread, [&] {
+        // the relays, the links and the servers, each deleted on its own thread while that
+        // thread's deadline queue still exists; NetThreads::stop() then joins every thread.
+        auto onEachThread = [&](const std::function<void(int)> &phase) {
+            for (int i = 0; i < threadCount; ++i)
+                t.threads.runOn(i, [&, i] { phase(i); });
+        };
+        onEachThread([&](int i) {
+            if (t.clients.size() > std::size_t(i)) {
+                delete t.clients[std::size_t(i)];
+                t.clients[std::size_t(i)] = nullptr;
+            }
+            if (t.publisher && i == t.publisherThread) {
                 delete t.publisher;
                 t.publisher = nullptr;
-            });
-        }
+            }
+        });
+        onEachThread([&](int i) {
+            for (auto &up : t.nodes) {
+                if (up.thread == i && up.relay) {
+                    delete up.relay;
+                    up.relay = nullptr;
+                }
+            }
+        });
+        onEachThread([&](int i) {
+            for (auto &l : t.links) {
+                if (l.thread == i && l.proxy) {
+                    delete l.proxy;
+                    l.proxy = nullptr;
+                }
+            }
+        });
+        onEachThread([&](int i) {
+            for (auto &up : t.nodes) {
+                if (up.thread == i && up.server) {
+                    delete up.server;
+                    up.server = nullptr;
+                }
+            }
+        });
         t.threads.stop();
     };
 
@@ -391,6 +411,11 @@ void Run::execute()
         emit failed(QStringLiteral("variant %1: %2").arg(v.name, setupError));
         return;
     }
+    if (m_cancelRequested) { // cancelled while the servers and links came up
+        tearDown();
+        emit cancelled();
+        return;
+    }
 
     {
         QList<Endpoint> endpoints;
@@ -453,6 +478,7 @@ void Run::execute()
                 browser.port = groupPorts[std::size_t(g)];
                 browser.node = groupNodes[std::size_t(g)];
                 browser.retry = v.sse.retry;
+                browser.rejectionRetry = rejectionRetryAfter(v.sse);
                 // Lets a stream name why its connection ended (idle reap, max duration).
                 if (const scenario::Link *l = v.linkBetween(group.name, groupNodes[std::size_t(g)]); l && l->gateway) {
                     browser.idleReapHint = l->gateway->idleTimeout.value_or(std::chrono::microseconds(0));

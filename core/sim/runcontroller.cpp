@@ -114,6 +114,11 @@ void RunController::startNextVariant()
 {
     if (!m_state->running)
         return;
+    if (m_state->cancelling) {
+        endRun();
+        emit cancelled();
+        return;
+    }
     const scenario::Variant &variant = m_state->variants[m_state->current];
     Run::Settings settings;
     settings.threads = m_threads;
@@ -231,17 +236,11 @@ void RunController::cancel()
     if (!m_state->running || m_state->cancelling)
         return;
     m_state->cancelling = true;
+    // Without a run under way, the queued start of the first variant (or the queued
+    // failure) sees the flag and ends with cancelled().
     std::lock_guard lock(m_state->mutex);
-    if (m_state->run) {
+    if (m_state->run)
         m_state->run->cancel();
-    } else {
-        QMetaObject::invokeMethod(this, [this] {
-            if (!m_state->running)
-                return;
-            endRun();
-            emit cancelled();
-        }, Qt::QueuedConnection);
-    }
 }
 
 bool RunController::isRunning() const

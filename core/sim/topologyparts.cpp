@@ -3,20 +3,10 @@
 #include "core/sim/streamrecorder.h"
 #include "core/sse/sseserver.h"
 
-// The client side (browsers, pollers, edge relays) is a separate part of core/sse; a run
-// that needs a part this build lacks is refused up front by missingPart().
-#if __has_include("core/sse/browser.h")
+#include "core/net/deadlinequeue.h"
 #include "core/sse/browser.h"
-#define EDGESSE_HAVE_BROWSER 1
-#endif
-#if __has_include("core/sse/poller.h")
-#include "core/sse/poller.h"
-#define EDGESSE_HAVE_POLLER 1
-#endif
-#if __has_include("core/sse/edgerelay.h")
 #include "core/sse/edgerelay.h"
-#define EDGESSE_HAVE_EDGE_RELAY 1
-#endif
+#include "core/sse/poller.h"
 
 #include <QThread>
 
@@ -32,31 +22,6 @@ QUrl streamUrl(quint16 port)
     return QUrl(QStringLiteral("http://127.0.0.1:%1/events").arg(port));
 }
 
-QString missingPart(const scenario::Variant &variant, bool simulatedClients)
-{
-    bool sse = false, poll = false;
-    for (const auto &group : variant.clients) {
-        if (simulatedClients)
-            (group.delivery == scenario::Delivery::Sse ? sse : poll) = true;
-    }
-#ifndef EDGESSE_HAVE_BROWSER
-    if (sse)
-        return QStringLiteral("this build has no browser client (core/sse/browser.h)");
-#endif
-#ifndef EDGESSE_HAVE_POLLER
-    if (poll)
-        return QStringLiteral("this build has no polling client (core/sse/poller.h)");
-#endif
-#ifndef EDGESSE_HAVE_EDGE_RELAY
-    if (variant.placement == scenario::Placement::Edge)
-        return QStringLiteral("this build has no edge relay (core/sse/edgerelay.h)");
-#endif
-    (void)sse;
-    (void)poll;
-    return {};
-}
-
-#if defined(EDGESSE_HAVE_BROWSER) || defined(EDGESSE_HAVE_POLLER) || defined(EDGESSE_HAVE_EDGE_RELAY)
 namespace {
 
 http::ClientProtocol clientProtocol(scenario::Protocol protocol)
@@ -65,7 +30,13 @@ http::ClientProtocol clientProtocol(scenario::Protocol protocol)
 }
 
 } // namespace
-#endif
+
+std::chrono::seconds rejectionRetryAfter(const scenario::SseSettings &sse)
+{
+    // Retry-After is whole seconds: the scenario's retry, rounded up, at least one.
+    const auto retry = std::chrono::ceil<std::chrono::seconds>(sse.retry);
+    return std::max(retry, std::chrono::seconds(1));
+}
 
 ServerPart::ServerPart(const scenario::Node &node, const scenario::SseSettings &sse, net::DeadlineQueue &,
                        QObject *parent)
@@ -81,6 +52,7 @@ ServerPart::ServerPart(const scenario::Node &node, const scenario::SseSettings &
         settings.maxStreamDuration = duration_cast<milliseconds>(*node.maxStreamDuration);
     settings.http.maxConcurrentStreams = quint32(std::max(sse.maxConcurrentStreams, 1));
     settings.http.maxConnections = node.maxConnections;
+    settings.http.retryAfter = rejectionRetryAfter(sse);
     // A simulated stream may stay silent longer than a real server's keep-alive default.
     settings.http.idleTimeout = std::chrono::hours(24);
     m_server = std::make_unique<sse::SseServer>(settings);
@@ -119,10 +91,14 @@ ClientsPart::ClientsPart(StreamRecorder &recorder, net::DeadlineQueue &deadlines
 
 ClientsPart::~ClientsPart()
 {
-#ifdef EDGESSE_HAVE_BROWSER
+    m_closing = true;
+    for (const auto id : m_reopenTimers)
+        m_deadlines.cancel(id);
+    m_reopenTimers.clear();
     for (auto &browser : m_browsers)
         browser->close();
-#endif
+    for (auto &poller : m_pollers)
+        poller->stop();
     m_browsers.clear();
     m_pollers.clear();
 }
@@ -134,16 +110,16 @@ void ClientsPart::addBrowsers(const std::vector<Browser> &browsers)
 
 void ClientsPart::open()
 {
+    sse::StreamObserver *observer = this;
     for (const Browser &plan : m_plan) {
         const scenario::ClientGroup &group = *plan.config;
-        [[maybe_unused]] std::uint64_t firstTag = 0;
+        std::uint64_t firstTag = 0;
         for (int s = 0; s < group.streams; ++s) {
             const std::uint64_t tag = m_recorder.addStream(plan.group, plan.index, s, plan.node);
             if (s == 0)
                 firstTag = tag;
         }
         if (group.delivery == scenario::Delivery::Sse) {
-#ifdef EDGESSE_HAVE_BROWSER
             sse::Browser::Config config;
             config.port = plan.port;
             config.protocol = clientProtocol(plan.protocol);
@@ -154,43 +130,67 @@ void ClientsPart::open()
             config.stream.idleReapHint = duration_cast<milliseconds>(plan.idleReapHint);
             config.stream.maxDurationHint = duration_cast<milliseconds>(plan.maxDurationHint);
             config.firstStreamTag = firstTag;
-            auto browser = std::make_shared<sse::Browser>(config, m_deadlines, &m_recorder);
+            auto browser = std::make_unique<sse::Browser>(config, m_deadlines, observer);
+            if (m_owners.size() < firstTag + std::uint64_t(group.streams))
+                m_owners.resize(firstTag + std::uint64_t(group.streams));
+            for (int s = 0; s < group.streams; ++s)
+                m_owners[firstTag + std::uint64_t(s)] = {browser.get(), s, plan.rejectionRetry};
             browser->open();
             m_browsers.push_back(std::move(browser));
-#endif
         } else {
-#ifdef EDGESSE_HAVE_POLLER
             for (int s = 0; s < group.streams; ++s) {
                 sse::Poller::Config config;
                 config.port = plan.port;
                 config.protocol = clientProtocol(plan.protocol);
                 config.longPoll = group.delivery == scenario::Delivery::LongPoll;
                 config.interval = duration_cast<milliseconds>(group.pollInterval);
-                auto poller = std::make_shared<sse::Poller>(config, m_deadlines, &m_recorder, firstTag + std::uint64_t(s));
+                auto poller = std::make_unique<sse::Poller>(config, m_deadlines, observer, firstTag + std::uint64_t(s));
                 poller->start();
                 m_pollers.push_back(std::move(poller));
             }
-#endif
         }
     }
     m_plan.clear();
 }
 
-RelayPart::RelayPart([[maybe_unused]] const scenario::Node &pop, [[maybe_unused]] scenario::Protocol protocol,
-                     [[maybe_unused]] ServerPart *server, [[maybe_unused]] quint16 upstreamPort,
-                     [[maybe_unused]] net::DeadlineQueue &deadlines, QObject *parent)
+// Forwarded as they are, except a 503 (the node is at its connection cap): the page opens
+// a new EventSource once the server's Retry-After has passed — what a site does when its
+// EventSource fails with readyState CLOSED — and the recorder counts a reconnect.
+void ClientsPart::streamDisconnected(std::uint64_t stream, const sse::Disconnect &disconnect)
+{
+    if (m_closing || disconnect.willReconnect || disconnect.cause != sse::DisconnectCause::Non200 ||
+        disconnect.httpStatus != 503 || stream >= m_owners.size() || !m_owners[stream].browser) {
+        m_recorder.streamDisconnected(stream, disconnect);
+        return;
+    }
+    const Owner owner = m_owners[stream];
+    sse::Disconnect retried = disconnect;
+    retried.willReconnect = true;
+    retried.reconnectDelay = duration_cast<milliseconds>(owner.retryAfter);
+    m_recorder.streamDisconnected(stream, retried);
+    auto id = std::make_shared<net::DeadlineQueue::Id>(0);
+    *id = m_deadlines.scheduleAfter(owner.retryAfter, [this, owner, id] {
+        m_reopenTimers.erase(*id);
+        owner.browser->stream(owner.index).open();
+    });
+    m_reopenTimers.insert(*id);
+}
+
+RelayPart::RelayPart(const scenario::Node &pop, scenario::Protocol protocol, ServerPart *server, quint16 upstreamPort,
+                     net::DeadlineQueue &deadlines, QObject *parent)
     : QObject(parent)
 {
-#ifdef EDGESSE_HAVE_EDGE_RELAY
     sse::EdgeRelay::Config config;
     config.upstreamPort = upstreamPort;
     config.protocol = clientProtocol(protocol);
     config.perClient = pop.upstream == scenario::UpstreamMode::PerClient;
-    m_relay = std::make_shared<sse::EdgeRelay>(config, server->server(), deadlines);
+    m_relay = std::make_unique<sse::EdgeRelay>(config, server->server(), deadlines);
     m_relay->start();
-#endif
 }
 
-RelayPart::~RelayPart() = default;
+RelayPart::~RelayPart()
+{
+    m_relay->stop();
+}
 
 } // namespace edgesse::sim

@@ -1,7 +1,9 @@
 #pragma once
 
 #include "core/scenario/scenario.h"
+#include "core/sim/streamrecorder.h"
 #include "core/sse/sseevent.h"
+#include "core/sse/streamobserver.h"
 
 #include <QObject>
 #include <QString>
@@ -9,6 +11,7 @@
 
 #include <chrono>
 #include <memory>
+#include <unordered_set>
 #include <vector>
 
 namespace edgesse::net {
@@ -23,10 +26,9 @@ class Poller;
 
 namespace edgesse::sim {
 
-class StreamRecorder;
-
-// Empty when this build can run `variant`; otherwise which client-side part it lacks.
-QString missingPart(const scenario::Variant &variant, bool simulatedClients);
+// The Retry-After a node at its connection cap sends with its 503, and which its
+// simulated clients honour before opening a new stream.
+std::chrono::seconds rejectionRetryAfter(const scenario::SseSettings &sse);
 
 // The URL of the event stream a server (or a link in front of it) serves on `port`.
 QUrl streamUrl(quint16 port);
@@ -65,11 +67,11 @@ public:
     ~RelayPart() override;
 
 private:
-    std::shared_ptr<sse::EdgeRelay> m_relay;
+    std::unique_ptr<sse::EdgeRelay> m_relay;
 };
 
 // The browsers (or pollers) of one worker thread, reporting to that thread's recorder.
-class ClientsPart final : public QObject
+class ClientsPart final : public QObject, private sse::StreamObserver
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(ClientsPart)
@@ -86,6 +88,7 @@ public:
         std::chrono::microseconds idleReapHint{0};   // the gateway of the population's link
         std::chrono::microseconds maxDurationHint{0};
         std::uint64_t seed = 0;
+        std::chrono::seconds rejectionRetry{1}; // the node's Retry-After on a 503
     };
 
     ClientsPart(StreamRecorder &recorder, net::DeadlineQueue &deadlines, QObject *parent = nullptr);
@@ -95,11 +98,49 @@ public:
     void open();
 
 private:
+    // sse::StreamObserver: everything goes to the recorder; a 503 also schedules a new try.
+    void streamStarved(std::uint64_t stream, sse::Clock::time_point since) override
+    {
+        m_recorder.streamStarved(stream, since);
+    }
+    void streamConnected(std::uint64_t stream, const sse::ConnectInfo &info) override
+    {
+        m_recorder.streamConnected(stream, info);
+    }
+    void streamOpened(std::uint64_t stream, std::chrono::microseconds timeToFirstByte) override
+    {
+        m_recorder.streamOpened(stream, timeToFirstByte);
+    }
+    void firstEventReceived(std::uint64_t stream, std::chrono::microseconds timeToFirstEvent) override
+    {
+        m_recorder.firstEventReceived(stream, timeToFirstEvent);
+    }
+    void eventReceived(std::uint64_t stream, const sse::ReceivedEvent &event) override
+    {
+        m_recorder.eventReceived(stream, event);
+    }
+    void commentReceived(std::uint64_t stream, std::size_t bytes) override { m_recorder.commentReceived(stream, bytes); }
+    void bytesReceived(std::uint64_t stream, std::size_t bytes) override { m_recorder.bytesReceived(stream, bytes); }
+    void streamDisconnected(std::uint64_t stream, const sse::Disconnect &disconnect) override;
+    void pollCompleted(std::uint64_t stream, std::chrono::microseconds duration, std::size_t events) override
+    {
+        m_recorder.pollCompleted(stream, duration, events);
+    }
+
+    struct Owner {
+        sse::Browser *browser = nullptr;
+        int index = 0;
+        std::chrono::seconds retryAfter{1};
+    };
+
     StreamRecorder &m_recorder;
     net::DeadlineQueue &m_deadlines;
     std::vector<Browser> m_plan;
-    std::vector<std::shared_ptr<sse::Browser>> m_browsers; // shared_ptr: the type may be incomplete here
-    std::vector<std::shared_ptr<sse::Poller>> m_pollers;
+    std::vector<std::unique_ptr<sse::Browser>> m_browsers;
+    std::vector<std::unique_ptr<sse::Poller>> m_pollers;
+    std::vector<Owner> m_owners; // by stream tag
+    std::unordered_set<std::uint64_t> m_reopenTimers;
+    bool m_closing = false;
 };
 
 } // namespace edgesse::sim

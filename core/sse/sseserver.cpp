@@ -217,9 +217,11 @@ private:
             if (ok)
                 replay = since;
         }
+        if (request.method == "HEAD") {
+            exchange.respond(200, headers, {});
+            return;
+        }
         exchange.startStream(200, headers);
-        if (request.method == "HEAD")
-            return; // the exchange ended with its head
         if (!first.isEmpty())
             exchange.writeStream(http::StreamChunk(first));
         if (replay && replay->count() > 0) {
@@ -408,7 +410,9 @@ void SseServer::stop()
         Worker *worker = m_worker;
         m_worker = nullptr;
         auto finish = [worker] { delete worker; };
-        if (worker->thread() == QThread::currentThread())
+        // A thread that already ended (its pool stopped first) cannot run anything: the
+        // worker is deleted here then, its sockets closed from this thread.
+        if (worker->thread() == QThread::currentThread() || !worker->thread()->isRunning())
             finish();
         else
             QMetaObject::invokeMethod(worker, finish, Qt::BlockingQueuedConnection);

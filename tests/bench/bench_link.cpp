@@ -1,6 +1,6 @@
 // How closely a LinkProxy keeps to its configured timing, and what it costs.
 //
-//   bench_link [--connections 100,1000,4000] [--seconds 5] [--parts 1,2,3] [--quick]
+//   bench_link [--connections 100,1000,4000] [--seconds 5] [--parts 1,2,3] [--quick] [--stock-dispatcher]
 //
 // 1. Delay accuracy: 100 B messages, 10 per second per connection, through a 20 ms link;
 //    measured one-way delay minus 20 ms (p50, p99, max) at each connection count.
@@ -13,6 +13,7 @@
 #include "core/link/linkproxy.h"
 #include "core/net/deadlinequeue.h"
 #include "core/net/fdlimit.h"
+#include "core/net/netthreads.h"
 
 #include <QAbstractEventDispatcher>
 #include <QCoreApplication>
@@ -35,6 +36,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -46,30 +48,45 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// A thread running an event loop with the data plane's deadline queue; the proxies live there.
+// One data-plane thread: by default a NetThreads worker (epoll dispatcher, 1 ns timer slack),
+// or, to compare, a plain QThread with Qt's stock dispatcher.
 class DataPlaneThread
 {
 public:
-    DataPlaneThread()
+    explicit DataPlaneThread(bool stock)
     {
-        m_thread.setObjectName(QStringLiteral("link data plane"));
-        m_thread.start();
+        if (!stock) {
+            m_threads = std::make_unique<edgesse::net::NetThreads>(1);
+            return;
+        }
+        m_thread = std::make_unique<QThread>();
+        m_thread->start();
         m_context = new QObject;
-        m_context->moveToThread(&m_thread);
-        run([this] { m_queue = std::make_unique<DeadlineQueue>(); });
+        m_context->moveToThread(m_thread.get());
+        run([this] {
+            ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+            m_queue = std::make_unique<DeadlineQueue>();
+        });
     }
     ~DataPlaneThread()
     {
+        if (m_threads) {
+            m_threads->stop();
+            return;
+        }
         run([this] { m_queue.reset(); });
         m_context->deleteLater();
-        m_thread.quit();
-        m_thread.wait();
+        m_thread->quit();
+        m_thread->wait();
     }
     void run(const std::function<void()> &work)
     {
-        QMetaObject::invokeMethod(m_context, work, Qt::BlockingQueuedConnection);
+        if (m_threads)
+            m_threads->runOn(0, work);
+        else
+            QMetaObject::invokeMethod(m_context, work, Qt::BlockingQueuedConnection);
     }
-    DeadlineQueue &queue() { return *m_queue; }
+    DeadlineQueue &queue() { return m_threads ? *m_threads->deadlines(0) : *m_queue; }
     QString dispatcherName()
     {
         QString name;
@@ -78,7 +95,8 @@ public:
     }
 
 private:
-    QThread m_thread;
+    std::unique_ptr<edgesse::net::NetThreads> m_threads;
+    std::unique_ptr<QThread> m_thread;
     QObject *m_context = nullptr;
     std::unique_ptr<DeadlineQueue> m_queue;
 };
@@ -175,6 +193,7 @@ DelayResult measureDelays(DataPlaneThread &plane, int connections, std::chrono::
 
     DelayResult result;
     std::thread load([&] {
+        ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
         const int epfd = ::epoll_create1(EPOLL_CLOEXEC);
         epoll_event ev{};
         ev.events = EPOLLIN;
@@ -219,7 +238,8 @@ DelayResult measureDelays(DataPlaneThread &plane, int connections, std::chrono::
             while (nextSend <= now && nextSend < stopSending) {
                 const std::int64_t stamp = nowNs();
                 std::memcpy(message, &stamp, sizeof stamp);
-                if (::send(clients[nextIndex], message, sizeof message, MSG_NOSIGNAL) == ssize_t(sizeof message) && nextSend >= measureFrom)
+                if (::send(clients[nextIndex], message, sizeof message, MSG_NOSIGNAL) == ssize_t(sizeof message)
+                    && Clock::time_point(std::chrono::nanoseconds(stamp)) >= measureFrom)
                     ++result.sent;
                 if (++nextIndex == clients.size()) {
                     nextIndex = 0;
@@ -354,6 +374,7 @@ int main(int argc, char **argv)
     std::vector<int> counts{100, 1000, 4000};
     double seconds = 5;
     bool quick = false;
+    bool stock = false;
     std::vector<int> parts{1, 2, 3};
     const QStringList args = QCoreApplication::arguments();
     for (qsizetype i = 1; i < args.size(); ++i) {
@@ -363,10 +384,12 @@ int main(int argc, char **argv)
             seconds = args[++i].toDouble();
         else if (args[i] == QLatin1String("--parts") && i + 1 < args.size())
             parts = parseList(args[++i]);
+        else if (args[i] == QLatin1String("--stock-dispatcher"))
+            stock = true;
         else if (args[i] == QLatin1String("--quick"))
             quick = true;
         else {
-            std::fprintf(stderr, "usage: bench_link [--connections 100,1000,4000] [--seconds 5] [--parts 1,2,3] [--quick]\n");
+            std::fprintf(stderr, "usage: bench_link [--connections 100,1000,4000] [--seconds 5] [--parts 1,2,3] [--quick] [--stock-dispatcher]\n");
             return 2;
         }
     }
@@ -382,7 +405,7 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    DataPlaneThread plane;
+    DataPlaneThread plane(stock);
     std::printf("EdgeSSE link benchmark — data-plane dispatcher: %s, %u cores\n\n", qPrintable(plane.dispatcherName()),
                 std::thread::hardware_concurrency());
 
