@@ -288,8 +288,8 @@ void MainWindow::createLayout()
     m_splitter->setObjectName(QStringLiteral("mainSplitter"));
     m_splitter->addWidget(editorPane);
     m_splitter->addWidget(rightPane);
-    m_splitter->setStretchFactor(0, 4);
-    m_splitter->setStretchFactor(1, 7);
+    m_splitter->setStretchFactor(0, 9);
+    m_splitter->setStretchFactor(1, 16);
     m_splitter->setChildrenCollapsible(false);
     setCentralWidget(m_splitter);
 
@@ -408,7 +408,7 @@ void MainWindow::readSettings()
         resize(1440, 900);
     restoreState(settings.value(kStateKey).toByteArray());
     if (!m_splitter->restoreState(settings.value(kSplitterKey).toByteArray()))
-        m_splitter->setSizes({520, 900});
+        m_splitter->setSizes({450, 800});
 }
 
 void MainWindow::writeSettings()
