@@ -10,6 +10,7 @@
 // before the run, the live charts and the topology under load --shot-after seconds into the
 // run, the comparison after it, and the exported files under DIR/export. --scenario FILE
 // runs that scenario instead of the generated 2,000-stream one.
+#include "app/gui/codeeditor.h"
 #include "app/gui/mainwindow.h"
 #include "app/gui/runpanel.h"
 #include "app/gui/topologyview.h"
@@ -20,6 +21,9 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QLabel>
+#include <QRegularExpression>
+#include <QTextBlock>
+#include <QTextCursor>
 #include <QSettings>
 #include <QTabWidget>
 #include <QTemporaryDir>
@@ -210,6 +214,18 @@ int main(int argc, char *argv[])
                 QString error;
                 if (window.exportTo(QDir(shots).filePath(QStringLiteral("export")), &error).isEmpty())
                     std::fprintf(stderr, "export failed: %s\n", qPrintable(error));
+                // The editor with a mistake in it: the diagnostic underlined and listed.
+                window.views()->setCurrentIndex(0);
+                QTextCursor found = window.editor()->document()->find(QRegularExpression(QStringLiteral("latency: \\d+ms")));
+                if (!found.isNull()) {
+                    found.insertText(QStringLiteral("latency: 4 parsecs"));
+                    window.validateNow();
+                    window.editor()->goTo(found.blockNumber() + 1, 1);
+                    QCoreApplication::processEvents();
+                    grab("editor-problem.png");
+                    window.editor()->undo();
+                    window.editor()->document()->setModified(false);
+                }
             }
             const bool ok = meter.maxBusy() <= 50.0;
             std::printf("%lld streams, %s measured: longest gap %.1f ms wall, of which the GUI thread's own work "
