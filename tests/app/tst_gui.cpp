@@ -14,6 +14,7 @@
 #include <QChart>
 #include <QChartView>
 #include <QDir>
+#include <QDockWidget>
 #include <QFile>
 #include <QGraphicsItem>
 #include <QImage>
@@ -467,8 +468,17 @@ void TestGui::recentFilesPersist()
     QVERIFY(m_window->openFile(first, true));
     QVERIFY(m_window->openFile(second, true));
     QVERIFY(!m_window->openFile(m_dir.filePath(QStringLiteral("missing.yaml")), true));
+    // The window layout comes back too: size and which docks are shown.
+    m_window->resize(1111, 777);
+    auto *problems = m_window->findChild<QDockWidget *>(QStringLiteral("problemsDock"));
+    QVERIFY(problems);
+    problems->hide();
     m_window->close();
     m_window = std::make_unique<MainWindow>();
+    m_window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+    QCOMPARE(m_window->size(), QSize(1111, 777));
+    QVERIFY(m_window->findChild<QDockWidget *>(QStringLiteral("problemsDock"))->isHidden());
     const QStringList recent = m_window->recentFiles();
     QVERIFY(recent.size() >= 2);
     QCOMPARE(recent.at(0), QFileInfo(second).absoluteFilePath());
