@@ -1,4 +1,6 @@
-// One origin fanning out 256 B events, one write per event per stream as it is published,
+// One origin fanning out 256 B events, written to every stream as they are published (no
+// batching timer; events due in the same millisecond tick share one write per stream, as in
+// the Node reference, whose http module corks a socket until the tick ends),
 // to 1,000 HTTP/1.1 connections and to 1,000 HTTP/2 streams (10 connections x 100), with
 // h2load as the load client; in the same run the same load against a Node.js SSE server
 // (tests/peers/node-sse-bench-server.mjs, Node's http and http2 modules) publishing at the
@@ -101,14 +103,19 @@ private:
         // Events still in the server's queue count as not yet written.
         if (stats.bytesQueued > kWatermark || m_seq + m_base - static_cast<std::uint64_t>(stats.eventsPublished) > 64)
             return;
+        // The events due in this tick are published together, as the Node reference's loop
+        // writes them within one tick (Node's http corks a socket until the tick ends).
+        std::vector<sse::PublishedEvent> due;
+        due.reserve(n);
         for (std::uint64_t i = 0; i < n; ++i) {
             sse::PublishedEvent e;
             e.seq = ++m_seq;
             e.publishedAt = std::chrono::steady_clock::now();
             e.event.id = QByteArray::number(static_cast<qulonglong>(e.seq));
             e.event.data = m_payload;
-            m_server.publish(e);
+            due.push_back(std::move(e));
         }
+        m_server.publish(std::move(due));
     }
 
     sse::SseServer &m_server;
@@ -145,8 +152,9 @@ public:
         }
     }
     void command(const QByteArray &line) { m_process.write(line + '\n'); }
-    // Streams the Node server has open (asks it and waits for the answer).
-    int streams()
+    // Streams the Node server has open and events it published (asks it, waits for the answer).
+    struct Stats { qint64 published = -1; int streams = -1; };
+    Stats stats()
     {
         command("stats");
         QRegularExpressionMatch m;
@@ -156,8 +164,11 @@ public:
             return m.hasMatch();
         }, 5000);
         m_out.clear();
-        return m.hasMatch() ? m.captured(2).toInt() : -1;
+        if (!m.hasMatch())
+            return {};
+        return {m.captured(1).toLongLong(), m.captured(2).toInt()};
     }
+    int streams() { return stats().streams; }
     qint64 pid() const { return m_process.processId(); }
     quint16 h1 = 0;
     quint16 h2 = 0;
@@ -369,11 +380,17 @@ int main(int argc, char **argv)
         r.ours = static_cast<double>(data) / eventBytes / duration;
         waitUntil([&] { return server.stats().streamsOpen == 0; }, 10000);
         if (withNode) {
+            qint64 nodeBefore = 0;
+            QElapsedTimer nodeWall;
             const qint64 nodeData = runH2load(load, load.http2 ? node.h2 : node.h1, duration, [&] {
                 waitUntil([&] { return node.streams() == load.streams; }, 10000);
+                nodeBefore = node.stats().published;
                 node.command("rate " + QByteArray::number(rate));
+                nodeWall.start();
             });
             node.command("rate 0");
+            r.nodePublished = static_cast<double>(node.stats().published - nodeBefore)
+                / (static_cast<double>(nodeWall.elapsed()) / 1000.0);
             r.node = static_cast<double>(nodeData) / eventBytes / duration;
             waitUntil([&] { return node.streams() == 0; }, 10000);
         }
@@ -382,14 +399,14 @@ int main(int argc, char **argv)
     const Result h1 = throughput({false, streams}, rateH1);
     const Result h2 = throughput({true, streams}, rateH2);
 
-    std::printf("SSE fan-out: %d-byte events (%.0f bytes on the wire), one write per event per stream\n", payload, eventBytes);
+    std::printf("SSE fan-out: %d-byte events (%.0f bytes on the wire), written to every stream as they are published\n", payload, eventBytes);
     std::printf("h2load -t 1 -D %d; our server on one NetThreads thread (epoll dispatcher)\n\n", duration);
-    std::printf("%-36s %14s %14s %8s\n", "load", "EdgeSSE dlv/s", "Node dlv/s", "ratio");
+    std::printf("%-42s %14s %14s %7s\n", "deliveries per second", "EdgeSSE", "Node.js", "ratio");
     auto row = [&](const char *name, const Result &r, double rate) {
-        std::printf("%-36s %14.0f %14s %8s   (offered %.0f ev/s x %d = %.0f/s; EdgeSSE published %.0f ev/s)\n", name, r.ours,
+        std::printf("%-42s %14.0f %14s %7s   offered %.0f ev/s; published: EdgeSSE %.0f ev/s, Node %s ev/s\n", name, r.ours,
                     withNode ? qPrintable(QString::number(r.node, 'f', 0)) : "-",
-                    withNode && r.node > 0 ? qPrintable(QString::number(r.ours / r.node, 'f', 2)) : "-", rate, streams,
-                    rate * streams, r.oursPublished);
+                    withNode && r.node > 0 ? qPrintable(QString::number(r.ours / r.node, 'f', 2)) : "-", rate,
+                    r.oursPublished, withNode ? qPrintable(QString::number(r.nodePublished, 'f', 0)) : "-");
     };
     row(qPrintable(QStringLiteral("HTTP/1.1, %1 connections (--h1 -c %1)").arg(streams)), h1, rateH1);
     row(qPrintable(QStringLiteral("HTTP/2, %1 x 100 streams (-c %1 -m 100)").arg(streams / 100)), h2, rateH2);
