@@ -125,11 +125,12 @@ public:
             m_replay.append(event.seq, std::move(one));
         }
         const auto n = static_cast<qint64>(events.size());
-        m_counters->eventsPublished.fetch_add(n, kRelaxed);
         const http::StreamChunk chunk(std::move(encoded));
         for (const Stream &s : m_streams)
             s.exchange->writeStream(chunk);
         m_counters->eventWrites.fetch_add(n * static_cast<qint64>(m_streams.size()), kRelaxed);
+        // Counted once written to every stream, so a publisher can see the server is done.
+        m_counters->eventsPublished.fetch_add(n, kRelaxed);
         if (!m_longPolls.empty()) {
             std::vector<LongPoll> waiting;
             waiting.swap(m_longPolls);
