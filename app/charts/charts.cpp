@@ -1,0 +1,713 @@
+#include "app/charts/charts.h"
+
+#include <QBarCategoryAxis>
+#include <QBarSeries>
+#include <QBarSet>
+#include <QChart>
+#include <QDir>
+#include <QFile>
+#include <QGraphicsLayout>
+#include <QGraphicsScene>
+#include <QHorizontalStackedBarSeries>
+#include <QImage>
+#include <QLegend>
+#include <QLegendMarker>
+#include <QLineSeries>
+#include <QLogValueAxis>
+#include <QPainter>
+#include <QSvgGenerator>
+#include <QScopeGuard>
+#include <QValueAxis>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace edgesse::charts {
+
+using metrics::RunResult;
+using metrics::VariantResult;
+
+namespace {
+
+// Object names: stable keys for finding a chart's axes and series on update.
+const QString kAxisX = QStringLiteral("x");
+const QString kAxisY = QStringLiteral("y");
+const char *const kColorIndex = "edgesseColorIndex";
+const char *const kKind = "edgesseChartKind";
+
+// Okabe–Ito, readable for colour-blind readers; lighter twins for the dark palette.
+const QList<QColor> kLightColors{QColor(0x00, 0x72, 0xB2), QColor(0xD5, 0x5E, 0x00), QColor(0x00, 0x9E, 0x73),
+                                 QColor(0xCC, 0x79, 0xA7), QColor(0xE6, 0x9F, 0x00), QColor(0x56, 0xB4, 0xE9),
+                                 QColor(0x44, 0x44, 0x44)};
+const QList<QColor> kDarkColors{QColor(0x56, 0xB4, 0xE9), QColor(0xF0, 0x8A, 0x3C), QColor(0x2E, 0xD1, 0x9E),
+                                QColor(0xE6, 0x9C, 0xC6), QColor(0xF0, 0xE4, 0x42), QColor(0x9E, 0xC9, 0xF2),
+                                QColor(0xDD, 0xDD, 0xDD)};
+
+// Bar sets that stand for a measure rather than a variant get colours of their own, so
+// they are not mistaken for the variants' colours used across the other charts.
+QColor measureColor(Theme theme, const QString &measure)
+{
+    const bool dark = theme == Theme::Dark;
+    if (measure == QLatin1String("reconnects"))
+        return dark ? QColor(0xB3, 0x9D, 0xDB) : QColor(0x6A, 0x4C, 0x9C);
+    if (measure == QLatin1String("lost"))
+        return dark ? QColor(0xF2, 0x6D, 0x5B) : QColor(0xC0, 0x39, 0x2B);
+    if (measure == QLatin1String("heartbeat"))
+        return dark ? QColor(0xF0, 0xC0, 0x40) : QColor(0xE6, 0x9F, 0x00);
+    return dark ? QColor(0x8A, 0x9B, 0xAE) : QColor(0x6F, 0x80, 0x94); // payload
+}
+
+struct Palette {
+    QColor background;
+    QColor plot;
+    QColor text;
+    QColor mutedText;
+    QColor grid;
+    QColor axisLine;
+    const QList<QColor> *series;
+};
+
+Palette paletteFor(Theme theme)
+{
+    if (theme == Theme::Dark)
+        return {QColor(0x1E, 0x1F, 0x22), QColor(0x26, 0x28, 0x2C), QColor(0xEC, 0xEC, 0xEC),
+                QColor(0xB4, 0xB8, 0xBE), QColor(0x3C, 0x40, 0x46), QColor(0x6A, 0x70, 0x78), &kDarkColors};
+    return {QColor(Qt::white), QColor(Qt::white), QColor(0x20, 0x20, 0x20), QColor(0x55, 0x55, 0x55),
+            QColor(0xE3, 0xE3, 0xE3), QColor(0x99, 0x99, 0x99), &kLightColors};
+}
+
+QFont font(int pixelSize, bool bold = false)
+{
+    QFont f;
+    f.setPixelSize(pixelSize);
+    f.setBold(bold);
+    return f;
+}
+
+QColor seriesColor(Theme theme, int index)
+{
+    const QList<QColor> &colors = *paletteFor(theme).series;
+    return colors[index % colors.size()];
+}
+
+Theme themeOf(const QChart *chart)
+{
+    return chart->property("edgesseTheme").toInt() == int(Theme::Dark) ? Theme::Dark : Theme::Light;
+}
+
+QAbstractAxis *axis(QChart *chart, const QString &name)
+{
+    for (QAbstractAxis *a : chart->axes()) {
+        if (a->objectName() == name)
+            return a;
+    }
+    return nullptr;
+}
+
+template <typename Series>
+Series *findSeries(QChart *chart, const QString &key)
+{
+    for (QAbstractSeries *s : chart->series()) {
+        if (s->objectName() == key)
+            return qobject_cast<Series *>(s);
+    }
+    return nullptr;
+}
+
+void styleSeries(QAbstractSeries *series, Theme theme)
+{
+    const int index = series->property(kColorIndex).toInt();
+    const QColor color = seriesColor(theme, index);
+    if (auto *line = qobject_cast<QLineSeries *>(series)) {
+        QPen pen = line->pen();
+        pen.setColor(color);
+        pen.setWidthF(line->property("edgesseThin").toBool() ? 1.6 : 2.4);
+        pen.setCapStyle(Qt::RoundCap);
+        pen.setJoinStyle(Qt::RoundJoin);
+        line->setPen(pen);
+    }
+}
+
+void styleBarSet(QBarSet *set, Theme theme, int index)
+{
+    const QString measure = set->property("edgesseMeasure").toString();
+    const QColor color = measure.isEmpty() ? seriesColor(theme, index) : measureColor(theme, measure);
+    set->setColor(color);
+    set->setBorderColor(color);
+    set->setLabelColor(paletteFor(theme).text);
+    set->setLabelFont(font(11));
+}
+
+void styleAxis(QAbstractAxis *a, const Palette &p)
+{
+    a->setLabelsFont(font(12));
+    a->setLabelsColor(p.mutedText);
+    a->setTitleFont(font(13, true));
+    a->setTitleBrush(p.text);
+    a->setGridLineColor(p.grid);
+    // Minor lines (the log axis' 2..9) solid and fainter than the major ones.
+    QPen minor(p.background.lightness() < 128 ? p.grid.darker(125) : p.grid.lighter(106));
+    minor.setWidthF(0.8);
+    a->setMinorGridLinePen(minor);
+    a->setLinePenColor(p.axisLine);
+    a->setShadesVisible(false);
+}
+
+QLineSeries *lineSeries(QChart *chart, const QString &key, const QString &label, int colorIndex,
+                        Qt::PenStyle style = Qt::SolidLine, bool thin = false)
+{
+    const QVariant generation = chart->property("edgesseGeneration");
+    if (auto *existing = findSeries<QLineSeries>(chart, key)) {
+        existing->setProperty("edgesseGeneration", generation);
+        if (existing->name() != label)
+            existing->setName(label);
+        if (existing->property(kColorIndex).toInt() != colorIndex || existing->pen().style() != style) {
+            existing->setProperty(kColorIndex, colorIndex);
+            QPen pen = existing->pen();
+            pen.setStyle(style);
+            existing->setPen(pen);
+            styleSeries(existing, themeOf(chart));
+        }
+        return existing;
+    }
+    auto *series = new QLineSeries(chart);
+    series->setProperty("edgesseGeneration", generation);
+    series->setObjectName(key);
+    series->setName(label);
+    series->setProperty(kColorIndex, colorIndex);
+    series->setProperty("edgesseThin", thin);
+    QPen pen;
+    pen.setStyle(style);
+    series->setPen(pen);
+    styleSeries(series, themeOf(chart));
+    chart->addSeries(series);
+    series->attachAxis(axis(chart, kAxisX));
+    series->attachAxis(axis(chart, kAxisY));
+    return series;
+}
+
+// A range with a little room above, and round numbers.
+double niceCeiling(double value)
+{
+    if (!(value > 0))
+        return 1;
+    const double magnitude = std::pow(10.0, std::floor(std::log10(value)));
+    for (double step : {1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0}) {
+        if (value <= step * magnitude)
+            return step * magnitude;
+    }
+    return 10 * magnitude;
+}
+
+void setValueRange(QChart *chart, const QString &name, double min, double max)
+{
+    if (auto *a = qobject_cast<QValueAxis *>(axis(chart, name))) {
+        const double top = niceCeiling(max * 1.05);
+        a->setRange(min, top);
+        a->applyNiceNumbers();
+        a->setRange(min, std::max(a->max(), top));
+    }
+}
+
+struct Unit {
+    double divisor;
+    QString name;
+};
+
+Unit byteUnit(double maxBytes)
+{
+    if (maxBytes >= 1e9)
+        return {1e9, QStringLiteral("GB")};
+    if (maxBytes >= 1e6)
+        return {1e6, QStringLiteral("MB")};
+    if (maxBytes >= 1e3)
+        return {1e3, QStringLiteral("KB")};
+    return {1, QStringLiteral("bytes")};
+}
+
+QValueAxis *valueAxis(QChart *chart, const QString &name, const QString &title, Qt::Alignment alignment)
+{
+    auto *a = new QValueAxis(chart);
+    a->setObjectName(name);
+    a->setTitleText(title);
+    a->setLabelFormat(QStringLiteral("%g"));
+    a->setTickCount(6);
+    chart->addAxis(a, alignment);
+    return a;
+}
+
+// ---------------------------------------------------------------- the charts
+
+void setupLatencyCdf(QChart *chart)
+{
+    auto *x = new QLogValueAxis(chart);
+    x->setObjectName(kAxisX);
+    x->setTitleText(QStringLiteral("Latency, publish to receipt (ms, log scale)"));
+    x->setBase(10);
+    x->setLabelFormat(QStringLiteral("%g"));
+    x->setMinorTickCount(8);
+    chart->addAxis(x, Qt::AlignBottom);
+    auto *y = valueAxis(chart, kAxisY, QStringLiteral("Events delivered within (%)"), Qt::AlignLeft);
+    y->setRange(0, 100);
+    y->setTickCount(6);
+}
+
+void updateLatencyCdf(QChart *chart, const RunResult &result)
+{
+    double lo = std::numeric_limits<double>::max();
+    double hi = 0;
+    int index = 0;
+    for (const VariantResult &v : result.variants) {
+        QList<QPointF> points;
+        points.reserve(v.latencyCdf.size() + 1);
+        for (const QPointF &p : v.latencyCdf) {
+            const double x = std::max(p.x(), 0.001); // a log axis needs x > 0
+            if (points.isEmpty())
+                points.append(QPointF(x, 0)); // start the curve on the axis
+            points.append(QPointF(x, p.y() * 100.0));
+            // The axis starts at the decade of p0.1, so a stray fast sample does not squash
+            // the curves into the right half.
+            if (p.y() >= 0.001)
+                lo = std::min(lo, x);
+            hi = std::max(hi, x);
+        }
+        lineSeries(chart, QStringLiteral("cdf:") + v.name, v.name, index++)->replace(points);
+    }
+    auto *x = qobject_cast<QLogValueAxis *>(axis(chart, kAxisX));
+    if (hi <= 0) {
+        x->setRange(0.1, 1000);
+        return;
+    }
+    x->setRange(std::pow(10.0, std::floor(std::log10(lo))), std::pow(10.0, std::ceil(std::log10(hi * 1.0001))));
+}
+
+const QList<std::pair<QString, double metrics::LatencySummary::*>> kPercentiles{
+    {QStringLiteral("p50"), &metrics::LatencySummary::p50},
+    {QStringLiteral("p90"), &metrics::LatencySummary::p90},
+    {QStringLiteral("p99"), &metrics::LatencySummary::p99},
+    {QStringLiteral("p99.9"), &metrics::LatencySummary::p999},
+    {QStringLiteral("max"), &metrics::LatencySummary::max},
+};
+
+// Bar charts: one set per key, values by category; kept in place when the layout is
+// unchanged, rebuilt otherwise (a handful of bars, so either is cheap).
+void fillBars(QChart *chart, QAbstractBarSeries *series, const QStringList &categories,
+              const QList<std::pair<QString, QList<qreal>>> &sets)
+{
+    bool sameLayout = series->count() == sets.size();
+    for (qsizetype i = 0; sameLayout && i < sets.size(); ++i)
+        sameLayout = series->barSets().at(i)->label() == sets[i].first && series->barSets().at(i)->count() == sets[i].second.size();
+    if (!sameLayout) {
+        series->clear();
+        for (qsizetype i = 0; i < sets.size(); ++i) {
+            auto *set = new QBarSet(sets[i].first);
+            set->setProperty("edgesseMeasure", series->property("edgesseMeasures").toStringList().value(i));
+            set->append(sets[i].second);
+            styleBarSet(set, themeOf(chart), int(i));
+            series->append(set);
+        }
+    } else {
+        for (qsizetype i = 0; i < sets.size(); ++i) {
+            for (qsizetype j = 0; j < sets[i].second.size(); ++j)
+                series->barSets().at(i)->replace(j, sets[i].second[j]);
+        }
+    }
+    auto *categoryAxis = qobject_cast<QBarCategoryAxis *>(
+        axis(chart, series->type() == QAbstractSeries::SeriesTypeHorizontalStackedBar ? kAxisY : kAxisX));
+    if (categoryAxis->categories() != categories) {
+        categoryAxis->clear();
+        categoryAxis->append(categories);
+    }
+}
+
+QAbstractBarSeries *setupBars(QChart *chart, QAbstractBarSeries *series, const QString &valueTitle, bool horizontal)
+{
+    series->setObjectName(QStringLiteral("bars"));
+    series->setLabelsVisible(true);
+    series->setLabelsPosition(horizontal ? QAbstractBarSeries::LabelsCenter : QAbstractBarSeries::LabelsOutsideEnd);
+    series->setLabelsPrecision(4);
+    chart->addSeries(series);
+    auto *categories = new QBarCategoryAxis(chart);
+    categories->setObjectName(horizontal ? kAxisY : kAxisX);
+    auto *values = new QValueAxis(chart);
+    values->setObjectName(horizontal ? kAxisX : kAxisY);
+    values->setTitleText(valueTitle);
+    values->setLabelFormat(QStringLiteral("%g"));
+    values->setTickCount(6);
+    chart->addAxis(categories, horizontal ? Qt::AlignLeft : Qt::AlignBottom);
+    chart->addAxis(values, horizontal ? Qt::AlignBottom : Qt::AlignLeft);
+    series->attachAxis(categories);
+    series->attachAxis(values);
+    return series;
+}
+
+void setupPercentiles(QChart *chart)
+{
+    setupBars(chart, new QBarSeries(chart), QStringLiteral("Latency (ms)"), false);
+}
+
+void updatePercentiles(QChart *chart, const RunResult &result)
+{
+    QStringList categories;
+    for (const auto &[label, member] : kPercentiles)
+        categories.append(label);
+    QList<std::pair<QString, QList<qreal>>> sets;
+    double top = 0;
+    for (const VariantResult &v : result.variants) {
+        QList<qreal> values;
+        for (const auto &[label, member] : kPercentiles) {
+            values.append(std::round(v.latency.*member * 100.0) / 100.0);
+            top = std::max(top, v.latency.*member);
+        }
+        sets.append({v.name, values});
+    }
+    fillBars(chart, findSeries<QAbstractBarSeries>(chart, QStringLiteral("bars")), categories, sets);
+    setValueRange(chart, kAxisY, 0, top * 1.08);
+}
+
+void setupOverTime(QChart *chart, const QString &yTitle)
+{
+    valueAxis(chart, kAxisX, QStringLiteral("Time since start (s)"), Qt::AlignBottom);
+    valueAxis(chart, kAxisY, yTitle, Qt::AlignLeft);
+}
+
+void fitTime(QChart *chart, double tMax, double yMax)
+{
+    if (auto *x = qobject_cast<QValueAxis *>(axis(chart, kAxisX))) {
+        x->setRange(0, tMax > 0 ? tMax : 1);
+        x->applyNiceNumbers();
+        x->setMin(0);
+    }
+    setValueRange(chart, kAxisY, 0, yMax > 0 ? yMax : 1);
+}
+
+void updateLatencyOverTime(QChart *chart, const RunResult &result)
+{
+    double tMax = 0;
+    double yMax = 0;
+    int index = 0;
+    const bool several = result.variants.size() > 1;
+    for (const VariantResult &v : result.variants) {
+        const QString prefix = several ? v.name + QStringLiteral(" ") : QString();
+        const QList<QPointF> p50 = v.timeSeries.points(metrics::series::kLatencyP50);
+        const QList<QPointF> p99 = v.timeSeries.points(metrics::series::kLatencyP99);
+        lineSeries(chart, QStringLiteral("p99:") + v.name, prefix + QStringLiteral("p99"), index, Qt::SolidLine)
+            ->replace(p99);
+        lineSeries(chart, QStringLiteral("p50:") + v.name, prefix + QStringLiteral("p50"), index, Qt::DashLine, true)
+            ->replace(p50);
+        for (const QList<QPointF> *points : {&p50, &p99}) {
+            for (const QPointF &p : *points) {
+                tMax = std::max(tMax, p.x());
+                yMax = std::max(yMax, p.y());
+            }
+        }
+        ++index;
+    }
+    fitTime(chart, tMax, yMax);
+}
+
+void updateConnectionsOverTime(QChart *chart, const RunResult &result)
+{
+    // A colour a line (legend markers cannot show dash patterns); with several variants,
+    // a line style a variant as a second cue.
+    double tMax = 0;
+    double yMax = 0;
+    const bool several = result.variants.size() > 1;
+    const QList<Qt::PenStyle> styles{Qt::SolidLine, Qt::DashLine, Qt::DotLine, Qt::DashDotLine};
+    int lineIndex = 0;
+    int variantIndex = 0;
+    for (const VariantResult &v : result.variants) {
+        for (const metrics::SeriesChannel &channel : v.timeSeries.channels()) {
+            if (!channel.name.startsWith(metrics::series::kConnectionsPrefix))
+                continue;
+            const QString node = channel.name.mid(metrics::series::kConnectionsPrefix.size());
+            const QList<QPointF> points = v.timeSeries.points(channel.name);
+            const QString label = several ? v.name + QStringLiteral(" · ") + node : node;
+            lineSeries(chart, QStringLiteral("conn:") + v.name + QLatin1Char('/') + node, label, lineIndex++,
+                       styles[variantIndex % styles.size()])
+                ->replace(points);
+            for (const QPointF &p : points) {
+                tMax = std::max(tMax, p.x());
+                yMax = std::max(yMax, p.y());
+            }
+        }
+        ++variantIndex;
+    }
+    fitTime(chart, tMax, yMax);
+}
+
+void setupReconnects(QChart *chart)
+{
+    QAbstractBarSeries *series = setupBars(chart, new QBarSeries(chart), QStringLiteral("Count over the run"), false);
+    series->setProperty("edgesseMeasures", QStringList{QStringLiteral("reconnects"), QStringLiteral("lost")});
+}
+
+void updateReconnects(QChart *chart, const RunResult &result)
+{
+    QStringList categories;
+    QList<qreal> reconnects;
+    QList<qreal> lost;
+    for (const VariantResult &v : result.variants) {
+        categories.append(v.name);
+        reconnects.append(qreal(v.streams.reconnects));
+        lost.append(qreal(v.events.lost));
+    }
+    fillBars(chart, findSeries<QAbstractBarSeries>(chart, QStringLiteral("bars")), categories,
+             {{QStringLiteral("Reconnects"), reconnects}, {QStringLiteral("Lost events"), lost}});
+    double top = 0;
+    for (qreal value : reconnects + lost)
+        top = std::max(top, value);
+    setValueRange(chart, kAxisY, 0, std::max(top * 1.08, 1.0));
+}
+
+void setupLinkBytes(QChart *chart)
+{
+    QAbstractBarSeries *series = setupBars(chart, new QHorizontalStackedBarSeries(chart), QStringLiteral("Bytes"), true);
+    series->setProperty("edgesseMeasures", QStringList{QStringLiteral("payload"), QStringLiteral("heartbeat")});
+    // Heartbeat slices are often too thin for a label; the category names carry the share.
+    series->setLabelsVisible(false);
+}
+
+void updateLinkBytes(QChart *chart, const RunResult &result)
+{
+    const bool several = result.variants.size() > 1;
+    QStringList categories;
+    QList<double> payload;
+    QList<double> heartbeat;
+    double top = 0;
+    for (const VariantResult &v : result.variants) {
+        for (const metrics::LinkResult &l : v.links) {
+            const double hb = double(std::min(l.heartbeatBytes, l.totalBytes()));
+            const double share = l.totalBytes() ? 100.0 * hb / double(l.totalBytes()) : 0.0;
+            categories.append((several ? v.name + QStringLiteral(": ") + l.name : l.name)
+                              + QStringLiteral(" · heartbeats %1%").arg(QString::number(share, 'g', share >= 10 ? 3 : 2)));
+            heartbeat.append(hb);
+            payload.append(double(l.totalBytes()) - hb);
+            top = std::max(top, double(l.totalBytes()));
+        }
+    }
+    const Unit unit = byteUnit(top);
+    QList<qreal> payloadScaled;
+    QList<qreal> heartbeatScaled;
+    for (qsizetype i = 0; i < payload.size(); ++i) {
+        payloadScaled.append(std::round(payload[i] / unit.divisor * 100.0) / 100.0);
+        heartbeatScaled.append(std::round(heartbeat[i] / unit.divisor * 100.0) / 100.0);
+    }
+    fillBars(chart, findSeries<QAbstractBarSeries>(chart, QStringLiteral("bars")), categories,
+             {{QStringLiteral("Events and headers"), payloadScaled}, {QStringLiteral("Heartbeats"), heartbeatScaled}});
+    axis(chart, kAxisX)->setTitleText(QStringLiteral("Bytes over the run, both directions (%1)").arg(unit.name));
+    setValueRange(chart, kAxisX, 0, std::max(top / unit.divisor * 1.05, 1.0));
+}
+
+void style(QChart *chart, Theme theme)
+{
+    const Palette p = paletteFor(theme);
+    chart->setProperty("edgesseTheme", int(theme));
+    chart->setBackgroundBrush(p.background);
+    chart->setBackgroundRoundness(0);
+    chart->setPlotAreaBackgroundBrush(p.plot);
+    chart->setPlotAreaBackgroundVisible(true);
+    chart->setTitleFont(font(18, true));
+    chart->setTitleBrush(p.text);
+    chart->legend()->setFont(font(13));
+    chart->legend()->setLabelColor(p.text);
+    chart->legend()->setAlignment(Qt::AlignBottom);
+    const bool barChart = !chart->series().isEmpty() && qobject_cast<QAbstractBarSeries *>(chart->series().constFirst());
+    chart->legend()->setMarkerShape(barChart ? QLegend::MarkerShapeRectangle : QLegend::MarkerShapeFromSeries);
+    chart->setMargins(QMargins(12, 8, 16, 8));
+    for (QAbstractAxis *a : chart->axes())
+        styleAxis(a, p);
+    for (QAbstractSeries *s : chart->series()) {
+        styleSeries(s, theme);
+        if (auto *bars = qobject_cast<QAbstractBarSeries *>(s)) {
+            for (qsizetype i = 0; i < bars->barSets().size(); ++i)
+                styleBarSet(bars->barSets().at(i), theme, int(i));
+        }
+    }
+}
+
+bool fail(QString *error, const QString &message)
+{
+    if (error)
+        *error = message;
+    return false;
+}
+
+// Lays the chart out at `size` in a scene of its own and paints it.
+bool render(QChart *chart, QPainter &painter, QSize size)
+{
+    const bool ownScene = chart->scene() == nullptr;
+    QGraphicsScene scene;
+    if (ownScene)
+        scene.addItem(chart);
+    chart->setPos(0, 0);
+    chart->resize(QSizeF(size));
+    if (chart->layout())
+        chart->layout()->activate();
+    QGraphicsScene *target = chart->scene();
+    target->setSceneRect(QRectF(QPointF(0, 0), QSizeF(size)));
+    painter.setRenderHint(QPainter::Antialiasing);
+    painter.setRenderHint(QPainter::TextAntialiasing);
+    target->render(&painter, QRectF(QPointF(0, 0), QSizeF(size)), QRectF(QPointF(0, 0), QSizeF(size)));
+    if (ownScene)
+        scene.removeItem(chart);
+    return true;
+}
+
+} // namespace
+
+QList<ChartKind> allChartKinds()
+{
+    return {ChartKind::LatencyCdf,          ChartKind::LatencyPercentiles, ChartKind::LatencyOverTime,
+            ChartKind::ConnectionsOverTime, ChartKind::ReconnectsAndLoss,  ChartKind::LinkBytes};
+}
+
+QString chartFileStem(ChartKind kind)
+{
+    switch (kind) {
+    case ChartKind::LatencyCdf: return QStringLiteral("latency-cdf");
+    case ChartKind::LatencyPercentiles: return QStringLiteral("latency-percentiles");
+    case ChartKind::LatencyOverTime: return QStringLiteral("latency-over-time");
+    case ChartKind::ConnectionsOverTime: return QStringLiteral("connections-over-time");
+    case ChartKind::ReconnectsAndLoss: return QStringLiteral("reconnects-and-loss");
+    case ChartKind::LinkBytes: return QStringLiteral("link-bytes");
+    }
+    return QStringLiteral("chart");
+}
+
+QString chartTitle(ChartKind kind)
+{
+    switch (kind) {
+    case ChartKind::LatencyCdf: return QStringLiteral("Latency distribution");
+    case ChartKind::LatencyPercentiles: return QStringLiteral("Latency percentiles");
+    case ChartKind::LatencyOverTime: return QStringLiteral("Latency over time (per 100 ms window)");
+    case ChartKind::ConnectionsOverTime: return QStringLiteral("Open connections per node");
+    case ChartKind::ReconnectsAndLoss: return QStringLiteral("Reconnects and lost events");
+    case ChartKind::LinkBytes: return QStringLiteral("Bytes and heartbeat overhead per link");
+    }
+    return {};
+}
+
+std::unique_ptr<QChart> buildChart(ChartKind kind, const RunResult &result, const ChartOptions &options)
+{
+    auto chart = std::make_unique<QChart>();
+    chart->setProperty(kKind, int(kind));
+    chart->setProperty("edgesseTheme", int(options.theme));
+    chart->setTitle(chartTitle(kind));
+    chart->setAnimationOptions(options.animations ? QChart::SeriesAnimations : QChart::NoAnimation);
+    switch (kind) {
+    case ChartKind::LatencyCdf: setupLatencyCdf(chart.get()); break;
+    case ChartKind::LatencyPercentiles: setupPercentiles(chart.get()); break;
+    case ChartKind::LatencyOverTime: setupOverTime(chart.get(), QStringLiteral("Latency (ms)")); break;
+    case ChartKind::ConnectionsOverTime: setupOverTime(chart.get(), QStringLiteral("Open connections")); break;
+    case ChartKind::ReconnectsAndLoss: setupReconnects(chart.get()); break;
+    case ChartKind::LinkBytes: setupLinkBytes(chart.get()); break;
+    }
+    updateChart(chart.get(), kind, result);
+    style(chart.get(), options.theme);
+    return chart;
+}
+
+void updateChart(QChart *chart, ChartKind kind, const RunResult &result)
+{
+    if (!chart)
+        return;
+    // Line series not touched by this update belong to a variant, node or link that is no
+    // longer in the result (a new run started): they go.
+    const int generation = chart->property("edgesseGeneration").toInt() + 1;
+    chart->setProperty("edgesseGeneration", generation);
+    const auto removeStale = qScopeGuard([chart, generation] {
+        for (QAbstractSeries *s : chart->series()) {
+            if (qobject_cast<QLineSeries *>(s) && s->property("edgesseGeneration").toInt() != generation) {
+                chart->removeSeries(s);
+                delete s;
+            }
+        }
+    });
+    switch (kind) {
+    case ChartKind::LatencyCdf: updateLatencyCdf(chart, result); break;
+    case ChartKind::LatencyPercentiles: updatePercentiles(chart, result); break;
+    case ChartKind::LatencyOverTime: updateLatencyOverTime(chart, result); break;
+    case ChartKind::ConnectionsOverTime: updateConnectionsOverTime(chart, result); break;
+    case ChartKind::ReconnectsAndLoss: updateReconnects(chart, result); break;
+    case ChartKind::LinkBytes: updateLinkBytes(chart, result); break;
+    }
+}
+
+void applyTheme(QChart *chart, Theme theme)
+{
+    if (chart)
+        style(chart, theme);
+}
+
+bool exportPng(QChart *chart, const QString &path, const ExportOptions &options, QString *error)
+{
+    const qreal ratio = options.pixelRatio > 0 ? options.pixelRatio : 1.0;
+    QImage image(options.size * ratio, QImage::Format_ARGB32_Premultiplied);
+    if (image.isNull())
+        return fail(error, QStringLiteral("cannot render %1: the image size %2×%3 is too large")
+                               .arg(path).arg(options.size.width()).arg(options.size.height()));
+    image.setDevicePixelRatio(ratio);
+    image.fill(chart->backgroundBrush().color());
+    {
+        QPainter painter(&image);
+        render(chart, painter, options.size);
+    }
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return fail(error, QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+    if (!image.save(&file, "PNG"))
+        return fail(error, QStringLiteral("cannot write %1: PNG encoding failed").arg(path));
+    return true;
+}
+
+bool exportSvg(QChart *chart, const QString &path, const ExportOptions &options, QString *error)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly))
+        return fail(error, QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+    QSvgGenerator generator;
+    generator.setOutputDevice(&file);
+    generator.setSize(options.size);
+    generator.setViewBox(QRect(QPoint(0, 0), options.size));
+    generator.setResolution(96); // so the SVG is as wide in CSS pixels as the PNG is in logical ones
+    generator.setTitle(chart->title());
+    generator.setDescription(QStringLiteral("EdgeSSE chart"));
+    {
+        QPainter painter(&generator);
+        painter.fillRect(QRect(QPoint(0, 0), options.size), chart->backgroundBrush());
+        render(chart, painter, options.size);
+    }
+    if (file.error() != QFileDevice::NoError)
+        return fail(error, QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+    return true;
+}
+
+QStringList exportCharts(const RunResult &result, const QString &dir, const ExportOptions &options, QString *error)
+{
+    if (!QDir().mkpath(dir)) {
+        fail(error, QStringLiteral("cannot create the directory %1: check the path and its permissions").arg(dir));
+        return {};
+    }
+    QStringList written;
+    for (ChartKind kind : allChartKinds()) {
+        ChartOptions chartOptions;
+        chartOptions.theme = options.theme;
+        const std::unique_ptr<QChart> chart = buildChart(kind, result, chartOptions);
+        const QString stem = QDir(dir).filePath(chartFileStem(kind));
+        if (options.png) {
+            if (!exportPng(chart.get(), stem + QStringLiteral(".png"), options, error))
+                return {};
+            written.append(stem + QStringLiteral(".png"));
+        }
+        if (options.svg) {
+            if (!exportSvg(chart.get(), stem + QStringLiteral(".svg"), options, error))
+                return {};
+            written.append(stem + QStringLiteral(".svg"));
+        }
+    }
+    return written;
+}
+
+} // namespace edgesse::charts

@@ -1,0 +1,71 @@
+#pragma once
+
+#include "core/metrics/runresult.h"
+
+#include <QSize>
+#include <QString>
+#include <QStringList>
+
+#include <memory>
+
+QT_BEGIN_NAMESPACE
+class QChart;
+QT_END_NAMESPACE
+
+namespace edgesse::charts {
+
+// The chart set of a run, shared by the desktop app (live and after a run) and the
+// headless export. Builders take a RunResult: after a run, the whole result; while
+// running, a RunResult holding the live snapshot of the variant(s) so far.
+enum class ChartKind {
+    LatencyCdf,          // latency CDF per variant, log time axis
+    LatencyPercentiles,  // p50/p90/p99/p99.9 bars per variant
+    LatencyOverTime,     // p50 and p99 per 100 ms window, per variant
+    ConnectionsOverTime, // connections open per node, per variant
+    ReconnectsAndLoss,   // reconnects and lost events per variant
+    LinkBytes,           // bytes and heartbeat bytes per link
+};
+QList<ChartKind> allChartKinds();
+QString chartFileStem(ChartKind kind);   // "latency-cdf", ... (file names of the export)
+QString chartTitle(ChartKind kind);
+
+enum class Theme { Light, Dark };
+
+struct ChartOptions {
+    Theme theme = Theme::Light;
+    bool animations = false; // off for export and live updates
+};
+
+// A new chart of `kind` filled from `result`. Needs a QApplication (the offscreen
+// platform will do for headless use).
+std::unique_ptr<QChart> buildChart(ChartKind kind, const metrics::RunResult &result,
+                                   const ChartOptions &options = {});
+
+// Refreshes a chart made by buildChart(kind, ...) with newer data: line series get their
+// points replaced in one call, bars their values; series are added for a variant, node or
+// link seen for the first time. Cheap enough for ~10 Hz live updates.
+void updateChart(QChart *chart, ChartKind kind, const metrics::RunResult &result);
+
+// Restyles an existing chart (palette switch in the app).
+void applyTheme(QChart *chart, Theme theme);
+
+struct ExportOptions {
+    QSize size{960, 560};      // logical size in pixels (and SVG user units)
+    qreal pixelRatio = 2.0;    // PNG rendered at size × pixelRatio
+    Theme theme = Theme::Light;
+    bool png = true;
+    bool svg = true;
+};
+
+// Renders `chart` (which must not be shown in a view at the time). False and `error` set
+// when the file cannot be written.
+bool exportPng(QChart *chart, const QString &path, const ExportOptions &options, QString *error = nullptr);
+bool exportSvg(QChart *chart, const QString &path, const ExportOptions &options, QString *error = nullptr);
+
+// Writes every chart of allChartKinds() into `dir` as STEM.png and STEM.svg (per options),
+// creating `dir`; used by `edgesse run --out DIR` and the app's Export. Returns the written
+// paths; on failure an empty list and `error` names the file and the reason.
+QStringList exportCharts(const metrics::RunResult &result, const QString &dir,
+                         const ExportOptions &options = {}, QString *error = nullptr);
+
+} // namespace edgesse::charts

@@ -1,0 +1,160 @@
+#pragma once
+
+#include "core/link/linksettings.h"
+#include "core/net/deadlinequeue.h"
+
+#include <QHostAddress>
+#include <QObject>
+#include <QPointer>
+#include <QString>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+class QSocketNotifier;
+
+namespace edgesse::link {
+
+struct DirectionCounters {
+    std::uint64_t bytes = 0;                 // delivered to the receiving side
+    std::uint64_t segments = 0;              // kSegmentBytes-sized pieces carried
+    std::uint64_t retransmittedSegments = 0; // of which lost once and recovered
+};
+
+struct Counters {
+    DirectionCounters upstream;   // client -> target
+    DirectionCounters downstream; // target -> client
+    std::uint64_t connectionsOpen = 0;
+    std::uint64_t connectionsTotal = 0;
+    std::uint64_t upstreamFailures = 0; // target refused or unreachable
+    std::uint64_t resets = 0;           // connections ended by a reset from either side
+    std::uint64_t bufferedBytes = 0;    // held by the link now, both ways
+    std::array<std::uint64_t, kReapCauseCount> reaps{};
+
+    const DirectionCounters &direction(Direction d) const { return d == Direction::Upstream ? upstream : downstream; }
+    std::uint64_t reaped(ReapCause cause) const { return reaps[static_cast<std::size_t>(cause)]; }
+};
+
+// One link: a TCP listener whose accepted connections are forwarded to a target, each byte
+// delayed by latency +- jitter from its own arrival (never reordered), paced by the
+// bandwidth, held back by simulated segment loss, with the handshake time of the link and
+// the idle / max-duration limits of a gateway.
+//
+// Lives in one thread (the one its DeadlineQueue serves); call its methods from there, or
+// through QMetaObject::invokeMethod. snapshot() may be called from any thread.
+class LinkProxy final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(LinkProxy)
+
+public:
+    using Clock = net::DeadlineQueue::Clock;
+    using TimePoint = net::DeadlineQueue::TimePoint;
+
+    LinkProxy(const LinkSettings &settings, const QHostAddress &targetAddress, quint16 targetPort,
+              net::DeadlineQueue &deadlines, QObject *parent = nullptr);
+    ~LinkProxy() override;
+
+    // Starts listening (port 0 = any free port). False with errorString() set on failure.
+    bool listen(const QHostAddress &address = QHostAddress::LocalHost, quint16 port = 0);
+    // Stops listening and resets every connection.
+    void close();
+    bool isListening() const { return m_listenFd >= 0; }
+    QHostAddress address() const { return m_address; }
+    quint16 port() const { return m_port; }
+    QString errorString() const { return m_error; }
+
+    const LinkSettings &settings() const { return m_settings; }
+    QHostAddress targetAddress() const { return m_targetAddress; }
+    quint16 targetPort() const { return m_targetPort; }
+
+    // Down: new connections are refused and established ones are reset. Up: accepting again
+    // on the same port.
+    void setDown(bool down);
+    bool isDown() const { return m_down; }
+    void scheduleDown(TimePoint at);
+    void scheduleUp(TimePoint at);
+    // Down `after` from now, up again `duration` later.
+    void scheduleOutage(std::chrono::microseconds after, std::chrono::microseconds duration);
+
+    std::size_t openConnections() const { return m_connections.size(); }
+    // A consistent-enough copy of the counters, readable from any thread.
+    Counters snapshot() const;
+
+signals:
+    void connectionOpened();
+    void connectionClosed();
+    void connectionReaped(edgesse::link::ReapCause cause);
+    void upstreamConnectFailed(const QString &reason);
+    void wentDown();
+    void cameUp();
+    void acceptFailed(const QString &reason);
+
+private:
+    class Connection;
+
+    struct AtomicDirection {
+        std::atomic<std::uint64_t> bytes{0};
+        std::atomic<std::uint64_t> segments{0};
+        std::atomic<std::uint64_t> retransmittedSegments{0};
+    };
+    struct AtomicCounters {
+        AtomicDirection upstream;
+        AtomicDirection downstream;
+        std::atomic<std::uint64_t> connectionsOpen{0};
+        std::atomic<std::uint64_t> connectionsTotal{0};
+        std::atomic<std::uint64_t> upstreamFailures{0};
+        std::atomic<std::uint64_t> resets{0};
+        std::atomic<std::uint64_t> bufferedBytes{0};
+        std::array<std::atomic<std::uint64_t>, kReapCauseCount> reaps{};
+    };
+
+    bool openListener(const QHostAddress &address, quint16 port);
+    void closeListener();
+    void onAcceptable();
+    void retire(Connection *connection);
+    void sweep();
+    net::DeadlineQueue::Id schedule(TimePoint when, std::function<void()> callback)
+    {
+        return m_deadlines ? m_deadlines->schedule(when, std::move(callback)) : 0;
+    }
+    void cancelDeadline(net::DeadlineQueue::Id id)
+    {
+        if (id != 0 && m_deadlines)
+            m_deadlines->cancel(id);
+    }
+
+    LinkSettings m_settings;
+    QHostAddress m_targetAddress;
+    quint16 m_targetPort = 0;
+    // Guarded: when both are children of one parent, the queue may be deleted first.
+    QPointer<net::DeadlineQueue> m_deadlines;
+
+    QHostAddress m_address;
+    quint16 m_port = 0;
+    int m_listenFd = -1;
+    QSocketNotifier *m_listenNotifier = nullptr;
+    bool m_down = false;
+    QString m_error;
+
+    std::uint64_t m_nextConnectionIndex = 0;
+    std::unordered_map<Connection *, std::unique_ptr<Connection>> m_connections;
+    std::vector<std::unique_ptr<Connection>> m_retired;
+    net::DeadlineQueue::Id m_sweepId = 0;
+    std::vector<net::DeadlineQueue::Id> m_faultIds;
+    net::DeadlineQueue::Id m_acceptRetryId = 0;
+    std::unique_ptr<char[]> m_readBuffer;
+    std::uint64_t m_maxBufferedBytes = 0;
+    std::size_t m_paceBytes = 0;
+    bool m_passThrough = false;
+    int m_splicingConnections = 0;
+
+    AtomicCounters m_counters;
+};
+
+} // namespace edgesse::link

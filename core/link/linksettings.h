@@ -1,0 +1,70 @@
+#pragma once
+
+#include <QObject>
+#include <QString>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+namespace edgesse::link {
+Q_NAMESPACE
+
+enum class JitterDistribution {
+    Uniform, // offset uniform in [-jitter, +jitter]
+    Normal,  // normal with sigma = jitter / 2, truncated to [-jitter, +jitter]
+    Pareto,  // non-negative, heavy-tailed: jitter * min(X - 1, 10), X ~ Pareto(1, 2); mean = 0.91 * jitter
+};
+Q_ENUM_NS(JitterDistribution)
+
+// How a lost segment is recovered, i.e. how late it (and everything behind it) arrives.
+enum class LossRecovery {
+    FastRetransmit, // one extra round trip
+    Timeout,        // the retransmission timeout: max(200 ms, RTT + 4 * jitter)
+};
+Q_ENUM_NS(LossRecovery)
+
+enum class ReapCause {
+    IdleTimeout, // no byte either way for idleTimeout
+    MaxDuration, // open for maxDuration
+    LinkDown,    // reset because the link went down
+};
+Q_ENUM_NS(ReapCause)
+inline constexpr int kReapCauseCount = 3;
+
+enum class Direction {
+    Upstream,   // client -> target
+    Downstream, // target -> client
+};
+Q_ENUM_NS(Direction)
+
+// One link, each way. Latency is one-way; the round trip is twice the latency.
+struct LinkSettings {
+    std::chrono::microseconds latency{0};
+    std::chrono::microseconds jitter{0};
+    JitterDistribution distribution = JitterDistribution::Uniform;
+    std::uint64_t seed = 0;
+    std::uint64_t bandwidthBitsPerSecond = 0; // each way; 0 = unlimited
+    double lossProbability = 0;               // per segment (kSegmentBytes), each way
+    LossRecovery lossRecovery = LossRecovery::FastRetransmit;
+    bool tls = false; // the handshake takes one more round trip
+    std::optional<std::chrono::microseconds> idleTimeout;
+    std::optional<std::chrono::microseconds> maxDuration;
+    // Bytes held per direction before the proxy stops reading from the sender; 0 = sized
+    // from bandwidth and latency so the link can stay full.
+    std::uint64_t maxBufferedBytes = 0;
+
+    std::chrono::microseconds roundTrip() const { return 2 * latency; }
+    // The time a client's connect() takes on this link: 1 RTT, 2 with TLS.
+    std::chrono::microseconds handshake() const { return (tls ? 2 : 1) * roundTrip(); }
+    std::chrono::microseconds retransmissionTimeout() const;
+    std::uint64_t effectiveMaxBufferedBytes() const;
+
+    // Empty when usable; otherwise what is wrong and how to fix it.
+    QString validationError() const;
+};
+
+inline constexpr std::size_t kSegmentBytes = 1448; // TCP payload of a 1500 B MTU segment
+inline constexpr std::chrono::milliseconds kMinRetransmissionTimeout{200};
+
+} // namespace edgesse::link

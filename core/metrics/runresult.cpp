@@ -1,0 +1,514 @@
+#include "core/metrics/runresult.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonParseError>
+
+#include <cmath>
+#include <limits>
+
+namespace edgesse::metrics {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+QJsonValue count(std::uint64_t value)
+{
+    return QJsonValue(qint64(value));
+}
+
+// Milliseconds rounded to the microsecond, so files do not carry float noise.
+QJsonValue ms(double value)
+{
+    if (!std::isfinite(value))
+        return QJsonValue(QJsonValue::Null);
+    return QJsonValue(std::round(value * 1000.0) / 1000.0);
+}
+
+template <typename T>
+QJsonObject countMap(const std::map<QString, T> &map)
+{
+    QJsonObject object;
+    for (const auto &[key, value] : map)
+        object.insert(key, QJsonValue(double(value)));
+    return object;
+}
+
+QJsonObject toJson(const LatencySummary &s)
+{
+    return {{QStringLiteral("count"), count(s.count)}, {QStringLiteral("mean"), ms(s.mean)},
+            {QStringLiteral("p50"), ms(s.p50)},        {QStringLiteral("p90"), ms(s.p90)},
+            {QStringLiteral("p99"), ms(s.p99)},        {QStringLiteral("p999"), ms(s.p999)},
+            {QStringLiteral("max"), ms(s.max)}};
+}
+
+QJsonObject toJson(const PercentileSummary &s)
+{
+    return {{QStringLiteral("p50"), ms(s.p50)}, {QStringLiteral("p99"), ms(s.p99)}, {QStringLiteral("max"), ms(s.max)}};
+}
+
+QJsonObject toJson(const EventCounts &e)
+{
+    return {{QStringLiteral("published"), count(e.published)}, {QStringLiteral("expected"), count(e.expected)},
+            {QStringLiteral("delivered"), count(e.delivered)}, {QStringLiteral("lost"), count(e.lost)},
+            {QStringLiteral("duplicated"), count(e.duplicated)},
+            {QStringLiteral("lost_by_cause"), countMap(e.lostByCause)}};
+}
+
+QJsonObject toJson(const StreamCounts &s)
+{
+    return {{QStringLiteral("total"), count(s.total)}, {QStringLiteral("starved"), count(s.starved)},
+            {QStringLiteral("reconnects"), count(s.reconnects)},
+            {QStringLiteral("reconnects_by_cause"), countMap(s.reconnectsByCause)}};
+}
+
+QJsonArray pointsToJson(const QList<QPointF> &points)
+{
+    QJsonArray array;
+    for (const QPointF &p : points)
+        array.append(QJsonArray{ms(p.x()), QJsonValue(std::round(p.y() * 1e6) / 1e6)});
+    return array;
+}
+
+QJsonObject toJson(const TimeSeries &series)
+{
+    QJsonArray times;
+    for (double t : series.viewTimes())
+        times.append(QJsonValue(std::round(t * 1000.0) / 1000.0));
+    QJsonArray channels;
+    for (int c = 0; c < series.channelCount(); ++c) {
+        const SeriesChannel &channel = series.channels()[std::size_t(c)];
+        QJsonArray values;
+        for (double v : series.viewValues(c))
+            values.append(std::isfinite(v) ? QJsonValue(std::round(v * 1000.0) / 1000.0) : QJsonValue(QJsonValue::Null));
+        channels.append(QJsonObject{{QStringLiteral("name"), channel.name},
+                                    {QStringLiteral("unit"), channel.unit},
+                                    {QStringLiteral("fold"), foldName(channel.fold)},
+                                    {QStringLiteral("values"), values}});
+    }
+    return {{QStringLiteral("interval_ms"), qint64(series.viewInterval().count())},
+            {QStringLiteral("t_s"), times},
+            {QStringLiteral("channels"), channels}};
+}
+
+// Reading: every accessor records the first problem (with the JSON path) in `error`.
+class Reader
+{
+public:
+    QString error;
+
+    QJsonObject object(const QJsonObject &parent, const QString &key, const QString &path, bool required = true)
+    {
+        const QJsonValue value = parent.value(key);
+        if (value.isObject())
+            return value.toObject();
+        if (required || !(value.isUndefined() || value.isNull()))
+            fail(path + QLatin1Char('.') + key, QStringLiteral("an object"));
+        return {};
+    }
+    QJsonArray array(const QJsonObject &parent, const QString &key, const QString &path, bool required = true)
+    {
+        const QJsonValue value = parent.value(key);
+        if (value.isArray())
+            return value.toArray();
+        if (required || !(value.isUndefined() || value.isNull()))
+            fail(path + QLatin1Char('.') + key, QStringLiteral("an array"));
+        return {};
+    }
+    double number(const QJsonObject &parent, const QString &key, const QString &path, bool required = true)
+    {
+        const QJsonValue value = parent.value(key);
+        if (value.isDouble())
+            return value.toDouble();
+        if (value.isNull())
+            return kNaN;
+        if (required || !value.isUndefined())
+            fail(path + QLatin1Char('.') + key, QStringLiteral("a number"));
+        return 0;
+    }
+    std::uint64_t counter(const QJsonObject &parent, const QString &key, const QString &path, bool required = true)
+    {
+        const double value = number(parent, key, path, required);
+        if (!(value >= 0)) {
+            if (std::isnan(value) || value < 0)
+                fail(path + QLatin1Char('.') + key, QStringLiteral("a count (a number >= 0)"));
+            return 0;
+        }
+        return std::uint64_t(value);
+    }
+    QString string(const QJsonObject &parent, const QString &key, const QString &path, bool required = true)
+    {
+        const QJsonValue value = parent.value(key);
+        if (value.isString())
+            return value.toString();
+        if (required || !(value.isUndefined() || value.isNull()))
+            fail(path + QLatin1Char('.') + key, QStringLiteral("a string"));
+        return {};
+    }
+    template <typename T>
+    std::map<QString, T> map(const QJsonObject &parent, const QString &key, const QString &path)
+    {
+        std::map<QString, T> result;
+        const QJsonObject object = this->object(parent, key, path, false);
+        for (auto it = object.begin(); it != object.end(); ++it) {
+            if (!it.value().isDouble()) {
+                fail(path + QLatin1Char('.') + key + QLatin1Char('.') + it.key(), QStringLiteral("a number"));
+                continue;
+            }
+            result[it.key()] = T(it.value().toDouble());
+        }
+        return result;
+    }
+
+    LatencySummary latency(const QJsonObject &parent, const QString &key, const QString &path)
+    {
+        const QJsonObject o = object(parent, key, path);
+        const QString at = path + QLatin1Char('.') + key;
+        LatencySummary s;
+        s.count = counter(o, QStringLiteral("count"), at, false);
+        s.mean = number(o, QStringLiteral("mean"), at, false);
+        s.p50 = number(o, QStringLiteral("p50"), at);
+        s.p90 = number(o, QStringLiteral("p90"), at, false);
+        s.p99 = number(o, QStringLiteral("p99"), at);
+        s.p999 = number(o, QStringLiteral("p999"), at, false);
+        s.max = number(o, QStringLiteral("max"), at, false);
+        return s;
+    }
+    PercentileSummary percentiles(const QJsonObject &parent, const QString &key, const QString &path, bool required)
+    {
+        const QJsonObject o = object(parent, key, path, required);
+        const QString at = path + QLatin1Char('.') + key;
+        PercentileSummary s;
+        if (o.isEmpty())
+            return s;
+        s.p50 = number(o, QStringLiteral("p50"), at);
+        s.p99 = number(o, QStringLiteral("p99"), at);
+        s.max = number(o, QStringLiteral("max"), at);
+        return s;
+    }
+    EventCounts events(const QJsonObject &parent, const QString &path, bool required)
+    {
+        const QJsonObject o = object(parent, QStringLiteral("events"), path, required);
+        const QString at = path + QStringLiteral(".events");
+        EventCounts e;
+        if (o.isEmpty())
+            return e;
+        e.published = counter(o, QStringLiteral("published"), at, false);
+        e.expected = counter(o, QStringLiteral("expected"), at);
+        e.delivered = counter(o, QStringLiteral("delivered"), at);
+        e.lost = counter(o, QStringLiteral("lost"), at);
+        e.duplicated = counter(o, QStringLiteral("duplicated"), at);
+        e.lostByCause = map<std::uint64_t>(o, QStringLiteral("lost_by_cause"), at);
+        return e;
+    }
+    StreamCounts streams(const QJsonObject &parent, const QString &path, bool required)
+    {
+        const QJsonObject o = object(parent, QStringLiteral("streams"), path, required);
+        const QString at = path + QStringLiteral(".streams");
+        StreamCounts s;
+        if (o.isEmpty())
+            return s;
+        s.total = counter(o, QStringLiteral("total"), at);
+        s.starved = counter(o, QStringLiteral("starved"), at, false);
+        s.reconnects = counter(o, QStringLiteral("reconnects"), at);
+        s.reconnectsByCause = map<std::uint64_t>(o, QStringLiteral("reconnects_by_cause"), at);
+        return s;
+    }
+    QList<QPointF> points(const QJsonObject &parent, const QString &key, const QString &path)
+    {
+        QList<QPointF> result;
+        const QJsonArray a = array(parent, key, path, false);
+        for (qsizetype i = 0; i < a.size(); ++i) {
+            const QJsonArray pair = a.at(i).toArray();
+            if (pair.size() != 2 || !pair.at(0).isDouble() || !pair.at(1).isDouble()) {
+                fail(path + QLatin1Char('.') + key + QStringLiteral("[%1]").arg(i), QStringLiteral("a [number, number] pair"));
+                break;
+            }
+            result.append(QPointF(pair.at(0).toDouble(), pair.at(1).toDouble()));
+        }
+        return result;
+    }
+    TimeSeries timeSeries(const QJsonObject &parent, const QString &path)
+    {
+        const QJsonObject o = object(parent, QStringLiteral("time_series"), path, false);
+        if (o.isEmpty())
+            return TimeSeries();
+        const QString at = path + QStringLiteral(".time_series");
+        const double interval = number(o, QStringLiteral("interval_ms"), at);
+        if (!(interval >= 1)) {
+            fail(at + QStringLiteral(".interval_ms"), QStringLiteral("a number >= 1"));
+            return TimeSeries();
+        }
+        std::vector<SeriesChannel> channels;
+        std::vector<std::vector<double>> columns;
+        const QJsonArray list = array(o, QStringLiteral("channels"), at);
+        for (qsizetype i = 0; i < list.size(); ++i) {
+            const QString cat = at + QStringLiteral(".channels[%1]").arg(i);
+            const QJsonObject c = list.at(i).toObject();
+            channels.push_back({string(c, QStringLiteral("name"), cat), string(c, QStringLiteral("unit"), cat, false),
+                                foldFromName(string(c, QStringLiteral("fold"), cat, false))});
+            std::vector<double> column;
+            for (const QJsonValue v : array(c, QStringLiteral("values"), cat))
+                column.push_back(v.isDouble() ? v.toDouble() : kNaN);
+            columns.push_back(std::move(column));
+        }
+        return TimeSeries::fromView(std::chrono::milliseconds(qint64(interval)), channels, columns);
+    }
+
+private:
+    void fail(const QString &path, const QString &what)
+    {
+        if (error.isEmpty())
+            error = QStringLiteral("%1 should be %2").arg(path, what);
+    }
+};
+
+} // namespace
+
+LatencySummary LatencySummary::from(const LatencyHistogram &h)
+{
+    LatencySummary s;
+    s.count = h.count();
+    s.mean = h.meanUs() / 1000.0;
+    s.p50 = h.percentileMs(50);
+    s.p90 = h.percentileMs(90);
+    s.p99 = h.percentileMs(99);
+    s.p999 = h.percentileMs(99.9);
+    s.max = double(h.maxUs()) / 1000.0;
+    return s;
+}
+
+PercentileSummary PercentileSummary::from(const LatencyHistogram &h)
+{
+    return {h.percentileMs(50), h.percentileMs(99), double(h.maxUs()) / 1000.0};
+}
+
+void EventCounts::add(const StreamAccount &account)
+{
+    expected += account.expected;
+    delivered += account.delivered;
+    lost += account.lost;
+    duplicated += account.duplicated;
+    for (std::size_t i = 0; i < kLossCauseCount; ++i) {
+        if (account.lostByCause[i])
+            lostByCause[lossCauseName(LossCause(i))] += account.lostByCause[i];
+    }
+}
+
+void StreamCounts::add(const StreamAccount &account)
+{
+    reconnects += account.reconnects;
+    for (std::size_t i = 0; i < kDisconnectCauseCount; ++i) {
+        if (account.reconnectsByCause[i])
+            reconnectsByCause[disconnectCauseName(DisconnectCause(i))] += account.reconnectsByCause[i];
+    }
+}
+
+void VariantResult::setLatency(const LatencyHistogram &histogram)
+{
+    latency = LatencySummary::from(histogram);
+    latencyCdf = histogram.cdfMs();
+}
+
+void VariantResult::checkOverhead()
+{
+    if (!overheadTooHigh())
+        return;
+    const QString warning =
+        QStringLiteral("overhead p99 %1 ms is above %2 ms: the machine was too loaded for these numbers; "
+                       "run fewer streams or close other programs")
+            .arg(overhead.p99, 0, 'f', 3)
+            .arg(kOverheadWarningMs, 0, 'f', 0);
+    if (!warnings.contains(warning))
+        warnings.append(warning);
+}
+
+const VariantResult *RunResult::variant(const QString &name) const
+{
+    for (const VariantResult &v : variants) {
+        if (v.name == name)
+            return &v;
+    }
+    return nullptr;
+}
+
+QJsonObject RunResult::toJson() const
+{
+    QJsonArray variantArray;
+    for (const VariantResult &v : variants) {
+        QJsonArray groupArray;
+        for (const GroupResult &g : v.groups) {
+            groupArray.append(QJsonObject{{QStringLiteral("name"), g.name},
+                                          {QStringLiteral("latency_ms"), metrics::toJson(g.latency)},
+                                          {QStringLiteral("time_to_first_event_ms"), metrics::toJson(g.timeToFirstEvent)},
+                                          {QStringLiteral("events"), metrics::toJson(g.events)},
+                                          {QStringLiteral("streams"), metrics::toJson(g.streams)}});
+        }
+        QJsonArray linkArray;
+        for (const LinkResult &l : v.links) {
+            linkArray.append(QJsonObject{
+                {QStringLiteral("name"), l.name},
+                {QStringLiteral("from"), l.from},
+                {QStringLiteral("to"), l.to},
+                {QStringLiteral("bytes"), QJsonObject{{QStringLiteral("total"), count(l.totalBytes())},
+                                                      {QStringLiteral("down"), count(l.bytesDown)},
+                                                      {QStringLiteral("up"), count(l.bytesUp)},
+                                                      {QStringLiteral("heartbeat"), count(l.heartbeatBytes)}}},
+                {QStringLiteral("connections"), count(l.connections)},
+                {QStringLiteral("reaps"), count(l.reaps)}});
+        }
+        QJsonValue cost(QJsonValue::Null);
+        if (v.cost) {
+            QJsonObject breakdown;
+            for (const auto &[key, value] : v.cost->breakdown)
+                breakdown.insert(key, value);
+            cost = QJsonObject{{QStringLiteral("currency"), v.cost->currency},
+                               {QStringLiteral("run"), v.cost->run},
+                               {QStringLiteral("per_hour"), v.cost->perHour},
+                               {QStringLiteral("breakdown"), breakdown}};
+        }
+        QJsonObject variant{
+            {QStringLiteral("name"), v.name},
+            {QStringLiteral("resolved"), v.resolved},
+            {QStringLiteral("duration_s"), ms(v.durationS)},
+            {QStringLiteral("latency_ms"), metrics::toJson(v.latency)},
+            {QStringLiteral("overhead_ms"), metrics::toJson(v.overhead)},
+            {QStringLiteral("time_to_first_event_ms"), metrics::toJson(v.timeToFirstEvent)},
+            {QStringLiteral("events"), metrics::toJson(v.events)},
+            {QStringLiteral("streams"), metrics::toJson(v.streams)},
+            {QStringLiteral("connections"), QJsonObject{{QStringLiteral("origin_max"), count(v.connections.originMax)},
+                                                        {QStringLiteral("by_node_max"), countMap(v.connections.byNodeMax)}}},
+            {QStringLiteral("bytes"), QJsonObject{{QStringLiteral("total"), count(v.bytes.total)},
+                                                  {QStringLiteral("heartbeat"), count(v.bytes.heartbeat)}}},
+            {QStringLiteral("requests"), count(v.requests)},
+            {QStringLiteral("cost"), cost},
+            {QStringLiteral("groups"), groupArray},
+            {QStringLiteral("links"), linkArray},
+            {QStringLiteral("warnings"), QJsonArray::fromStringList(v.warnings)},
+            {QStringLiteral("latency_cdf"), pointsToJson(v.latencyCdf)},
+            {QStringLiteral("time_series"), metrics::toJson(v.timeSeries)},
+        };
+        variantArray.append(variant);
+    }
+    QJsonObject scenario{{QStringLiteral("file"), scenarioFile},
+                         {QStringLiteral("name"), scenarioName},
+                         {QStringLiteral("seed"), count(seed)}};
+    QJsonObject json{{QStringLiteral("tool"), QJsonObject{{QStringLiteral("name"), toolName},
+                                                          {QStringLiteral("version"), toolVersion}}},
+                     {QStringLiteral("scenario"), scenario},
+                     {QStringLiteral("variants"), variantArray}};
+    if (!startedAt.isEmpty())
+        json.insert(QStringLiteral("started_at"), startedAt);
+    return json;
+}
+
+std::optional<RunResult> RunResult::fromJson(const QJsonObject &json, QString *error)
+{
+    Reader r;
+    RunResult result;
+    const QString root = QStringLiteral("results");
+    const QJsonObject tool = r.object(json, QStringLiteral("tool"), root);
+    result.toolName = r.string(tool, QStringLiteral("name"), root + QStringLiteral(".tool"));
+    result.toolVersion = r.string(tool, QStringLiteral("version"), root + QStringLiteral(".tool"));
+    const QJsonObject scenario = r.object(json, QStringLiteral("scenario"), root);
+    const QString sat = root + QStringLiteral(".scenario");
+    result.scenarioFile = r.string(scenario, QStringLiteral("file"), sat, false);
+    result.scenarioName = r.string(scenario, QStringLiteral("name"), sat, false);
+    result.seed = r.counter(scenario, QStringLiteral("seed"), sat, false);
+    result.startedAt = r.string(json, QStringLiteral("started_at"), root, false);
+
+    const QJsonArray variants = r.array(json, QStringLiteral("variants"), root);
+    for (qsizetype i = 0; i < variants.size() && r.error.isEmpty(); ++i) {
+        const QString at = root + QStringLiteral(".variants[%1]").arg(i);
+        if (!variants.at(i).isObject()) {
+            r.error = at + QStringLiteral(" should be an object");
+            break;
+        }
+        const QJsonObject o = variants.at(i).toObject();
+        VariantResult v;
+        v.name = r.string(o, QStringLiteral("name"), at);
+        v.resolved = r.object(o, QStringLiteral("resolved"), at, false);
+        v.durationS = r.number(o, QStringLiteral("duration_s"), at, false);
+        v.latency = r.latency(o, QStringLiteral("latency_ms"), at);
+        v.overhead = r.percentiles(o, QStringLiteral("overhead_ms"), at, false);
+        v.timeToFirstEvent = r.percentiles(o, QStringLiteral("time_to_first_event_ms"), at, false);
+        v.events = r.events(o, at, true);
+        v.streams = r.streams(o, at, true);
+        const QJsonObject connections = r.object(o, QStringLiteral("connections"), at, false);
+        v.connections.originMax = r.counter(connections, QStringLiteral("origin_max"), at + QStringLiteral(".connections"), false);
+        v.connections.byNodeMax = r.map<std::uint64_t>(connections, QStringLiteral("by_node_max"), at + QStringLiteral(".connections"));
+        const QJsonObject bytes = r.object(o, QStringLiteral("bytes"), at, false);
+        v.bytes.total = r.counter(bytes, QStringLiteral("total"), at + QStringLiteral(".bytes"), false);
+        v.bytes.heartbeat = r.counter(bytes, QStringLiteral("heartbeat"), at + QStringLiteral(".bytes"), false);
+        v.requests = r.counter(o, QStringLiteral("requests"), at, false);
+        const QJsonObject cost = r.object(o, QStringLiteral("cost"), at, false);
+        if (!cost.isEmpty()) {
+            const QString cat = at + QStringLiteral(".cost");
+            CostEstimate c;
+            c.currency = r.string(cost, QStringLiteral("currency"), cat, false);
+            c.run = r.number(cost, QStringLiteral("run"), cat);
+            c.perHour = r.number(cost, QStringLiteral("per_hour"), cat, false);
+            c.breakdown = r.map<double>(cost, QStringLiteral("breakdown"), cat);
+            v.cost = c;
+        }
+        const QJsonArray groups = r.array(o, QStringLiteral("groups"), at, false);
+        for (qsizetype g = 0; g < groups.size(); ++g) {
+            const QString gat = at + QStringLiteral(".groups[%1]").arg(g);
+            const QJsonObject go = groups.at(g).toObject();
+            GroupResult group;
+            group.name = r.string(go, QStringLiteral("name"), gat);
+            group.latency = r.latency(go, QStringLiteral("latency_ms"), gat);
+            group.timeToFirstEvent = r.percentiles(go, QStringLiteral("time_to_first_event_ms"), gat, false);
+            group.events = r.events(go, gat, false);
+            group.streams = r.streams(go, gat, false);
+            v.groups.push_back(std::move(group));
+        }
+        const QJsonArray links = r.array(o, QStringLiteral("links"), at, false);
+        for (qsizetype l = 0; l < links.size(); ++l) {
+            const QString lat = at + QStringLiteral(".links[%1]").arg(l);
+            const QJsonObject lo = links.at(l).toObject();
+            LinkResult link;
+            link.name = r.string(lo, QStringLiteral("name"), lat);
+            link.from = r.string(lo, QStringLiteral("from"), lat, false);
+            link.to = r.string(lo, QStringLiteral("to"), lat, false);
+            const QJsonObject lb = r.object(lo, QStringLiteral("bytes"), lat, false);
+            link.bytesDown = r.counter(lb, QStringLiteral("down"), lat + QStringLiteral(".bytes"), false);
+            link.bytesUp = r.counter(lb, QStringLiteral("up"), lat + QStringLiteral(".bytes"), false);
+            link.heartbeatBytes = r.counter(lb, QStringLiteral("heartbeat"), lat + QStringLiteral(".bytes"), false);
+            link.connections = r.counter(lo, QStringLiteral("connections"), lat, false);
+            link.reaps = r.counter(lo, QStringLiteral("reaps"), lat, false);
+            v.links.push_back(std::move(link));
+        }
+        for (const QJsonValue w : r.array(o, QStringLiteral("warnings"), at, false))
+            v.warnings.append(w.toString());
+        v.latencyCdf = r.points(o, QStringLiteral("latency_cdf"), at);
+        v.timeSeries = r.timeSeries(o, at);
+        result.variants.push_back(std::move(v));
+    }
+    if (!r.error.isEmpty()) {
+        if (error)
+            *error = r.error;
+        return std::nullopt;
+    }
+    return result;
+}
+
+std::optional<RunResult> RunResult::fromJsonBytes(const QByteArray &bytes, QString *error)
+{
+    QJsonParseError parseError;
+    const QJsonDocument document = QJsonDocument::fromJson(bytes, &parseError);
+    if (parseError.error != QJsonParseError::NoError) {
+        if (error)
+            *error = QStringLiteral("not valid JSON at offset %1: %2").arg(parseError.offset).arg(parseError.errorString());
+        return std::nullopt;
+    }
+    if (!document.isObject()) {
+        if (error)
+            *error = QStringLiteral("not a results file: the top level should be an object");
+        return std::nullopt;
+    }
+    return fromJson(document.object(), error);
+}
+
+} // namespace edgesse::metrics

@@ -1,0 +1,170 @@
+#pragma once
+
+#include "core/metrics/latencyhistogram.h"
+#include "core/metrics/streamtracker.h"
+#include "core/metrics/timeseries.h"
+
+#include <QJsonObject>
+#include <QList>
+#include <QPointF>
+#include <QString>
+#include <QStringList>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <vector>
+
+namespace edgesse::metrics {
+
+// The figures of a run as plain values, named after results.json (see the README,
+// "Results"). Latencies are in milliseconds (double, µs resolution).
+
+struct LatencySummary {          // "latency_ms"
+    std::uint64_t count = 0;
+    double mean = 0;
+    double p50 = 0;
+    double p90 = 0;
+    double p99 = 0;
+    double p999 = 0;
+    double max = 0;
+    static LatencySummary from(const LatencyHistogram &histogram);
+};
+
+struct PercentileSummary {       // "overhead_ms", "time_to_first_event_ms"
+    double p50 = 0;
+    double p99 = 0;
+    double max = 0;
+    static PercentileSummary from(const LatencyHistogram &histogram);
+};
+
+struct EventCounts {             // "events"
+    std::uint64_t published = 0;
+    std::uint64_t expected = 0;
+    std::uint64_t delivered = 0;
+    std::uint64_t lost = 0;
+    std::uint64_t duplicated = 0;
+    std::map<QString, std::uint64_t> lostByCause; // "lost_by_cause": lossCauseName → count
+    // expected/delivered/lost/duplicated and lost_by_cause from summed stream accounts.
+    void add(const StreamAccount &account);
+};
+
+struct StreamCounts {            // "streams"
+    std::uint64_t total = 0;
+    std::uint64_t starved = 0;    // streams that waited for a connection (HTTP/1.1's six)
+    std::uint64_t reconnects = 0;
+    std::map<QString, std::uint64_t> reconnectsByCause; // disconnectCauseName → count
+    void add(const StreamAccount &account); // reconnects and reconnects_by_cause
+};
+
+struct ConnectionCounts {        // "connections"
+    std::uint64_t originMax = 0;                  // most connections open at the origin at once
+    std::map<QString, std::uint64_t> byNodeMax;   // node name → most open at once
+};
+
+struct ByteCounts {              // "bytes"
+    std::uint64_t total = 0;      // over every link, both directions
+    std::uint64_t heartbeat = 0;  // of which heartbeat comments
+};
+
+struct CostEstimate {            // "cost" (null without a pricing: block)
+    QString currency = QStringLiteral("USD");
+    double run = 0;               // for the run's duration
+    double perHour = 0;           // the run's rate extrapolated to an hour
+    std::map<QString, double> breakdown; // "requests", "egress", "connection_hours", "gb_seconds"
+};
+
+struct LinkResult {              // "links" entry
+    QString name;                 // "berlin->pop-fra"
+    QString from;
+    QString to;
+    std::uint64_t bytesDown = 0;  // towards the clients
+    std::uint64_t bytesUp = 0;    // towards the origin
+    std::uint64_t heartbeatBytes = 0;
+    std::uint64_t connections = 0;
+    std::uint64_t reaps = 0;      // connections closed by the gateway (idle or max duration)
+    std::uint64_t totalBytes() const { return bytesDown + bytesUp; }
+};
+
+struct GroupResult {             // "groups" entry: one client population
+    QString name;
+    LatencySummary latency;
+    PercentileSummary timeToFirstEvent;
+    EventCounts events;
+    StreamCounts streams;
+};
+
+// One row of streams.csv (not in results.json: thousands of rows).
+struct StreamSummary {
+    QString group;
+    int client = 0;               // browser index within the group
+    int stream = 0;               // stream index within the browser
+    QString node;                 // the node it is served by
+    StreamAccount account;
+    bool starved = false;
+    double timeToFirstEventMs = -1; // -1: never received an event
+    double latencyP50Ms = 0;
+    double latencyP99Ms = 0;
+    double latencyMaxMs = 0;
+};
+
+// One row of samples.csv (optional: only when the engine keeps per-event samples).
+struct EventSample {
+    QString group;
+    int client = 0;
+    int stream = 0;
+    std::uint64_t seq = 0;
+    std::int64_t publishedUs = 0; // since the variant's start
+    std::int64_t receivedUs = 0;
+    std::int64_t latencyUs() const { return receivedUs - publishedUs; }
+};
+
+struct VariantResult {
+    QString name;
+    QJsonObject resolved;         // the fully resolved variant, filled by the engine
+    double durationS = 0;         // measured period (after warm-up)
+    LatencySummary latency;                   // "latency_ms"
+    PercentileSummary overhead;               // "overhead_ms"
+    PercentileSummary timeToFirstEvent;       // "time_to_first_event_ms"
+    EventCounts events;
+    StreamCounts streams;
+    ConnectionCounts connections;
+    ByteCounts bytes;
+    std::uint64_t requests = 0;   // HTTP requests made (connects, reconnects, polls)
+    std::optional<CostEstimate> cost;
+    std::vector<GroupResult> groups;
+    std::vector<LinkResult> links;
+    TimeSeries timeSeries;        // "time_series"
+    QList<QPointF> latencyCdf;    // "latency_cdf": (ms, fraction ≤)
+    QStringList warnings;         // "warnings": e.g. overhead above 1 ms
+    std::vector<StreamSummary> streamSummaries; // streams.csv only
+    std::vector<EventSample> samples;           // samples.csv only
+
+    // Sets latency, latencyCdf from a histogram (the usual path from the recorders).
+    void setLatency(const LatencyHistogram &histogram);
+    // The engine's trust check: p99 overhead above 1 ms means the machine was too loaded.
+    static constexpr double kOverheadWarningMs = 1.0;
+    bool overheadTooHigh() const { return overhead.p99 > kOverheadWarningMs; }
+    // Adds the overhead warning to `warnings` when overheadTooHigh() (once).
+    void checkOverhead();
+};
+
+struct RunResult {
+    QString toolName = QStringLiteral("edgesse");
+    QString toolVersion;
+    QString scenarioFile;
+    QString scenarioName;
+    std::uint64_t seed = 0;
+    QString startedAt;            // ISO 8601 UTC
+    std::vector<VariantResult> variants;
+
+    const VariantResult *variant(const QString &name) const;
+
+    QJsonObject toJson() const;
+    // Reads what toJson() wrote (and any results.json of this major version). On a
+    // malformed document returns std::nullopt and a message naming what is wrong.
+    static std::optional<RunResult> fromJson(const QJsonObject &json, QString *error = nullptr);
+    static std::optional<RunResult> fromJsonBytes(const QByteArray &bytes, QString *error = nullptr);
+};
+
+} // namespace edgesse::metrics

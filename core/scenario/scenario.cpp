@@ -1,0 +1,336 @@
+#include "core/scenario/scenario.h"
+
+#include "core/net/fdlimit.h"
+#include "core/scenario/units.h"
+
+#include <QJsonArray>
+
+#include <algorithm>
+#include <cmath>
+
+namespace edgesse::scenario {
+
+using namespace std::chrono_literals;
+
+QString Diagnostic::toString() const
+{
+    if (line <= 0)
+        return QStringLiteral("%1: error: %2").arg(file, message);
+    return QStringLiteral("%1:%2:%3: error: %4").arg(file).arg(line).arg(column).arg(message);
+}
+
+const QList<GatewayPreset> &gatewayPresets()
+{
+    // Defaults from the platforms' public documentation.
+    static const QList<GatewayPreset> presets{
+        {QStringLiteral("aws-alb"), 60s, std::nullopt, QStringLiteral("ALB idle_timeout.timeout_seconds default")},
+        {QStringLiteral("nginx"), 60s, std::nullopt, QStringLiteral("proxy_read_timeout default")},
+        {QStringLiteral("cloudflare"), 100s, std::nullopt, QStringLiteral("proxy read timeout (HTTP 524)")},
+        {QStringLiteral("cloudfront"), 30s, std::nullopt, QStringLiteral("origin response timeout default")},
+        {QStringLiteral("gcp-lb"), std::nullopt, 30s, QStringLiteral("backend service timeout bounds the whole response")},
+        {QStringLiteral("azure-front-door"), 30s, std::nullopt, QStringLiteral("origin response timeout default")},
+        {QStringLiteral("vercel-edge"), std::nullopt, 300s, QStringLiteral("streaming duration limit")},
+    };
+    return presets;
+}
+
+const GatewayPreset *findGatewayPreset(const QString &name)
+{
+    const QList<GatewayPreset> &presets = gatewayPresets();
+    const auto it = std::find_if(presets.begin(), presets.end(), [&](const GatewayPreset &p) { return p.name == name; });
+    return it == presets.end() ? nullptr : &*it;
+}
+
+microseconds Link::lossPenalty() const
+{
+    if (lossRecovery == LossRecovery::FastRetransmit)
+        return rtt();
+    return std::max(rto, rtt() + 4 * jitter);
+}
+
+microseconds Publisher::burstPeriod() const
+{
+    if (rate <= 0)
+        return microseconds(0);
+    return microseconds(static_cast<qint64>(std::llround(1e6 * burstSize / rate)));
+}
+
+const Node *Variant::node(const QString &name) const
+{
+    const auto it = std::find_if(nodes.begin(), nodes.end(), [&](const Node &n) { return n.name == name; });
+    return it == nodes.end() ? nullptr : &*it;
+}
+
+const ClientGroup *Variant::clientGroup(const QString &name) const
+{
+    const auto it = std::find_if(clients.begin(), clients.end(), [&](const ClientGroup &g) { return g.name == name; });
+    return it == clients.end() ? nullptr : &*it;
+}
+
+const Node *Variant::origin() const
+{
+    return node(publisher.at);
+}
+
+const Link *Variant::linkBetween(const QString &x, const QString &y) const
+{
+    const auto it = std::find_if(links.begin(), links.end(), [&](const Link &l) { return l.connects(x, y); });
+    return it == links.end() ? nullptr : &*it;
+}
+
+Protocol Variant::protocolFor(const ClientGroup &group) const
+{
+    return group.protocol.value_or(protocol);
+}
+
+QStringList Variant::path(const ClientGroup &group) const
+{
+    const Node *nearNode = node(group.near);
+    if (!clientGroup(group.name))
+        return {};
+    if (placement == Placement::Edge && nearNode && nearNode->kind == NodeKind::Pop)
+        return {group.name, nearNode->name, publisher.at};
+    return {group.name, publisher.at};
+}
+
+QList<const Link *> Variant::pathLinks(const ClientGroup &group) const
+{
+    const QStringList hops = path(group);
+    QList<const Link *> result;
+    for (qsizetype i = 1; i < hops.size(); ++i)
+        result << linkBetween(hops[i - 1], hops[i]);
+    return result;
+}
+
+microseconds Variant::pathLatency(const ClientGroup &group) const
+{
+    microseconds total{0};
+    for (const Link *l : pathLinks(group))
+        if (l)
+            total += l->latency;
+    return total;
+}
+
+qint64 Variant::totalBrowsers() const
+{
+    qint64 total = 0;
+    for (const ClientGroup &g : clients)
+        total += g.count;
+    return total;
+}
+
+qint64 Variant::totalStreams() const
+{
+    qint64 total = 0;
+    for (const ClientGroup &g : clients)
+        total += g.count * g.streams;
+    return total;
+}
+
+qint64 Variant::clientConnections(const ClientGroup &group) const
+{
+    if (protocolFor(group) == Protocol::Http2)
+        return group.count;
+    return group.count * std::min(group.streams, std::max(1, group.connectionsPerOrigin));
+}
+
+qint64 Variant::connectionsNeeded() const
+{
+    qint64 total = 0;
+    for (const ClientGroup &g : clients)
+        total += clientConnections(g);
+    if (placement != Placement::Edge)
+        return total;
+    for (const Node &pop : nodes) {
+        if (pop.kind != NodeKind::Pop)
+            continue;
+        qint64 streams = 0;
+        bool used = false;
+        for (const ClientGroup &g : clients) {
+            if (g.near == pop.name) {
+                used = true;
+                streams += g.count * g.streams;
+            }
+        }
+        if (!used)
+            continue;
+        if (pop.upstream == UpstreamMode::Shared)
+            total += 1;
+        else if (protocol == Protocol::Http2)
+            total += (streams + std::max(1, sse.maxConcurrentStreams) - 1) / std::max(1, sse.maxConcurrentStreams);
+        else
+            total += streams;
+    }
+    return total;
+}
+
+std::uint64_t Variant::descriptorsNeeded() const
+{
+    return static_cast<std::uint64_t>(std::max<qint64>(0, connectionsNeeded())) * net::kDescriptorsPerProxiedConnection
+        + net::kDescriptorReserve;
+}
+
+const Variant *Scenario::variant(const QString &name) const
+{
+    const auto it = std::find_if(variants.begin(), variants.end(), [&](const Variant &v) { return v.name == name; });
+    return it == variants.end() ? nullptr : &*it;
+}
+
+QString keyword(NodeKind kind)
+{
+    return kind == NodeKind::Origin ? QStringLiteral("origin") : QStringLiteral("pop");
+}
+
+QString keyword(UpstreamMode mode)
+{
+    return mode == UpstreamMode::Shared ? QStringLiteral("shared") : QStringLiteral("per-client");
+}
+
+QString keyword(Placement placement)
+{
+    return placement == Placement::Central ? QStringLiteral("central") : QStringLiteral("edge");
+}
+
+QString keyword(Protocol protocol)
+{
+    return protocol == Protocol::Http1 ? QStringLiteral("http1") : QStringLiteral("http2");
+}
+
+QString keyword(Delivery delivery)
+{
+    switch (delivery) {
+    case Delivery::Sse:
+        return QStringLiteral("sse");
+    case Delivery::Poll:
+        return QStringLiteral("poll");
+    case Delivery::LongPoll:
+        return QStringLiteral("long-poll");
+    }
+    return {};
+}
+
+QString keyword(JitterDistribution distribution)
+{
+    switch (distribution) {
+    case JitterDistribution::Uniform:
+        return QStringLiteral("uniform");
+    case JitterDistribution::Normal:
+        return QStringLiteral("normal");
+    case JitterDistribution::Pareto:
+        return QStringLiteral("pareto");
+    }
+    return {};
+}
+
+QString keyword(LossRecovery recovery)
+{
+    return recovery == LossRecovery::FastRetransmit ? QStringLiteral("fast-retransmit") : QStringLiteral("timeout");
+}
+
+QString keyword(PublishPattern pattern)
+{
+    switch (pattern) {
+    case PublishPattern::Constant:
+        return QStringLiteral("constant");
+    case PublishPattern::Poisson:
+        return QStringLiteral("poisson");
+    case PublishPattern::Bursty:
+        return QStringLiteral("bursty");
+    }
+    return {};
+}
+
+namespace {
+
+QJsonValue optionalDuration(const std::optional<microseconds> &d, const QString &absent)
+{
+    return d ? QJsonValue(units::formatDuration(*d)) : QJsonValue(absent);
+}
+
+} // namespace
+
+QJsonObject toJson(const Variant &v)
+{
+    QJsonObject nodes;
+    for (const Node &n : v.nodes) {
+        QJsonObject o{{QStringLiteral("kind"), keyword(n.kind)},
+                      {QStringLiteral("region"), n.region},
+                      {QStringLiteral("max_connections"), n.maxConnections},
+                      {QStringLiteral("max_stream_duration"), optionalDuration(n.maxStreamDuration, QStringLiteral("none"))}};
+        if (n.kind == NodeKind::Pop)
+            o.insert(QStringLiteral("upstream"), keyword(n.upstream));
+        nodes.insert(n.name, o);
+    }
+    QJsonArray clients;
+    for (const ClientGroup &g : v.clients) {
+        QJsonObject o{{QStringLiteral("name"), g.name},
+                      {QStringLiteral("count"), g.count},
+                      {QStringLiteral("near"), g.near},
+                      {QStringLiteral("streams"), g.streams},
+                      {QStringLiteral("delivery"), keyword(g.delivery)},
+                      {QStringLiteral("poll_interval"), units::formatDuration(g.pollInterval)},
+                      {QStringLiteral("long_poll_timeout"), units::formatDuration(g.longPollTimeout)},
+                      {QStringLiteral("connections_per_origin"), g.connectionsPerOrigin}};
+        if (g.protocol)
+            o.insert(QStringLiteral("protocol"), keyword(*g.protocol));
+        clients.append(o);
+    }
+    QJsonArray links;
+    for (const Link &l : v.links) {
+        QJsonObject o{{QStringLiteral("between"), QJsonArray{l.a, l.b}},
+                      {QStringLiteral("latency"), units::formatDuration(l.latency)},
+                      {QStringLiteral("jitter"), units::formatDuration(l.jitter)},
+                      {QStringLiteral("jitter_distribution"), keyword(l.jitterDistribution)},
+                      {QStringLiteral("bandwidth"), units::formatBandwidth(l.bandwidthBitsPerSecond)},
+                      {QStringLiteral("loss"), l.loss},
+                      {QStringLiteral("loss_recovery"), keyword(l.lossRecovery)},
+                      {QStringLiteral("rto"), units::formatDuration(l.rto)},
+                      {QStringLiteral("tls"), l.tls}};
+        if (l.gateway) {
+            QJsonObject gateway{{QStringLiteral("idle_timeout"), optionalDuration(l.gateway->idleTimeout, QStringLiteral("none"))},
+                                {QStringLiteral("max_duration"), optionalDuration(l.gateway->maxDuration, QStringLiteral("none"))}};
+            if (findGatewayPreset(l.gateway->preset))
+                gateway.insert(QStringLiteral("preset"), l.gateway->preset);
+            o.insert(QStringLiteral("gateway"), gateway);
+        }
+        QJsonArray faults;
+        for (const LinkFault &f : l.faults)
+            faults.append(QJsonObject{{QStringLiteral("at"), units::formatDuration(f.at)},
+                                      {QStringLiteral("down_for"), units::formatDuration(f.downFor)}});
+        o.insert(QStringLiteral("faults"), faults);
+        links.append(o);
+    }
+    QJsonObject publisher{{QStringLiteral("at"), v.publisher.at},
+                          {QStringLiteral("rate"), units::formatRate(v.publisher.rate)},
+                          {QStringLiteral("pattern"), keyword(v.publisher.pattern)},
+                          {QStringLiteral("payload"), units::formatBytes(v.publisher.payloadBytes)}};
+    if (v.publisher.pattern == PublishPattern::Bursty)
+        publisher.insert(QStringLiteral("burst_size"), v.publisher.burstSize);
+    QJsonObject sse{{QStringLiteral("heartbeat"), optionalDuration(v.sse.heartbeat, QStringLiteral("off"))},
+                    {QStringLiteral("retry"), units::formatDuration(v.sse.retry)},
+                    {QStringLiteral("replay"), v.sse.replay},
+                    {QStringLiteral("max_concurrent_streams"), v.sse.maxConcurrentStreams}};
+    QJsonObject result{{QStringLiteral("name"), v.name},
+                       {QStringLiteral("seed"), static_cast<qint64>(v.seed)},
+                       {QStringLiteral("duration"), units::formatDuration(v.duration)},
+                       {QStringLiteral("warmup"), units::formatDuration(v.warmup)},
+                       {QStringLiteral("placement"), keyword(v.placement)},
+                       {QStringLiteral("protocol"), keyword(v.protocol)},
+                       {QStringLiteral("nodes"), nodes},
+                       {QStringLiteral("clients"), clients},
+                       {QStringLiteral("links"), links},
+                       {QStringLiteral("publisher"), publisher},
+                       {QStringLiteral("sse"), sse}};
+    if (v.pricing) {
+        result.insert(QStringLiteral("pricing"),
+                      QJsonObject{{QStringLiteral("currency"), v.pricing->currency},
+                                  {QStringLiteral("per_million_requests"), v.pricing->perMillionRequests},
+                                  {QStringLiteral("per_gb_egress"), v.pricing->perGbEgress},
+                                  {QStringLiteral("per_connection_hour"), v.pricing->perConnectionHour},
+                                  {QStringLiteral("per_gb_second"), v.pricing->perGbSecond},
+                                  {QStringLiteral("memory"), units::formatBytes(v.pricing->memoryBytes)}});
+    }
+    return result;
+}
+
+} // namespace edgesse::scenario

@@ -1,0 +1,231 @@
+#pragma once
+
+#include <QByteArray>
+#include <QJsonObject>
+#include <QList>
+#include <QPair>
+#include <QString>
+#include <QStringList>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+// The scenario model: plain structs, fully resolved. The loader (load / loadFromText)
+// parses and validates a YAML file and returns one self-contained Variant per variant
+// (sweeps expanded), so nothing downstream looks at YAML or applies defaults.
+namespace edgesse::scenario {
+
+using std::chrono::microseconds;
+
+// One problem found in a scenario file, located where it was written.
+struct Diagnostic {
+    QString file;
+    int line = 0;   // 1-based; 0 when the problem has no place in the text (e.g. unreadable file)
+    int column = 0; // 1-based
+    QString message;
+
+    // "FILE:LINE:COL: error: MESSAGE", the form editors and compilers use.
+    QString toString() const;
+    friend bool operator==(const Diagnostic &, const Diagnostic &) = default;
+};
+
+enum class NodeKind { Origin, Pop };
+// How an edge PoP subscribes upstream: one shared stream per PoP fanned out to its
+// clients, or one upstream stream per client stream (an edge function per request).
+enum class UpstreamMode { Shared, PerClient };
+
+struct Node {
+    QString name;
+    NodeKind kind = NodeKind::Origin;
+    QString region;
+    qint64 maxConnections = 0; // 0 = no cap; beyond it the server answers 503
+    std::optional<microseconds> maxStreamDuration; // the server ends a stream after this long
+    UpstreamMode upstream = UpstreamMode::Shared;  // meaningful for a PoP only
+    friend bool operator==(const Node &, const Node &) = default;
+};
+
+enum class Placement { Central, Edge };
+enum class Protocol { Http1, Http2 };
+enum class Delivery { Sse, Poll, LongPoll };
+
+// A population of browsers near one node.
+struct ClientGroup {
+    QString name;
+    qint64 count = 0;  // browsers
+    QString near;      // the node these browsers are closest to (a PoP, or an origin)
+    int streams = 1;   // EventSources (or pollers) each browser opens
+    Delivery delivery = Delivery::Sse;
+    microseconds pollInterval{std::chrono::seconds(1)};     // Poll: time between requests
+    microseconds longPollTimeout{std::chrono::seconds(30)}; // LongPoll: server holds a request this long
+    std::optional<Protocol> protocol; // overrides the variant's protocol for this group
+    int connectionsPerOrigin = 6;     // browser limit for HTTP/1.1
+    friend bool operator==(const ClientGroup &, const ClientGroup &) = default;
+};
+
+enum class JitterDistribution { Uniform, Normal, Pareto };
+// What a lost segment costs: about one RTT (duplicate ACKs, fast retransmit) or a
+// retransmission timeout (the RTO, at least 200 ms as on Linux).
+enum class LossRecovery { FastRetransmit, Timeout };
+
+// A gateway in front of a link's far end (load balancer, CDN, edge runtime). Preset values
+// come from gatewayPresets(); the scenario may override each field.
+struct Gateway {
+    QString preset; // "custom" when the scenario gave only fields
+    std::optional<microseconds> idleTimeout; // closes a connection that carried no byte this long
+    std::optional<microseconds> maxDuration; // closes a connection after this long regardless
+    friend bool operator==(const Gateway &, const Gateway &) = default;
+};
+
+struct GatewayPreset {
+    QString name;
+    std::optional<microseconds> idleTimeout;
+    std::optional<microseconds> maxDuration;
+    QString note;
+};
+const QList<GatewayPreset> &gatewayPresets();
+const GatewayPreset *findGatewayPreset(const QString &name);
+
+// The link goes down at `at` (from the start of the run, warm-up included) and stays down
+// for `downFor`: established connections are cut and new ones refused.
+struct LinkFault {
+    microseconds at{0};
+    microseconds downFor{0};
+    friend bool operator==(const LinkFault &, const LinkFault &) = default;
+};
+
+// A bidirectional link; each direction gets the same characteristics.
+struct Link {
+    QString a; // node or client-group names, as written in `between`
+    QString b;
+    microseconds latency{0}; // one way; RTT = 2 × latency
+    microseconds jitter{0};
+    JitterDistribution jitterDistribution = JitterDistribution::Uniform;
+    qint64 bandwidthBitsPerSecond = 0; // 0 = unlimited
+    double loss = 0.0;                 // probability a segment is lost, [0, 1)
+    LossRecovery lossRecovery = LossRecovery::FastRetransmit;
+    microseconds rto{std::chrono::milliseconds(200)}; // LossRecovery::Timeout; ≥ 200 ms
+    bool tls = false; // handshake costs one RTT more
+    std::optional<Gateway> gateway;
+    QList<LinkFault> faults;
+
+    bool connects(const QString &x, const QString &y) const { return (a == x && b == y) || (a == y && b == x); }
+    microseconds rtt() const { return 2 * latency; }
+    // Connection set-up delay the link implies: 1 RTT for TCP, one more for TLS.
+    microseconds handshake() const { return (tls ? 2 : 1) * rtt(); }
+    // Extra delay a lost segment costs under the link's loss recovery.
+    microseconds lossPenalty() const;
+    friend bool operator==(const Link &, const Link &) = default;
+};
+
+enum class PublishPattern { Constant, Poisson, Bursty };
+
+struct Publisher {
+    QString at;        // the origin node the publisher is attached to
+    double rate = 1.0; // events per second (mean)
+    PublishPattern pattern = PublishPattern::Constant;
+    int burstSize = 1; // Bursty: events per burst; bursts come every burstPeriod()
+    qint64 payloadBytes = 256;
+
+    microseconds burstPeriod() const;
+    friend bool operator==(const Publisher &, const Publisher &) = default;
+};
+
+struct SseSettings {
+    std::optional<microseconds> heartbeat; // comment lines on an idle stream; nullopt = off
+    microseconds retry{std::chrono::seconds(3)}; // the `retry:` field sent to clients
+    int replay = 1000; // events kept for Last-Event-ID; 0 = no replay
+    int maxConcurrentStreams = 100; // HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS of the servers
+    friend bool operator==(const SseSettings &, const SseSettings &) = default;
+};
+
+// Optional price list, to turn a run's counters into a cost.
+struct Pricing {
+    QString currency = QStringLiteral("USD");
+    double perMillionRequests = 0;
+    double perGbEgress = 0;
+    double perConnectionHour = 0;
+    double perGbSecond = 0;                   // compute billed by memory × duration
+    qint64 memoryBytes = 128 * 1024 * 1024;   // memory of one function instance (for GB-seconds)
+    friend bool operator==(const Pricing &, const Pricing &) = default;
+};
+
+// One concrete, self-contained configuration to run.
+struct Variant {
+    QString name;
+    Placement placement = Placement::Central;
+    Protocol protocol = Protocol::Http1;
+    QList<Node> nodes;
+    QList<ClientGroup> clients;
+    QList<Link> links;
+    Publisher publisher;
+    SseSettings sse;
+    std::optional<Pricing> pricing;
+    microseconds duration{std::chrono::seconds(30)}; // measured part, after warm-up
+    microseconds warmup{std::chrono::seconds(2)};
+    quint64 seed = 1;
+    // For a variant generated by a sweep: the swept key paths and the values chosen, as written.
+    QList<QPair<QString, QString>> sweepValues;
+
+    const Node *node(const QString &name) const;
+    const ClientGroup *clientGroup(const QString &name) const;
+    const Node *origin() const; // the node the publisher is at
+    const Link *linkBetween(const QString &x, const QString &y) const;
+
+    Protocol protocolFor(const ClientGroup &group) const;
+    // Hops a group's streams take under the placement, client side first:
+    // central: [group, origin]; edge: [group, pop, origin] (or [group, origin] when the
+    // group is near the origin itself). Empty when the group does not exist.
+    QStringList path(const ClientGroup &group) const;
+    // Links along path(); a missing link is nullptr (validation rejects that).
+    QList<const Link *> pathLinks(const ClientGroup &group) const;
+    // Configured one-way latency from the publisher to the group (sum over the path).
+    microseconds pathLatency(const ClientGroup &group) const;
+
+    qint64 totalBrowsers() const;
+    qint64 totalStreams() const;
+    // Connections the group's browsers open (HTTP/1.1: up to connectionsPerOrigin per
+    // browser, one per stream; HTTP/2: one per browser).
+    qint64 clientConnections(const ClientGroup &group) const;
+    // Every TCP connection of the topology: clients' plus PoPs' upstream connections.
+    qint64 connectionsNeeded() const;
+    // connectionsNeeded() × net::kDescriptorsPerProxiedConnection + net::kDescriptorReserve.
+    std::uint64_t descriptorsNeeded() const;
+
+    friend bool operator==(const Variant &, const Variant &) = default;
+};
+
+struct Scenario {
+    QString file; // as given to load(); the fileName of loadFromText()
+    QString name;
+    QString description;
+    quint64 seed = 1;
+    QList<Variant> variants; // in file order, sweeps expanded; never empty for a loaded scenario
+
+    const Variant *variant(const QString &name) const;
+};
+
+struct LoadResult {
+    std::optional<Scenario> scenario; // set exactly when diagnostics is empty
+    QList<Diagnostic> diagnostics;    // every problem found, in file order
+    bool ok() const { return scenario.has_value(); }
+};
+
+LoadResult load(const QString &path);
+LoadResult loadFromText(const QByteArray &text, const QString &fileName);
+
+// A resolved variant in the scenario language itself (JSON is YAML): units written out,
+// every default explicit. Loading it back gives an equal variant.
+QJsonObject toJson(const Variant &variant);
+
+// The language's spelling of each choice ("edge", "http2", "long-poll").
+QString keyword(NodeKind kind);
+QString keyword(UpstreamMode mode);
+QString keyword(Placement placement);
+QString keyword(Protocol protocol);
+QString keyword(Delivery delivery);
+QString keyword(JitterDistribution distribution);
+QString keyword(LossRecovery recovery);
+QString keyword(PublishPattern pattern);
+
+} // namespace edgesse::scenario

@@ -1,0 +1,481 @@
+#include "core/sse/sseserver.h"
+
+#include "core/net/deadlinequeue.h"
+#include "core/sse/replaybuffer.h"
+#include "core/sse/sseencoder.h"
+
+#include <QThread>
+#include <QTimer>
+
+#include <atomic>
+#include <vector>
+
+namespace edgesse::sse {
+
+struct SseServer::Counters {
+    http::ServerCounters http;
+    std::atomic<qint64> streamsOpen{0};
+    std::atomic<qint64> streamsMax{0};
+    std::atomic<qint64> streamsTotal{0};
+    std::atomic<qint64> streamsEndedByMaxDuration{0};
+    std::atomic<qint64> polls{0};
+    std::atomic<qint64> longPollsWaiting{0};
+    std::atomic<qint64> heartbeatBytes{0};
+    std::atomic<qint64> heartbeats{0};
+    std::atomic<qint64> eventsPublished{0};
+    std::atomic<qint64> eventWrites{0};
+    std::atomic<qint64> replaysComplete{0};
+    std::atomic<qint64> replaysWithGap{0};
+    std::atomic<qint64> eventsReplayed{0};
+    std::atomic<qint64> eventsLostInGaps{0};
+};
+
+namespace {
+
+constexpr auto kRelaxed = std::memory_order_relaxed;
+constexpr int kStreamKind = 1;
+constexpr int kLongPollKind = 2;
+
+void raiseMax(std::atomic<qint64> &max, qint64 value)
+{
+    qint64 current = max.load(kRelaxed);
+    while (value > current && !max.compare_exchange_weak(current, value, kRelaxed)) {
+    }
+}
+
+const http::HttpHeaders &streamHeaders()
+{
+    static const http::HttpHeaders headers{
+        {"content-type", "text/event-stream"},
+        {"cache-control", "no-store"},
+        {"access-control-allow-origin", "*"},
+    };
+    return headers;
+}
+
+struct ReplayOutcome {
+    QByteArray header;  // edgesse-replay value
+    QByteArray comment; // the same as an SSE comment
+};
+
+} // namespace
+
+class SseServer::Worker final : public QObject, public http::RequestHandler
+{
+public:
+    Worker(const ServerSettings &settings, Counters *counters)
+        : m_settings(settings), m_counters(counters), m_replay(settings.replayCapacity)
+    {
+    }
+
+    ~Worker() override { shutdown(); }
+
+    bool start(quint16 *port, QString *error)
+    {
+        m_http = std::make_unique<http::HttpServer>(m_settings.http, this, &m_counters->http, this);
+        if (!m_http->listen(m_settings.address, m_settings.port)) {
+            *error = QStringLiteral("cannot listen on %1:%2: %3 (choose another address or port, or 0 for any free one)")
+                         .arg(m_settings.address.toString())
+                         .arg(m_settings.port)
+                         .arg(m_http->errorString());
+            m_http.reset();
+            return false;
+        }
+        *port = m_http->port();
+        if (m_settings.heartbeat && m_settings.heartbeat->count() > 0) {
+            m_heartbeat = new QTimer(this);
+            m_heartbeat->setTimerType(Qt::PreciseTimer);
+            m_heartbeat->setInterval(*m_settings.heartbeat);
+            connect(m_heartbeat, &QTimer::timeout, this, &Worker::heartbeat);
+            m_heartbeat->start();
+        }
+        return true;
+    }
+
+    void shutdown()
+    {
+        if (!m_http)
+            return;
+        if (m_heartbeat)
+            m_heartbeat->stop();
+        for (const Stream &s : m_streams) {
+            if (s.deadline)
+                m_http->deadlines().cancel(s.deadline);
+        }
+        for (const LongPoll &p : m_longPolls)
+            m_http->deadlines().cancel(p.deadline);
+        m_streams.clear();
+        m_longPolls.clear();
+        m_counters->streamsOpen.store(0, kRelaxed);
+        m_counters->longPollsWaiting.store(0, kRelaxed);
+        m_http->close();
+        m_http.reset();
+    }
+
+    void publish(const PublishedEvent &event)
+    {
+        if (!m_http)
+            return;
+        QByteArray encoded = SseEncoder::encode(event.event);
+        m_replay.append(event.seq, encoded);
+        m_counters->eventsPublished.fetch_add(1, kRelaxed);
+        const http::StreamChunk chunk(std::move(encoded));
+        for (const Stream &s : m_streams)
+            s.exchange->writeStream(chunk);
+        m_counters->eventWrites.fetch_add(static_cast<qint64>(m_streams.size()), kRelaxed);
+        if (!m_longPolls.empty()) {
+            std::vector<LongPoll> waiting;
+            waiting.swap(m_longPolls);
+            m_counters->longPollsWaiting.store(0, kRelaxed);
+            for (const LongPoll &p : waiting) {
+                m_http->deadlines().cancel(p.deadline);
+                answerPoll(*p.exchange, p.after, true);
+            }
+        }
+        m_http->flush();
+    }
+
+    // http::RequestHandler
+    void handleRequest(http::HttpServerExchange &exchange) override
+    {
+        const http::HttpRequest &request = exchange.request();
+        if (request.method != "GET" && request.method != "HEAD") {
+            exchange.respond(405, {{"allow", "GET, HEAD"}, {"content-type", "text/plain; charset=utf-8"}},
+                             QByteArrayLiteral("Only GET is served here.\n"));
+            return;
+        }
+        if (request.path == "/events")
+            openStream(exchange);
+        else if (request.path == "/poll")
+            poll(exchange);
+        else
+            exchange.respond(404, {{"content-type", "text/plain; charset=utf-8"}},
+                             QByteArrayLiteral("Not found. Paths: /events (SSE), /poll?after=ID[&wait=1] (polling).\n"));
+    }
+
+    void exchangeAborted(http::HttpServerExchange &exchange) override
+    {
+        if (exchange.handlerKind == kStreamKind)
+            removeStream(exchange.handlerSlot, false);
+        else if (exchange.handlerKind == kLongPollKind)
+            removeLongPoll(exchange.handlerSlot);
+    }
+
+private:
+    struct Stream {
+        http::HttpServerExchange *exchange = nullptr;
+        net::DeadlineQueue::Id deadline = 0;
+    };
+    struct LongPoll {
+        http::HttpServerExchange *exchange = nullptr;
+        std::uint64_t after = 0;
+        net::DeadlineQueue::Id deadline = 0;
+    };
+
+    ReplayOutcome replayOutcome(const ReplayBuffer::Since &since, bool known)
+    {
+        ReplayOutcome o;
+        const QByteArray replayed = QByteArray::number(static_cast<qulonglong>(known ? since.count() : 0));
+        if (!known) {
+            o.header = "gap; replayed=0; lost=unknown";
+            o.comment = "edgesse-replay gap replayed=0 lost=unknown";
+            m_counters->replaysWithGap.fetch_add(1, kRelaxed);
+        } else if (since.lost == 0) {
+            o.header = "complete; replayed=" + replayed;
+            o.comment = "edgesse-replay complete replayed=" + replayed;
+            m_counters->replaysComplete.fetch_add(1, kRelaxed);
+        } else {
+            const QByteArray lost = QByteArray::number(static_cast<qulonglong>(since.lost));
+            o.header = "gap; replayed=" + replayed + "; lost=" + lost;
+            o.comment = "edgesse-replay gap replayed=" + replayed + " lost=" + lost;
+            m_counters->replaysWithGap.fetch_add(1, kRelaxed);
+            m_counters->eventsLostInGaps.fetch_add(static_cast<qint64>(since.lost), kRelaxed);
+        }
+        return o;
+    }
+
+    void openStream(http::HttpServerExchange &exchange)
+    {
+        const http::HttpRequest &request = exchange.request();
+        QByteArray lastId = request.header("last-event-id");
+        if (lastId.isNull())
+            lastId = request.queryValue("lastEventId");
+        lastId = lastId.trimmed();
+
+        http::HttpHeaders headers = streamHeaders();
+        QByteArray first;
+        if (m_settings.retry)
+            first += SseEncoder::retry(*m_settings.retry);
+        std::optional<ReplayBuffer::Since> replay;
+        if (!lastId.isEmpty()) {
+            bool ok = false;
+            const std::uint64_t after = lastId.toULongLong(&ok);
+            ReplayBuffer::Since since = m_replay.since(ok ? after : m_replay.lastSeq());
+            const ReplayOutcome outcome = replayOutcome(since, ok);
+            headers.emplace_back("edgesse-replay", outcome.header);
+            first += SseEncoder::comment(outcome.comment);
+            if (ok)
+                replay = since;
+        }
+        if (request.method == "HEAD") {
+            exchange.respond(200, headers, {});
+            return;
+        }
+        exchange.startStream(200, headers);
+        if (!first.isEmpty())
+            exchange.writeStream(http::StreamChunk(first));
+        if (replay && replay->count() > 0) {
+            // One write for the whole replay: these events are already due.
+            QByteArray bytes;
+            for (auto it = replay->begin; it != replay->end; ++it)
+                bytes += it->encoded;
+            exchange.writeStream(http::StreamChunk(std::move(bytes)));
+            m_counters->eventsReplayed.fetch_add(static_cast<qint64>(replay->count()), kRelaxed);
+            m_counters->eventWrites.fetch_add(static_cast<qint64>(replay->count()), kRelaxed);
+        }
+
+        Stream stream{&exchange, 0};
+        exchange.handlerKind = kStreamKind;
+        exchange.handlerSlot = m_streams.size();
+        if (m_settings.maxStreamDuration) {
+            http::HttpServerExchange *ex = &exchange;
+            stream.deadline = m_http->deadlines().scheduleAfter(*m_settings.maxStreamDuration, [this, ex] {
+                const std::size_t slot = ex->handlerSlot;
+                m_streams[slot].deadline = 0;
+                removeStream(slot, true);
+                m_counters->streamsEndedByMaxDuration.fetch_add(1, kRelaxed);
+                m_http->flush();
+            });
+        }
+        m_streams.push_back(stream);
+        m_counters->streamsTotal.fetch_add(1, kRelaxed);
+        raiseMax(m_counters->streamsMax, m_counters->streamsOpen.fetch_add(1, kRelaxed) + 1);
+    }
+
+    void removeStream(std::size_t slot, bool end)
+    {
+        if (slot >= m_streams.size())
+            return;
+        Stream stream = m_streams[slot];
+        if (stream.deadline)
+            m_http->deadlines().cancel(stream.deadline);
+        stream.exchange->handlerKind = 0;
+        if (slot + 1 != m_streams.size()) {
+            m_streams[slot] = m_streams.back();
+            m_streams[slot].exchange->handlerSlot = slot;
+        }
+        m_streams.pop_back();
+        m_counters->streamsOpen.fetch_sub(1, kRelaxed);
+        if (end)
+            stream.exchange->endStream();
+    }
+
+    void poll(http::HttpServerExchange &exchange)
+    {
+        const http::HttpRequest &request = exchange.request();
+        const QByteArray afterText = request.queryValue("after");
+        const QByteArray wait = request.queryValue("wait");
+        const bool longPoll = !wait.isNull() && wait != "0" && wait != "false";
+        if (afterText.isNull()) {
+            // No position yet: say where the stream is, deliver nothing.
+            respondPoll(exchange, {}, {});
+            return;
+        }
+        bool ok = false;
+        const std::uint64_t after = afterText.toULongLong(&ok);
+        if (!ok) {
+            m_counters->polls.fetch_add(1, kRelaxed);
+            exchange.respond(400, {{"content-type", "text/plain; charset=utf-8"}},
+                             QByteArrayLiteral("`after` must be an event sequence number (decimal).\n"));
+            return;
+        }
+        if (longPoll && m_replay.since(after).count() == 0 && after >= m_replay.lastSeq()) {
+            LongPoll p{&exchange, after, 0};
+            exchange.handlerKind = kLongPollKind;
+            exchange.handlerSlot = m_longPolls.size();
+            http::HttpServerExchange *ex = &exchange;
+            p.deadline = m_http->deadlines().scheduleAfter(m_settings.longPollTimeout, [this, ex, after] {
+                removeLongPoll(ex->handlerSlot, false);
+                answerPoll(*ex, after, false);
+                m_http->flush();
+            });
+            m_longPolls.push_back(p);
+            m_counters->longPollsWaiting.fetch_add(1, kRelaxed);
+            return;
+        }
+        answerPoll(exchange, after, false);
+    }
+
+    void answerPoll(http::HttpServerExchange &exchange, std::uint64_t after, bool)
+    {
+        exchange.handlerKind = 0;
+        const ReplayBuffer::Since since = m_replay.since(after);
+        QByteArray body;
+        for (auto it = since.begin; it != since.end; ++it)
+            body += it->encoded;
+        m_counters->eventWrites.fetch_add(static_cast<qint64>(since.count()), kRelaxed);
+        respondPoll(exchange, body, replayOutcome(since, true).header);
+    }
+
+    void respondPoll(http::HttpServerExchange &exchange, const QByteArray &body, const QByteArray &replay)
+    {
+        m_counters->polls.fetch_add(1, kRelaxed);
+        http::HttpHeaders headers = streamHeaders();
+        headers.emplace_back("edgesse-last-id", QByteArray::number(static_cast<qulonglong>(m_replay.lastSeq())));
+        if (!replay.isEmpty())
+            headers.emplace_back("edgesse-replay", replay);
+        exchange.respond(200, headers, body);
+    }
+
+    void removeLongPoll(std::size_t slot, bool cancelDeadline = true)
+    {
+        if (slot >= m_longPolls.size())
+            return;
+        LongPoll p = m_longPolls[slot];
+        if (cancelDeadline)
+            m_http->deadlines().cancel(p.deadline);
+        p.exchange->handlerKind = 0;
+        if (slot + 1 != m_longPolls.size()) {
+            m_longPolls[slot] = m_longPolls.back();
+            m_longPolls[slot].exchange->handlerSlot = slot;
+        }
+        m_longPolls.pop_back();
+        m_counters->longPollsWaiting.fetch_sub(1, kRelaxed);
+    }
+
+    void heartbeat()
+    {
+        if (m_streams.empty())
+            return;
+        static const http::StreamChunk chunk(SseEncoder::comment("heartbeat"));
+        for (const Stream &s : m_streams)
+            s.exchange->writeStream(chunk);
+        const auto n = static_cast<qint64>(m_streams.size());
+        m_counters->heartbeats.fetch_add(n, kRelaxed);
+        m_counters->heartbeatBytes.fetch_add(n * chunk.payload().size(), kRelaxed);
+        m_http->flush();
+    }
+
+    ServerSettings m_settings;
+    Counters *m_counters = nullptr;
+    ReplayBuffer m_replay;
+    std::unique_ptr<http::HttpServer> m_http;
+    QTimer *m_heartbeat = nullptr;
+    std::vector<Stream> m_streams;
+    std::vector<LongPoll> m_longPolls;
+};
+
+SseServer::SseServer(const ServerSettings &settings, QObject *parent)
+    : QObject(parent), m_settings(settings), m_counters(std::make_shared<Counters>())
+{
+}
+
+SseServer::~SseServer()
+{
+    stop();
+}
+
+bool SseServer::start(QThread *thread)
+{
+    if (m_worker)
+        return true;
+    if (!thread) {
+        m_ownThread = std::make_unique<QThread>();
+        m_ownThread->setObjectName(QStringLiteral("sse-server"));
+        m_ownThread->start();
+        thread = m_ownThread.get();
+    }
+    m_worker = new Worker(m_settings, m_counters.get());
+    m_worker->moveToThread(thread);
+    bool ok = false;
+    quint16 port = 0;
+    QString error;
+    auto run = [&] { ok = m_worker->start(&port, &error); };
+    if (thread == QThread::currentThread())
+        run();
+    else
+        QMetaObject::invokeMethod(m_worker, run, Qt::BlockingQueuedConnection);
+    if (!ok) {
+        m_error = error;
+        stop();
+        return false;
+    }
+    m_port = port;
+    return true;
+}
+
+void SseServer::stop()
+{
+    if (m_worker) {
+        Worker *worker = m_worker;
+        m_worker = nullptr;
+        auto finish = [worker] { delete worker; };
+        // A thread that already ended (its pool stopped first) cannot run anything: the
+        // worker is deleted here then, its sockets closed from this thread.
+        if (worker->thread() == QThread::currentThread() || !worker->thread()->isRunning())
+            finish();
+        else
+            QMetaObject::invokeMethod(worker, finish, Qt::BlockingQueuedConnection);
+    }
+    if (m_ownThread) {
+        m_ownThread->quit();
+        m_ownThread->wait();
+        m_ownThread.reset();
+    }
+}
+
+QUrl SseServer::url(const QString &path) const
+{
+    QUrl url;
+    url.setScheme(QStringLiteral("http"));
+    url.setHost(m_settings.address.toString());
+    url.setPort(m_port);
+    url.setPath(path);
+    return url;
+}
+
+void SseServer::publish(const PublishedEvent &event)
+{
+    Worker *worker = m_worker;
+    if (!worker)
+        return;
+    if (worker->thread() == QThread::currentThread())
+        worker->publish(event);
+    else
+        QMetaObject::invokeMethod(worker, [worker, event] { worker->publish(event); }, Qt::QueuedConnection);
+}
+
+ServerStats SseServer::stats() const
+{
+    const Counters &c = *m_counters;
+    ServerStats s;
+    s.connectionsOpen = c.http.connectionsOpen.load(kRelaxed);
+    s.connectionsMax = c.http.connectionsMax.load(kRelaxed);
+    s.connectionsTotal = c.http.connectionsTotal.load(kRelaxed);
+    s.connectionsRejected = c.http.connectionsRejected.load(kRelaxed);
+    s.http2Connections = c.http.http2Connections.load(kRelaxed);
+    s.requests = c.http.requests.load(kRelaxed);
+    s.badRequests = c.http.badRequests.load(kRelaxed);
+    s.headerTimeouts = c.http.headerTimeouts.load(kRelaxed);
+    s.slowConsumersDropped = c.http.slowConsumersDropped.load(kRelaxed);
+    s.bytesReceived = c.http.bytesReceived.load(kRelaxed);
+    s.bytesSent = c.http.bytesSent.load(kRelaxed);
+    s.bytesQueued = c.http.bytesQueued.load(kRelaxed);
+    s.streamsOpen = c.streamsOpen.load(kRelaxed);
+    s.streamsMax = c.streamsMax.load(kRelaxed);
+    s.streamsTotal = c.streamsTotal.load(kRelaxed);
+    s.streamsEndedByMaxDuration = c.streamsEndedByMaxDuration.load(kRelaxed);
+    s.polls = c.polls.load(kRelaxed);
+    s.longPollsWaiting = c.longPollsWaiting.load(kRelaxed);
+    s.heartbeatBytes = c.heartbeatBytes.load(kRelaxed);
+    s.heartbeats = c.heartbeats.load(kRelaxed);
+    s.eventsPublished = c.eventsPublished.load(kRelaxed);
+    s.eventWrites = c.eventWrites.load(kRelaxed);
+    s.replaysComplete = c.replaysComplete.load(kRelaxed);
+    s.replaysWithGap = c.replaysWithGap.load(kRelaxed);
+    s.eventsReplayed = c.eventsReplayed.load(kRelaxed);
+    s.eventsLostInGaps = c.eventsLostInGaps.load(kRelaxed);
+    return s;
+}
+
+} // namespace edgesse::sse

@@ -1,0 +1,137 @@
+#pragma once
+
+#include "core/http/httpserver.h"
+#include "core/sse/sseevent.h"
+
+#include <QHostAddress>
+#include <QObject>
+#include <QString>
+#include <QUrl>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+
+class QThread;
+
+namespace edgesse::sse {
+
+enum class ServerRole {
+    Origin, // the publisher's events are published into it
+    Edge,   // an edge relay publishes what it receives from upstream into it
+};
+
+struct ServerSettings {
+    ServerRole role = ServerRole::Origin;
+    QHostAddress address = QHostAddress(QHostAddress::LocalHost);
+    quint16 port = 0; // 0: any free port; port() reports it
+    // A comment line (": heartbeat") to every open stream at this interval; none when empty.
+    std::optional<std::chrono::milliseconds> heartbeat;
+    // Written as "retry: <ms>" at the start of every stream; nothing when empty.
+    std::optional<std::chrono::milliseconds> retry;
+    // Events kept for Last-Event-ID resumption and for polling.
+    std::size_t replayCapacity = 1000;
+    // A stream is ended (cleanly: last chunk / END_STREAM) after this long; none when empty.
+    std::optional<std::chrono::milliseconds> maxStreamDuration;
+    // A long poll with nothing to deliver is answered (empty) after this long.
+    std::chrono::milliseconds longPollTimeout{30'000};
+    // Request limits, timeouts, HTTP/2 stream limit, connection cap (503 + Retry-After).
+    http::ServerLimits http;
+};
+
+// Counters as of one moment; each field is read lock-free, the set is not one atomic snapshot.
+struct ServerStats {
+    qint64 connectionsOpen = 0;
+    qint64 connectionsMax = 0;
+    qint64 connectionsTotal = 0;
+    qint64 connectionsRejected = 0; // answered 503 + Retry-After (over the cap)
+    qint64 http2Connections = 0;    // total that spoke HTTP/2
+    qint64 streamsOpen = 0;
+    qint64 streamsMax = 0;
+    qint64 streamsTotal = 0;
+    qint64 streamsEndedByMaxDuration = 0;
+    qint64 requests = 0;
+    qint64 badRequests = 0;
+    qint64 headerTimeouts = 0;
+    qint64 slowConsumersDropped = 0;
+    qint64 polls = 0;             // /poll requests answered
+    qint64 longPollsWaiting = 0;
+    qint64 bytesReceived = 0;
+    qint64 bytesSent = 0;         // everything written, headers and framing included
+    qint64 bytesQueued = 0;       // written by the server, not yet taken by the kernel
+    qint64 heartbeatBytes = 0;    // heartbeat comment bytes (SSE payload, without framing)
+    qint64 heartbeats = 0;        // heartbeat comments written (one per stream per tick)
+    qint64 eventsPublished = 0;
+    qint64 eventWrites = 0;       // event deliveries written to streams (live and replayed)
+    qint64 replaysComplete = 0;   // Last-Event-ID requests whose gap was fully replayed
+    qint64 replaysWithGap = 0;    // ... whose gap was partly or wholly gone from the buffer
+    qint64 eventsReplayed = 0;
+    qint64 eventsLostInGaps = 0;  // events a resuming reader asked for and could not get
+};
+
+// An SSE server — HTTP/1.1 and HTTP/2 (h2c with prior knowledge) on one port — serving in
+// a thread of its own or in a given one. Endpoints:
+//
+// GET /events   text/event-stream, never ending (unless maxStreamDuration). Every event
+//               published is written to every open stream at once, one write per event per
+//               stream: `id: <seq>`, optional `event:`, `data:` lines, optional `retry:`.
+//               With a `Last-Event-ID` header (or a `lastEventId` query parameter) the
+//               events after that id are replayed first from the bounded replay buffer, and
+//               the response says whether that was complete:
+//                 header  `edgesse-replay: complete; replayed=N`
+//                      or `edgesse-replay: gap; replayed=N; lost=M`   (M events are gone)
+//                      or `edgesse-replay: gap; replayed=0; lost=unknown` (id not a number)
+//                 and the same as the stream's first line, a comment:
+//                         `: edgesse-replay complete replayed=N` / `... gap replayed=N lost=M`
+//               Heartbeats are comment lines `: heartbeat`. HTTP/1.1 bodies are chunked
+//               (close-delimited for an HTTP/1.0 client).
+// GET /poll?after=ID           short poll: answered at once with every held event whose
+//                              sequence number is above ID (possibly none).
+// GET /poll?after=ID&wait=1    long poll: answered at once if there is such an event,
+//                              otherwise held until the next publish or longPollTimeout.
+//               Poll bodies use the SSE wire format (the events exactly as a stream would
+//               carry them) with Content-Length (HTTP/1.1) / END_STREAM (HTTP/2); content
+//               type text/event-stream. Headers: `edgesse-last-id: <newest seq published>`
+//               and, when `after` is given, `edgesse-replay` as above. Without `after` the
+//               body is empty and `edgesse-last-id` says where to start.
+// Beyond the connection cap every request is answered 503 with `Retry-After`.
+//
+// publish() and stats() may be called from any thread.
+class SseServer final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(SseServer)
+
+public:
+    explicit SseServer(const ServerSettings &settings, QObject *parent = nullptr);
+    ~SseServer() override;
+
+    // Listens and serves on `thread` (running, any event dispatcher), or on a thread of its
+    // own when `thread` is null. False with errorString() when it cannot listen.
+    bool start(QThread *thread = nullptr);
+    // Closes every connection (GOAWAY on HTTP/2) and stops; idempotent.
+    void stop();
+
+    bool isRunning() const { return m_worker != nullptr; }
+    quint16 port() const { return m_port; }
+    QString errorString() const { return m_error; }
+    // http://<address>:<port><path>
+    QUrl url(const QString &path = QStringLiteral("/events")) const;
+    const ServerSettings &settings() const { return m_settings; }
+
+    void publish(const PublishedEvent &event);
+    ServerStats stats() const;
+
+    struct Counters;
+    class Worker;
+
+private:
+    ServerSettings m_settings;
+    std::shared_ptr<Counters> m_counters;
+    std::unique_ptr<QThread> m_ownThread;
+    Worker *m_worker = nullptr;
+    quint16 m_port = 0;
+    QString m_error;
+};
+
+} // namespace edgesse::sse
