@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+
+#include <fcntl.h>
 #include <string>
 
 #include <arpa/inet.h>
@@ -24,13 +26,17 @@ using Id = net::DeadlineQueue::Id;
 
 namespace {
 
-constexpr std::size_t kReadBytes = 64 * 1024;
+constexpr std::size_t kReadBytes = 256 * 1024;
 constexpr int kMaxIov = 32;
 constexpr int kAcceptsPerWakeup = 64;
 // The upstream connect starts this much before the client's first bytes may reach the
 // target, so those bytes do not wait for the loopback connect itself.
 constexpr auto kUpstreamConnectLead = 1ms;
 constexpr auto kAcceptRetry = 100ms;
+// A link that adds no delay at all forwards through kernel pipes (splice), without copying
+// the bytes through user space; a few connections at a time, as each costs four descriptors.
+constexpr int kPipeBytes = 256 * 1024;
+constexpr int kMaxSplicingConnections = 32;
 
 void add(std::atomic<std::uint64_t> &counter, std::uint64_t n)
 {
@@ -128,6 +134,10 @@ private:
         TimePoint floor{};    // no byte leaves before the previous one: no reordering
         TimePoint bucketAt{}; // token bucket: the time its tokens were last brought to zero
         Id timer = 0;
+        int pipeRead = -1; // splice mode only
+        int pipeWrite = -1;
+        std::size_t inPipe = 0;
+        std::size_t pipeCapacity = 0;
         bool eofRead = false;
         bool finSent = false;
         bool paused = false;
@@ -138,6 +148,9 @@ private:
     void onConnectResult();
     void failUpstream(const QString &reason);
     void onReadable(Pipe &pipe);
+    void spliceIn(Pipe &pipe);
+    void spliceOut(Pipe &pipe);
+    bool openPipes();
     void onWritable(Side &side);
     void enqueue(Pipe &pipe, const char *data, std::size_t size, TimePoint arrival);
     void push(Pipe &pipe, TimePoint release, const char *data, std::size_t size);
@@ -152,7 +165,6 @@ private:
 
     LinkProxy &m_proxy;
     const LinkSettings &m_settings;
-    net::DeadlineQueue &m_deadlines;
     Side m_client;
     Side m_server;
     Pipe m_up;
@@ -163,6 +175,7 @@ private:
     Id m_connectTimer = 0;
     Id m_idleTimer = 0;
     Id m_maxTimer = 0;
+    bool m_splicing = false;
     bool m_connecting = false;
     bool m_connected = false;
     bool m_closed = false;
@@ -171,7 +184,6 @@ private:
 LinkProxy::Connection::Connection(LinkProxy &proxy, int clientFd, std::uint64_t index, TimePoint acceptedAt)
     : m_proxy(proxy)
     , m_settings(proxy.m_settings)
-    , m_deadlines(proxy.m_deadlines)
     , m_up(m_client, m_server, proxy.m_counters.upstream, proxy.m_settings,
            deriveSeed(proxy.m_settings.seed, 2 * index))
     , m_down(m_server, m_client, proxy.m_counters.downstream, proxy.m_settings,
@@ -191,10 +203,8 @@ LinkProxy::Connection::~Connection()
 
 void LinkProxy::Connection::cancel(Id &id)
 {
-    if (id != 0) {
-        m_deadlines.cancel(id);
-        id = 0;
-    }
+    m_proxy.cancelDeadline(id);
+    id = 0;
 }
 
 void LinkProxy::Connection::watch(Side &side)
@@ -215,15 +225,19 @@ void LinkProxy::Connection::start()
     if (m_closed)
         return;
     setNoDelay(m_client.fd);
+    if (m_proxy.m_passThrough && m_proxy.m_splicingConnections < kMaxSplicingConnections && openPipes()) {
+        m_splicing = true;
+        ++m_proxy.m_splicingConnections;
+    }
     watch(m_client);
 
     if (m_settings.maxDuration)
-        m_maxTimer = m_deadlines.schedule(m_acceptedAt + *m_settings.maxDuration, [this] {
+        m_maxTimer = m_proxy.schedule(m_acceptedAt + *m_settings.maxDuration, [this] {
             m_maxTimer = 0;
             reap(ReapCause::MaxDuration);
         });
     if (m_settings.idleTimeout)
-        m_idleTimer = m_deadlines.schedule(m_acceptedAt + *m_settings.idleTimeout, [this] {
+        m_idleTimer = m_proxy.schedule(m_acceptedAt + *m_settings.idleTimeout, [this] {
             m_idleTimer = 0;
             onIdleCheck();
         });
@@ -234,7 +248,7 @@ void LinkProxy::Connection::start()
     if (connectAt <= Clock::now())
         connectUpstream();
     else
-        m_connectTimer = m_deadlines.schedule(connectAt, [this] {
+        m_connectTimer = m_proxy.schedule(connectAt, [this] {
             m_connectTimer = 0;
             connectUpstream();
         });
@@ -285,7 +299,10 @@ void LinkProxy::Connection::onConnectResult()
     }
     m_connected = true;
     m_server.readNotifier->setEnabled(true);
-    kick(m_up);
+    if (m_splicing)
+        spliceOut(m_up);
+    else
+        kick(m_up);
 }
 
 void LinkProxy::Connection::failUpstream(const QString &reason)
@@ -301,9 +318,102 @@ bool LinkProxy::Connection::destinationReady(const Pipe &pipe) const
     return &pipe.dst == &m_client || m_connected;
 }
 
+bool LinkProxy::Connection::openPipes()
+{
+    for (Pipe *pipe : {&m_up, &m_down}) {
+        int fds[2];
+        if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0)
+            break;
+        pipe->pipeRead = fds[0];
+        pipe->pipeWrite = fds[1];
+        ::fcntl(fds[1], F_SETPIPE_SZ, kPipeBytes);
+        const int capacity = ::fcntl(fds[1], F_GETPIPE_SZ);
+        pipe->pipeCapacity = capacity > 0 ? static_cast<std::size_t>(capacity) : 0;
+        if (pipe->pipeCapacity == 0)
+            break;
+    }
+    if (m_up.pipeCapacity > 0 && m_down.pipeCapacity > 0)
+        return true;
+    for (Pipe *pipe : {&m_up, &m_down}) {
+        for (int *fd : {&pipe->pipeRead, &pipe->pipeWrite}) {
+            if (*fd >= 0)
+                ::close(*fd);
+            *fd = -1;
+        }
+    }
+    return false;
+}
+
+void LinkProxy::Connection::spliceIn(Pipe &pipe)
+{
+    const ssize_t n = ::splice(pipe.src.fd, nullptr, pipe.pipeWrite, nullptr, pipe.pipeCapacity - pipe.inPipe,
+                               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+    if (n > 0) {
+        m_lastActivity = Clock::now();
+        pipe.inPipe += static_cast<std::size_t>(n);
+        add(m_proxy.m_counters.bufferedBytes, static_cast<std::uint64_t>(n));
+        add(pipe.counters.segments, (static_cast<std::size_t>(n) + kSegmentBytes - 1) / kSegmentBytes);
+        spliceOut(pipe);
+        if (!m_closed && !pipe.paused && pipe.inPipe >= pipe.pipeCapacity) {
+            pipe.paused = true;
+            pipe.src.readNotifier->setEnabled(false);
+        }
+        return;
+    }
+    if (n == 0) {
+        pipe.eofRead = true;
+        pipe.src.readNotifier->setEnabled(false);
+        spliceOut(pipe);
+        return;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        return;
+    reset();
+}
+
+void LinkProxy::Connection::spliceOut(Pipe &pipe)
+{
+    if (m_closed || !destinationReady(pipe) || pipe.dst.writeWanted)
+        return;
+    while (pipe.inPipe > 0) {
+        const ssize_t n = ::splice(pipe.pipeRead, nullptr, pipe.dst.fd, nullptr, pipe.inPipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (n > 0) {
+            pipe.inPipe -= static_cast<std::size_t>(n);
+            subtract(m_proxy.m_counters.bufferedBytes, static_cast<std::uint64_t>(n));
+            add(pipe.counters.bytes, static_cast<std::uint64_t>(n));
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            pipe.dst.writeWanted = true;
+            pipe.dst.writeNotifier->setEnabled(true);
+            return;
+        }
+        reset();
+        return;
+    }
+    if (pipe.paused && !pipe.eofRead) {
+        pipe.paused = false;
+        pipe.src.readNotifier->setEnabled(true);
+    }
+    if (pipe.eofRead && !pipe.finSent) {
+        ::shutdown(pipe.dst.fd, SHUT_WR);
+        pipe.finSent = true;
+        maybeFinish();
+    }
+}
+
 void LinkProxy::Connection::onReadable(Pipe &pipe)
 {
-    const ssize_t n = ::recv(pipe.src.fd, m_proxy.m_readBuffer.get(), kReadBytes, 0);
+    if (m_splicing) {
+        spliceIn(pipe);
+        return;
+    }
+    // Never read far beyond the buffer limit: the sender keeps the rest and feels the backpressure.
+    const std::uint64_t room = m_proxy.m_maxBufferedBytes > pipe.queuedBytes ? m_proxy.m_maxBufferedBytes - pipe.queuedBytes : 0;
+    const auto want = static_cast<std::size_t>(std::clamp<std::uint64_t>(room, kSegmentBytes, kReadBytes));
+    const ssize_t n = ::recv(pipe.src.fd, m_proxy.m_readBuffer.get(), want, 0);
     if (n > 0) {
         const TimePoint now = Clock::now();
         m_lastActivity = now;
@@ -340,7 +450,22 @@ void LinkProxy::Connection::enqueue(Pipe &pipe, const char *data, std::size_t si
     const std::uint64_t bandwidth = m_settings.bandwidthBitsPerSecond;
     const double lossProbability = m_settings.lossProbability;
     if (bandwidth == 0 && lossProbability <= 0) {
-        push(pipe, sent + delay, data, size);
+        const TimePoint release = sent + delay;
+        if (wasEmpty && release <= arrival && pipe.floor <= arrival && destinationReady(pipe) && !pipe.dst.writeWanted) {
+            // Nothing to wait for: write straight from the read buffer, queue what is left.
+            const ssize_t written = ::send(pipe.dst.fd, data, size, MSG_NOSIGNAL);
+            if (written < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                reset();
+                return;
+            }
+            const auto bytes = static_cast<std::size_t>(std::max<ssize_t>(written, 0));
+            add(pipe.counters.bytes, bytes);
+            if (bytes == size)
+                return;
+            data += bytes;
+            size -= bytes;
+        }
+        push(pipe, release, data, size);
     } else {
         const std::size_t piece = lossProbability > 0 ? kSegmentBytes : m_proxy.m_paceBytes;
         const double nsPerByte = bandwidth > 0 ? 8e9 / static_cast<double>(bandwidth) : 0;
@@ -397,7 +522,7 @@ void LinkProxy::Connection::kick(Pipe &pipe)
         flush(pipe);
         return;
     }
-    pipe.timer = m_deadlines.schedule(pipe.queue.front().release, [this, &pipe] {
+    pipe.timer = m_proxy.schedule(pipe.queue.front().release, [this, &pipe] {
         pipe.timer = 0;
         flush(pipe);
     });
@@ -466,7 +591,7 @@ void LinkProxy::Connection::flush(Pipe &pipe)
             pipe.dst.writeWanted = true;
             pipe.dst.writeNotifier->setEnabled(true);
         } else if (pipe.timer == 0) {
-            pipe.timer = m_deadlines.schedule(pipe.queue.front().release, [this, &pipe] {
+            pipe.timer = m_proxy.schedule(pipe.queue.front().release, [this, &pipe] {
                 pipe.timer = 0;
                 flush(pipe);
             });
@@ -489,7 +614,11 @@ void LinkProxy::Connection::onWritable(Side &side)
     }
     side.writeWanted = false;
     side.writeNotifier->setEnabled(false);
-    flush(&side == &m_server ? m_up : m_down);
+    Pipe &pipe = &side == &m_server ? m_up : m_down;
+    if (m_splicing)
+        spliceOut(pipe);
+    else
+        flush(pipe);
 }
 
 void LinkProxy::Connection::onIdleCheck()
@@ -503,7 +632,7 @@ void LinkProxy::Connection::onIdleCheck()
         return;
     }
     const TimePoint next = std::max(m_lastActivity + idle, now + 1ms);
-    m_idleTimer = m_deadlines.schedule(next, [this] {
+    m_idleTimer = m_proxy.schedule(next, [this] {
         m_idleTimer = 0;
         onIdleCheck();
     });
@@ -538,8 +667,20 @@ void LinkProxy::Connection::closeSockets(bool withReset)
             side->fd = -1;
         }
     }
-    subtract(m_proxy.m_counters.bufferedBytes, m_up.queuedBytes + m_down.queuedBytes);
+    for (Pipe *pipe : {&m_up, &m_down}) {
+        for (int *fd : {&pipe->pipeRead, &pipe->pipeWrite}) {
+            if (*fd >= 0)
+                ::close(*fd);
+            *fd = -1;
+        }
+    }
+    if (m_splicing) {
+        m_splicing = false;
+        --m_proxy.m_splicingConnections;
+    }
+    subtract(m_proxy.m_counters.bufferedBytes, m_up.queuedBytes + m_down.queuedBytes + m_up.inPipe + m_down.inPipe);
     m_up.queuedBytes = m_down.queuedBytes = 0;
+    m_up.inPipe = m_down.inPipe = 0;
     m_up.queue.clear();
     m_down.queue.clear();
 }
@@ -581,22 +722,24 @@ LinkProxy::LinkProxy(const LinkSettings &settings, const QHostAddress &targetAdd
     , m_settings(settings)
     , m_targetAddress(targetAddress)
     , m_targetPort(targetPort)
-    , m_deadlines(deadlines)
+    , m_deadlines(&deadlines)
     , m_readBuffer(std::make_unique<char[]>(kReadBytes))
 {
     m_maxBufferedBytes = m_settings.effectiveMaxBufferedBytes();
+    m_passThrough = m_settings.latency.count() == 0 && m_settings.jitter.count() == 0
+        && m_settings.bandwidthBitsPerSecond == 0 && m_settings.lossProbability <= 0;
     // Paced pieces of about a millisecond of the link's rate, one segment at least.
     const std::uint64_t perMs = m_settings.bandwidthBitsPerSecond / 8 / 1000;
-    m_paceBytes = static_cast<std::size_t>(std::clamp<std::uint64_t>(perMs, kSegmentBytes, kReadBytes));
+    m_paceBytes = static_cast<std::size_t>(std::clamp<std::uint64_t>(perMs, kSegmentBytes, 64 * 1024));
 }
 
 LinkProxy::~LinkProxy()
 {
     for (Id id : m_faultIds)
-        m_deadlines.cancel(id);
+        cancelDeadline(id);
     m_faultIds.clear();
     if (m_acceptRetryId != 0)
-        m_deadlines.cancel(m_acceptRetryId);
+        cancelDeadline(m_acceptRetryId);
     closeListener();
     const QSignalBlocker blocker(this);
     std::vector<Connection *> open;
@@ -606,7 +749,7 @@ LinkProxy::~LinkProxy()
     for (Connection *connection : open)
         connection->close();
     if (m_sweepId != 0)
-        m_deadlines.cancel(m_sweepId);
+        cancelDeadline(m_sweepId);
     m_retired.clear();
 }
 
@@ -617,7 +760,7 @@ bool LinkProxy::listen(const QHostAddress &address, quint16 port)
         m_error = problem;
         return false;
     }
-    if (!m_deadlines.isValid()) {
+    if (const net::DeadlineQueue *queue = m_deadlines.data(); queue == nullptr || !queue->isValid()) {
         m_error = QStringLiteral("the data-plane timer is unavailable (timerfd_create failed); links cannot run");
         return false;
     }
@@ -682,7 +825,7 @@ void LinkProxy::closeListener()
 void LinkProxy::close()
 {
     for (Id id : m_faultIds)
-        m_deadlines.cancel(id);
+        cancelDeadline(id);
     m_faultIds.clear();
     closeListener();
     m_port = 0;
@@ -707,7 +850,7 @@ void LinkProxy::onAcceptable()
                 continue;
             // Out of descriptors or memory: back off instead of spinning on a ready listener.
             m_listenNotifier->setEnabled(false);
-            m_acceptRetryId = m_deadlines.scheduleAfter(kAcceptRetry, [this] {
+            m_acceptRetryId = schedule(Clock::now() + kAcceptRetry, [this] {
                 m_acceptRetryId = 0;
                 if (m_listenNotifier)
                     m_listenNotifier->setEnabled(true);
@@ -739,7 +882,7 @@ void LinkProxy::retire(Connection *connection)
     m_connections.erase(it);
     subtract(m_counters.connectionsOpen, 1);
     if (m_sweepId == 0)
-        m_sweepId = m_deadlines.scheduleAfter(0ns, [this] { sweep(); });
+        m_sweepId = schedule(Clock::now() + 0ns, [this] { sweep(); });
     emit connectionClosed();
 }
 
@@ -775,12 +918,12 @@ void LinkProxy::setDown(bool down)
 
 void LinkProxy::scheduleDown(TimePoint at)
 {
-    m_faultIds.push_back(m_deadlines.schedule(at, [this] { setDown(true); }));
+    m_faultIds.push_back(schedule(at, [this] { setDown(true); }));
 }
 
 void LinkProxy::scheduleUp(TimePoint at)
 {
-    m_faultIds.push_back(m_deadlines.schedule(at, [this] { setDown(false); }));
+    m_faultIds.push_back(schedule(at, [this] { setDown(false); }));
 }
 
 void LinkProxy::scheduleOutage(std::chrono::microseconds after, std::chrono::microseconds duration)
