@@ -101,7 +101,7 @@ struct Run::Topology {
         ServerPart *server = nullptr;
         RelayPart *relay = nullptr;
         quint16 port = 0;
-        std::uint64_t maxConnections = 0;
+        std::uint64_t maxConnections = 0; // the most seen open at once
     };
 
     explicit Topology(int threadCount) : threads(threadCount), shared(std::size_t(threads.count())) {}
@@ -338,7 +338,6 @@ void Run::execute()
         up.name = name;
         up.origin = config == origin;
         up.thread = up.origin ? 0 : pickThread();
-        up.maxConnections = std::uint64_t(std::max<qint64>(config->maxConnections, 0));
         t.nodes.push_back(up);
     }
     for (auto &up : t.nodes) {
@@ -562,10 +561,31 @@ void Run::execute()
     std::chrono::microseconds slowest{0};
     for (const auto &group : v.clients)
         slowest = std::max(slowest, v.pathLatency(group));
-    const auto drainUntil = Clock::now() + std::max<Clock::duration>(200ms, 3 * slowest + 100ms);
-    {
-        std::unique_lock lock(m_waitMutex);
-        m_wake.wait_until(lock, drainUntil, [this] { return m_cancelRequested.load(); });
+    // The drain lasts 3 × the slowest path; streams that were cut and are coming back
+    // (reconnect delay, handshakes, Last-Event-ID replay) get up to about one retry more,
+    // so a run that ends while a stream reconnects does not count its replay as lost.
+    const Clock::duration drain = std::max<Clock::duration>(200ms, 3 * slowest + 100ms);
+    const auto drainCap = Clock::now() + drain + v.sse.retry * 13 / 10 + 4 * slowest + 500ms;
+    auto reconnecting = [&] {
+        std::int64_t n = 0;
+        for (const auto &r : t.recorders)
+            n += r->live().streamsReconnecting.load(std::memory_order_relaxed);
+        return n;
+    };
+    auto drainUntil = Clock::now() + drain;
+    for (;;) {
+        {
+            std::unique_lock lock(m_waitMutex);
+            m_wake.wait_until(lock, drainUntil, [this] { return m_cancelRequested.load(); });
+        }
+        if (m_cancelRequested || reconnecting() == 0 || Clock::now() >= drainCap)
+            break;
+        while (reconnecting() > 0 && Clock::now() < drainCap) {
+            std::unique_lock lock(m_waitMutex);
+            if (m_wake.wait_until(lock, std::min(drainCap, Clock::now() + 20ms), [this] { return m_cancelRequested.load(); }))
+                break;
+        }
+        drainUntil = std::min(drainCap, Clock::now() + drain);
     }
     if (m_cancelRequested) {
         tearDown();
