@@ -410,6 +410,31 @@ void Run::execute()
         emit failed(QStringLiteral("variant %1: %2").arg(v.name, setupError));
         return;
     }
+    // PoPs subscribe to the origin before their audience arrives, as a PoP in service has:
+    // wait (bounded) until every relay has an upstream stream open.
+    {
+        std::chrono::microseconds slowestUpstream{0};
+        for (const auto &l : t.links) {
+            if (!l.clientSide)
+                slowestUpstream = std::max(slowestUpstream, l.config->handshake() + l.config->latency);
+        }
+        const auto until = Clock::now() + std::max<Clock::duration>(2s, 10 * slowestUpstream);
+        for (;;) {
+            bool allOpen = true;
+            for (const auto &up : t.nodes) {
+                if (!up.relay)
+                    continue;
+                int open = 0;
+                t.threads.runOn(up.thread, [&] { open = up.relay->openUpstreams(); });
+                allOpen = allOpen && open > 0;
+            }
+            if (allOpen || m_cancelRequested || Clock::now() >= until)
+                break;
+            std::unique_lock lock(m_waitMutex);
+            m_wake.wait_for(lock, 10ms, [this] { return m_cancelRequested.load(); });
+        }
+    }
+
     if (m_cancelRequested) { // cancelled while the servers and links came up
         tearDown();
         emit cancelled();
