@@ -618,6 +618,19 @@ void Run::execute()
         return;
     }
     sample(t, seconds(Clock::now() - measureStart));
+    {
+        std::uint64_t everOpened = 0;
+        Clock::rep last = 0;
+        for (const auto &r : t.recorders) {
+            everOpened += r->live().streamsEverOpened.load(std::memory_order_relaxed);
+            last = std::max(last, r->live().lastFirstOpen.load(std::memory_order_relaxed));
+        }
+        if (m_settings.simulatedClients && everOpened == std::uint64_t(v.totalStreams()) && everOpened > 0) {
+            std::lock_guard lock(m_mutex);
+            m_timings.allOpen = std::chrono::duration_cast<std::chrono::microseconds>(
+                Clock::time_point(Clock::duration(last)) - setUpStart);
+        }
+    }
     finalise(t, measuring ? measureStart : start, end);
     tearDown();
     emit finished();

@@ -103,6 +103,8 @@ void StreamRecorder::streamOpened(std::uint64_t stream, std::chrono::microsecond
         s.opened = true;
         s.firstExpected = m_shared.log.published() + 1;
         s.tracker.setFirstExpected(s.firstExpected);
+        m_live.lastFirstOpen.store(now.time_since_epoch().count(), std::memory_order_relaxed);
+        m_live.streamsEverOpened.fetch_add(1, std::memory_order_relaxed);
     }
     if (s.reconnecting) {
         s.reconnecting = false;
