@@ -2,6 +2,7 @@
 // HTTP/1.1, one multiplexed connection on HTTP/2, and Last-Event-ID resumption after
 // forced reconnects, exactly once when the replay buffer holds the gap, loss otherwise.
 
+#include "core/link/linkproxy.h"
 #include "core/net/deadlinequeue.h"
 #include "core/sse/browser.h"
 #include "core/sse/sseserver.h"
@@ -68,6 +69,8 @@ private slots:
     void replayAfterForcedReconnect_data();
     void replayAfterForcedReconnect();
     void lossCountedWhenReplayBufferIsShort();
+    void connectionCapAnswers503_data();
+    void connectionCapAnswers503();
 };
 
 void TestBrowser::http1HasSixDeliveringAndTwoStarved()
@@ -230,6 +233,61 @@ void TestBrowser::lossCountedWhenReplayBufferIsShort()
     // in gaps (each reconnect told the server where the stream was).
     QCOMPARE(qint64(missing), server->stats().eventsLostInGaps);
     QVERIFY(server->stats().replaysWithGap >= 1);
+}
+
+void TestBrowser::connectionCapAnswers503_data()
+{
+    QTest::addColumn<ClientProtocol>("protocol");
+    QTest::addColumn<bool>("throughLink");
+    QTest::newRow("http1") << ClientProtocol::Http1 << false;
+    QTest::newRow("http2") << ClientProtocol::Http2 << false;
+    QTest::newRow("http1 through a link") << ClientProtocol::Http1 << true;
+    QTest::newRow("http2 through a link") << ClientProtocol::Http2 << true;
+}
+
+void TestBrowser::connectionCapAnswers503()
+{
+    // Six browsers of one stream each against a server capped at three connections: three
+    // stream, three are answered 503 and — as in a browser — do not reconnect by themselves.
+    QFETCH(ClientProtocol, protocol);
+    QFETCH(bool, throughLink);
+    sse::ServerSettings settings;
+    settings.http.maxConnections = 3;
+    auto server = startServer(settings);
+    QVERIFY(server->isRunning());
+    Publisher publisher(*server, 10ms);
+
+    net::DeadlineQueue timers;
+    link::LinkSettings linkSettings;
+    linkSettings.latency = 5ms;
+    link::LinkProxy proxy(linkSettings, QHostAddress::LocalHost, server->port(), timers);
+    QVERIFY(proxy.listen());
+    testing::RecordingObserver observer;
+    std::vector<std::unique_ptr<sse::Browser>> browsers;
+    for (int i = 0; i < 6; ++i) {
+        sse::Browser::Config config;
+        config.port = throughLink ? proxy.port() : server->port();
+        config.protocol = protocol;
+        config.firstStreamTag = std::uint64_t(i);
+        browsers.push_back(std::make_unique<sse::Browser>(config, timers, &observer));
+        browsers.back()->open();
+        // One at a time, so the server sees the connections in order.
+        QTRY_VERIFY_WITH_TIMEOUT(browsers.back()->stream(0).readyState() != sse::EventSource::ReadyState::Connecting, 5000);
+    }
+    for (int i = 0; i < 6; ++i) {
+        const auto &s = observer.streams[std::uint64_t(i)];
+        if (i < 3) {
+            QCOMPARE(browsers[std::size_t(i)]->openCount(), 1);
+            QVERIFY(s.disconnects.empty());
+        } else {
+            QCOMPARE(browsers[std::size_t(i)]->stream(0).readyState(), sse::EventSource::ReadyState::Closed);
+            QCOMPARE(s.disconnects.size(), std::size_t(1));
+            QCOMPARE(s.disconnects[0].cause, sse::DisconnectCause::Non200);
+            QCOMPARE(s.disconnects[0].httpStatus, 503);
+            QVERIFY(!s.disconnects[0].willReconnect);
+        }
+    }
+    QVERIFY(server->stats().connectionsRejected >= 3);
 }
 
 QTEST_GUILESS_MAIN(TestBrowser)

@@ -193,4 +193,9 @@ RelayPart::~RelayPart()
     m_relay->stop();
 }
 
+int RelayPart::openUpstreams() const
+{
+    return m_relay->openUpstreams();
+}
+
 } // namespace edgesse::sim

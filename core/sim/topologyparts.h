@@ -66,6 +66,9 @@ public:
               net::DeadlineQueue &deadlines, QObject *parent = nullptr);
     ~RelayPart() override;
 
+    // Upstream streams open to the origin (call on the relay's thread).
+    int openUpstreams() const;
+
 private:
     std::unique_ptr<sse::EdgeRelay> m_relay;
 };
