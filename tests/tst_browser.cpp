@@ -3,6 +3,7 @@
 // forced reconnects, exactly once when the replay buffer holds the gap, loss otherwise.
 
 #include "core/link/linkproxy.h"
+#include "core/http/connectionpool.h"
 #include "core/net/deadlinequeue.h"
 #include "core/sse/browser.h"
 #include "core/sse/sseserver.h"
@@ -69,6 +70,7 @@ private slots:
     void replayAfterForcedReconnect_data();
     void replayAfterForcedReconnect();
     void lossCountedWhenReplayBufferIsShort();
+    void http2FlowControlReopensWindows();
     void connectionCapAnswers503_data();
     void connectionCapAnswers503();
 };
@@ -233,6 +235,35 @@ void TestBrowser::lossCountedWhenReplayBufferIsShort()
     // in gaps (each reconnect told the server where the stream was).
     QCOMPARE(qint64(missing), server->stats().eventsLostInGaps);
     QVERIFY(server->stats().replaysWithGap >= 1);
+}
+
+void TestBrowser::http2FlowControlReopensWindows()
+{
+    // 2.8 MB through a 64 KB window: delivery only completes if every DATA frame taken is
+    // acknowledged (WINDOW_UPDATE for the stream and the connection).
+    sse::ServerSettings settings;
+    settings.replayCapacity = 10;
+    auto server = startServer(settings);
+    QVERIFY(server->isRunning());
+    net::DeadlineQueue timers;
+    testing::RecordingObserver observer;
+    http::ConnectionPool pool({QStringLiteral("127.0.0.1"), server->port(), ClientProtocol::Http2, 6, 64 * 1024});
+    sse::EventSource source(sse::EventSourceConfig{}, pool, timers, &observer, 0);
+    source.open();
+    QTRY_COMPARE_WITH_TIMEOUT(source.readyState(), sse::EventSource::ReadyState::Open, 5000);
+    const QByteArray payload(4096, 'p');
+    for (std::uint64_t seq = 1; seq <= 700; ++seq) {
+        sse::PublishedEvent e;
+        e.seq = seq;
+        e.publishedAt = std::chrono::steady_clock::now();
+        e.event.id = QByteArray::number(static_cast<qulonglong>(seq));
+        e.event.data = payload;
+        server->publish(e);
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(observer.lastSeq(0), std::uint64_t(700), 20'000);
+    QCOMPARE(observer.eventCount(0), std::size_t(700));
+    QVERIFY(observer.streams[0].bytes > 2'800'000);
+    QCOMPARE(server->stats().slowConsumersDropped, qint64(0));
 }
 
 void TestBrowser::connectionCapAnswers503_data()
