@@ -1,5 +1,5 @@
 // The bundled scenarios, run short for real (servers, links, browsers on loopback), and the
-// findings each one exists to show.
+// findings each one exists to show: checks 1-3 here, 4-6 in tst_sim_scenarios_delivery.cpp.
 
 #include "simtesthelpers.h"
 
@@ -20,9 +20,6 @@ private slots:
     void edgeVersusCentral();
     void heartbeatVersusIdleTimeout();
     void http1VersusHttp2Starvation();
-    void pollingVersusSse();
-    void edgeFunctionLimits();
-    void fanoutAndConnectionCaps();
 };
 
 // 1. p50 ≈ the path's configured one-way latency; edge's first event comes sooner; origin
@@ -37,6 +34,8 @@ void TestScenariosE2E::edgeVersusCentral()
     scenario::Variant central2 = central1;
     central2.protocol = scenario::Protocol::Http2;
     scenario::Variant edge = shrunk(variantNamed(s, QStringLiteral("edge")), 4, 2s, 3s);
+    // Frequent events, so the wait for the first one after subscribing stays small.
+    central1.publisher.rate = central2.publisher.rate = edge.publisher.rate = 50;
 
     qint64 browsers = 0, streams = 0;
     for (const auto &g : central1.clients) {
@@ -60,8 +59,23 @@ void TestScenariosE2E::edgeVersusCentral()
         }
         QVERIFY(r.events.delivered > 0);
     }
-    QVERIFY2(e.timeToFirstEvent.p50 < c2.timeToFirstEvent.p50,
-             qPrintable(QStringLiteral("edge %1 ms, central %2 ms").arg(e.timeToFirstEvent.p50).arg(c2.timeToFirstEvent.p50)));
+    // Time to first event: a central browser pays the handshake with the origin and its
+    // request's trip there before it is subscribed; an edge browser only the nearby PoP's
+    // (whose upstream is already open). The difference is about the handshake RTT
+    // difference plus the difference of the request's one-way trip.
+    for (const auto &config : edge.clients) {
+        const scenario::Link *direct = central2.linkBetween(config.name, central2.origin()->name);
+        const scenario::Link *lastMile = edge.linkBetween(config.name, config.near);
+        QVERIFY(direct && lastMile);
+        const double expected = double((direct->handshake() + direct->latency - lastMile->handshake() - lastMile->latency).count()) / 1000.0;
+        const metrics::GroupResult *centralGroup = group(c2, config.name);
+        const metrics::GroupResult *edgeGroup = group(e, config.name);
+        QVERIFY(centralGroup && edgeGroup);
+        const double measured = centralGroup->timeToFirstEvent.p50 - edgeGroup->timeToFirstEvent.p50;
+        QVERIFY2(std::abs(measured - expected) <= std::max(30.0, 0.25 * expected),
+                 qPrintable(QStringLiteral("%1: central's first event %2 ms later than edge's, expected about %3 ms")
+                                .arg(config.name).arg(measured).arg(expected)));
+    }
     QCOMPARE(qint64(c2.connections.originMax), browsers);
     QCOMPARE(qint64(c1.connections.originMax), streams);
     qint64 pops = 0;
@@ -84,22 +98,25 @@ void TestScenariosE2E::heartbeatVersusIdleTimeout()
             fast = &v;
     }
     QVERIFY(off && fast);
-    // Short: an idle timeout of 1.5 s, an event every 2 s (still slower than the timeout).
+    // Short: an idle timeout of 750 ms, an event a second (still slower than the timeout),
+    // retry 500 ms. A stream can only resume (Last-Event-ID) once it has received an event,
+    // and the first reap comes before the first event: the warm-up covers that start, so
+    // every measured event falls on a stream that holds an id.
     auto shorten = [](scenario::Variant v) {
-        v = shrunk(std::move(v), 4, 1s, 7s);
-        v.publisher.rate = 0.5;
+        v = shrunk(std::move(v), 4, 2500ms, 4s);
+        v.publisher.rate = 1;
         for (auto &l : v.links) {
             if (l.gateway)
-                l.gateway->idleTimeout = 1500ms;
+                l.gateway->idleTimeout = 750ms;
         }
-        v.sse.retry = 1s;
+        v.sse.retry = 500ms;
         return v;
     };
     scenario::Variant noHeartbeatReplay = shorten(*off);
     scenario::Variant noHeartbeatNoReplay = noHeartbeatReplay;
     noHeartbeatNoReplay.sse.replay = 0;
     scenario::Variant heartbeat = shorten(*fast);
-    heartbeat.sse.heartbeat = 500ms;
+    heartbeat.sse.heartbeat = 250ms;
 
     RUN_VARIANT(withReplay, noHeartbeatReplay);
     RUN_VARIANT(withoutReplay, noHeartbeatNoReplay);
@@ -133,85 +150,6 @@ void TestScenariosE2E::http1VersusHttp2Starvation()
         else
             QCOMPARE(r.streams.starved, quint64(0));
     }
-}
-
-// 4. Polling's mean latency ≈ interval/2 + path; requests ≈ duration / interval a client;
-//    SSE's latency ≈ path.
-void TestScenariosE2E::pollingVersusSse()
-{
-    const scenario::Scenario s = loadBundled(QStringLiteral("polling-vs-sse"));
-    scenario::Variant sse = shrunk(variantNamed(s, QStringLiteral("sse")), 5, 1s, 6s);
-    scenario::Variant poll = shrunk(variantNamed(s, QStringLiteral("poll-1s")), 5, 1s, 6s);
-    poll.publisher.rate = 8; // more samples in a short run
-    RUN_VARIANT(push, sse);
-    RUN_VARIANT(polled, poll);
-
-    const scenario::ClientGroup &g = poll.clients.front();
-    const double path = double(poll.pathLatency(g).count()) / 1000.0;
-    const double interval = double(g.pollInterval.count()) / 1000.0;
-    const double expectedMean = interval / 2 + path;
-    QVERIFY2(std::abs(polled.latency.mean - expectedMean) <= 0.15 * expectedMean,
-             qPrintable(QStringLiteral("poll mean %1 ms, expected %2 ms").arg(polled.latency.mean).arg(expectedMean)));
-    const double seconds = double((poll.warmup + poll.duration).count()) / 1e6;
-    const double perClient = double(polled.requests) / double(g.count * g.streams);
-    QVERIFY2(std::abs(perClient - seconds / (interval / 1000.0)) <= 0.15 * seconds / (interval / 1000.0) + 1,
-             qPrintable(QStringLiteral("%1 requests a client in %2 s").arg(perClient).arg(seconds)));
-    const double ssePath = double(sse.pathLatency(sse.clients.front()).count()) / 1000.0;
-    QVERIFY2(std::abs(push.latency.p50 - ssePath) <= std::max(2.0, 0.05 * ssePath),
-             qPrintable(QStringLiteral("sse p50 %1 ms, path %2 ms").arg(push.latency.p50).arg(ssePath)));
-}
-
-// 5. Streams cut every max duration and resumed without loss while replay holds the gap.
-void TestScenariosE2E::edgeFunctionLimits()
-{
-    const scenario::Scenario s = loadBundled(QStringLiteral("edge-function-limits"));
-    auto shorten = [](scenario::Variant v) {
-        v = shrunk(std::move(v), 5, 1s, 6s);
-        for (auto &l : v.links) {
-            if (l.gateway && l.gateway->maxDuration)
-                l.gateway->maxDuration = 2s;
-        }
-        return v;
-    };
-    scenario::Variant limited = shorten(variantNamed(s, QStringLiteral("limited")));
-    scenario::Variant noReplay = shorten(variantNamed(s, QStringLiteral("limited-no-replay")));
-    RUN_VARIANT(r, limited);
-    RUN_VARIANT(n, noReplay);
-    QVERIFY(reconnectsBy(r, QStringLiteral("max_duration")) >= 2 * 5);
-    QCOMPARE(r.events.lost, quint64(0));
-    QVERIFY(r.events.delivered > 0);
-    QVERIFY(n.streams.reconnects > 0);
-    QVERIFY(n.events.lost > 0);
-    QVERIFY(r.cost.has_value());
-    QVERIFY(r.cost->run > 0);
-}
-
-// 6. Per-client upstreams put every client stream on the origin, shared ones one per PoP;
-//    clients beyond a PoP's cap get 503 and retry.
-void TestScenariosE2E::fanoutAndConnectionCaps()
-{
-    const scenario::Scenario s = loadBundled(QStringLiteral("fanout-and-connection-caps"));
-    auto shorten = [](scenario::Variant v) {
-        v = shrunk(std::move(v), 6, 1500ms, 2s);
-        for (auto &n : v.nodes)
-            n.maxConnections = 0;
-        return v;
-    };
-    scenario::Variant shared = shorten(variantNamed(s, QStringLiteral("edge-shared")));
-    scenario::Variant perClient = shorten(variantNamed(s, QStringLiteral("edge-per-client")));
-    scenario::Variant capped = shared;
-    capped.nodes[1].maxConnections = 3; // the first PoP takes 3 of its 6 browsers
-
-    RUN_VARIANT(sh, shared);
-    RUN_VARIANT(pc, perClient);
-    RUN_VARIANT(cap, capped);
-    qint64 pops = 0;
-    for (const auto &n : shared.nodes)
-        pops += n.kind == scenario::NodeKind::Pop ? 1 : 0;
-    QCOMPARE(qint64(sh.connections.originMax), pops);
-    QCOMPARE(qint64(pc.connections.originMax), perClient.totalStreams());
-    QVERIFY2(reconnectsBy(cap, QStringLiteral("rejected")) > 0,
-             "browsers beyond the PoP's cap were not answered 503 and retried");
 }
 
 QTEST_GUILESS_MAIN(TestScenariosE2E)

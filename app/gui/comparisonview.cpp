@@ -111,8 +111,10 @@ ComparisonView::ComparisonView(QWidget *parent)
     m_table->setAlternatingRowColors(true);
     m_table->verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_table->horizontalHeader()->setMinimumSectionSize(110);
     m_table->setSizeAdjustPolicy(QAbstractScrollArea::AdjustToContents);
     m_table->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_table->setSizePolicy(QSizePolicy::Maximum, QSizePolicy::Fixed);
     m_header->setContentsMargins(8, 6, 8, 2);
     m_header->setWordWrap(true);
 
@@ -150,52 +152,53 @@ void ComparisonView::setTheme(charts::Theme theme)
 
 void ComparisonView::setResult(const metrics::RunResult &result)
 {
+    // One column a variant, one row a figure: a handful of variants read side by side.
     const QList<Column> cols = columns();
     m_table->clear();
-    m_table->setColumnCount(int(cols.size()));
-    m_table->setRowCount(int(result.variants.size()));
-    for (int c = 0; c < cols.size(); ++c) {
-        auto *header = new QTableWidgetItem(cols.at(c).header);
-        header->setToolTip(cols.at(c).tooltip + (cols.at(c).lowerIsBetter ? tr(" (lower is better)") : tr(" (higher is better)")));
-        m_table->setHorizontalHeaderItem(c, header);
+    m_table->setRowCount(int(cols.size()));
+    m_table->setColumnCount(int(result.variants.size()));
+    for (int r = 0; r < cols.size(); ++r) {
+        auto *header = new QTableWidgetItem(cols.at(r).header);
+        header->setToolTip(cols.at(r).tooltip + (cols.at(r).lowerIsBetter ? tr(" (lower is better)") : tr(" (higher is better)")));
+        m_table->setVerticalHeaderItem(r, header);
     }
     std::vector<QList<double>> values;
-    for (int r = 0; r < int(result.variants.size()); ++r) {
-        const metrics::VariantResult &variant = result.variants.at(std::size_t(r));
+    for (int c = 0; c < int(result.variants.size()); ++c) {
+        const metrics::VariantResult &variant = result.variants.at(std::size_t(c));
         auto *name = new QTableWidgetItem(variant.name);
         if (!variant.warnings.isEmpty())
             name->setToolTip(variant.warnings.join(QLatin1Char('\n')));
-        m_table->setVerticalHeaderItem(r, name);
-        const QStringList row = rowFor(variant);
-        for (int c = 0; c < row.size(); ++c) {
-            auto *item = new QTableWidgetItem(row.at(c));
+        m_table->setHorizontalHeaderItem(c, name);
+        const QStringList figures = rowFor(variant);
+        for (int r = 0; r < figures.size(); ++r) {
+            auto *item = new QTableWidgetItem(figures.at(r));
             item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
             m_table->setItem(r, c, item);
         }
         values.push_back(valuesFor(variant));
     }
-    // With more than one variant, the best figure of each column is marked.
+    // With more than one variant, the best value of each figure is marked.
     if (values.size() > 1) {
         const ThemeColors colors = themeColors(palette());
-        for (int c = 0; c < cols.size(); ++c) {
+        for (int r = 0; r < cols.size(); ++r) {
             int best = -1;
             bool tie = true;
-            for (int r = 0; r < int(values.size()); ++r) {
-                const double v = values[std::size_t(r)].at(c);
+            for (int c = 0; c < int(values.size()); ++c) {
+                const double v = values[std::size_t(c)].at(r);
                 if (std::isnan(v))
                     continue;
                 if (best < 0) {
-                    best = r;
+                    best = c;
                     continue;
                 }
-                const double b = values[std::size_t(best)].at(c);
+                const double b = values[std::size_t(best)].at(r);
                 if (v != b)
                     tie = false;
-                if (cols.at(c).lowerIsBetter ? v < b : v > b)
-                    best = r;
+                if (cols.at(r).lowerIsBetter ? v < b : v > b)
+                    best = c;
             }
             if (best >= 0 && !tie) {
-                QTableWidgetItem *item = m_table->item(best, c);
+                QTableWidgetItem *item = m_table->item(r, best);
                 QFont f = item->font();
                 f.setBold(true);
                 item->setFont(f);

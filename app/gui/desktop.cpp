@@ -21,7 +21,7 @@ int runDesktop(int argc, char *argv[])
 {
     QApplication app(argc, argv);
     initResources();
-    QApplication::setApplicationName(QStringLiteral("EdgeSSE"));
+    QApplication::setApplicationName(QStringLiteral("edgesse"));
     QApplication::setOrganizationName(QStringLiteral("EdgeSSE"));
     QApplication::setApplicationVersion(QStringLiteral(EDGESSE_VERSION));
     QApplication::setDesktopFileName(QStringLiteral("edgesse"));

@@ -227,6 +227,9 @@ void MainWindow::createLayout()
     m_editorHeader = new QLabel(this);
     m_editorHeader->setObjectName(QStringLiteral("editorHeader"));
     m_editorHeader->setContentsMargins(8, 5, 8, 5);
+    // The scenario's name can be long: clipped, it must not widen the editor pane.
+    m_editorHeader->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_editorHeader->setMinimumWidth(80);
     auto *editorPane = new QWidget(this);
     auto *editorLayout = new QVBoxLayout(editorPane);
     editorLayout->setContentsMargins(0, 0, 0, 0);
@@ -288,8 +291,8 @@ void MainWindow::createLayout()
     m_splitter->setObjectName(QStringLiteral("mainSplitter"));
     m_splitter->addWidget(editorPane);
     m_splitter->addWidget(rightPane);
-    m_splitter->setStretchFactor(0, 4);
-    m_splitter->setStretchFactor(1, 7);
+    m_splitter->setStretchFactor(0, 9);
+    m_splitter->setStretchFactor(1, 16);
     m_splitter->setChildrenCollapsible(false);
     setCentralWidget(m_splitter);
 
@@ -407,8 +410,7 @@ void MainWindow::readSettings()
     if (!restoreGeometry(settings.value(kGeometryKey).toByteArray()))
         resize(1440, 900);
     restoreState(settings.value(kStateKey).toByteArray());
-    if (!m_splitter->restoreState(settings.value(kSplitterKey).toByteArray()))
-        m_splitter->setSizes({520, 900});
+    m_splitterRestored = m_splitter->restoreState(settings.value(kSplitterKey).toByteArray());
 }
 
 void MainWindow::writeSettings()
@@ -797,6 +799,17 @@ void MainWindow::changeEvent(QEvent *event)
     QMainWindow::changeEvent(event);
     if (event->type() == QEvent::PaletteChange && m_highlighter)
         applyTheme();
+}
+
+void MainWindow::showEvent(QShowEvent *event)
+{
+    QMainWindow::showEvent(event);
+    // First start: the editor gets a third of the width, the views the rest.
+    if (!m_splitterRestored) {
+        m_splitterRestored = true;
+        const int width = m_splitter->width();
+        m_splitter->setSizes({width * 9 / 25, width - width * 9 / 25});
+    }
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)

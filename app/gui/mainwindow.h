@@ -89,6 +89,7 @@ signals:
 
 protected:
     void closeEvent(QCloseEvent *event) override;
+    void showEvent(QShowEvent *event) override;
     void dragEnterEvent(QDragEnterEvent *event) override;
     void dropEvent(QDropEvent *event) override;
     void changeEvent(QEvent *event) override;
@@ -153,6 +154,7 @@ private:
     std::optional<scenario::Scenario> m_scenario; // the last text that validated
     QList<scenario::Diagnostic> m_diagnostics;
     QString m_topologyVariant;
+    bool m_splitterRestored = false;
 
     // Run
     sim::RunController *m_controller = nullptr;

@@ -676,6 +676,11 @@ QGraphicsItem *TopologyView::nodeItem(const QString &name) const
     return m_nodes.value(name);
 }
 
+bool TopologyView::isFlashing() const
+{
+    return m_flashTimer->isActive();
+}
+
 double TopologyView::zoom() const
 {
     return transform().m11();

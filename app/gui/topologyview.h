@@ -43,6 +43,8 @@ public:
     // The item drawing a node (nullptr when there is none by that name).
     QGraphicsItem *nodeItem(const QString &name) const;
     double zoom() const;
+    // True while a link still shows the red flash of a recent reap.
+    bool isFlashing() const;
 
     void zoomIn();
     void zoomOut();

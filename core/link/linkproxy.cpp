@@ -72,8 +72,9 @@ QString errnoText(int error)
     return QString::fromLocal8Bit(std::strerror(error));
 }
 
-void setNoDelay(int fd)
+void tuneSocket(int fd)
 {
+    // The link does its own timing: no Nagle delay on top of it.
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
@@ -224,7 +225,7 @@ void LinkProxy::Connection::start()
 {
     if (m_closed)
         return;
-    setNoDelay(m_client.fd);
+    tuneSocket(m_client.fd);
     if (m_proxy.m_passThrough && m_proxy.m_splicingConnections < kMaxSplicingConnections && openPipes()) {
         m_splicing = true;
         ++m_proxy.m_splicingConnections;
@@ -264,7 +265,7 @@ void LinkProxy::Connection::connectUpstream()
         return;
     }
     m_server.fd = fd;
-    setNoDelay(fd);
+    tuneSocket(fd);
     watch(m_server);
     m_server.readNotifier->setEnabled(false);
     if (::connect(fd, reinterpret_cast<const sockaddr *>(&address), length) == 0) {

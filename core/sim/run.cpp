@@ -101,7 +101,7 @@ struct Run::Topology {
         ServerPart *server = nullptr;
         RelayPart *relay = nullptr;
         quint16 port = 0;
-        std::uint64_t maxConnections = 0;
+        std::uint64_t maxConnections = 0; // the most seen open at once
     };
 
     explicit Topology(int threadCount) : threads(threadCount), shared(std::size_t(threads.count())) {}
@@ -338,7 +338,6 @@ void Run::execute()
         up.name = name;
         up.origin = config == origin;
         up.thread = up.origin ? 0 : pickThread();
-        up.maxConnections = std::uint64_t(std::max<qint64>(config->maxConnections, 0));
         t.nodes.push_back(up);
     }
     for (auto &up : t.nodes) {
@@ -411,6 +410,31 @@ void Run::execute()
         emit failed(QStringLiteral("variant %1: %2").arg(v.name, setupError));
         return;
     }
+    // PoPs subscribe to the origin before their audience arrives, as a PoP in service has:
+    // wait (bounded) until every relay has an upstream stream open.
+    {
+        std::chrono::microseconds slowestUpstream{0};
+        for (const auto &l : t.links) {
+            if (!l.clientSide)
+                slowestUpstream = std::max(slowestUpstream, l.config->handshake() + l.config->latency);
+        }
+        const auto until = Clock::now() + std::max<Clock::duration>(2s, 10 * slowestUpstream);
+        for (;;) {
+            bool allOpen = true;
+            for (const auto &up : t.nodes) {
+                if (!up.relay)
+                    continue;
+                int open = 0;
+                t.threads.runOn(up.thread, [&] { open = up.relay->openUpstreams(); });
+                allOpen = allOpen && open > 0;
+            }
+            if (allOpen || m_cancelRequested || Clock::now() >= until)
+                break;
+            std::unique_lock lock(m_waitMutex);
+            m_wake.wait_for(lock, 10ms, [this] { return m_cancelRequested.load(); });
+        }
+    }
+
     if (m_cancelRequested) { // cancelled while the servers and links came up
         tearDown();
         emit cancelled();
@@ -562,10 +586,31 @@ void Run::execute()
     std::chrono::microseconds slowest{0};
     for (const auto &group : v.clients)
         slowest = std::max(slowest, v.pathLatency(group));
-    const auto drainUntil = Clock::now() + std::max<Clock::duration>(200ms, 3 * slowest + 100ms);
-    {
-        std::unique_lock lock(m_waitMutex);
-        m_wake.wait_until(lock, drainUntil, [this] { return m_cancelRequested.load(); });
+    // The drain lasts 3 × the slowest path; streams that were cut and are coming back
+    // (reconnect delay, handshakes, Last-Event-ID replay) get up to about one retry more,
+    // so a run that ends while a stream reconnects does not count its replay as lost.
+    const Clock::duration drain = std::max<Clock::duration>(200ms, 3 * slowest + 100ms);
+    const auto drainCap = Clock::now() + drain + v.sse.retry * 13 / 10 + 4 * slowest + 500ms;
+    auto reconnecting = [&] {
+        std::int64_t n = 0;
+        for (const auto &r : t.recorders)
+            n += r->live().streamsReconnecting.load(std::memory_order_relaxed);
+        return n;
+    };
+    auto drainUntil = Clock::now() + drain;
+    for (;;) {
+        {
+            std::unique_lock lock(m_waitMutex);
+            m_wake.wait_until(lock, drainUntil, [this] { return m_cancelRequested.load(); });
+        }
+        if (m_cancelRequested || reconnecting() == 0 || Clock::now() >= drainCap)
+            break;
+        while (reconnecting() > 0 && Clock::now() < drainCap) {
+            std::unique_lock lock(m_waitMutex);
+            if (m_wake.wait_until(lock, std::min(drainCap, Clock::now() + 20ms), [this] { return m_cancelRequested.load(); }))
+                break;
+        }
+        drainUntil = std::min(drainCap, Clock::now() + drain);
     }
     if (m_cancelRequested) {
         tearDown();
@@ -573,6 +618,19 @@ void Run::execute()
         return;
     }
     sample(t, seconds(Clock::now() - measureStart));
+    {
+        std::uint64_t everOpened = 0;
+        Clock::rep last = 0;
+        for (const auto &r : t.recorders) {
+            everOpened += r->live().streamsEverOpened.load(std::memory_order_relaxed);
+            last = std::max(last, r->live().lastFirstOpen.load(std::memory_order_relaxed));
+        }
+        if (m_settings.simulatedClients && everOpened == std::uint64_t(v.totalStreams()) && everOpened > 0) {
+            std::lock_guard lock(m_mutex);
+            m_timings.allOpen = std::chrono::duration_cast<std::chrono::microseconds>(
+                Clock::time_point(Clock::duration(last)) - setUpStart);
+        }
+    }
     finalise(t, measuring ? measureStart : start, end);
     tearDown();
     emit finished();

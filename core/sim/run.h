@@ -64,6 +64,9 @@ public:
     // it down took; valid after finished().
     struct Timings {
         std::chrono::microseconds setUp{0};
+        // From the start until every simulated stream had opened (response head received);
+        // negative when some never did.
+        std::chrono::microseconds allOpen{-1};
         std::chrono::microseconds tearDown{0};
     };
     Timings timings() const;

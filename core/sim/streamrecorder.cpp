@@ -1,5 +1,7 @@
 #include "core/sim/streamrecorder.h"
 
+#include "core/sse/sseencoder.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -101,6 +103,12 @@ void StreamRecorder::streamOpened(std::uint64_t stream, std::chrono::microsecond
         s.opened = true;
         s.firstExpected = m_shared.log.published() + 1;
         s.tracker.setFirstExpected(s.firstExpected);
+        m_live.lastFirstOpen.store(now.time_since_epoch().count(), std::memory_order_relaxed);
+        m_live.streamsEverOpened.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (s.reconnecting) {
+        s.reconnecting = false;
+        m_live.streamsReconnecting.fetch_sub(1, std::memory_order_relaxed);
     }
     if (!s.open) {
         s.open = true;
@@ -147,10 +155,16 @@ void StreamRecorder::eventReceived(std::uint64_t stream, const sse::ReceivedEven
     s.latency.record(std::uint64_t(std::max<std::int64_t>(latency.count(), 0)));
 }
 
+// Servers also write comments of their own (the replay note on a resumed stream); only
+// the heartbeat counts as heartbeat overhead, at its size on the wire.
 void StreamRecorder::commentReceived(std::uint64_t stream, std::size_t bytes)
 {
-    m_streams[stream].heartbeatBytes += bytes;
-    m_live.heartbeatBytes.fetch_add(bytes, std::memory_order_relaxed);
+    static const std::size_t wire = std::size_t(sse::SseEncoder::comment("heartbeat").size());
+    static const std::size_t line = wire - 2; // ": heartbeat" without its line ends
+    if (bytes != line && bytes != line + 1)
+        return;
+    m_streams[stream].heartbeatBytes += wire;
+    m_live.heartbeatBytes.fetch_add(wire, std::memory_order_relaxed);
 }
 
 void StreamRecorder::bytesReceived(std::uint64_t stream, std::size_t bytes)
@@ -166,6 +180,13 @@ void StreamRecorder::streamDisconnected(std::uint64_t stream, const sse::Disconn
         s.open = false;
         s.openSeconds += secondsBetween(s.openedAt, sse::Clock::now());
         m_live.streamsOpen.fetch_sub(1, std::memory_order_relaxed);
+    }
+    // A stream that had subscribed and is coming back may still receive what it missed
+    // (Last-Event-ID replay): the run's drain waits for such streams.
+    const bool resuming = s.opened && disconnect.willReconnect;
+    if (resuming != s.reconnecting) {
+        s.reconnecting = resuming;
+        m_live.streamsReconnecting.fetch_add(resuming ? 1 : -1, std::memory_order_relaxed);
     }
     const auto cause = metricsCause(disconnect.cause);
     if (!cause || !disconnect.willReconnect)
@@ -195,7 +216,11 @@ void StreamRecorder::collect(std::uint64_t lastSeq, sse::Clock::time_point end, 
             tracker.setFirstExpected(std::max(s.firstExpected, measureFrom));
             account = tracker.account(lastSeq);
         } else {
-            account.reconnects = s.tracker.reconnects();
+            // Never subscribed (refused or starved throughout): nothing was expected of it,
+            // but its attempts and their causes count.
+            metrics::StreamTracker tracker = s.tracker;
+            tracker.setFirstExpected(lastSeq + 1);
+            account = tracker.account(lastSeq);
         }
         totals.account += account;
         ++totals.streams;

@@ -69,6 +69,9 @@ public:
         std::atomic<std::uint64_t> reconnects{0};
         std::atomic<std::int64_t> streamsOpen{0};
         std::atomic<std::int64_t> streamsStarved{0}; // waiting for a connection right now
+        std::atomic<std::int64_t> streamsReconnecting{0}; // subscribed before, coming back now
+        std::atomic<std::uint64_t> streamsEverOpened{0};
+        std::atomic<sse::Clock::rep> lastFirstOpen{0};      // when the latest of them first opened
         std::atomic<std::uint64_t> requests{0};
         std::atomic<std::uint64_t> bytes{0};
         std::atomic<std::uint64_t> heartbeatBytes{0};
@@ -109,6 +112,7 @@ private:
         bool open = false;
         bool starved = false;
         bool waiting = false;
+        bool reconnecting = false;
         std::uint64_t firstExpected = 0;
         double timeToFirstEventMs = -1;
         sse::Clock::time_point openedAt;

@@ -92,6 +92,8 @@ ClientsPart::ClientsPart(StreamRecorder &recorder, net::DeadlineQueue &deadlines
 ClientsPart::~ClientsPart()
 {
     m_closing = true;
+    if (m_openTimer)
+        m_deadlines.cancel(m_openTimer);
     for (const auto id : m_reopenTimers)
         m_deadlines.cancel(id);
     m_reopenTimers.clear();
@@ -110,8 +112,16 @@ void ClientsPart::addBrowsers(const std::vector<Browser> &browsers)
 
 void ClientsPart::open()
 {
+    // Browsers arrive in small batches a few milliseconds apart rather than all in the same
+    // instant, so thousands of connects do not overflow the links' SYN and accept queues
+    // (a dropped SYN costs a one-second retransmission).
+    constexpr std::size_t kBatch = 100;
+    constexpr auto kBatchGap = std::chrono::milliseconds(2);
+    m_openTimer = 0;
     sse::StreamObserver *observer = this;
-    for (const Browser &plan : m_plan) {
+    const std::size_t end = std::min(m_plan.size(), m_opened + kBatch);
+    for (; m_opened < end; ++m_opened) {
+        const Browser &plan = m_plan[m_opened];
         const scenario::ClientGroup &group = *plan.config;
         std::uint64_t firstTag = 0;
         for (int s = 0; s < group.streams; ++s) {
@@ -150,7 +160,13 @@ void ClientsPart::open()
             }
         }
     }
+    if (m_opened < m_plan.size()) {
+        m_openTimer = m_deadlines.scheduleAfter(kBatchGap, [this] { open(); });
+        return;
+    }
     m_plan.clear();
+    m_plan.shrink_to_fit();
+    m_opened = 0;
 }
 
 // Forwarded as they are, except a 503 (the node is at its connection cap): the page opens
@@ -191,6 +207,11 @@ RelayPart::RelayPart(const scenario::Node &pop, scenario::Protocol protocol, Ser
 RelayPart::~RelayPart()
 {
     m_relay->stop();
+}
+
+int RelayPart::openUpstreams() const
+{
+    return m_relay->openUpstreams();
 }
 
 } // namespace edgesse::sim

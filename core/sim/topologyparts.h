@@ -66,6 +66,9 @@ public:
               net::DeadlineQueue &deadlines, QObject *parent = nullptr);
     ~RelayPart() override;
 
+    // Upstream streams open to the origin (call on the relay's thread).
+    int openUpstreams() const;
+
 private:
     std::unique_ptr<sse::EdgeRelay> m_relay;
 };
@@ -136,6 +139,8 @@ private:
     StreamRecorder &m_recorder;
     net::DeadlineQueue &m_deadlines;
     std::vector<Browser> m_plan;
+    std::size_t m_opened = 0;     // browsers of the plan opened so far
+    std::uint64_t m_openTimer = 0; // the next batch, 0 when none is pending
     std::vector<std::unique_ptr<sse::Browser>> m_browsers;
     std::vector<std::unique_ptr<sse::Poller>> m_pollers;
     std::vector<Owner> m_owners; // by stream tag

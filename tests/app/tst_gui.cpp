@@ -8,11 +8,13 @@
 #include "app/gui/runpanel.h"
 #include "app/gui/topologyview.h"
 #include "app/gui/variantlist.h"
+#include "core/sim/runcontroller.h"
 
 #include <QAction>
 #include <QChart>
 #include <QChartView>
 #include <QDir>
+#include <QDockWidget>
 #include <QFile>
 #include <QGraphicsItem>
 #include <QImage>
@@ -30,6 +32,7 @@
 #include <QXYSeries>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 using namespace edgesse;
 using namespace edgesse::gui;
@@ -101,6 +104,7 @@ private slots:
     void runsShortVariantAndChartsReceiveData();
     void stopMidRunReturnsToIdleWithNoThreadLeft();
     void failedRunShowsReasonAndAppKeepsWorking();
+    void descriptorLimitFailsTheRun();
     void exportWritesEveryPromisedFile();
     void recentFilesPersist();
 
@@ -334,8 +338,12 @@ void TestGui::runsShortVariantAndChartsReceiveData()
 
     // The comparison view shows the summary and the charts.
     QCOMPARE(m_window->views()->currentWidget(), m_window->comparisonView());
-    QCOMPARE(m_window->comparisonView()->table()->rowCount(), 1);
-    QCOMPARE(m_window->comparisonView()->table()->verticalHeaderItem(0)->text(), QStringLiteral("edge"));
+    QTableWidget *table = m_window->comparisonView()->table();
+    QCOMPARE(table->columnCount(), 1);
+    QCOMPARE(table->horizontalHeaderItem(0)->text(), QStringLiteral("edge"));
+    QCOMPARE(table->rowCount(), ComparisonView::columns().size());
+    QCOMPARE(table->item(6, 0)->text().remove(QLocale().groupSeparator()),
+             QString::number(result.variants.front().events.delivered));
     QVERIFY(seriesPoints(m_window->comparisonView()->charts()->view(charts::ChartKind::LatencyCdf)->chart()) > 0);
     QVERIFY(m_window->action(QStringLiteral("actionExport"))->isEnabled());
 }
@@ -362,33 +370,57 @@ void TestGui::stopMidRunReturnsToIdleWithNoThreadLeft()
 
 void TestGui::failedRunShowsReasonAndAppKeepsWorking()
 {
-    // The scenario validates; then the process's descriptor limit drops below what the run
-    // needs (as when the app is started from a shell with a lower `ulimit -n`): the engine
-    // refuses the run and says why.
+    // The window shows the reason the engine gives for a failed run and stays usable.
+    const QString path = writeScenario(QStringLiteral("fails.yaml"), shortScenario(QStringLiteral("1s"), 3));
+    QVERIFY(m_window->openFile(path, true));
+    m_window->variantList()->setChecked(QStringLiteral("central"), false);
+    const QString reason = QStringLiteral("variant edge: PoP pop-fra could not listen: address in use");
+    QSignalSpy ended(m_window.get(), &MainWindow::runEnded);
+    emit m_window->runController()->failed(reason);
+    QCOMPARE(ended.count(), 1);
+    QLabel *failure = m_window->runPanel()->failureLabel();
+    QVERIFY(failure->isVisible());
+    QVERIFY(failure->text().contains(reason));
+    QVERIFY(m_window->action(QStringLiteral("actionRun"))->isEnabled());
+
+    // Running again clears the banner, and the run completes.
+    QVERIFY(m_window->startRun());
+    QVERIFY(!failure->isVisible());
+    QTRY_VERIFY_WITH_TIMEOUT(!m_window->isRunning(), 60000);
+    QVERIFY2(m_window->lastResult().has_value(), qPrintable(failure->text()));
+    QVERIFY(!failure->isVisible());
+}
+
+void TestGui::descriptorLimitFailsTheRun()
+{
+    // A real failure: the scenario validates, then the process's hard descriptor limit drops
+    // below what the run needs (an app started under a lower `ulimit -Hn`); the engine
+    // refuses to start and the window says why and how to fix it.
+    rlimit saved{};
+    QCOMPARE(getrlimit(RLIMIT_NOFILE, &saved), 0);
+    rlimit probe = saved;
+    probe.rlim_max = saved.rlim_max - 1;
+    probe.rlim_cur = std::min(probe.rlim_cur, probe.rlim_max);
+    QCOMPARE(setrlimit(RLIMIT_NOFILE, &probe), 0);
+    if (setrlimit(RLIMIT_NOFILE, &saved) != 0)
+        QSKIP("this process cannot raise its hard descriptor limit back (needs CAP_SYS_RESOURCE)");
+
     const QString path = writeScenario(QStringLiteral("limits.yaml"), shortScenario(QStringLiteral("2s"), 200));
     QVERIFY(m_window->openFile(path, true));
     QVERIFY(m_window->diagnostics().isEmpty());
-    m_window->variantList()->setChecked(QStringLiteral("central"), false);
-    rlimit saved{};
-    QCOMPARE(getrlimit(RLIMIT_NOFILE, &saved), 0);
     rlimit lowered = saved;
-    lowered.rlim_cur = 64;
+    lowered.rlim_cur = 256;
+    lowered.rlim_max = 256;
     QCOMPARE(setrlimit(RLIMIT_NOFILE, &lowered), 0);
     const bool started = m_window->startRun();
     QTRY_VERIFY_WITH_TIMEOUT(!m_window->isRunning(), 30000);
     QCOMPARE(setrlimit(RLIMIT_NOFILE, &saved), 0);
     QVERIFY(started);
     QLabel *failure = m_window->runPanel()->failureLabel();
-    QTRY_VERIFY(failure->isVisible());
+    QTRY_VERIFY2(failure->isVisible(), qPrintable(m_window->runPanel()->statusLabel()->text()));
     QVERIFY2(failure->text().contains(QStringLiteral("descriptors")), qPrintable(failure->text()));
     QVERIFY(!m_window->lastResult().has_value());
     QVERIFY(m_window->action(QStringLiteral("actionRun"))->isEnabled());
-
-    // Still usable: the same scenario runs once the limit is back.
-    QVERIFY(m_window->startRun());
-    QVERIFY(!failure->isVisible());
-    QTRY_VERIFY_WITH_TIMEOUT(!m_window->isRunning(), 60000);
-    QVERIFY2(m_window->lastResult().has_value(), qPrintable(failure->text()));
 }
 
 void TestGui::exportWritesEveryPromisedFile()
@@ -436,8 +468,17 @@ void TestGui::recentFilesPersist()
     QVERIFY(m_window->openFile(first, true));
     QVERIFY(m_window->openFile(second, true));
     QVERIFY(!m_window->openFile(m_dir.filePath(QStringLiteral("missing.yaml")), true));
+    // The window layout comes back too: size and which docks are shown.
+    m_window->resize(1111, 777);
+    auto *problems = m_window->findChild<QDockWidget *>(QStringLiteral("problemsDock"));
+    QVERIFY(problems);
+    problems->hide();
     m_window->close();
     m_window = std::make_unique<MainWindow>();
+    m_window->show();
+    QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+    QCOMPARE(m_window->size(), QSize(1111, 777));
+    QVERIFY(m_window->findChild<QDockWidget *>(QStringLiteral("problemsDock"))->isHidden());
     const QStringList recent = m_window->recentFiles();
     QVERIFY(recent.size() >= 2);
     QCOMPARE(recent.at(0), QFileInfo(second).absoluteFilePath());

@@ -35,6 +35,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
+#include <time.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -178,7 +180,16 @@ struct DelayResult {
     int connected = 0;
     std::uint64_t sent = 0;
     std::vector<std::int64_t> errorsNs; // measured - configured one-way delay
+    double proxyCpuUsPerMessage = 0;    // the data-plane thread's CPU time while measuring
+    double loadCpuUsPerMessage = 0;     // the clients' and target's thread
 };
+
+double threadCpuUs(clockid_t clock)
+{
+    timespec t{};
+    ::clock_gettime(clock, &t);
+    return double(t.tv_sec) * 1e6 + double(t.tv_nsec) / 1e3;
+}
 
 constexpr std::size_t kMessageBytes = 100;
 
@@ -190,6 +201,8 @@ DelayResult measureDelays(DataPlaneThread &plane, int connections, std::chrono::
     settings.latency = latency;
     Link link(plane, settings, sinkPort);
     const quint16 linkPort = link.port();
+    clockid_t proxyClock{};
+    plane.run([&] { ::pthread_getcpuclockid(::pthread_self(), &proxyClock); });
 
     DelayResult result;
     std::thread load([&] {
@@ -225,9 +238,21 @@ DelayResult measureDelays(DataPlaneThread &plane, int connections, std::chrono::
         std::memset(message, 'm', sizeof message);
         std::vector<char> buffer(64 * 1024);
         epoll_event events[256];
+        double proxyCpuStart = -1;
+        double loadCpuStart = 0;
+        double proxyCpuEnd = -1;
+        double loadCpuEnd = 0;
 
         for (;;) {
             Clock::time_point now = Clock::now();
+            if (proxyCpuStart < 0 && base != Clock::time_point{} && now >= measureFrom) {
+                proxyCpuStart = threadCpuUs(proxyClock);
+                loadCpuStart = threadCpuUs(CLOCK_THREAD_CPUTIME_ID);
+            }
+            if (proxyCpuEnd < 0 && base != Clock::time_point{} && now >= stopSending) {
+                proxyCpuEnd = threadCpuUs(proxyClock);
+                loadCpuEnd = threadCpuUs(CLOCK_THREAD_CPUTIME_ID);
+            }
             if (base == Clock::time_point{} && int(sinks.size()) == connections) {
                 base = now + 100ms;
                 measureFrom = base + 500ms;
@@ -289,6 +314,10 @@ DelayResult measureDelays(DataPlaneThread &plane, int connections, std::chrono::
             }
         }
         result.connected = int(sinks.size());
+        if (result.sent > 0 && proxyCpuStart >= 0 && proxyCpuEnd >= 0) {
+            result.proxyCpuUsPerMessage = (proxyCpuEnd - proxyCpuStart) / double(result.sent);
+            result.loadCpuUsPerMessage = (loadCpuEnd - loadCpuStart) / double(result.sent);
+        }
         for (int fd : clients)
             ::close(fd);
         for (const Sink &sink : sinks)
@@ -413,14 +442,16 @@ int main(int argc, char **argv)
     if (wanted(1)) {
     std::printf("1. One-way delay error (measured - configured) through a 20 ms link, %zu B messages, 10/s per connection\n",
                 kMessageBytes);
-    std::printf("%12s %10s %10s %10s %10s %10s %12s\n", "connections", "messages", "lost", "p50 us", "p99 us", "max us", "p99 target");
+    std::printf("%12s %10s %10s %10s %10s %10s %12s %14s\n", "connections", "messages", "lost", "p50 us", "p99 us", "max us", "p99 target",
+                "link CPU/msg");
     for (int count : counts) {
         DelayResult r = measureDelays(plane, count, 20ms, seconds);
         std::sort(r.errorsNs.begin(), r.errorsNs.end());
         const char *target = count <= 1000 ? "<= 250" : "<= 1000";
-        std::printf("%12d %10zu %10lld %10.0f %10.0f %10.0f %12s%s\n", count, r.errorsNs.size(),
+        std::printf("%12d %10zu %10lld %10.0f %10.0f %10.0f %12s %11.1f us%s\n", count, r.errorsNs.size(),
                     static_cast<long long>(r.sent) - static_cast<long long>(r.errorsNs.size()), percentile(r.errorsNs, 0.5) / 1e3,
                     percentile(r.errorsNs, 0.99) / 1e3, r.errorsNs.empty() ? 0.0 : double(r.errorsNs.back()) / 1e3, target,
+                    r.proxyCpuUsPerMessage,
                     r.connected == count ? "" : "  (not all connected)");
         std::fflush(stdout);
     }

@@ -1,4 +1,6 @@
-// One origin fanning out 256 B events, one write per event per stream as it is published,
+// One origin fanning out 256 B events, written to every stream as they are published (no
+// batching timer; events due in the same millisecond tick share one write per stream, as in
+// the Node reference, whose http module corks a socket until the tick ends),
 // to 1,000 HTTP/1.1 connections and to 1,000 HTTP/2 streams (10 connections x 100), with
 // h2load as the load client; in the same run the same load against a Node.js SSE server
 // (tests/peers/node-sse-bench-server.mjs, Node's http and http2 modules) publishing at the
@@ -30,6 +32,8 @@
 using namespace edgesse;
 
 namespace {
+
+int g_h2loadThreads = 1;
 
 // Bytes queued in stream buffers above which a publish tick is skipped (both servers).
 constexpr qint64 kWatermark = 8 * 1024 * 1024;
@@ -67,8 +71,10 @@ QByteArray eventPayload(int bytes)
     return QByteArray(bytes, 'x');
 }
 
-// Paced publisher for our server: every millisecond the events due at `rate` are published,
-// unless more than kWatermark bytes are still queued (then that tick's events are skipped).
+// Paced publisher for our server, the same rule as the Node reference's loop: every
+// millisecond the events due at `rate` are published together, unless more than kWatermark
+// bytes are still queued (then they are skipped); while the server is still writing the last
+// batch, due events accumulate for the next one.
 class Publisher
 {
 public:
@@ -78,9 +84,11 @@ public:
         m_timer.setInterval(1);
         QObject::connect(&m_timer, &QTimer::timeout, [this] { tick(); });
     }
-    void start(double rate)
+    // strict: every event is published (and so written to every stream) on its own.
+    void start(double rate, bool strict)
     {
         m_rate = rate;
+        m_strict = strict;
         m_due = 0;
         m_base = static_cast<std::uint64_t>(m_server.stats().eventsPublished) - m_seq;
         m_clock.start();
@@ -88,6 +96,7 @@ public:
     }
     void stop() { m_timer.stop(); }
     std::uint64_t published() const { return m_seq; }
+    std::uint64_t batches() const { return m_batches; }
 
 private:
     void tick()
@@ -95,19 +104,34 @@ private:
         const auto target = static_cast<std::uint64_t>(static_cast<double>(m_clock.nsecsElapsed()) / 1e9 * m_rate);
         if (target <= m_due)
             return;
+        const sse::ServerStats stats = m_server.stats();
+        // Still writing the previous batch: the due events wait for the next tick, as they
+        // would behind a single-threaded loop (the Node reference's publish loop).
+        if (m_seq + m_base != static_cast<std::uint64_t>(stats.eventsPublished))
+            return;
         const std::uint64_t n = target - m_due;
         m_due = target;
-        const sse::ServerStats stats = m_server.stats();
-        // Events still in the server's queue count as not yet written.
-        if (stats.bytesQueued > kWatermark || m_seq + m_base - static_cast<std::uint64_t>(stats.eventsPublished) > 64)
+        if (stats.bytesQueued > kWatermark)
             return;
+        // The events due in this tick are published together, as the Node reference's loop
+        // writes them within one tick (Node's http corks a socket until the tick ends).
+        std::vector<sse::PublishedEvent> due;
+        due.reserve(n);
         for (std::uint64_t i = 0; i < n; ++i) {
             sse::PublishedEvent e;
             e.seq = ++m_seq;
             e.publishedAt = std::chrono::steady_clock::now();
             e.event.id = QByteArray::number(static_cast<qulonglong>(e.seq));
             e.event.data = m_payload;
-            m_server.publish(e);
+            due.push_back(std::move(e));
+        }
+        if (m_strict) {
+            for (sse::PublishedEvent &e : due)
+                m_server.publish(e);
+            m_batches += n;
+        } else {
+            m_server.publish(std::move(due));
+            ++m_batches;
         }
     }
 
@@ -119,6 +143,8 @@ private:
     std::uint64_t m_due = 0;
     std::uint64_t m_seq = 0;
     std::uint64_t m_base = 0; // events the server had from earlier publishers
+    std::uint64_t m_batches = 0;
+    bool m_strict = false;
 };
 
 class NodeServer
@@ -145,19 +171,23 @@ public:
         }
     }
     void command(const QByteArray &line) { m_process.write(line + '\n'); }
-    // Streams the Node server has open (asks it and waits for the answer).
-    int streams()
+    // Streams the Node server has open and events it published (asks it, waits for the answer).
+    struct Stats { qint64 published = -1; int streams = -1; qint64 batches = -1; };
+    Stats stats()
     {
         command("stats");
         QRegularExpressionMatch m;
         waitUntil([&] {
             m_out += m_process.readAllStandardOutput();
-            m = QRegularExpression(QStringLiteral("stats published=(\\d+) streams=(\\d+)")).match(QString::fromUtf8(m_out));
+            m = QRegularExpression(QStringLiteral("stats published=(\\d+) streams=(\\d+) batches=(\\d+)")).match(QString::fromUtf8(m_out));
             return m.hasMatch();
-        }, 5000);
+        }, 20000); // a Node loop deep in a large batch answers late
         m_out.clear();
-        return m.hasMatch() ? m.captured(2).toInt() : -1;
+        if (!m.hasMatch())
+            return {};
+        return {m.captured(1).toLongLong(), m.captured(2).toInt(), m.captured(3).toLongLong()};
     }
+    int streams() { return stats().streams; }
     qint64 pid() const { return m_process.processId(); }
     quint16 h1 = 0;
     quint16 h2 = 0;
@@ -198,7 +228,7 @@ qint64 runH2load(const Load &load, quint16 port, int duration, const std::functi
     QProcess h2load;
     h2load.setProgram(QStandardPaths::findExecutable(QStringLiteral("h2load")));
     h2load.setArguments(load.h2loadArgs()
-                        + QStringList{QStringLiteral("-t"), QStringLiteral("1"), QStringLiteral("-D"), QString::number(duration),
+                        + QStringList{QStringLiteral("-t"), QString::number(g_h2loadThreads), QStringLiteral("-D"), QString::number(duration),
                                       QStringLiteral("http://127.0.0.1:%1/events").arg(port)});
     h2load.start();
     if (!h2load.waitForStarted(5000))
@@ -227,14 +257,15 @@ int main(int argc, char **argv)
     const QCommandLineOption durationOption(QStringLiteral("duration"), QStringLiteral("Measured seconds per run."), QStringLiteral("S"), QStringLiteral("5"));
     const QCommandLineOption streamsOption(QStringLiteral("streams"), QStringLiteral("Streams per run (multiple of 100)."), QStringLiteral("N"), QStringLiteral("1000"));
     const QCommandLineOption payloadOption(QStringLiteral("payload"), QStringLiteral("Event data bytes."), QStringLiteral("B"), QStringLiteral("256"));
-    const QCommandLineOption rateH1Option(QStringLiteral("rate-h1"), QStringLiteral("Offered events/s, HTTP/1.1 runs."), QStringLiteral("EV/S"), QStringLiteral("1000"));
-    const QCommandLineOption rateH2Option(QStringLiteral("rate-h2"), QStringLiteral("Offered events/s, HTTP/2 runs."), QStringLiteral("EV/S"), QStringLiteral("4000"));
+    const QCommandLineOption rateH1Option(QStringLiteral("rate-h1"), QStringLiteral("Offered events/s, HTTP/1.1 runs."), QStringLiteral("EV/S"), QStringLiteral("2000"));
+    const QCommandLineOption rateH2Option(QStringLiteral("rate-h2"), QStringLiteral("Offered events/s, HTTP/2 runs."), QStringLiteral("EV/S"), QStringLiteral("8000"));
     const QCommandLineOption idleOption(QStringLiteral("idle-streams"), QStringLiteral("Idle streams for the memory figure."), QStringLiteral("N"), QStringLiteral("2000"));
+    const QCommandLineOption clientThreadsOption(QStringLiteral("h2load-threads"), QStringLiteral("h2load -t."), QStringLiteral("N"), QStringLiteral("1"));
     const QCommandLineOption noNodeOption(QStringLiteral("no-node"), QStringLiteral("Skip the Node.js reference."));
     const QCommandLineOption serveOption(QStringLiteral("serve"),
                                          QStringLiteral("Only serve: print the URL and publish at --rate-h1 until killed (for load tools by hand)."));
     parser.addOptions({durationOption, streamsOption, payloadOption, rateH1Option, rateH2Option, idleOption,
-                       noNodeOption, serveOption});
+                       noNodeOption, serveOption, clientThreadsOption});
     parser.process(app);
     const int duration = parser.value(durationOption).toInt();
     const int streams = parser.value(streamsOption).toInt() / 100 * 100;
@@ -243,6 +274,7 @@ int main(int argc, char **argv)
     const double rateH2 = parser.value(rateH2Option).toDouble();
     const int idleStreams = parser.value(idleOption).toInt() / 100 * 100;
     const bool withNode = !parser.isSet(noNodeOption);
+    g_h2loadThreads = std::max(1, parser.value(clientThreadsOption).toInt());
 
     if (QStandardPaths::findExecutable(QStringLiteral("h2load")).isEmpty()) {
         std::fprintf(stderr, "bench_sse_fanout: h2load not found; install nghttp2-client (scripts/dev does)\n");
@@ -267,7 +299,7 @@ int main(int argc, char **argv)
         std::printf("%s\n", qPrintable(server.url().toString()));
         std::fflush(stdout);
         Publisher publisher(server, eventPayload(payload));
-        publisher.start(rateH1);
+        publisher.start(rateH1, false);
         QTimer report;
         QObject::connect(&report, &QTimer::timeout, [&] {
             const auto st = server.stats();
@@ -352,8 +384,8 @@ int main(int argc, char **argv)
     sample.data = eventPayload(payload);
     const double eventBytes = static_cast<double>(sse::SseEncoder::encode(sample).size());
 
-    struct Result { double ours = 0, node = 0, oursPublished = 0, nodePublished = 0; };
-    auto throughput = [&](const Load &load, double rate) {
+    struct Result { double ours = 0, node = 0, oursPublished = 0, nodePublished = 0, oursBatch = 0, nodeBatch = 0; };
+    auto throughput = [&](const Load &load, double rate, bool strict) {
         Result r;
         Publisher publisher(server, eventPayload(payload));
         const std::uint64_t before = publisher.published();
@@ -361,38 +393,59 @@ int main(int argc, char **argv)
         wall.start();
         const qint64 data = runH2load(load, server.port(), duration, [&] {
             waitUntil([&] { return server.stats().streamsOpen == load.streams; }, 10000);
-            publisher.start(rate);
+            publisher.start(rate, strict);
             wall.restart();
         });
         publisher.stop();
         r.oursPublished = static_cast<double>(publisher.published() - before) / (static_cast<double>(wall.elapsed()) / 1000.0);
+        r.oursBatch = publisher.batches() > 0 ? static_cast<double>(publisher.published()) / static_cast<double>(publisher.batches()) : 0;
         r.ours = static_cast<double>(data) / eventBytes / duration;
         waitUntil([&] { return server.stats().streamsOpen == 0; }, 10000);
         if (withNode) {
+            NodeServer::Stats nodeBefore;
+            QElapsedTimer nodeWall;
             const qint64 nodeData = runH2load(load, load.http2 ? node.h2 : node.h1, duration, [&] {
                 waitUntil([&] { return node.streams() == load.streams; }, 10000);
+                node.command(strict ? "mode strict" : "mode batch");
+                nodeBefore = node.stats();
                 node.command("rate " + QByteArray::number(rate));
+                nodeWall.start();
             });
             node.command("rate 0");
+            const NodeServer::Stats nodeAfter = node.stats();
+            r.nodePublished = static_cast<double>(nodeAfter.published - nodeBefore.published)
+                / (static_cast<double>(nodeWall.elapsed()) / 1000.0);
+            if (nodeAfter.batches > nodeBefore.batches)
+                r.nodeBatch = static_cast<double>(nodeAfter.published - nodeBefore.published)
+                    / static_cast<double>(nodeAfter.batches - nodeBefore.batches);
             r.node = static_cast<double>(nodeData) / eventBytes / duration;
             waitUntil([&] { return node.streams() == 0; }, 10000);
         }
         return r;
     };
-    const Result h1 = throughput({false, streams}, rateH1);
-    const Result h2 = throughput({true, streams}, rateH2);
+    const Result h1Strict = throughput({false, streams}, rateH1, true);
+    const Result h2Strict = throughput({true, streams}, rateH2, true);
+    const Result h1 = throughput({false, streams}, rateH1, false);
+    const Result h2 = throughput({true, streams}, rateH2, false);
 
-    std::printf("SSE fan-out: %d-byte events (%.0f bytes on the wire), one write per event per stream\n", payload, eventBytes);
-    std::printf("h2load -t 1 -D %d; our server on one NetThreads thread (epoll dispatcher)\n\n", duration);
-    std::printf("%-36s %14s %14s %8s\n", "load", "EdgeSSE dlv/s", "Node dlv/s", "ratio");
-    auto row = [&](const char *name, const Result &r, double rate) {
-        std::printf("%-36s %14.0f %14s %8s   (offered %.0f ev/s x %d = %.0f/s; EdgeSSE published %.0f ev/s)\n", name, r.ours,
-                    withNode ? qPrintable(QString::number(r.node, 'f', 0)) : "-",
-                    withNode && r.node > 0 ? qPrintable(QString::number(r.ours / r.node, 'f', 2)) : "-", rate, streams,
-                    rate * streams, r.oursPublished);
+    std::printf("SSE fan-out: %d-byte events (%.0f bytes on the wire), written to every stream as they are published\n", payload, eventBytes);
+    std::printf("h2load -t %d -D %d; our server on one NetThreads thread (epoll dispatcher); same offered rate for both\n", g_h2loadThreads, duration);
+    std::printf("strict: each event written on its own; batched: events that fell due while the previous ones were\n"
+                "still being written go out together (Node's http corks a socket for the rest of a tick)\n\n");
+    std::printf("%-50s %12s %12s %7s\n", "deliveries per second", "EdgeSSE", "Node.js", "ratio");
+    auto row = [&](const QString &name, const Result &r, double rate) {
+        std::printf("%-50s %12.0f %12s %7s   offered %.0f ev/s; published EdgeSSE %.0f, Node %s ev/s; events/write %.1f, %s\n",
+                    qPrintable(name), r.ours, withNode ? qPrintable(QString::number(r.node, 'f', 0)) : "-",
+                    withNode && r.node > 0 ? qPrintable(QString::number(r.ours / r.node, 'f', 2)) : "-", rate,
+                    r.oursPublished, withNode ? qPrintable(QString::number(r.nodePublished, 'f', 0)) : "-", r.oursBatch,
+                    withNode ? qPrintable(QString::number(r.nodeBatch, 'f', 1)) : "-");
     };
-    row(qPrintable(QStringLiteral("HTTP/1.1, %1 connections (--h1 -c %1)").arg(streams)), h1, rateH1);
-    row(qPrintable(QStringLiteral("HTTP/2, %1 x 100 streams (-c %1 -m 100)").arg(streams / 100)), h2, rateH2);
+    const QString h1Name = QStringLiteral("HTTP/1.1, %1 connections (--h1 -c %1)").arg(streams);
+    const QString h2Name = QStringLiteral("HTTP/2, %1 x 100 streams (-c %1 -m 100)").arg(streams / 100);
+    row(h1Name + QStringLiteral(", strict"), h1Strict, rateH1);
+    row(h2Name + QStringLiteral(", strict"), h2Strict, rateH2);
+    row(h1Name + QStringLiteral(", batched"), h1, rateH1);
+    row(h2Name + QStringLiteral(", batched"), h2, rateH2);
     std::printf("\nresident memory per idle stream (%d streams):\n", idleStreams);
     std::printf("  HTTP/1.1: EdgeSSE %.1f KB%s\n", idleH1.ours / 1024.0,
                 withNode ? qPrintable(QStringLiteral(", Node %1 KB").arg(idleH1.node / 1024.0, 0, 'f', 1)) : "");

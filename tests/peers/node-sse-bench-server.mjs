@@ -6,7 +6,9 @@
 // Prints "h1 PORT" and "h2 PORT" (both on 127.0.0.1, port 0 = any free one), then reads
 // commands on stdin, one a line:
 //   rate N    publish N events/s (0 stops) to every open /events stream
-//   stats     prints "stats published=P streams=S rss=BYTES"
+//   mode M    `batch` (default): the events due in a tick are written together;
+//             `strict`: each event is written (to every stream) on its own
+//   stats     prints "stats published=P streams=S batches=B rss=BYTES" (B: ticks that published)
 //   quit
 // Publishing follows the same rule as the benchmark's publisher for our server: every
 // millisecond, publish the events due at the offered rate, unless more than `watermark`
@@ -58,6 +60,7 @@ h2.on('sessionError', () => {});
 let rate = 0;
 let seq = 0;
 let published = 0;
+let batches = 0;
 let started = 0n;
 let due = 0;
 
@@ -67,20 +70,40 @@ function queuedBytes() {
   return total;
 }
 
+let strict = false;
+let pending = 0; // strict mode: events of the current tick still to write
+
+function publishOne() {
+  ++seq;
+  const event = `id: ${seq}\ndata: ${payload}\n\n`;
+  for (const s of streams) s.write(event);
+  ++published;
+}
+
 setInterval(() => {
-  if (rate <= 0) return;
+  // Still writing the previous tick's events: the due ones wait for the next tick.
+  if (rate <= 0 || pending > 0) return;
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
   const target = Math.floor(elapsed * rate);
   if (target <= due) return;
   const n = target - due;
   due = target;
   if (queuedBytes() > watermark) return;
-  for (let i = 0; i < n; ++i) {
-    ++seq;
-    const event = `id: ${seq}\ndata: ${payload}\n\n`;
-    for (const s of streams) s.write(event);
-    ++published;
+  if (!strict) {
+    // All due events in this tick: http corks each socket until the tick ends, so they
+    // leave in one write per stream.
+    for (let i = 0; i < n; ++i) publishOne();
+    ++batches;
+    return;
   }
+  // One event per macrotask: each event's writes are uncorked (sent) before the next one.
+  pending = n;
+  const step = () => {
+    publishOne();
+    ++batches;
+    if (--pending > 0) setImmediate(step);
+  };
+  step();
 }, 1);
 
 const listen = (server) => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
@@ -93,8 +116,10 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
     rate = Number(value);
     started = process.hrtime.bigint();
     due = 0;
+  } else if (command === 'mode') {
+    strict = value === 'strict';
   } else if (command === 'stats') {
-    process.stdout.write(`stats published=${published} streams=${streams.size} rss=${process.memoryUsage().rss}\n`);
+    process.stdout.write(`stats published=${published} streams=${streams.size} batches=${batches} rss=${process.memoryUsage().rss}\n`);
   } else if (command === 'quit') {
     process.exit(0);
   }
