@@ -5,6 +5,7 @@
 #include <QSocketNotifier>
 
 #include <algorithm>
+#include <ctime>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -35,8 +36,8 @@ constexpr auto kUpstreamConnectLead = 1ms;
 constexpr auto kAcceptRetry = 100ms;
 // A link that adds no delay at all forwards through kernel pipes (splice), without copying
 // the bytes through user space; a few connections at a time, as each costs four descriptors.
-constexpr int kPipeBytes = 256 * 1024;
-constexpr int kMaxSplicingConnections = 32;
+constexpr int kPipeBytes = 1024 * 1024;
+constexpr int kMaxSplicingConnections = 16;
 
 void add(std::atomic<std::uint64_t> &counter, std::uint64_t n)
 {
@@ -74,9 +75,42 @@ QString errnoText(int error)
 
 void tuneSocket(int fd)
 {
-    // The link does its own timing: no Nagle delay on top of it.
+    // The link does its own timing: no Nagle delay on top of it. Received bytes carry the
+    // kernel's receive time, so a late read does not make the bytes late.
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    ::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+}
+
+// Reads like recv(); `arrival` becomes when the kernel received the bytes (the latest of
+// them), mapped from its CLOCK_REALTIME stamp onto steady_clock; `now` when there is none.
+ssize_t receive(int fd, char *buffer, std::size_t size, LinkProxy::TimePoint now, LinkProxy::TimePoint &arrival)
+{
+    iovec iov{buffer, size};
+    alignas(cmsghdr) char control[64];
+    msghdr message{};
+    message.msg_iov = &iov;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+    const ssize_t n = ::recvmsg(fd, &message, 0);
+    arrival = now;
+    if (n <= 0 || message.msg_controllen < sizeof(cmsghdr))
+        return n;
+    cmsghdr header{};
+    std::memcpy(&header, control, sizeof header);
+    constexpr std::size_t kDataOffset = (sizeof(cmsghdr) + alignof(std::size_t) - 1) & ~(alignof(std::size_t) - 1);
+    if (header.cmsg_level != SOL_SOCKET || header.cmsg_type != SCM_TIMESTAMPNS || header.cmsg_len < kDataOffset + sizeof(timespec))
+        return n;
+    timespec stamp{};
+    std::memcpy(&stamp, control + kDataOffset, sizeof stamp);
+    timespec realNow{};
+    ::clock_gettime(CLOCK_REALTIME, &realNow);
+    const auto age = std::chrono::seconds{realNow.tv_sec - stamp.tv_sec} + std::chrono::nanoseconds{realNow.tv_nsec - stamp.tv_nsec};
+    // A wall-clock step would make the stamp meaningless: then the read time stands.
+    if (age > std::chrono::nanoseconds{0} && age < 1s)
+        arrival = now - std::chrono::duration_cast<LinkProxy::Clock::duration>(age);
+    return n;
 }
 
 void closeWithReset(int fd)
@@ -414,11 +448,11 @@ void LinkProxy::Connection::onReadable(Pipe &pipe)
     // Never read far beyond the buffer limit: the sender keeps the rest and feels the backpressure.
     const std::uint64_t room = m_proxy.m_maxBufferedBytes > pipe.queuedBytes ? m_proxy.m_maxBufferedBytes - pipe.queuedBytes : 0;
     const auto want = static_cast<std::size_t>(std::clamp<std::uint64_t>(room, kSegmentBytes, kReadBytes));
-    const ssize_t n = ::recv(pipe.src.fd, m_proxy.m_readBuffer.get(), want, 0);
+    TimePoint arrival;
+    const ssize_t n = receive(pipe.src.fd, m_proxy.m_readBuffer.get(), want, Clock::now(), arrival);
     if (n > 0) {
-        const TimePoint now = Clock::now();
-        m_lastActivity = now;
-        enqueue(pipe, m_proxy.m_readBuffer.get(), static_cast<std::size_t>(n), now);
+        m_lastActivity = arrival;
+        enqueue(pipe, m_proxy.m_readBuffer.get(), static_cast<std::size_t>(n), arrival);
         return;
     }
     if (n == 0) {
