@@ -2,6 +2,8 @@
 // HTTP/1.1, one multiplexed connection on HTTP/2, and Last-Event-ID resumption after
 // forced reconnects, exactly once when the replay buffer holds the gap, loss otherwise.
 
+#include "core/link/linkproxy.h"
+#include "core/http/connectionpool.h"
 #include "core/net/deadlinequeue.h"
 #include "core/sse/browser.h"
 #include "core/sse/sseserver.h"
@@ -68,6 +70,9 @@ private slots:
     void replayAfterForcedReconnect_data();
     void replayAfterForcedReconnect();
     void lossCountedWhenReplayBufferIsShort();
+    void http2FlowControlReopensWindows();
+    void connectionCapAnswers503_data();
+    void connectionCapAnswers503();
 };
 
 void TestBrowser::http1HasSixDeliveringAndTwoStarved()
@@ -230,6 +235,90 @@ void TestBrowser::lossCountedWhenReplayBufferIsShort()
     // in gaps (each reconnect told the server where the stream was).
     QCOMPARE(qint64(missing), server->stats().eventsLostInGaps);
     QVERIFY(server->stats().replaysWithGap >= 1);
+}
+
+void TestBrowser::http2FlowControlReopensWindows()
+{
+    // 2.8 MB through a 64 KB window: delivery only completes if every DATA frame taken is
+    // acknowledged (WINDOW_UPDATE for the stream and the connection).
+    sse::ServerSettings settings;
+    settings.replayCapacity = 10;
+    auto server = startServer(settings);
+    QVERIFY(server->isRunning());
+    net::DeadlineQueue timers;
+    testing::RecordingObserver observer;
+    http::ConnectionPool pool({QStringLiteral("127.0.0.1"), server->port(), ClientProtocol::Http2, 6, 64 * 1024});
+    sse::EventSource source(sse::EventSourceConfig{}, pool, timers, &observer, 0);
+    source.open();
+    QTRY_COMPARE_WITH_TIMEOUT(source.readyState(), sse::EventSource::ReadyState::Open, 5000);
+    const QByteArray payload(4096, 'p');
+    for (std::uint64_t seq = 1; seq <= 700; ++seq) {
+        sse::PublishedEvent e;
+        e.seq = seq;
+        e.publishedAt = std::chrono::steady_clock::now();
+        e.event.id = QByteArray::number(static_cast<qulonglong>(seq));
+        e.event.data = payload;
+        server->publish(e);
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(observer.lastSeq(0), std::uint64_t(700), 20'000);
+    QCOMPARE(observer.eventCount(0), std::size_t(700));
+    QVERIFY(observer.streams[0].bytes > 2'800'000);
+    QCOMPARE(server->stats().slowConsumersDropped, qint64(0));
+}
+
+void TestBrowser::connectionCapAnswers503_data()
+{
+    QTest::addColumn<ClientProtocol>("protocol");
+    QTest::addColumn<bool>("throughLink");
+    QTest::newRow("http1") << ClientProtocol::Http1 << false;
+    QTest::newRow("http2") << ClientProtocol::Http2 << false;
+    QTest::newRow("http1 through a link") << ClientProtocol::Http1 << true;
+    QTest::newRow("http2 through a link") << ClientProtocol::Http2 << true;
+}
+
+void TestBrowser::connectionCapAnswers503()
+{
+    // Six browsers of one stream each against a server capped at three connections: three
+    // stream, three are answered 503 and — as in a browser — do not reconnect by themselves.
+    QFETCH(ClientProtocol, protocol);
+    QFETCH(bool, throughLink);
+    sse::ServerSettings settings;
+    settings.http.maxConnections = 3;
+    auto server = startServer(settings);
+    QVERIFY(server->isRunning());
+    Publisher publisher(*server, 10ms);
+
+    net::DeadlineQueue timers;
+    link::LinkSettings linkSettings;
+    linkSettings.latency = 5ms;
+    link::LinkProxy proxy(linkSettings, QHostAddress::LocalHost, server->port(), timers);
+    QVERIFY(proxy.listen());
+    testing::RecordingObserver observer;
+    std::vector<std::unique_ptr<sse::Browser>> browsers;
+    for (int i = 0; i < 6; ++i) {
+        sse::Browser::Config config;
+        config.port = throughLink ? proxy.port() : server->port();
+        config.protocol = protocol;
+        config.firstStreamTag = std::uint64_t(i);
+        browsers.push_back(std::make_unique<sse::Browser>(config, timers, &observer));
+        browsers.back()->open();
+        // One at a time, so the server sees the connections in order.
+        QTRY_VERIFY_WITH_TIMEOUT(browsers.back()->stream(0).readyState() != sse::EventSource::ReadyState::Connecting, 5000);
+    }
+    for (int i = 0; i < 6; ++i) {
+        const auto &s = observer.streams[std::uint64_t(i)];
+        if (i < 3) {
+            QCOMPARE(browsers[std::size_t(i)]->openCount(), 1);
+            QVERIFY(s.disconnects.empty());
+        } else {
+            QCOMPARE(browsers[std::size_t(i)]->stream(0).readyState(), sse::EventSource::ReadyState::Closed);
+            QCOMPARE(s.disconnects.size(), std::size_t(1));
+            QCOMPARE(s.disconnects[0].cause, sse::DisconnectCause::Non200);
+            QCOMPARE(s.disconnects[0].httpStatus, 503);
+            QVERIFY(!s.disconnects[0].willReconnect);
+        }
+    }
+    QVERIFY(server->stats().connectionsRejected >= 3);
 }
 
 QTEST_GUILESS_MAIN(TestBrowser)

@@ -94,6 +94,7 @@ private slots:
     void http10GetsCloseDelimitedStream();
     void randomGarbageLeavesServerServing();
     void vanishingStreamsAreForgotten();
+    void stalledHttp2ReaderIsDropped();
 
 private:
     std::unique_ptr<sse::SseServer> m_server;
@@ -128,7 +129,7 @@ void TestHttpServer::malformedRequestsGet4xxAndClose_data()
     QTest::newRow("garbage request line") << QByteArray("GARBAGE\r\n\r\n") << 400;
     QTest::newRow("missing target") << QByteArray("GET HTTP/1.1\r\nHost: a\r\n\r\n") << 400;
     QTest::newRow("bad version") << QByteArray("GET /events HTTP/x.y\r\nHost: a\r\n\r\n") << 400;
-    QTest::newRow("NUL in target") << QByteArray("GET /ev\0ents HTTP/1.1\r\nHost: a\r\n\r\n", 36) << 400;
+    QTest::newRow("NUL in target") << QByteArray("GET /ev\0ents HTTP/1.1\r\nHost: a\r\n\r\n", 34) << 400;
     QTest::newRow("field without colon") << QByteArray("GET /events HTTP/1.1\r\nNo colon here\r\n\r\n") << 400;
     QTest::newRow("bad content-length") << QByteArray("GET /events HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n") << 400;
     QTest::newRow("bad chunk size")
@@ -297,6 +298,43 @@ void TestHttpServer::vanishingStreamsAreForgotten()
     sse::PublishedEvent e;
     e.seq = 1;
     m_server->publish(e);
+}
+
+void TestHttpServer::stalledHttp2ReaderIsDropped()
+{
+    // A reader that opens no flow-control window: nothing may be sent on its stream, its
+    // queue grows, and past the per-stream limit the stream is reset (CANCEL).
+    sse::ServerSettings settings;
+    settings.http.maxQueuedBytesPerStream = 8 * 1024;
+    sse::SseServer server(settings);
+    QVERIFY(server.start());
+    QTcpSocket socket;
+    socket.connectToHost(QHostAddress::LocalHost, server.port());
+    QVERIFY(socket.waitForConnected(5000));
+    socket.write(kPreface + frame(0x4, 0, 0, QByteArray("\x00\x04\x00\x00\x00\x00", 6))
+                 + frame(0x1, 0x5, 1, QByteArray("\x82\x86\x41\x01\x61", 5) + QByteArray("\x04\x07/events", 9)));
+    QTRY_COMPARE(server.stats().streamsOpen, qint64{1});
+    for (std::uint64_t seq = 1; seq <= 4; ++seq) {
+        sse::PublishedEvent e;
+        e.seq = seq;
+        e.event.data = QByteArray(1000, 'z');
+        server.publish(e);
+    }
+    QTRY_VERIFY(server.stats().bytesQueued >= 4000);
+    QByteArray in;
+    QTRY_VERIFY((in += socket.readAll()).size() > 0);
+    QCOMPARE(server.stats().slowConsumersDropped, qint64{0});
+    for (std::uint64_t seq = 5; seq <= 12; ++seq) {
+        sse::PublishedEvent e;
+        e.seq = seq;
+        e.event.data = QByteArray(1000, 'z');
+        server.publish(e);
+    }
+    QTRY_COMPARE(server.stats().slowConsumersDropped, qint64{1});
+    QTRY_COMPARE(server.stats().streamsOpen, qint64{0});
+    QTRY_VERIFY((in += socket.readAll()).contains(QByteArray("\x00\x00\x04\x03\x00\x00\x00\x00\x01\x00\x00\x00\x08", 13)));
+    QVERIFY(!in.contains(QByteArray(100, 'z'))); // not one byte beyond the zero window
+    QTRY_COMPARE(server.stats().bytesQueued, qint64{0});
 }
 
 QTEST_GUILESS_MAIN(TestHttpServer)

@@ -6,6 +6,7 @@
 #include "tests/support/clientsupport.h"
 
 #include <QTcpServer>
+#include <QTcpSocket>
 #include <QTimer>
 #include <QtTest>
 
@@ -42,6 +43,7 @@ private slots:
     void shortPollingKeepsItsRate();
     void longPollAnswersAtPublish();
     void retriesAfterErrors();
+    void keptAliveConnectionClosedUnderARequest();
 };
 
 void TestPoller::receivesEveryEventOnce_data()
@@ -160,6 +162,51 @@ void TestPoller::retriesAfterErrors()
     QVERIFY(observer.streams[0].disconnects.size() >= 3);
     QCOMPARE(observer.streams[0].disconnects.front().cause, sse::DisconnectCause::Error);
     QVERIFY(poller.isRunning());
+}
+
+void TestPoller::keptAliveConnectionClosedUnderARequest()
+{
+    // A server that answers one request a connection with keep-alive, then closes the
+    // connection when the next request arrives: each such request goes again on a fresh
+    // connection, as browsers do, and no poll fails.
+    QTcpServer server;
+    QVERIFY(server.listen(QHostAddress::LocalHost));
+    int connections = 0;
+    std::uint64_t seq = 0;
+    connect(&server, &QTcpServer::newConnection, this, [&] {
+        while (QTcpSocket *s = server.nextPendingConnection()) {
+            ++connections;
+            auto answered = std::make_shared<bool>(false);
+            connect(s, &QTcpSocket::disconnected, s, &QObject::deleteLater);
+            connect(s, &QTcpSocket::readyRead, s, [&seq, s, answered] {
+                if (!s->readAll().contains("\r\n\r\n"))
+                    return;
+                if (*answered) {
+                    s->disconnectFromHost();
+                    return;
+                }
+                *answered = true;
+                const QByteArray body = "id: " + QByteArray::number(++seq) + "\ndata: x\n\n";
+                s->write("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nedgesse-last-id: 0\r\nContent-Length: " +
+                         QByteArray::number(body.size()) + "\r\n\r\n" + body);
+            });
+        }
+    });
+    net::DeadlineQueue timers;
+    testing::RecordingObserver observer;
+    sse::Poller::Config config;
+    config.port = server.serverPort();
+    config.interval = 10ms;
+    config.startAfter = 0;
+    sse::Poller poller(config, timers, &observer, 0);
+    poller.start();
+    QTRY_VERIFY_WITH_TIMEOUT(poller.polls() >= 5, 10'000);
+    QCOMPARE(poller.failedPolls(), std::uint64_t(0));
+    QVERIFY(observer.streams[0].disconnects.empty());
+    QVERIFY(connections >= 5);
+    std::vector<std::uint64_t> expected(observer.seqs(0).size());
+    std::iota(expected.begin(), expected.end(), 1);
+    QCOMPARE(observer.seqs(0), expected);
 }
 
 QTEST_GUILESS_MAIN(TestPoller)

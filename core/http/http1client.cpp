@@ -129,6 +129,8 @@ void Http1ClientConnection::submit(const ClientRequest &request, ResponseHandler
     StartInfo info;
     info.protocol = ClientProtocol::Http1;
     info.reusedConnection = m_connected;
+    m_reusedForRequest = m_connected;
+    m_responseBytes = 0;
     if (m_connected) {
         info.requestSentAt = Clock::now();
         writeRequest();
@@ -198,6 +200,7 @@ void Http1ClientConnection::onReadyRead()
 
 void Http1ClientConnection::feed(const char *data, std::size_t size)
 {
+    m_responseBytes += size;
     if (!m_handler || !m_parser) {
         fail(ClientError::Protocol, QStringLiteral("the server sent %1 bytes with no request outstanding").arg(size));
         shutDown();
@@ -297,7 +300,11 @@ void Http1ClientConnection::onDisconnected()
             return;
         }
     }
-    if (m_handler) {
+    if (m_handler && m_reusedForRequest && m_responseBytes == 0) {
+        // A kept-alive connection the server closed as the request went out: the server
+        // never saw it, so it may go again on a fresh connection (as browsers do).
+        fail(ClientError::Refused, QStringLiteral("%1:%2 closed an idle kept-alive connection").arg(m_host).arg(m_port));
+    } else if (m_handler) {
         const bool anyResponse = m_parser && m_parser->is_header_done();
         fail(ClientError::ConnectionClosed,
              anyResponse ? QStringLiteral("%1:%2 closed the connection before the response ended").arg(m_host).arg(m_port)

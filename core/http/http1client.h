@@ -59,6 +59,8 @@ private:
     Clock::time_point m_connectStartedAt;
     std::chrono::microseconds m_connectTime{0};
     std::uint64_t m_responsesCompleted = 0;
+    std::uint64_t m_responseBytes = 0;   // bytes of the current response so far
+    bool m_reusedForRequest = false;     // the current request went on a kept-alive connection
     bool m_connected = false;
     bool m_closing = false;
     bool m_closedEmitted = false;

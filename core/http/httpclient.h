@@ -40,7 +40,8 @@ enum class ClientError : std::uint8_t {
     ConnectionClosed,  // peer closed (FIN) before the response was complete
     ConnectionReset,   // RST or another socket error mid-response
     Protocol,          // malformed response or bad HTTP/2 frames
-    Refused,           // HTTP/2 stream refused (GOAWAY / REFUSED_STREAM): safe to retry
+    Refused,           // not processed (HTTP/2 GOAWAY / REFUSED_STREAM, or a kept-alive HTTP/1.1
+                       // connection closed under the request): safe to retry
     StreamReset,       // HTTP/2 RST_STREAM with an error code
 };
 

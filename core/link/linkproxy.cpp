@@ -72,8 +72,9 @@ QString errnoText(int error)
     return QString::fromLocal8Bit(std::strerror(error));
 }
 
-void setNoDelay(int fd)
+void tuneSocket(int fd)
 {
+    // The link does its own timing: no Nagle delay on top of it.
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
@@ -165,7 +166,6 @@ private:
 
     LinkProxy &m_proxy;
     const LinkSettings &m_settings;
-    net::DeadlineQueue &m_deadlines;
     Side m_client;
     Side m_server;
     Pipe m_up;
@@ -185,7 +185,6 @@ private:
 LinkProxy::Connection::Connection(LinkProxy &proxy, int clientFd, std::uint64_t index, TimePoint acceptedAt)
     : m_proxy(proxy)
     , m_settings(proxy.m_settings)
-    , m_deadlines(proxy.m_deadlines)
     , m_up(m_client, m_server, proxy.m_counters.upstream, proxy.m_settings,
            deriveSeed(proxy.m_settings.seed, 2 * index))
     , m_down(m_server, m_client, proxy.m_counters.downstream, proxy.m_settings,
@@ -205,10 +204,8 @@ LinkProxy::Connection::~Connection()
 
 void LinkProxy::Connection::cancel(Id &id)
 {
-    if (id != 0) {
-        m_deadlines.cancel(id);
-        id = 0;
-    }
+    m_proxy.cancelDeadline(id);
+    id = 0;
 }
 
 void LinkProxy::Connection::watch(Side &side)
@@ -228,7 +225,7 @@ void LinkProxy::Connection::start()
 {
     if (m_closed)
         return;
-    setNoDelay(m_client.fd);
+    tuneSocket(m_client.fd);
     if (m_proxy.m_passThrough && m_proxy.m_splicingConnections < kMaxSplicingConnections && openPipes()) {
         m_splicing = true;
         ++m_proxy.m_splicingConnections;
@@ -236,12 +233,12 @@ void LinkProxy::Connection::start()
     watch(m_client);
 
     if (m_settings.maxDuration)
-        m_maxTimer = m_deadlines.schedule(m_acceptedAt + *m_settings.maxDuration, [this] {
+        m_maxTimer = m_proxy.schedule(m_acceptedAt + *m_settings.maxDuration, [this] {
             m_maxTimer = 0;
             reap(ReapCause::MaxDuration);
         });
     if (m_settings.idleTimeout)
-        m_idleTimer = m_deadlines.schedule(m_acceptedAt + *m_settings.idleTimeout, [this] {
+        m_idleTimer = m_proxy.schedule(m_acceptedAt + *m_settings.idleTimeout, [this] {
             m_idleTimer = 0;
             onIdleCheck();
         });
@@ -252,7 +249,7 @@ void LinkProxy::Connection::start()
     if (connectAt <= Clock::now())
         connectUpstream();
     else
-        m_connectTimer = m_deadlines.schedule(connectAt, [this] {
+        m_connectTimer = m_proxy.schedule(connectAt, [this] {
             m_connectTimer = 0;
             connectUpstream();
         });
@@ -268,7 +265,7 @@ void LinkProxy::Connection::connectUpstream()
         return;
     }
     m_server.fd = fd;
-    setNoDelay(fd);
+    tuneSocket(fd);
     watch(m_server);
     m_server.readNotifier->setEnabled(false);
     if (::connect(fd, reinterpret_cast<const sockaddr *>(&address), length) == 0) {
@@ -355,6 +352,7 @@ void LinkProxy::Connection::spliceIn(Pipe &pipe)
     if (n > 0) {
         m_lastActivity = Clock::now();
         pipe.inPipe += static_cast<std::size_t>(n);
+        add(m_proxy.m_counters.bufferedBytes, static_cast<std::uint64_t>(n));
         add(pipe.counters.segments, (static_cast<std::size_t>(n) + kSegmentBytes - 1) / kSegmentBytes);
         spliceOut(pipe);
         if (!m_closed && !pipe.paused && pipe.inPipe >= pipe.pipeCapacity) {
@@ -382,6 +380,7 @@ void LinkProxy::Connection::spliceOut(Pipe &pipe)
         const ssize_t n = ::splice(pipe.pipeRead, nullptr, pipe.dst.fd, nullptr, pipe.inPipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
         if (n > 0) {
             pipe.inPipe -= static_cast<std::size_t>(n);
+            subtract(m_proxy.m_counters.bufferedBytes, static_cast<std::uint64_t>(n));
             add(pipe.counters.bytes, static_cast<std::uint64_t>(n));
             continue;
         }
@@ -524,7 +523,7 @@ void LinkProxy::Connection::kick(Pipe &pipe)
         flush(pipe);
         return;
     }
-    pipe.timer = m_deadlines.schedule(pipe.queue.front().release, [this, &pipe] {
+    pipe.timer = m_proxy.schedule(pipe.queue.front().release, [this, &pipe] {
         pipe.timer = 0;
         flush(pipe);
     });
@@ -593,7 +592,7 @@ void LinkProxy::Connection::flush(Pipe &pipe)
             pipe.dst.writeWanted = true;
             pipe.dst.writeNotifier->setEnabled(true);
         } else if (pipe.timer == 0) {
-            pipe.timer = m_deadlines.schedule(pipe.queue.front().release, [this, &pipe] {
+            pipe.timer = m_proxy.schedule(pipe.queue.front().release, [this, &pipe] {
                 pipe.timer = 0;
                 flush(pipe);
             });
@@ -634,7 +633,7 @@ void LinkProxy::Connection::onIdleCheck()
         return;
     }
     const TimePoint next = std::max(m_lastActivity + idle, now + 1ms);
-    m_idleTimer = m_deadlines.schedule(next, [this] {
+    m_idleTimer = m_proxy.schedule(next, [this] {
         m_idleTimer = 0;
         onIdleCheck();
     });
@@ -680,8 +679,9 @@ void LinkProxy::Connection::closeSockets(bool withReset)
         m_splicing = false;
         --m_proxy.m_splicingConnections;
     }
-    subtract(m_proxy.m_counters.bufferedBytes, m_up.queuedBytes + m_down.queuedBytes);
+    subtract(m_proxy.m_counters.bufferedBytes, m_up.queuedBytes + m_down.queuedBytes + m_up.inPipe + m_down.inPipe);
     m_up.queuedBytes = m_down.queuedBytes = 0;
+    m_up.inPipe = m_down.inPipe = 0;
     m_up.queue.clear();
     m_down.queue.clear();
 }
@@ -723,7 +723,7 @@ LinkProxy::LinkProxy(const LinkSettings &settings, const QHostAddress &targetAdd
     , m_settings(settings)
     , m_targetAddress(targetAddress)
     , m_targetPort(targetPort)
-    , m_deadlines(deadlines)
+    , m_deadlines(&deadlines)
     , m_readBuffer(std::make_unique<char[]>(kReadBytes))
 {
     m_maxBufferedBytes = m_settings.effectiveMaxBufferedBytes();
@@ -737,10 +737,10 @@ LinkProxy::LinkProxy(const LinkSettings &settings, const QHostAddress &targetAdd
 LinkProxy::~LinkProxy()
 {
     for (Id id : m_faultIds)
-        m_deadlines.cancel(id);
+        cancelDeadline(id);
     m_faultIds.clear();
     if (m_acceptRetryId != 0)
-        m_deadlines.cancel(m_acceptRetryId);
+        cancelDeadline(m_acceptRetryId);
     closeListener();
     const QSignalBlocker blocker(this);
     std::vector<Connection *> open;
@@ -750,7 +750,7 @@ LinkProxy::~LinkProxy()
     for (Connection *connection : open)
         connection->close();
     if (m_sweepId != 0)
-        m_deadlines.cancel(m_sweepId);
+        cancelDeadline(m_sweepId);
     m_retired.clear();
 }
 
@@ -761,7 +761,7 @@ bool LinkProxy::listen(const QHostAddress &address, quint16 port)
         m_error = problem;
         return false;
     }
-    if (!m_deadlines.isValid()) {
+    if (const net::DeadlineQueue *queue = m_deadlines.data(); queue == nullptr || !queue->isValid()) {
         m_error = QStringLiteral("the data-plane timer is unavailable (timerfd_create failed); links cannot run");
         return false;
     }
@@ -826,7 +826,7 @@ void LinkProxy::closeListener()
 void LinkProxy::close()
 {
     for (Id id : m_faultIds)
-        m_deadlines.cancel(id);
+        cancelDeadline(id);
     m_faultIds.clear();
     closeListener();
     m_port = 0;
@@ -851,7 +851,7 @@ void LinkProxy::onAcceptable()
                 continue;
             // Out of descriptors or memory: back off instead of spinning on a ready listener.
             m_listenNotifier->setEnabled(false);
-            m_acceptRetryId = m_deadlines.scheduleAfter(kAcceptRetry, [this] {
+            m_acceptRetryId = schedule(Clock::now() + kAcceptRetry, [this] {
                 m_acceptRetryId = 0;
                 if (m_listenNotifier)
                     m_listenNotifier->setEnabled(true);
@@ -883,7 +883,7 @@ void LinkProxy::retire(Connection *connection)
     m_connections.erase(it);
     subtract(m_counters.connectionsOpen, 1);
     if (m_sweepId == 0)
-        m_sweepId = m_deadlines.scheduleAfter(0ns, [this] { sweep(); });
+        m_sweepId = schedule(Clock::now() + 0ns, [this] { sweep(); });
     emit connectionClosed();
 }
 
@@ -919,12 +919,12 @@ void LinkProxy::setDown(bool down)
 
 void LinkProxy::scheduleDown(TimePoint at)
 {
-    m_faultIds.push_back(m_deadlines.schedule(at, [this] { setDown(true); }));
+    m_faultIds.push_back(schedule(at, [this] { setDown(true); }));
 }
 
 void LinkProxy::scheduleUp(TimePoint at)
 {
-    m_faultIds.push_back(m_deadlines.schedule(at, [this] { setDown(false); }));
+    m_faultIds.push_back(schedule(at, [this] { setDown(false); }));
 }
 
 void LinkProxy::scheduleOutage(std::chrono::microseconds after, std::chrono::microseconds duration)

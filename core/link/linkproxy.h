@@ -5,11 +5,13 @@
 
 #include <QHostAddress>
 #include <QObject>
+#include <QPointer>
 #include <QString>
 
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -117,11 +119,21 @@ private:
     void onAcceptable();
     void retire(Connection *connection);
     void sweep();
+    net::DeadlineQueue::Id schedule(TimePoint when, std::function<void()> callback)
+    {
+        return m_deadlines ? m_deadlines->schedule(when, std::move(callback)) : 0;
+    }
+    void cancelDeadline(net::DeadlineQueue::Id id)
+    {
+        if (id != 0 && m_deadlines)
+            m_deadlines->cancel(id);
+    }
 
     LinkSettings m_settings;
     QHostAddress m_targetAddress;
     quint16 m_targetPort = 0;
-    net::DeadlineQueue &m_deadlines;
+    // Guarded: when both are children of one parent, the queue may be deleted first.
+    QPointer<net::DeadlineQueue> m_deadlines;
 
     QHostAddress m_address;
     quint16 m_port = 0;

@@ -54,6 +54,16 @@ std::optional<std::uint64_t> parseSeq(const QByteArray &id)
     return v;
 }
 
+// splitmix64: a uniform double in [0, 1).
+double nextUnit(std::uint64_t &state)
+{
+    std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z ^= z >> 31;
+    return static_cast<double>(z >> 11) * 0x1.0p-53;
+}
+
 bool isEventStream(const QByteArray &contentType)
 {
     // The MIME type essence: before any parameter, trimmed, case-insensitive.
@@ -289,7 +299,7 @@ std::chrono::milliseconds EventSource::nextDelay()
     base = std::min(base, static_cast<double>(std::max(m_config.maxBackoff, m_retry).count()));
     double jitter = 0;
     if (m_config.jitter > 0 && base > 0)
-        jitter = std::uniform_real_distribution<double>(0.0, m_config.jitter * base)(m_random);
+        jitter = nextUnit(m_random) * m_config.jitter * base;
     return milliseconds(static_cast<std::int64_t>(base + jitter));
 }
 

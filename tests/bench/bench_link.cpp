@@ -1,6 +1,6 @@
 // How closely a LinkProxy keeps to its configured timing, and what it costs.
 //
-//   bench_link [--connections 100,1000,4000] [--seconds 5] [--parts 1,2,3] [--quick]
+//   bench_link [--connections 100,1000,4000] [--seconds 5] [--parts 1,2,3] [--quick] [--stock-dispatcher]
 //
 // 1. Delay accuracy: 100 B messages, 10 per second per connection, through a 20 ms link;
 //    measured one-way delay minus 20 ms (p50, p99, max) at each connection count.
@@ -13,6 +13,7 @@
 #include "core/link/linkproxy.h"
 #include "core/net/deadlinequeue.h"
 #include "core/net/fdlimit.h"
+#include "core/net/netthreads.h"
 
 #include <QAbstractEventDispatcher>
 #include <QCoreApplication>
@@ -34,7 +35,10 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
+#include <time.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -46,30 +50,45 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// A thread running an event loop with the data plane's deadline queue; the proxies live there.
+// One data-plane thread: by default a NetThreads worker (epoll dispatcher, 1 ns timer slack),
+// or, to compare, a plain QThread with Qt's stock dispatcher.
 class DataPlaneThread
 {
 public:
-    DataPlaneThread()
+    explicit DataPlaneThread(bool stock)
     {
-        m_thread.setObjectName(QStringLiteral("link data plane"));
-        m_thread.start();
+        if (!stock) {
+            m_threads = std::make_unique<edgesse::net::NetThreads>(1);
+            return;
+        }
+        m_thread = std::make_unique<QThread>();
+        m_thread->start();
         m_context = new QObject;
-        m_context->moveToThread(&m_thread);
-        run([this] { m_queue = std::make_unique<DeadlineQueue>(); });
+        m_context->moveToThread(m_thread.get());
+        run([this] {
+            ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+            m_queue = std::make_unique<DeadlineQueue>();
+        });
     }
     ~DataPlaneThread()
     {
+        if (m_threads) {
+            m_threads->stop();
+            return;
+        }
         run([this] { m_queue.reset(); });
         m_context->deleteLater();
-        m_thread.quit();
-        m_thread.wait();
+        m_thread->quit();
+        m_thread->wait();
     }
     void run(const std::function<void()> &work)
     {
-        QMetaObject::invokeMethod(m_context, work, Qt::BlockingQueuedConnection);
+        if (m_threads)
+            m_threads->runOn(0, work);
+        else
+            QMetaObject::invokeMethod(m_context, work, Qt::BlockingQueuedConnection);
     }
-    DeadlineQueue &queue() { return *m_queue; }
+    DeadlineQueue &queue() { return m_threads ? *m_threads->deadlines(0) : *m_queue; }
     QString dispatcherName()
     {
         QString name;
@@ -78,7 +97,8 @@ public:
     }
 
 private:
-    QThread m_thread;
+    std::unique_ptr<edgesse::net::NetThreads> m_threads;
+    std::unique_ptr<QThread> m_thread;
     QObject *m_context = nullptr;
     std::unique_ptr<DeadlineQueue> m_queue;
 };
@@ -160,7 +180,16 @@ struct DelayResult {
     int connected = 0;
     std::uint64_t sent = 0;
     std::vector<std::int64_t> errorsNs; // measured - configured one-way delay
+    double proxyCpuUsPerMessage = 0;    // the data-plane thread's CPU time while measuring
+    double loadCpuUsPerMessage = 0;     // the clients' and target's thread
 };
+
+double threadCpuUs(clockid_t clock)
+{
+    timespec t{};
+    ::clock_gettime(clock, &t);
+    return double(t.tv_sec) * 1e6 + double(t.tv_nsec) / 1e3;
+}
 
 constexpr std::size_t kMessageBytes = 100;
 
@@ -172,9 +201,12 @@ DelayResult measureDelays(DataPlaneThread &plane, int connections, std::chrono::
     settings.latency = latency;
     Link link(plane, settings, sinkPort);
     const quint16 linkPort = link.port();
+    clockid_t proxyClock{};
+    plane.run([&] { ::pthread_getcpuclockid(::pthread_self(), &proxyClock); });
 
     DelayResult result;
     std::thread load([&] {
+        ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
         const int epfd = ::epoll_create1(EPOLL_CLOEXEC);
         epoll_event ev{};
         ev.events = EPOLLIN;
@@ -206,9 +238,21 @@ DelayResult measureDelays(DataPlaneThread &plane, int connections, std::chrono::
         std::memset(message, 'm', sizeof message);
         std::vector<char> buffer(64 * 1024);
         epoll_event events[256];
+        double proxyCpuStart = -1;
+        double loadCpuStart = 0;
+        double proxyCpuEnd = -1;
+        double loadCpuEnd = 0;
 
         for (;;) {
             Clock::time_point now = Clock::now();
+            if (proxyCpuStart < 0 && base != Clock::time_point{} && now >= measureFrom) {
+                proxyCpuStart = threadCpuUs(proxyClock);
+                loadCpuStart = threadCpuUs(CLOCK_THREAD_CPUTIME_ID);
+            }
+            if (proxyCpuEnd < 0 && base != Clock::time_point{} && now >= stopSending) {
+                proxyCpuEnd = threadCpuUs(proxyClock);
+                loadCpuEnd = threadCpuUs(CLOCK_THREAD_CPUTIME_ID);
+            }
             if (base == Clock::time_point{} && int(sinks.size()) == connections) {
                 base = now + 100ms;
                 measureFrom = base + 500ms;
@@ -219,7 +263,8 @@ DelayResult measureDelays(DataPlaneThread &plane, int connections, std::chrono::
             while (nextSend <= now && nextSend < stopSending) {
                 const std::int64_t stamp = nowNs();
                 std::memcpy(message, &stamp, sizeof stamp);
-                if (::send(clients[nextIndex], message, sizeof message, MSG_NOSIGNAL) == ssize_t(sizeof message) && nextSend >= measureFrom)
+                if (::send(clients[nextIndex], message, sizeof message, MSG_NOSIGNAL) == ssize_t(sizeof message)
+                    && Clock::time_point(std::chrono::nanoseconds(stamp)) >= measureFrom)
                     ++result.sent;
                 if (++nextIndex == clients.size()) {
                     nextIndex = 0;
@@ -269,6 +314,10 @@ DelayResult measureDelays(DataPlaneThread &plane, int connections, std::chrono::
             }
         }
         result.connected = int(sinks.size());
+        if (result.sent > 0 && proxyCpuStart >= 0 && proxyCpuEnd >= 0) {
+            result.proxyCpuUsPerMessage = (proxyCpuEnd - proxyCpuStart) / double(result.sent);
+            result.loadCpuUsPerMessage = (loadCpuEnd - loadCpuStart) / double(result.sent);
+        }
         for (int fd : clients)
             ::close(fd);
         for (const Sink &sink : sinks)
@@ -354,6 +403,7 @@ int main(int argc, char **argv)
     std::vector<int> counts{100, 1000, 4000};
     double seconds = 5;
     bool quick = false;
+    bool stock = false;
     std::vector<int> parts{1, 2, 3};
     const QStringList args = QCoreApplication::arguments();
     for (qsizetype i = 1; i < args.size(); ++i) {
@@ -363,10 +413,12 @@ int main(int argc, char **argv)
             seconds = args[++i].toDouble();
         else if (args[i] == QLatin1String("--parts") && i + 1 < args.size())
             parts = parseList(args[++i]);
+        else if (args[i] == QLatin1String("--stock-dispatcher"))
+            stock = true;
         else if (args[i] == QLatin1String("--quick"))
             quick = true;
         else {
-            std::fprintf(stderr, "usage: bench_link [--connections 100,1000,4000] [--seconds 5] [--parts 1,2,3] [--quick]\n");
+            std::fprintf(stderr, "usage: bench_link [--connections 100,1000,4000] [--seconds 5] [--parts 1,2,3] [--quick] [--stock-dispatcher]\n");
             return 2;
         }
     }
@@ -382,7 +434,7 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    DataPlaneThread plane;
+    DataPlaneThread plane(stock);
     std::printf("EdgeSSE link benchmark — data-plane dispatcher: %s, %u cores\n\n", qPrintable(plane.dispatcherName()),
                 std::thread::hardware_concurrency());
 
@@ -390,14 +442,16 @@ int main(int argc, char **argv)
     if (wanted(1)) {
     std::printf("1. One-way delay error (measured - configured) through a 20 ms link, %zu B messages, 10/s per connection\n",
                 kMessageBytes);
-    std::printf("%12s %10s %10s %10s %10s %10s %12s\n", "connections", "messages", "lost", "p50 us", "p99 us", "max us", "p99 target");
+    std::printf("%12s %10s %10s %10s %10s %10s %12s %14s\n", "connections", "messages", "lost", "p50 us", "p99 us", "max us", "p99 target",
+                "link CPU/msg");
     for (int count : counts) {
         DelayResult r = measureDelays(plane, count, 20ms, seconds);
         std::sort(r.errorsNs.begin(), r.errorsNs.end());
         const char *target = count <= 1000 ? "<= 250" : "<= 1000";
-        std::printf("%12d %10zu %10lld %10.0f %10.0f %10.0f %12s%s\n", count, r.errorsNs.size(),
+        std::printf("%12d %10zu %10lld %10.0f %10.0f %10.0f %12s %11.1f us%s\n", count, r.errorsNs.size(),
                     static_cast<long long>(r.sent) - static_cast<long long>(r.errorsNs.size()), percentile(r.errorsNs, 0.5) / 1e3,
                     percentile(r.errorsNs, 0.99) / 1e3, r.errorsNs.empty() ? 0.0 : double(r.errorsNs.back()) / 1e3, target,
+                    r.proxyCpuUsPerMessage,
                     r.connected == count ? "" : "  (not all connected)");
         std::fflush(stdout);
     }

@@ -9,7 +9,8 @@
 //   GET /events?count=N&interval=MS&close-after=K&retry=MS&start=S
 //       text/event-stream; ids continue after Last-Event-ID (or start at S, default 1);
 //       `close-after` ends the response after K events (a forced reconnect), `count` ends
-//       the whole sequence (later requests get 204 once it is exhausted).
+//       the whole sequence (later requests get 204 once it is exhausted); with --h2,
+//       `goaway-after=K` sends GOAWAY on the connection after K events and ends the stream.
 //   GET /status/CODE       that status, no body
 //   GET /wrong-type        200 with text/plain
 //   GET /log               JSON: the Last-Event-ID header of every /events request so far
@@ -52,6 +53,7 @@ function handle(req, res) {
   const interval = Number(url.searchParams.get('interval') ?? 10);
   const closeAfter = Number(url.searchParams.get('close-after') ?? 0);
   const retry = url.searchParams.get('retry');
+  const goawayAfter = Number(url.searchParams.get('goaway-after') ?? 0); // HTTP/2 only
   let next = lastId !== undefined ? Number(lastId) + 1 : Number(url.searchParams.get('start') ?? 1);
   if (count > 0 && next > count) {
     res.writeHead(204);
@@ -66,6 +68,12 @@ function handle(req, res) {
     res.write(`id: ${next}\nevent: tick\ndata: event ${next}\ndata: second line\n\n`);
     next++;
     sent++;
+    if (goawayAfter > 0 && sent >= goawayAfter && req.stream) {
+      clearInterval(timer);
+      req.stream.session.goaway(http2.constants.NGHTTP2_NO_ERROR);
+      res.end();
+      return;
+    }
     if ((closeAfter > 0 && sent >= closeAfter) || (count > 0 && next > count)) {
       clearInterval(timer);
       res.end();

@@ -103,6 +103,12 @@ public:
     }
 
     std::size_t eventCount(std::uint64_t stream) { return streams[stream].events.size(); }
+    // The sequence number of the newest event, 0 when none.
+    std::uint64_t lastSeq(std::uint64_t stream)
+    {
+        const auto &seqs = streams[stream].seqs;
+        return seqs.empty() ? 0 : seqs.back().value_or(0);
+    }
     std::vector<std::uint64_t> seqs(std::uint64_t stream)
     {
         std::vector<std::uint64_t> out;
