@@ -47,6 +47,21 @@ inline scenario::Variant shrunk(scenario::Variant v, qint64 maxBrowsers, std::ch
     return v;
 }
 
+// Populations and connection caps divided by `factor` (rounded up), so who is over a cap
+// stays over it; the run down to `warmup` + `duration`.
+inline scenario::Variant scaledDown(scenario::Variant v, qint64 factor, std::chrono::microseconds warmup,
+                                    std::chrono::microseconds duration)
+{
+    auto divide = [factor](qint64 n) { return (n + factor - 1) / factor; };
+    for (auto &group : v.clients)
+        group.count = divide(group.count);
+    for (auto &node : v.nodes)
+        node.maxConnections = divide(node.maxConnections);
+    v.warmup = warmup;
+    v.duration = duration;
+    return v;
+}
+
 struct Outcome {
     std::optional<metrics::VariantResult> result;
     QString error;

@@ -28,11 +28,14 @@ void TestScenariosE2E::edgeVersusCentral()
 {
     const scenario::Scenario s = loadBundled(QStringLiteral("edge-vs-central"));
     scenario::Variant central1 = shrunk(variantNamed(s, QStringLiteral("central")), 4, 2s, 3s);
-    central1.protocol = scenario::Protocol::Http1;
-    for (auto &g : central1.clients)
-        g.streams = 2;
-    scenario::Variant central2 = central1;
-    central2.protocol = scenario::Protocol::Http2;
+    scenario::Variant central2 = shrunk(variantNamed(s, QStringLiteral("central-h2")), 4, 2s, 3s);
+    QCOMPARE(central1.protocol, scenario::Protocol::Http1);
+    QCOMPARE(central2.protocol, scenario::Protocol::Http2);
+    // Two streams a page, so connections per stream and per browser differ.
+    for (auto *v : {&central1, &central2}) {
+        for (auto &g : v->clients)
+            g.streams = 2;
+    }
     scenario::Variant edge = shrunk(variantNamed(s, QStringLiteral("edge")), 4, 2s, 3s);
     // Frequent events, so the wait for the first one after subscribing stays small.
     central1.publisher.rate = central2.publisher.rate = edge.publisher.rate = 50;
@@ -89,34 +92,31 @@ void TestScenariosE2E::edgeVersusCentral()
 void TestScenariosE2E::heartbeatVersusIdleTimeout()
 {
     const scenario::Scenario s = loadBundled(QStringLiteral("heartbeat-vs-idle-timeout"));
-    const scenario::Variant *off = nullptr;
-    const scenario::Variant *fast = nullptr;
-    for (const auto &v : s.variants) {
-        if (!v.sse.heartbeat)
-            off = &v;
-        else if (!fast || *v.sse.heartbeat < *fast->sse.heartbeat)
-            fast = &v;
-    }
-    QVERIFY(off && fast);
-    // Short: an idle timeout of 750 ms, an event a second (still slower than the timeout),
-    // retry 500 ms. A stream can only resume (Last-Event-ID) once it has received an event,
-    // and the first reap comes before the first event: the warm-up covers that start, so
-    // every measured event falls on a stream that holds an id.
-    auto shorten = [](scenario::Variant v) {
+    // Short: the gateway's idle timeout down from 5 s to 750 ms, the heartbeat scaled with
+    // it (2 s → 300 ms, still below the timeout), an event a second (still slower than the
+    // timeout), retry 500 ms. A stream can only resume (Last-Event-ID) once it has received
+    // an event, and its first reap comes before its first event: the warm-up covers that
+    // start, so every measured event falls on a stream that holds an id.
+    constexpr double kScale = 0.15;
+    auto shorten = [&](scenario::Variant v) {
         v = shrunk(std::move(v), 4, 2500ms, 4s);
         v.publisher.rate = 1;
         for (auto &l : v.links) {
-            if (l.gateway)
-                l.gateway->idleTimeout = 750ms;
+            if (l.gateway && l.gateway->idleTimeout)
+                l.gateway->idleTimeout = std::chrono::microseconds(std::llround(double(l.gateway->idleTimeout->count()) * kScale));
         }
+        if (v.sse.heartbeat)
+            v.sse.heartbeat = std::chrono::microseconds(std::llround(double(v.sse.heartbeat->count()) * kScale));
         v.sse.retry = 500ms;
         return v;
     };
-    scenario::Variant noHeartbeatReplay = shorten(*off);
-    scenario::Variant noHeartbeatNoReplay = noHeartbeatReplay;
-    noHeartbeatNoReplay.sse.replay = 0;
-    scenario::Variant heartbeat = shorten(*fast);
-    heartbeat.sse.heartbeat = 250ms;
+    const scenario::Variant noHeartbeatReplay = shorten(variantNamed(s, QStringLiteral("replay:heartbeat=off")));
+    const scenario::Variant noHeartbeatNoReplay = shorten(variantNamed(s, QStringLiteral("no-replay")));
+    const scenario::Variant heartbeat = shorten(variantNamed(s, QStringLiteral("replay:heartbeat=2s")));
+    QVERIFY(!noHeartbeatReplay.sse.heartbeat && !noHeartbeatNoReplay.sse.heartbeat);
+    QVERIFY(noHeartbeatReplay.sse.replay > 0);
+    QCOMPARE(noHeartbeatNoReplay.sse.replay, 0);
+    QVERIFY(heartbeat.sse.heartbeat && *heartbeat.sse.heartbeat < 750ms);
 
     RUN_VARIANT(withReplay, noHeartbeatReplay);
     RUN_VARIANT(withoutReplay, noHeartbeatNoReplay);

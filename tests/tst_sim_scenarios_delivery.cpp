@@ -91,8 +91,10 @@ void TestSimScenariosDelivery::fanoutAndConnectionCaps()
     };
     scenario::Variant shared = shorten(variantNamed(s, QStringLiteral("edge-shared")));
     scenario::Variant perClient = shorten(variantNamed(s, QStringLiteral("edge-per-client")));
-    scenario::Variant capped = shared;
-    capped.nodes[1].maxConnections = 3; // the first PoP takes 3 of its 6 browsers
+    // A twentieth of the audience and of every cap: New York's 6 browsers meet a PoP capped at 5.
+    const scenario::Variant capped = scaledDown(variantNamed(s, QStringLiteral("edge-capped-pop")), 20, 1500ms, 2500ms);
+    const scenario::Node *nyc = capped.node(QStringLiteral("pop-nyc"));
+    QVERIFY(nyc && nyc->maxConnections == 5);
 
     RUN_VARIANT(sh, shared);
     RUN_VARIANT(pc, perClient);
@@ -104,6 +106,10 @@ void TestSimScenariosDelivery::fanoutAndConnectionCaps()
     QCOMPARE(qint64(pc.connections.originMax), perClient.totalStreams());
     QVERIFY2(reconnectsBy(cap, QStringLiteral("rejected")) > 0,
              "browsers beyond the PoP's cap were not answered 503 and retried");
+    QCOMPARE(cap.connections.byNodeMax.at(QStringLiteral("pop-nyc")), quint64(5));
+    const metrics::GroupResult *newYork = group(cap, QStringLiteral("new-york"));
+    QVERIFY(newYork && newYork->streams.reconnectsByCause.count(QStringLiteral("rejected")));
+    QVERIFY(newYork->events.delivered > 0); // the browsers within the cap are served
 }
 
 QTEST_GUILESS_MAIN(TestSimScenariosDelivery)
