@@ -28,6 +28,7 @@ private slots:
     void sinceGivesTheWindow();
     void valuesBeyondTheRangeKeepExactMax();
     void cdfIsMonotonicAndEndsAtOne();
+    void recorderSnapshotWhileRecording_data();
     void recorderSnapshotWhileRecording();
     void shardedRecordersMerge();
 };
@@ -213,14 +214,26 @@ void TestHistogram::cdfIsMonotonicAndEndsAtOne()
     QVERIFY(std::abs(median->x() - 3.466) < 0.1);
 }
 
+void TestHistogram::recorderSnapshotWhileRecording_data()
+{
+    QTest::addColumn<bool>("exclusive");
+    QTest::newRow("record") << false;
+    QTest::newRow("recordExclusive") << true;
+}
+
 void TestHistogram::recorderSnapshotWhileRecording()
 {
+    QFETCH(bool, exclusive);
     LatencyRecorder recorder;
     constexpr std::uint64_t kRecords = 2'000'000;
     std::atomic<bool> done{false};
     std::thread writer([&] {
-        for (std::uint64_t v = 0; v < kRecords; ++v)
-            recorder.record(1000 + (v % 5000));
+        for (std::uint64_t v = 0; v < kRecords; ++v) {
+            if (exclusive)
+                recorder.recordExclusive(1000 + (v % 5000));
+            else
+                recorder.record(1000 + (v % 5000));
+        }
         done = true;
     });
     std::uint64_t last = 0;
@@ -248,11 +261,11 @@ void TestHistogram::shardedRecordersMerge()
     ShardedLatency sharded(2);
     std::thread a([&] {
         for (int i = 0; i < 100'000; ++i)
-            sharded.shard(0).record(std::uint64_t(10'000));
+            sharded.shard(0).recordExclusive(std::uint64_t(10'000));
     });
     std::thread b([&] {
         for (int i = 0; i < 100'000; ++i)
-            sharded.shard(1).record(std::uint64_t(20'000));
+            sharded.shard(1).recordExclusive(std::chrono::microseconds(20'000));
     });
     a.join();
     b.join();

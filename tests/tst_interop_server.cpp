@@ -89,6 +89,7 @@ private slots:
     void curlResumesWithLastEventId();
     void nghttpReceivesEventsAndHeartbeats();
     void nghttpResumesWithLastEventId();
+    void nghttpWithSmallWindowsGetsEverything();
     void curlPolls();
     void h2loadOpensManyStreamsOnOneConnection();
     void h2loadStreamsHitTheStreamLimit();
@@ -201,6 +202,29 @@ void TestInteropServer::nghttpResumesWithLastEventId()
     QCOMPARE(nghttp.out(), QByteArray(": edgesse-replay gap replayed=2 lost=3\n\n" + wire(5, "e") + wire(6, "e")
                                       + wire(7, "live")));
     QCOMPARE(server.stats().eventsLostInGaps, qint64{3});
+}
+
+void TestInteropServer::nghttpWithSmallWindowsGetsEverything()
+{
+    if (!have("nghttp"))
+        QSKIP("nghttp is not installed (package nghttp2-client)");
+    sse::SseServer server(sse::ServerSettings{});
+    QVERIFY(server.start());
+    // 1 KB stream and connection windows, 64 KB of events: the server must wait for
+    // WINDOW_UPDATEs (nghttp ends the connection with FLOW_CONTROL_ERROR if it does not).
+    Peer nghttp(QStringLiteral("nghttp"), {QStringLiteral("-w"), QStringLiteral("10"), QStringLiteral("-W"), QStringLiteral("10"),
+                                           server.url().toString()});
+    QVERIFY(nghttp.started());
+    QTRY_COMPARE_WITH_TIMEOUT(server.stats().streamsOpen, qint64{1}, 10000);
+    QByteArray expected;
+    for (std::uint64_t seq = 1; seq <= 64; ++seq) {
+        const QByteArray data = QByteArray(1000, static_cast<char>('a' + seq % 26));
+        server.publish(makeEvent(seq, data));
+        expected += wire(seq, data);
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(nghttp.out().size() >= expected.size(), 10000);
+    QCOMPARE(nghttp.out(), expected);
+    QCOMPARE(server.stats().badRequests, qint64{0});
 }
 
 void TestInteropServer::curlPolls()

@@ -1,3 +1,4 @@
+#include "core/net/netthreads.h"
 #include "core/sse/sseserver.h"
 
 #include <QElapsedTimer>
@@ -136,6 +137,7 @@ private slots:
     void unknownPathAndMethod();
     void portInUseIsReported();
     void stopClosesOpenStreams();
+    void servesOnNetThreads();
 };
 
 void TestSseServer::streamsEventsAsPublished()
@@ -409,6 +411,28 @@ void TestSseServer::stopClosesOpenStreams()
     server->stop();
     QVERIFY(client.waitClosed());
     server->publish(makeEvent(1, "after stop")); // ignored, no crash
+}
+
+void TestSseServer::servesOnNetThreads()
+{
+    // The data plane's epoll dispatcher threads: streams, heartbeats and deadlines work there.
+    net::NetThreads threads(1);
+    sse::ServerSettings settings;
+    settings.heartbeat = 50ms;
+    settings.maxStreamDuration = 400ms;
+    sse::SseServer server(settings);
+    QVERIFY(server.start(threads.thread(0)));
+    RawClient client;
+    QVERIFY(client.connectTo(server.port()));
+    client.get("/events");
+    QTRY_COMPARE(server.stats().streamsOpen, qint64{1});
+    server.publish(makeEvent(1, "epoll"));
+    QVERIFY(client.waitFor(wire(1, "epoll")));
+    QVERIFY(client.waitFor(": heartbeat\n\n"));
+    QVERIFY(client.waitFor("\r\n0\r\n\r\n"));
+    QTRY_COMPARE(server.stats().streamsEndedByMaxDuration, qint64{1});
+    server.stop();
+    QVERIFY(client.waitClosed());
 }
 
 QTEST_GUILESS_MAIN(TestSseServer)

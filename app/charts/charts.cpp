@@ -16,6 +16,7 @@
 #include <QLogValueAxis>
 #include <QPainter>
 #include <QSvgGenerator>
+#include <QScopeGuard>
 #include <QValueAxis>
 
 #include <algorithm>
@@ -156,9 +157,22 @@ void styleAxis(QAbstractAxis *a, const Palette &p)
 QLineSeries *lineSeries(QChart *chart, const QString &key, const QString &label, int colorIndex,
                         Qt::PenStyle style = Qt::SolidLine, bool thin = false)
 {
-    if (auto *existing = findSeries<QLineSeries>(chart, key))
+    const QVariant generation = chart->property("edgesseGeneration");
+    if (auto *existing = findSeries<QLineSeries>(chart, key)) {
+        existing->setProperty("edgesseGeneration", generation);
+        if (existing->name() != label)
+            existing->setName(label);
+        if (existing->property(kColorIndex).toInt() != colorIndex || existing->pen().style() != style) {
+            existing->setProperty(kColorIndex, colorIndex);
+            QPen pen = existing->pen();
+            pen.setStyle(style);
+            existing->setPen(pen);
+            styleSeries(existing, themeOf(chart));
+        }
         return existing;
+    }
     auto *series = new QLineSeries(chart);
+    series->setProperty("edgesseGeneration", generation);
     series->setObjectName(key);
     series->setName(label);
     series->setProperty(kColorIndex, colorIndex);
@@ -395,27 +409,23 @@ void updateLatencyOverTime(QChart *chart, const RunResult &result)
 
 void updateConnectionsOverTime(QChart *chart, const RunResult &result)
 {
-    // One variant (live): a colour a node. Several: the variant's colour, as in the other
-    // charts, and a line style a node.
+    // A colour a line (legend markers cannot show dash patterns); with several variants,
+    // a line style a variant as a second cue.
     double tMax = 0;
     double yMax = 0;
     const bool several = result.variants.size() > 1;
     const QList<Qt::PenStyle> styles{Qt::SolidLine, Qt::DashLine, Qt::DotLine, Qt::DashDotLine};
-    QStringList nodes;
+    int lineIndex = 0;
     int variantIndex = 0;
     for (const VariantResult &v : result.variants) {
         for (const metrics::SeriesChannel &channel : v.timeSeries.channels()) {
             if (!channel.name.startsWith(metrics::series::kConnectionsPrefix))
                 continue;
             const QString node = channel.name.mid(metrics::series::kConnectionsPrefix.size());
-            if (!nodes.contains(node))
-                nodes.append(node);
-            const int nodeIndex = int(nodes.indexOf(node));
             const QList<QPointF> points = v.timeSeries.points(channel.name);
             const QString label = several ? v.name + QStringLiteral(" · ") + node : node;
-            lineSeries(chart, QStringLiteral("conn:") + v.name + QLatin1Char('/') + node, label,
-                       several ? variantIndex : nodeIndex,
-                       several ? styles[nodeIndex % styles.size()] : Qt::SolidLine)
+            lineSeries(chart, QStringLiteral("conn:") + v.name + QLatin1Char('/') + node, label, lineIndex++,
+                       styles[variantIndex % styles.size()])
                 ->replace(points);
             for (const QPointF &p : points) {
                 tMax = std::max(tMax, p.x());
@@ -603,6 +613,18 @@ void updateChart(QChart *chart, ChartKind kind, const RunResult &result)
 {
     if (!chart)
         return;
+    // Line series not touched by this update belong to a variant, node or link that is no
+    // longer in the result (a new run started): they go.
+    const int generation = chart->property("edgesseGeneration").toInt() + 1;
+    chart->setProperty("edgesseGeneration", generation);
+    const auto removeStale = qScopeGuard([chart, generation] {
+        for (QAbstractSeries *s : chart->series()) {
+            if (qobject_cast<QLineSeries *>(s) && s->property("edgesseGeneration").toInt() != generation) {
+                chart->removeSeries(s);
+                delete s;
+            }
+        }
+    });
     switch (kind) {
     case ChartKind::LatencyCdf: updateLatencyCdf(chart, result); break;
     case ChartKind::LatencyPercentiles: updatePercentiles(chart, result); break;
@@ -649,6 +671,7 @@ bool exportSvg(QChart *chart, const QString &path, const ExportOptions &options,
     generator.setOutputDevice(&file);
     generator.setSize(options.size);
     generator.setViewBox(QRect(QPoint(0, 0), options.size));
+    generator.setResolution(96); // so the SVG is as wide in CSS pixels as the PNG is in logical ones
     generator.setTitle(chart->title());
     generator.setDescription(QStringLiteral("EdgeSSE chart"));
     {

@@ -1,14 +1,137 @@
+#include "app/charts/charts.h"
 #include "app/cli/cli.h"
+#include "app/cli/clioptions.h"
 #include "app/cli/commands.h"
+#include "app/cli/signalwatcher.h"
+#include "app/cli/summarytable.h"
+#include "core/metrics/csvwriter.h"
+#include "core/metrics/runresult.h"
+#include "core/scenario/scenario.h"
+#include "core/sim/runcontroller.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QEventLoop>
+#include <QFileInfo>
 
 #include <cstdio>
 
 namespace edgesse::cli {
 
-int runCommand(const QStringList &)
+namespace {
+
+void printErr(const QString &text)
 {
-    std::fputs("edgesse run: not available in this build yet\n", stderr);
-    return kExitRunFailed;
+    std::fputs(text.toLocal8Bit().constData(), stderr);
+    std::fflush(stderr);
+}
+
+} // namespace
+
+int runCommand(const QStringList &args)
+{
+    QString error;
+    const auto parsed = parseRunArguments(args, /*allowOut=*/true, /*allowSeed=*/true, &error);
+    if (!parsed) {
+        printErr(QStringLiteral("edgesse run: %1\nUsage: edgesse run FILE [--out DIR] [--variant NAME]... "
+                                "[--duration D] [--seed N]\n").arg(error));
+        return kExitInvalidInput;
+    }
+    const scenario::LoadResult loaded = scenario::load(parsed->file);
+    if (!loaded.ok()) {
+        for (const auto &diagnostic : loaded.diagnostics)
+            printErr(diagnostic.toString() + QLatin1Char('\n'));
+        return kExitInvalidInput;
+    }
+    const scenario::Scenario &scenario = *loaded.scenario;
+    for (const QString &name : parsed->variants) {
+        if (!scenario.variant(name)) {
+            QStringList known;
+            for (const auto &v : scenario.variants)
+                known.push_back(v.name);
+            printErr(QStringLiteral("edgesse run: %1 has no variant named \"%2\" (it has: %3)\n")
+                         .arg(parsed->file, name, known.join(QStringLiteral(", "))));
+            return kExitInvalidInput;
+        }
+    }
+    const QString outDir = parsed->outDir.isEmpty()
+        ? QDir(QStringLiteral("out")).filePath(QFileInfo(parsed->file).completeBaseName())
+        : parsed->outDir;
+
+    sim::RunOptions options;
+    if (parsed->duration)
+        options.duration = std::chrono::duration_cast<std::chrono::milliseconds>(*parsed->duration);
+    options.seed = parsed->seed;
+
+    sim::RunController controller;
+    SignalWatcher watcher;
+    QEventLoop loop;
+    int exitCode = kExitOk;
+    std::optional<metrics::RunResult> result;
+    bool progressShown = false;
+
+    QObject::connect(&watcher, &SignalWatcher::interrupted, &controller, [&](int) {
+        printErr(QStringLiteral("\nedgesse run: interrupted; stopping\n"));
+        exitCode = kExitInterrupted;
+        controller.cancel();
+    });
+    QObject::connect(&controller, &sim::RunController::progressChanged, &loop,
+                     [&](double fraction, const QString &variant, std::chrono::seconds eta) {
+                         printErr(QStringLiteral("\r%1: %2%  ETA %3s   ")
+                                      .arg(variant)
+                                      .arg(int(fraction * 100), 3)
+                                      .arg(eta.count()));
+                         progressShown = true;
+                     });
+    QObject::connect(&controller, &sim::RunController::variantFinished, &loop,
+                     [&](const metrics::VariantResult &variant) {
+                         printErr(QStringLiteral("\r%1: done (%2 of %3 events delivered)          \n")
+                                      .arg(variant.name)
+                                      .arg(variant.events.delivered)
+                                      .arg(variant.events.expected));
+                         progressShown = false;
+                     });
+    QObject::connect(&controller, &sim::RunController::finished, &loop, [&](const metrics::RunResult &r) {
+        result = r;
+        loop.quit();
+    });
+    QObject::connect(&controller, &sim::RunController::failed, &loop, [&](const QString &reason) {
+        if (progressShown)
+            printErr(QStringLiteral("\n"));
+        printErr(QStringLiteral("edgesse run: %1\n").arg(reason));
+        exitCode = kExitRunFailed;
+        loop.quit();
+    });
+    QObject::connect(&controller, &sim::RunController::cancelled, &loop, [&] {
+        if (exitCode == kExitOk)
+            exitCode = kExitInterrupted;
+        loop.quit();
+    });
+
+    controller.start(scenario, parsed->variants, options);
+    loop.exec();
+    if (!result)
+        return exitCode == kExitOk ? kExitRunFailed : exitCode;
+
+    result->scenarioFile = QFileInfo(parsed->file).fileName();
+    std::fputs(summaryTable(*result).toLocal8Bit().constData(), stdout);
+    std::fflush(stdout);
+
+    QString writeError;
+    const QStringList files = metrics::writeResultFiles(*result, outDir, &writeError);
+    if (files.isEmpty()) {
+        printErr(QStringLiteral("edgesse run: could not write the results: %1\n").arg(writeError));
+        return kExitRunFailed;
+    }
+    const QStringList charts = charts::exportCharts(*result, outDir, {}, &writeError);
+    if (charts.isEmpty()) {
+        printErr(QStringLiteral("edgesse run: could not write the charts: %1\n").arg(writeError));
+        return kExitRunFailed;
+    }
+    printErr(QStringLiteral("wrote %1 files to %2 (results.json, CSV, charts)\n")
+                 .arg(files.size() + charts.size())
+                 .arg(QDir::toNativeSeparators(outDir)));
+    return kExitOk;
 }
 
 } // namespace edgesse::cli

@@ -1,14 +1,101 @@
 #include "app/cli/cli.h"
+#include "app/cli/clioptions.h"
 #include "app/cli/commands.h"
+#include "app/cli/signalwatcher.h"
+#include "core/scenario/scenario.h"
+#include "core/sim/run.h"
+
+#include <QEventLoop>
 
 #include <cstdio>
 
 namespace edgesse::cli {
 
-int serveCommand(const QStringList &)
+namespace {
+
+void printErr(const QString &text)
 {
-    std::fputs("edgesse serve: not available in this build yet\n", stderr);
-    return kExitRunFailed;
+    std::fputs(text.toLocal8Bit().constData(), stderr);
+    std::fflush(stderr);
+}
+
+} // namespace
+
+int serveCommand(const QStringList &args)
+{
+    QString error;
+    const auto parsed = parseRunArguments(args, /*allowOut=*/false, /*allowSeed=*/false, &error);
+    if (parsed && parsed->variants.size() > 1)
+        error = QStringLiteral("serve brings up one variant at a time (--variant given %1 times)").arg(parsed->variants.size());
+    if (!parsed || parsed->variants.size() > 1) {
+        printErr(QStringLiteral("edgesse serve: %1\nUsage: edgesse serve FILE [--variant NAME] [--duration D]\n").arg(error));
+        return kExitInvalidInput;
+    }
+    const scenario::LoadResult loaded = scenario::load(parsed->file);
+    if (!loaded.ok()) {
+        for (const auto &diagnostic : loaded.diagnostics)
+            printErr(diagnostic.toString() + QLatin1Char('\n'));
+        return kExitInvalidInput;
+    }
+    const scenario::Scenario &scenario = *loaded.scenario;
+    const scenario::Variant *chosen = parsed->variants.isEmpty() ? &scenario.variants.front()
+                                                                 : scenario.variant(parsed->variants.front());
+    if (!chosen) {
+        QStringList known;
+        for (const auto &v : scenario.variants)
+            known.push_back(v.name);
+        printErr(QStringLiteral("edgesse serve: %1 has no variant named \"%2\" (it has: %3)\n")
+                     .arg(parsed->file, parsed->variants.front(), known.join(QStringLiteral(", "))));
+        return kExitInvalidInput;
+    }
+
+    // Served as it is: no warm-up, publishing until a signal (or --duration).
+    scenario::Variant variant = *chosen;
+    variant.warmup = std::chrono::microseconds(0);
+    variant.duration = parsed->duration.value_or(std::chrono::microseconds(0));
+    sim::Run::Settings settings;
+    settings.openEnded = true;
+    settings.keepStreamRows = false;
+    settings.simulatedClients = false;
+    sim::Run run(variant, settings);
+
+    SignalWatcher watcher;
+    QEventLoop loop;
+    int exitCode = kExitOk;
+    bool interrupted = false;
+    QObject::connect(&watcher, &SignalWatcher::interrupted, &loop, [&](int) {
+        if (interrupted)
+            return;
+        interrupted = true;
+        run.stop();
+    });
+    QObject::connect(&run, &sim::Run::ready, &loop, [&] {
+        for (const auto &endpoint : run.endpoints())
+            std::printf("%s %s\n", endpoint.name.toUtf8().constData(), endpoint.url.toString().toUtf8().constData());
+        std::fflush(stdout);
+        printErr(QStringLiteral("serving variant %1 of %2; stop with Ctrl+C%3\n")
+                     .arg(variant.name, scenario.name,
+                          parsed->duration ? QStringLiteral(" (or wait for --duration)") : QString()));
+    }, Qt::QueuedConnection);
+    QObject::connect(&run, &sim::Run::finished, &loop, [&] {
+        if (interrupted && parsed->duration)
+            exitCode = kExitInterrupted; // stopped before the --duration it was given
+        loop.quit();
+    }, Qt::QueuedConnection);
+    QObject::connect(&run, &sim::Run::failed, &loop, [&](const QString &reason) {
+        printErr(QStringLiteral("edgesse serve: %1\n").arg(reason));
+        exitCode = kExitRunFailed;
+        loop.quit();
+    }, Qt::QueuedConnection);
+    QObject::connect(&run, &sim::Run::cancelled, &loop, [&] {
+        exitCode = kExitInterrupted;
+        loop.quit();
+    }, Qt::QueuedConnection);
+
+    run.start();
+    loop.exec();
+    run.wait();
+    return exitCode;
 }
 
 } // namespace edgesse::cli

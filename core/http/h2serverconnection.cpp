@@ -3,7 +3,7 @@
 #include "core/http/httpserver.h"
 #include "core/net/deadlinequeue.h"
 
-#include <QTcpSocket>
+#include "core/http/httpserversocket.h"
 
 #include <nghttp2/nghttp2.h>
 
@@ -249,7 +249,7 @@ struct H2Callbacks {
     }
 };
 
-H2ServerConnection::H2ServerConnection(HttpServer &server, QTcpSocket *socket, bool reject)
+H2ServerConnection::H2ServerConnection(HttpServer &server, HttpServerSocket *socket, bool reject)
     : QObject(&server), m_server(server), m_socket(socket), m_reject(reject)
 {
     m_socket->setParent(this);
@@ -270,10 +270,9 @@ H2ServerConnection::H2ServerConnection(HttpServer &server, QTcpSocket *socket, b
     };
     nghttp2_submit_settings(m_session, NGHTTP2_FLAG_NONE, settings, std::size(settings));
 
-    connect(m_socket, &QTcpSocket::readyRead, this, &H2ServerConnection::onReadyRead);
-    connect(m_socket, &QTcpSocket::bytesWritten, this, &H2ServerConnection::sendPending);
-    connect(m_socket, &QTcpSocket::disconnected, this, &H2ServerConnection::closeSoon);
-    connect(m_socket, &QTcpSocket::errorOccurred, this, &H2ServerConnection::closeSoon);
+    connect(m_socket, &HttpServerSocket::readyRead, this, &H2ServerConnection::onReadyRead);
+    connect(m_socket, &HttpServerSocket::bytesWritten, this, &H2ServerConnection::sendPending);
+    connect(m_socket, &HttpServerSocket::disconnected, this, &H2ServerConnection::closeSoon);
     armIdleDeadline();
 }
 
@@ -433,7 +432,6 @@ void H2ServerConnection::shutdown()
         return;
     nghttp2_session_terminate_session(m_session, NGHTTP2_NO_ERROR);
     sendPending();
-    m_socket->flush();
     closeNow();
 }
 
@@ -477,7 +475,7 @@ void H2ServerConnection::closeNow()
     m_reportedQueued = 0;
     m_socket->disconnect(this);
     m_socket->abort();
-    m_server.connectionFinished(this, true);
+    m_server.connectionFinished(this, !m_reject);
 }
 
 void H2ServerConnection::updateQueued()

@@ -7,12 +7,12 @@
 #include <memory>
 #include <unordered_map>
 
-class QTcpSocket;
 struct nghttp2_session;
 
 namespace edgesse::http {
 
 class HttpServer;
+class HttpServerSocket;
 class H2ServerExchange;
 
 // One HTTP/2 connection (h2c, prior knowledge) served with nghttp2. Responses go out
@@ -26,7 +26,7 @@ class H2ServerConnection final : public QObject
     Q_DISABLE_COPY_MOVE(H2ServerConnection)
 
 public:
-    H2ServerConnection(HttpServer &server, QTcpSocket *socket, bool reject);
+    H2ServerConnection(HttpServer &server, HttpServerSocket *socket, bool reject);
     ~H2ServerConnection() override;
 
     // Feeds the bytes read while the protocol was being detected (the preface at least).
@@ -53,7 +53,7 @@ private:
     void cancelIdleDeadline();
 
     HttpServer &m_server;
-    QTcpSocket *m_socket = nullptr;
+    HttpServerSocket *m_socket = nullptr;
     nghttp2_session *m_session = nullptr;
     std::unordered_map<std::int32_t, std::unique_ptr<H2ServerExchange>> m_streams;
     qint64 m_streamQueued = 0;   // queued in streams, not yet taken by nghttp2

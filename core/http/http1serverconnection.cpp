@@ -3,7 +3,7 @@
 #include "core/http/httpserver.h"
 #include "core/net/deadlinequeue.h"
 
-#include <QTcpSocket>
+#include "core/http/httpserversocket.h"
 
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/error.hpp>
@@ -122,14 +122,13 @@ private:
     bool m_head = false;
 };
 
-Http1ServerConnection::Http1ServerConnection(HttpServer &server, QTcpSocket *socket, bool reject)
+Http1ServerConnection::Http1ServerConnection(HttpServer &server, HttpServerSocket *socket, bool reject)
     : QObject(&server), m_server(server), m_socket(socket), m_reject(reject)
 {
     m_socket->setParent(this);
-    connect(m_socket, &QTcpSocket::readyRead, this, &Http1ServerConnection::onReadyRead);
-    connect(m_socket, &QTcpSocket::bytesWritten, this, &Http1ServerConnection::updateQueued);
-    connect(m_socket, &QTcpSocket::disconnected, this, &Http1ServerConnection::closeSoon);
-    connect(m_socket, &QTcpSocket::errorOccurred, this, &Http1ServerConnection::closeSoon);
+    connect(m_socket, &HttpServerSocket::readyRead, this, &Http1ServerConnection::onReadyRead);
+    connect(m_socket, &HttpServerSocket::bytesWritten, this, &Http1ServerConnection::updateQueued);
+    connect(m_socket, &HttpServerSocket::disconnected, this, &Http1ServerConnection::closeSoon);
     armIdleDeadline();
 }
 
@@ -173,6 +172,8 @@ void Http1ServerConnection::processInput()
 {
     if (m_inProcess || m_closed)
         return;
+    if (m_state == State::Waiting)
+        m_exchange.reset(); // finished; the handler let go of it
     m_inProcess = true;
     while (!m_closed && m_state == State::Waiting && !m_in.isEmpty()) {
         if (m_sniffing) {
@@ -186,7 +187,7 @@ void Http1ServerConnection::processInput()
                 // HTTP/2 with prior knowledge: the socket and its bytes go to an HTTP/2 connection.
                 cancelDeadline();
                 m_closed = true;
-                QTcpSocket *socket = m_socket;
+                HttpServerSocket *socket = m_socket;
                 m_socket = nullptr;
                 socket->disconnect(this);
                 m_server.counters().bytesQueued.fetch_sub(m_reportedQueued, std::memory_order_relaxed);
@@ -266,7 +267,7 @@ void Http1ServerConnection::dispatch()
 void Http1ServerConnection::exchangeFinished(bool keepAlive)
 {
     // The handler may still be inside a call on the exchange: it is destroyed on the next
-    // request or with the connection, not here.
+    // pass over the input or with the connection, not here.
     if (!keepAlive) {
         closeAfterWrite();
         return;
@@ -339,7 +340,7 @@ void Http1ServerConnection::closeNow()
     m_reportedQueued = 0;
     m_socket->disconnect(this);
     m_socket->abort();
-    m_server.connectionFinished(this, true);
+    m_server.connectionFinished(this, !m_reject);
 }
 
 void Http1ServerConnection::armIdleDeadline()

@@ -7,11 +7,11 @@
 #include <cstdint>
 #include <memory>
 
-class QTcpSocket;
 
 namespace edgesse::http {
 
 class HttpServer;
+class HttpServerSocket;
 class Http1ServerExchange;
 
 // One accepted connection until its protocol is known, then one HTTP/1.1 connection.
@@ -24,7 +24,7 @@ class Http1ServerConnection final : public QObject
     Q_DISABLE_COPY_MOVE(Http1ServerConnection)
 
 public:
-    Http1ServerConnection(HttpServer &server, QTcpSocket *socket, bool reject);
+    Http1ServerConnection(HttpServer &server, HttpServerSocket *socket, bool reject);
     ~Http1ServerConnection() override;
 
     // Server shutdown: aborts the exchange in progress and closes the socket now.
@@ -50,7 +50,7 @@ private:
     void updateQueued();
 
     HttpServer &m_server;
-    QTcpSocket *m_socket = nullptr;
+    HttpServerSocket *m_socket = nullptr;
     QByteArray m_in;
     std::unique_ptr<Parser> m_parser;
     std::unique_ptr<Http1ServerExchange> m_exchange;

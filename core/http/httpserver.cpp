@@ -5,15 +5,14 @@
 #include "core/net/deadlinequeue.h"
 
 #include <QTcpServer>
-#include <QTcpSocket>
+#include "core/http/httpserversocket.h"
 
 #include <algorithm>
 
 namespace edgesse::http {
 
-// Takes accepted descriptors itself so that sockets open unbuffered: a write goes straight
-// to the kernel (no deferred flush through the write notifier) and an idle connection
-// holds no read buffer.
+// Hands accepted descriptors to HttpServerSocket (direct writes, no per-socket buffers
+// while idle) rather than to QTcpSocket.
 class HttpServer::Listener final : public QTcpServer
 {
 public:
@@ -64,14 +63,7 @@ QString HttpServer::errorString() const
 
 void HttpServer::accepted(qintptr descriptor)
 {
-    auto *socket = new QTcpSocket;
-    if (!socket->setSocketDescriptor(descriptor, QAbstractSocket::ConnectedState,
-                                     QIODevice::ReadWrite | QIODevice::Unbuffered)) {
-        qWarning("HttpServer: cannot adopt accepted socket: %s", qPrintable(socket->errorString()));
-        delete socket;
-        return;
-    }
-    socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    auto *socket = new HttpServerSocket(descriptor);
     m_counters->connectionsTotal.fetch_add(1, std::memory_order_relaxed);
     const bool reject = m_limits.maxConnections > 0
         && m_counters->connectionsOpen.load(std::memory_order_relaxed) >= m_limits.maxConnections;
@@ -83,21 +75,19 @@ void HttpServer::accepted(qintptr descriptor)
         while (open > max && !m_counters->connectionsMax.compare_exchange_weak(max, open, std::memory_order_relaxed)) {
         }
     }
-    auto *connection = new Http1ServerConnection(*this, socket, reject);
-    connection->setProperty("edgesse_counted", !reject);
+    new Http1ServerConnection(*this, socket, reject);
 }
 
-void HttpServer::startHttp2(QTcpSocket *socket, QByteArray received, bool reject)
+void HttpServer::startHttp2(HttpServerSocket *socket, QByteArray received, bool reject)
 {
     m_counters->http2Connections.fetch_add(1, std::memory_order_relaxed);
     auto *connection = new H2ServerConnection(*this, socket, reject);
-    connection->setProperty("edgesse_counted", !reject);
     connection->start(received);
 }
 
-void HttpServer::connectionFinished(QObject *connection, bool closed)
+void HttpServer::connectionFinished(QObject *connection, bool counted)
 {
-    if (closed && connection->property("edgesse_counted").toBool())
+    if (counted)
         m_counters->connectionsOpen.fetch_sub(1, std::memory_order_relaxed);
     if (auto *h2 = qobject_cast<H2ServerConnection *>(connection))
         m_dirty.erase(std::remove(m_dirty.begin(), m_dirty.end(), h2), m_dirty.end());

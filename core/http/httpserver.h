@@ -11,8 +11,6 @@
 #include <memory>
 #include <vector>
 
-class QTcpServer;
-class QTcpSocket;
 
 namespace edgesse::net {
 class DeadlineQueue;
@@ -22,6 +20,7 @@ namespace edgesse::http {
 
 class Http1ServerConnection;
 class H2ServerConnection;
+class HttpServerSocket;
 
 struct ServerLimits {
     // Request line plus header fields (HTTP/1.1) or the decoded header list (HTTP/2);
@@ -93,13 +92,13 @@ public:
 
     // For the connections.
     void h2NeedsFlush(H2ServerConnection *connection);
-    void startHttp2(QTcpSocket *socket, QByteArray received, bool reject);
+    void startHttp2(HttpServerSocket *socket, QByteArray received, bool reject);
+    // `counted`: the connection was in connectionsOpen and now leaves it.
     void connectionFinished(QObject *connection, bool counted);
 
 private:
     class Listener;
     void accepted(qintptr descriptor);
-    void sniff(QTcpSocket *socket);
 
     ServerLimits m_limits;
     RequestHandler *m_handler = nullptr;

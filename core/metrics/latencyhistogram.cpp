@@ -178,6 +178,18 @@ void LatencyRecorder::record(std::uint64_t valueUs) noexcept
     }
 }
 
+void LatencyRecorder::recordExclusive(std::uint64_t valueUs) noexcept
+{
+    // One writer: plain loads and stores of atomics, which readers still see whole.
+    std::atomic<std::uint64_t> &bucket = m_counts[buckets::indexOf(valueUs)];
+    bucket.store(bucket.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    m_sum.store(m_sum.load(std::memory_order_relaxed) + valueUs, std::memory_order_relaxed);
+    if (valueUs < m_min.load(std::memory_order_relaxed))
+        m_min.store(valueUs, std::memory_order_relaxed);
+    if (valueUs > m_max.load(std::memory_order_relaxed))
+        m_max.store(valueUs, std::memory_order_relaxed);
+}
+
 void LatencyRecorder::addTo(LatencyHistogram &into) const
 {
     // Count from the buckets so count and percentiles agree even while recording goes on.

@@ -73,11 +73,13 @@ private:
     std::uint64_t m_max = 0;
 };
 
-// Lock-free recording for the data plane: relaxed atomic adds, no lock, no allocation.
-// Meant to be owned by one thread (one recorder a data-plane thread — see ShardedLatency);
-// several writers are still correct, only slower. snapshot() may run on any thread at
-// any time; it sees every record() that happened before it and some of those concurrent
-// with it.
+// Lock-free recording for the data plane: relaxed atomics, no lock, no allocation.
+// record() is safe from any number of threads (atomic read-modify-write). When one thread
+// is the recorder's only writer — a ShardedLatency shard per data-plane thread — it calls
+// recordExclusive(), which skips the locked instructions and costs a few ns less; mixing
+// the two on one recorder from several threads loses counts. snapshot() may run on any
+// thread at any time; it sees every record that happened before it and some of those
+// concurrent with it.
 class LatencyRecorder
 {
 public:
@@ -89,6 +91,12 @@ public:
     void record(std::chrono::microseconds value) noexcept
     {
         record(value.count() < 0 ? 0 : std::uint64_t(value.count()));
+    }
+    // Only from the recorder's single writing thread.
+    void recordExclusive(std::uint64_t valueUs) noexcept;
+    void recordExclusive(std::chrono::microseconds value) noexcept
+    {
+        recordExclusive(value.count() < 0 ? 0 : std::uint64_t(value.count()));
     }
     LatencyHistogram snapshot() const;
     // Adds this recorder's contents to `into` (cheaper than snapshot() + merge()).
@@ -102,7 +110,8 @@ private:
 };
 
 // One LatencyRecorder for each data-plane thread (index = the thread's number), merged
-// on snapshot. The shard count is fixed at construction.
+// on snapshot; the thread that owns shard i records with shard(i).recordExclusive(). The
+// shard count is fixed at construction.
 class ShardedLatency
 {
 public:

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
@@ -157,19 +158,32 @@ void EpollEventDispatcher::markDirty(int fd, FdEntry &entry)
 
 // Interest changes are batched until the next wait, so a notifier enabled and disabled in
 // the same pass costs no system call.
-void EpollEventDispatcher::applyChanges()
+void EpollEventDispatcher::applyChanges(bool probeWrites)
 {
-    for (const int fd : m_dirty) {
+    m_applying.swap(m_dirty);
+    for (const int fd : m_applying) {
         FdEntry &entry = m_fds[static_cast<std::size_t>(fd)];
         entry.dirty = false;
-        syncFd(fd, entry);
+        syncFd(fd, entry, probeWrites);
     }
-    m_dirty.clear();
+    m_applying.clear();
 }
 
-void EpollEventDispatcher::syncFd(int fd, FdEntry &entry)
+void EpollEventDispatcher::syncFd(int fd, FdEntry &entry, bool probeWrites)
 {
-    const std::uint32_t wanted = wantedEvents(entry);
+    std::uint32_t wanted = wantedEvents(entry);
+    if (probeWrites && (wanted & EPOLLOUT) && !(entry.registered & EPOLLOUT) && !entry.alwaysReady) {
+        // A socket that just got data to send is nearly always writable: ask poll(2) about
+        // this one descriptor instead of adding EPOLLOUT now and removing it after the
+        // write (two epoll_ctl calls and an extra pass). Still level-triggered: while the
+        // notifier stays enabled the descriptor is probed again on every pass.
+        pollfd probe{fd, POLLOUT, 0};
+        if (::poll(&probe, 1, 0) == 1 && !(probe.revents & POLLNVAL)) {
+            gatherSocketEvents(fd, EPOLLOUT);
+            wanted &= ~static_cast<std::uint32_t>(EPOLLOUT);
+            markDirty(fd, entry);
+        }
+    }
     if (entry.alwaysReady) {
         if (wanted == 0) {
             entry.alwaysReady = false;
@@ -254,7 +268,7 @@ void EpollEventDispatcher::unregisterSocketNotifier(QSocketNotifier *notifier)
     // Without any notifier left the descriptor may be closed right after this call, so it
     // leaves the epoll set now; other changes wait for the next pass.
     if (wantedEvents(entry) == 0)
-        syncFd(fd, entry);
+        syncFd(fd, entry, false);
     else
         markDirty(fd, entry);
 }
@@ -591,9 +605,9 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
     if (m_interrupted.load(std::memory_order_acquire))
         return false;
 
-    applyChanges();
+    applyChanges(includeNotifiers);
 
-    int timeoutMs = mayWait ? -1 : 0;
+    int timeoutMs = mayWait && m_pending.empty() ? -1 : 0;
     if (includeTimers) {
         if (const Timer *next = nextWaitingTimer()) {
             if (next->timeoutNs <= monotonicNs())

@@ -65,8 +65,8 @@ private:
     static std::uint32_t wantedEvents(const FdEntry &entry);
     FdEntry &entryFor(int fd);
     void markDirty(int fd, FdEntry &entry);
-    void applyChanges();
-    void syncFd(int fd, FdEntry &entry);
+    void applyChanges(bool probeWrites);
+    void syncFd(int fd, FdEntry &entry, bool probeWrites);
     int gatherSocketEvents(int fd, std::uint32_t events);
     int activateSocketNotifiers();
 
@@ -91,6 +91,7 @@ private:
 
     std::vector<FdEntry> m_fds; // indexed by descriptor
     std::vector<int> m_dirty;
+    std::vector<int> m_applying;
     std::vector<int> m_alwaysReady;
     std::vector<QSocketNotifier *> m_pending; // shared with nested processEvents calls
     std::size_t m_pendingHead = 0;

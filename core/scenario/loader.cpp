@@ -664,8 +664,11 @@ class Resolver
 public:
     Resolver(Reader &reader, const Value &root) : m_read(reader), m_report(reader.report()), m_root(root) {}
 
-    std::optional<Variant> resolve(const QString &name, const Value *variantItem)
+    // `label` names the variant as written (before a sweep), for problems every swept
+    // combination shares.
+    std::optional<Variant> resolve(const QString &name, const QString &label, const Value *variantItem)
     {
+        m_label = label;
         const int before = m_report.attempts();
         Variant v;
         v.name = name;
@@ -708,8 +711,10 @@ private:
     void readNodes(Variant &v)
     {
         const Value *nodes = m_read.require(m_root, QStringLiteral("nodes"), QStringLiteral("the origin and any edge PoPs"));
-        if (!nodes || !m_read.expectMap(*nodes, QStringLiteral("nodes by name")))
+        if (!nodes || !m_read.expectMap(*nodes, QStringLiteral("nodes by name"))) {
+            m_nodesUnreadable = true;
             return;
+        }
         if (nodes->entries.empty()) {
             m_report.at(*nodes, QStringLiteral("no nodes; define at least one node of kind origin"));
             return;
@@ -756,8 +761,10 @@ private:
     void readClients(Variant &v)
     {
         const Value *clients = m_read.require(m_root, QStringLiteral("clients"), QStringLiteral("the client populations"));
-        if (!clients || !m_read.expectSequence(*clients, QStringLiteral("client groups")))
+        if (!clients || !m_read.expectSequence(*clients, QStringLiteral("client groups"))) {
+            m_clientsUnreadable = true;
             return;
+        }
         if (clients->items.empty()) {
             m_report.at(*clients, QStringLiteral("no client groups; add one like { name: berlin, count: 100, near: origin }"));
             return;
@@ -768,11 +775,13 @@ private:
             m_read.checkKeys(item, kClientKeys);
             ClientGroup g;
             if (const Value *x = m_read.require(item, QStringLiteral("name"), QStringLiteral("a name for the group"))) {
-                if (auto s = m_read.name(*x, QStringLiteral("client group name"))) {
-                    g.name = *s;
-                    if (m_groupValues.contains(g.name))
+                // An invalid name is reported but still used, so links to it do not fail again.
+                const bool valid = m_read.name(*x, QStringLiteral("client group name")).has_value();
+                if (x->isScalar() && !x->scalar.isEmpty()) {
+                    g.name = x->scalar;
+                    if (valid && m_groupValues.contains(g.name))
                         m_report.at(*x, QStringLiteral("duplicate client group name \"%1\"").arg(g.name));
-                    else if (v.node(g.name))
+                    else if (valid && v.node(g.name))
                         m_report.at(*x, QStringLiteral("client group name \"%1\" is already a node name").arg(g.name));
                 }
             }
@@ -782,7 +791,7 @@ private:
             if (const Value *x = m_read.require(item, QStringLiteral("near"), QStringLiteral("the node the browsers are closest to"))) {
                 if (auto s = m_read.scalar(*x, QStringLiteral("a node name"))) {
                     g.near = *s;
-                    if (!v.nodes.isEmpty() && !v.node(g.near))
+                    if (!m_nodesUnreadable && !v.nodes.isEmpty() && !v.node(g.near))
                         unknownReference(*x, g.near, QStringLiteral("node"), nodeNames(v));
                 }
             }
@@ -886,7 +895,7 @@ private:
         bool ok = true;
         for (const Value &end : x.items) {
             if (!v.node(end.scalar) && !v.clientGroup(end.scalar)) {
-                if (!v.nodes.isEmpty() || !v.clients.isEmpty())
+                if (!m_nodesUnreadable && !m_clientsUnreadable)
                     unknownReference(end, end.scalar, QStringLiteral("node or client group"), endpoints);
                 ok = false;
             }
@@ -992,7 +1001,7 @@ private:
                 const Node *n = v.node(*s);
                 if (!n && !v.nodes.isEmpty())
                     unknownReference(*at, *s, QStringLiteral("node"), origins);
-                else if (n && n->kind != NodeKind::Origin)
+                else if (n && n->kind != NodeKind::Origin && !origins.isEmpty())
                     m_report.at(*at, QStringLiteral("\"%1\" is a pop; the publisher is attached to an origin (%2)")
                                          .arg(*s, origins.join(QStringLiteral(", "))));
             }
@@ -1082,7 +1091,7 @@ private:
     // Only on a variant that read cleanly: references exist, so placement and budget can be judged.
     void checkSemantics(const Variant &v)
     {
-        const QString variantLabel = QStringLiteral("variant \"%1\" (placement %2)").arg(v.name, toString(v.placement));
+        const QString variantLabel = QStringLiteral("variant \"%1\" (placement %2)").arg(m_label, keyword(v.placement));
         for (const ClientGroup &g : v.clients) {
             const QStringList hops = v.path(g);
             for (qsizetype i = 1; i < hops.size(); ++i) {
@@ -1142,7 +1151,10 @@ private:
     Report &m_report;
     const Value &m_root;
     const Value *m_variantItem = nullptr;
+    QString m_label;
     const Value *m_placementValue = nullptr;
+    bool m_nodesUnreadable = false; // then references to nodes are not judged
+    bool m_clientsUnreadable = false;
     QHash<QString, const Value *> m_nodeValues;
     QHash<QString, const Value *> m_groupValues;
     QHash<qsizetype, const Value *> m_linkValues;
@@ -1153,6 +1165,7 @@ private:
 
 struct Candidate {
     QString name;
+    QString baseName; // the variant's own name, or "default"; name adds the sweep's choices
     const Value *nameValue = nullptr; // for duplicate-name errors
     const Value *item = nullptr;      // the variants[i] entry, if any
     Value tree;
@@ -1278,6 +1291,7 @@ QList<Candidate> candidates(Reader &read, const Value &root)
     if (!variants) {
         Candidate c;
         c.name = topSweep.empty() ? QStringLiteral("default") : QString();
+        c.baseName = QStringLiteral("default");
         c.tree = base;
         expandSweep(report, c, topSweep, result);
         return result;
@@ -1300,6 +1314,7 @@ QList<Candidate> candidates(Reader &read, const Value &root)
                 if (s->trimmed().isEmpty())
                     report.at(*n, QStringLiteral("a variant name must not be empty"));
                 c.name = *s;
+                c.baseName = *s;
             }
         }
         Value overlay = item;
@@ -1360,7 +1375,7 @@ LoadResult loadDocument(const QByteArray &text, const QString &fileName)
     QHash<QString, const Candidate *> seen;
     for (const Candidate &c : list) {
         Resolver resolver(read, c.tree);
-        std::optional<Variant> v = resolver.resolve(c.name, c.item);
+        std::optional<Variant> v = resolver.resolve(c.name, c.baseName, c.item);
         if (!c.name.isEmpty() && seen.contains(c.name)) {
             const Value *where = c.nameValue ? c.nameValue : (c.item ? c.item : &root);
             report.at(*where, QStringLiteral("duplicate variant name \"%1\"").arg(c.name));

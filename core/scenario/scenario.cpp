@@ -176,27 +176,27 @@ const Variant *Scenario::variant(const QString &name) const
     return it == variants.end() ? nullptr : &*it;
 }
 
-QString toString(NodeKind kind)
+QString keyword(NodeKind kind)
 {
     return kind == NodeKind::Origin ? QStringLiteral("origin") : QStringLiteral("pop");
 }
 
-QString toString(UpstreamMode mode)
+QString keyword(UpstreamMode mode)
 {
     return mode == UpstreamMode::Shared ? QStringLiteral("shared") : QStringLiteral("per-client");
 }
 
-QString toString(Placement placement)
+QString keyword(Placement placement)
 {
     return placement == Placement::Central ? QStringLiteral("central") : QStringLiteral("edge");
 }
 
-QString toString(Protocol protocol)
+QString keyword(Protocol protocol)
 {
     return protocol == Protocol::Http1 ? QStringLiteral("http1") : QStringLiteral("http2");
 }
 
-QString toString(Delivery delivery)
+QString keyword(Delivery delivery)
 {
     switch (delivery) {
     case Delivery::Sse:
@@ -209,7 +209,7 @@ QString toString(Delivery delivery)
     return {};
 }
 
-QString toString(JitterDistribution distribution)
+QString keyword(JitterDistribution distribution)
 {
     switch (distribution) {
     case JitterDistribution::Uniform:
@@ -222,12 +222,12 @@ QString toString(JitterDistribution distribution)
     return {};
 }
 
-QString toString(LossRecovery recovery)
+QString keyword(LossRecovery recovery)
 {
     return recovery == LossRecovery::FastRetransmit ? QStringLiteral("fast-retransmit") : QStringLiteral("timeout");
 }
 
-QString toString(PublishPattern pattern)
+QString keyword(PublishPattern pattern)
 {
     switch (pattern) {
     case PublishPattern::Constant:
@@ -253,12 +253,12 @@ QJsonObject toJson(const Variant &v)
 {
     QJsonObject nodes;
     for (const Node &n : v.nodes) {
-        QJsonObject o{{QStringLiteral("kind"), toString(n.kind)},
+        QJsonObject o{{QStringLiteral("kind"), keyword(n.kind)},
                       {QStringLiteral("region"), n.region},
                       {QStringLiteral("max_connections"), n.maxConnections},
                       {QStringLiteral("max_stream_duration"), optionalDuration(n.maxStreamDuration, QStringLiteral("none"))}};
         if (n.kind == NodeKind::Pop)
-            o.insert(QStringLiteral("upstream"), toString(n.upstream));
+            o.insert(QStringLiteral("upstream"), keyword(n.upstream));
         nodes.insert(n.name, o);
     }
     QJsonArray clients;
@@ -267,12 +267,12 @@ QJsonObject toJson(const Variant &v)
                       {QStringLiteral("count"), g.count},
                       {QStringLiteral("near"), g.near},
                       {QStringLiteral("streams"), g.streams},
-                      {QStringLiteral("delivery"), toString(g.delivery)},
+                      {QStringLiteral("delivery"), keyword(g.delivery)},
                       {QStringLiteral("poll_interval"), units::formatDuration(g.pollInterval)},
                       {QStringLiteral("long_poll_timeout"), units::formatDuration(g.longPollTimeout)},
                       {QStringLiteral("connections_per_origin"), g.connectionsPerOrigin}};
         if (g.protocol)
-            o.insert(QStringLiteral("protocol"), toString(*g.protocol));
+            o.insert(QStringLiteral("protocol"), keyword(*g.protocol));
         clients.append(o);
     }
     QJsonArray links;
@@ -280,17 +280,18 @@ QJsonObject toJson(const Variant &v)
         QJsonObject o{{QStringLiteral("between"), QJsonArray{l.a, l.b}},
                       {QStringLiteral("latency"), units::formatDuration(l.latency)},
                       {QStringLiteral("jitter"), units::formatDuration(l.jitter)},
-                      {QStringLiteral("jitter_distribution"), toString(l.jitterDistribution)},
+                      {QStringLiteral("jitter_distribution"), keyword(l.jitterDistribution)},
                       {QStringLiteral("bandwidth"), units::formatBandwidth(l.bandwidthBitsPerSecond)},
                       {QStringLiteral("loss"), l.loss},
-                      {QStringLiteral("loss_recovery"), toString(l.lossRecovery)},
+                      {QStringLiteral("loss_recovery"), keyword(l.lossRecovery)},
                       {QStringLiteral("rto"), units::formatDuration(l.rto)},
                       {QStringLiteral("tls"), l.tls}};
         if (l.gateway) {
-            o.insert(QStringLiteral("gateway"),
-                     QJsonObject{{QStringLiteral("preset"), l.gateway->preset},
-                                 {QStringLiteral("idle_timeout"), optionalDuration(l.gateway->idleTimeout, QStringLiteral("none"))},
-                                 {QStringLiteral("max_duration"), optionalDuration(l.gateway->maxDuration, QStringLiteral("none"))}});
+            QJsonObject gateway{{QStringLiteral("idle_timeout"), optionalDuration(l.gateway->idleTimeout, QStringLiteral("none"))},
+                                {QStringLiteral("max_duration"), optionalDuration(l.gateway->maxDuration, QStringLiteral("none"))}};
+            if (findGatewayPreset(l.gateway->preset))
+                gateway.insert(QStringLiteral("preset"), l.gateway->preset);
+            o.insert(QStringLiteral("gateway"), gateway);
         }
         QJsonArray faults;
         for (const LinkFault &f : l.faults)
@@ -301,7 +302,7 @@ QJsonObject toJson(const Variant &v)
     }
     QJsonObject publisher{{QStringLiteral("at"), v.publisher.at},
                           {QStringLiteral("rate"), units::formatRate(v.publisher.rate)},
-                          {QStringLiteral("pattern"), toString(v.publisher.pattern)},
+                          {QStringLiteral("pattern"), keyword(v.publisher.pattern)},
                           {QStringLiteral("payload"), units::formatBytes(v.publisher.payloadBytes)}};
     if (v.publisher.pattern == PublishPattern::Bursty)
         publisher.insert(QStringLiteral("burst_size"), v.publisher.burstSize);
@@ -313,8 +314,8 @@ QJsonObject toJson(const Variant &v)
                        {QStringLiteral("seed"), static_cast<qint64>(v.seed)},
                        {QStringLiteral("duration"), units::formatDuration(v.duration)},
                        {QStringLiteral("warmup"), units::formatDuration(v.warmup)},
-                       {QStringLiteral("placement"), toString(v.placement)},
-                       {QStringLiteral("protocol"), toString(v.protocol)},
+                       {QStringLiteral("placement"), keyword(v.placement)},
+                       {QStringLiteral("protocol"), keyword(v.protocol)},
                        {QStringLiteral("nodes"), nodes},
                        {QStringLiteral("clients"), clients},
                        {QStringLiteral("links"), links},

@@ -218,13 +218,14 @@ LoadResult loadFromText(const QByteArray &text, const QString &fileName);
 // every default explicit. Loading it back gives an equal variant.
 QJsonObject toJson(const Variant &variant);
 
-QString toString(NodeKind kind);
-QString toString(UpstreamMode mode);
-QString toString(Placement placement);
-QString toString(Protocol protocol);
-QString toString(Delivery delivery);
-QString toString(JitterDistribution distribution);
-QString toString(LossRecovery recovery);
-QString toString(PublishPattern pattern);
+// The language's spelling of each choice ("edge", "http2", "long-poll").
+QString keyword(NodeKind kind);
+QString keyword(UpstreamMode mode);
+QString keyword(Placement placement);
+QString keyword(Protocol protocol);
+QString keyword(Delivery delivery);
+QString keyword(JitterDistribution distribution);
+QString keyword(LossRecovery recovery);
+QString keyword(PublishPattern pattern);
 
 } // namespace edgesse::scenario

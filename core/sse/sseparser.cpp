@@ -15,16 +15,6 @@ bool fieldIs(const char *name, std::size_t size, const char (&literal)[N])
     return size == N - 1 && std::memcmp(name, literal, N - 1) == 0;
 }
 
-// The first CR or LF in [begin, end), or end.
-const char *findLineEnd(const char *begin, const char *end)
-{
-    for (const char *p = begin; p != end; ++p) {
-        if (*p == '\n' || *p == '\r')
-            return p;
-    }
-    return end;
-}
-
 } // namespace
 
 void SseParser::reset()
@@ -63,8 +53,17 @@ void SseParser::feed(const char *data, std::size_t size)
             ++p;
     }
 
+    // The next LF is found once per chunk pass (memchr, vectorised) and reused for every
+    // line before it; a CR is looked for only up to that LF, so CR-only streams stay linear.
+    const char *nextLf = nullptr;
     while (p != end) {
-        const char *lineEnd = findLineEnd(p, end);
+        if (!nextLf || nextLf < p) {
+            nextLf = static_cast<const char *>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
+            if (!nextLf)
+                nextLf = end;
+        }
+        const auto *cr = static_cast<const char *>(std::memchr(p, '\r', static_cast<std::size_t>(nextLf - p)));
+        const char *lineEnd = cr ? cr : nextLf;
         if (lineEnd == end) {
             const auto rest = static_cast<std::size_t>(end - p);
             if (m_overlong)

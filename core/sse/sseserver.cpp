@@ -112,17 +112,25 @@ public:
         m_http.reset();
     }
 
-    void publish(const PublishedEvent &event)
+    // Events published together (one call) go to each stream in one write; nothing is held
+    // back waiting for later events.
+    void publish(const std::vector<PublishedEvent> &events)
     {
-        if (!m_http)
+        if (!m_http || events.empty())
             return;
-        QByteArray encoded = SseEncoder::encode(event.event);
-        m_replay.append(event.seq, encoded);
-        m_counters->eventsPublished.fetch_add(1, kRelaxed);
+        QByteArray encoded;
+        for (const PublishedEvent &event : events) {
+            QByteArray one = SseEncoder::encode(event.event);
+            encoded += one;
+            m_replay.append(event.seq, std::move(one));
+        }
+        const auto n = static_cast<qint64>(events.size());
         const http::StreamChunk chunk(std::move(encoded));
         for (const Stream &s : m_streams)
             s.exchange->writeStream(chunk);
-        m_counters->eventWrites.fetch_add(static_cast<qint64>(m_streams.size()), kRelaxed);
+        m_counters->eventWrites.fetch_add(n * static_cast<qint64>(m_streams.size()), kRelaxed);
+        // Counted once written to every stream, so a publisher can see the server is done.
+        m_counters->eventsPublished.fetch_add(n, kRelaxed);
         if (!m_longPolls.empty()) {
             std::vector<LongPoll> waiting;
             waiting.swap(m_longPolls);
@@ -217,9 +225,11 @@ private:
             if (ok)
                 replay = since;
         }
+        if (request.method == "HEAD") {
+            exchange.respond(200, headers, {});
+            return;
+        }
         exchange.startStream(200, headers);
-        if (request.method == "HEAD")
-            return; // the exchange ended with its head
         if (!first.isEmpty())
             exchange.writeStream(http::StreamChunk(first));
         if (replay && replay->count() > 0) {
@@ -408,7 +418,9 @@ void SseServer::stop()
         Worker *worker = m_worker;
         m_worker = nullptr;
         auto finish = [worker] { delete worker; };
-        if (worker->thread() == QThread::currentThread())
+        // A thread that already ended (its pool stopped first) cannot run anything: the
+        // worker is deleted here then, its sockets closed from this thread.
+        if (worker->thread() == QThread::currentThread() || !worker->thread()->isRunning())
             finish();
         else
             QMetaObject::invokeMethod(worker, finish, Qt::BlockingQueuedConnection);
@@ -432,13 +444,19 @@ QUrl SseServer::url(const QString &path) const
 
 void SseServer::publish(const PublishedEvent &event)
 {
+    publish(std::vector<PublishedEvent>{event});
+}
+
+void SseServer::publish(std::vector<PublishedEvent> events)
+{
     Worker *worker = m_worker;
     if (!worker)
         return;
     if (worker->thread() == QThread::currentThread())
-        worker->publish(event);
+        worker->publish(events);
     else
-        QMetaObject::invokeMethod(worker, [worker, event] { worker->publish(event); }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            worker, [worker, batch = std::move(events)] { worker->publish(batch); }, Qt::QueuedConnection);
 }
 
 ServerStats SseServer::stats() const

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <vector>
 
 class QThread;
 
@@ -120,6 +121,9 @@ public:
     const ServerSettings &settings() const { return m_settings; }
 
     void publish(const PublishedEvent &event);
+    // Events published at the same moment (in sequence order): every stream gets them in one
+    // write, as a runtime that corks a socket for the current tick would send them.
+    void publish(std::vector<PublishedEvent> events);
     ServerStats stats() const;
 
     struct Counters;

@@ -175,6 +175,12 @@ void TestCharts::liveUpdateReplacesPoints()
     QCOMPARE(chart->series().size(), seriesBefore * 2);
     QVERIFY(lineNamed(chart.get(), QStringLiteral("edge p99")));
 
+    // A new run with one variant: the other's series go, the names lose the prefix.
+    edgesse::charts::updateChart(chart.get(), ChartKind::LatencyOverTime, later);
+    QCOMPARE(chart->series().size(), seriesBefore);
+    QCOMPARE(lineNamed(chart.get(), QStringLiteral("p99")), p99);
+    QVERIFY(!lineNamed(chart.get(), QStringLiteral("edge p99")));
+
     auto cdf = edgesse::charts::buildChart(ChartKind::LatencyCdf, early);
     edgesse::charts::updateChart(cdf.get(), ChartKind::LatencyCdf, later);
     QLineSeries *central = lineNamed(cdf.get(), QStringLiteral("central"));

@@ -1,0 +1,73 @@
+#include "app/cli/clioptions.h"
+
+#include "core/scenario/units.h"
+
+namespace edgesse::cli {
+
+std::optional<RunArguments> parseRunArguments(const QStringList &args, bool allowOut, bool allowSeed, QString *error)
+{
+    RunArguments parsed;
+    auto valueOf = [&](int &i, const QString &option) -> std::optional<QString> {
+        const QString word = args[i];
+        const qsizetype eq = word.indexOf(QLatin1Char('='));
+        if (eq > 0)
+            return word.mid(eq + 1);
+        if (i + 1 >= args.size()) {
+            *error = QStringLiteral("%1 needs a value").arg(option);
+            return std::nullopt;
+        }
+        return args[++i];
+    };
+    for (int i = 0; i < args.size(); ++i) {
+        const QString word = args[i];
+        const QString option = word.section(QLatin1Char('='), 0, 0);
+        if (allowOut && option == QLatin1String("--out")) {
+            const auto value = valueOf(i, option);
+            if (!value)
+                return std::nullopt;
+            parsed.outDir = *value;
+        } else if (option == QLatin1String("--variant")) {
+            const auto value = valueOf(i, option);
+            if (!value)
+                return std::nullopt;
+            parsed.variants.push_back(*value);
+        } else if (option == QLatin1String("--duration")) {
+            const auto value = valueOf(i, option);
+            if (!value)
+                return std::nullopt;
+            QString unitError;
+            const auto duration = scenario::units::parseDuration(*value, &unitError);
+            if (!duration || duration->count() <= 0) {
+                *error = QStringLiteral("--duration: expected a positive duration like 10s or 500ms, got \"%1\"").arg(*value);
+                return std::nullopt;
+            }
+            parsed.duration = *duration;
+        } else if (allowSeed && option == QLatin1String("--seed")) {
+            const auto value = valueOf(i, option);
+            if (!value)
+                return std::nullopt;
+            bool ok = false;
+            const qulonglong seed = value->toULongLong(&ok);
+            if (!ok) {
+                *error = QStringLiteral("--seed: expected a non-negative integer, got \"%1\"").arg(*value);
+                return std::nullopt;
+            }
+            parsed.seed = seed;
+        } else if (word.startsWith(QLatin1Char('-')) && word != QLatin1String("-")) {
+            *error = QStringLiteral("unknown option %1").arg(word);
+            return std::nullopt;
+        } else if (parsed.file.isEmpty()) {
+            parsed.file = word;
+        } else {
+            *error = QStringLiteral("one scenario file at a time (got %1 and %2)").arg(parsed.file, word);
+            return std::nullopt;
+        }
+    }
+    if (parsed.file.isEmpty()) {
+        *error = QStringLiteral("missing the scenario FILE");
+        return std::nullopt;
+    }
+    return parsed;
+}
+
+} // namespace edgesse::cli

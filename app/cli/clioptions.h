@@ -1,0 +1,25 @@
+#pragma once
+
+#include <QString>
+#include <QStringList>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+namespace edgesse::cli {
+
+// The words of `run` and `serve` after the command name.
+struct RunArguments {
+    QString file;
+    QString outDir;              // run only; empty = out/<scenario file name>
+    QStringList variants;        // empty = all (run) / the first (serve)
+    std::optional<std::chrono::microseconds> duration;
+    std::optional<std::uint64_t> seed;
+};
+
+// Parses `args`; on a problem returns std::nullopt and sets `error` to a message naming the
+// word and what was expected. `allowOut`/`allowSeed` select the options of each command.
+std::optional<RunArguments> parseRunArguments(const QStringList &args, bool allowOut, bool allowSeed, QString *error);
+
+} // namespace edgesse::cli

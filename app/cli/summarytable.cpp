@@ -1,0 +1,68 @@
+#include "app/cli/summarytable.h"
+
+#include "core/metrics/runresult.h"
+
+#include <QStringList>
+
+#include <algorithm>
+#include <vector>
+
+namespace edgesse::cli {
+
+namespace {
+
+QString ms(double value)
+{
+    return QString::number(value, 'f', value >= 100 ? 0 : (value >= 10 ? 1 : 2));
+}
+
+} // namespace
+
+QString summaryTable(const metrics::RunResult &result)
+{
+    const QStringList header{QStringLiteral("variant"), QStringLiteral("p50 ms"), QStringLiteral("p99 ms"),
+                             QStringLiteral("first event ms"), QStringLiteral("reconnects"), QStringLiteral("lost"),
+                             QStringLiteral("delivered"), QStringLiteral("origin conns"),
+                             QStringLiteral("overhead p99 ms"), QStringLiteral("cost/run"), QStringLiteral("cost/h")};
+    std::vector<QStringList> rows{header};
+    QStringList notes;
+    for (const auto &v : result.variants) {
+        QString costRun = QStringLiteral("-"), costHour = QStringLiteral("-");
+        if (v.cost) {
+            costRun = QStringLiteral("%1 %2").arg(QString::number(v.cost->run, 'g', 3), v.cost->currency);
+            costHour = QStringLiteral("%1 %2").arg(QString::number(v.cost->perHour, 'g', 3), v.cost->currency);
+        }
+        QString overhead = ms(v.overhead.p99);
+        if (v.overheadTooHigh())
+            overhead += QStringLiteral(" (!)");
+        rows.push_back({v.name, ms(v.latency.p50), ms(v.latency.p99), ms(v.timeToFirstEvent.p50),
+                        QString::number(v.streams.reconnects), QString::number(v.events.lost),
+                        QStringLiteral("%1/%2").arg(v.events.delivered).arg(v.events.expected),
+                        QString::number(v.connections.originMax), overhead, costRun, costHour});
+        for (const QString &warning : v.warnings)
+            notes.push_back(QStringLiteral("%1: %2").arg(v.name, warning));
+        if (v.overheadTooHigh() && v.warnings.isEmpty())
+            notes.push_back(QStringLiteral("%1: overhead p99 %2 ms exceeds 1 ms: the machine was too loaded for these "
+                                           "numbers; run fewer streams or close other work")
+                                .arg(v.name, ms(v.overhead.p99)));
+    }
+    std::vector<qsizetype> widths(header.size(), 0);
+    for (const auto &row : rows) {
+        for (qsizetype c = 0; c < row.size(); ++c)
+            widths[std::size_t(c)] = std::max(widths[std::size_t(c)], row[c].size());
+    }
+    QString out;
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+        QStringList cells;
+        for (qsizetype c = 0; c < rows[r].size(); ++c) {
+            const qsizetype width = widths[std::size_t(c)];
+            cells.push_back(c == 0 ? rows[r][c].leftJustified(width) : rows[r][c].rightJustified(width));
+        }
+        out += cells.join(QStringLiteral("  ")) + QLatin1Char('\n');
+    }
+    for (const QString &note : notes)
+        out += QStringLiteral("warning: ") + note + QLatin1Char('\n');
+    return out;
+}
+
+} // namespace edgesse::cli

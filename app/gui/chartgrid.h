@@ -1,0 +1,49 @@
+#pragma once
+
+#include "app/charts/charts.h"
+
+#include <QWidget>
+
+#include <map>
+
+class QChartView;
+class QGridLayout;
+
+namespace edgesse::gui {
+
+// A grid of charts of one RunResult, in a fixed order. setResult() only records the new
+// result and marks the grid dirty; refresh() (called by the owner's timer, at most ~10 Hz)
+// redraws — and only when the grid is visible, so a hidden tab costs nothing.
+class ChartGrid final : public QWidget
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ChartGrid)
+
+public:
+    ChartGrid(const QList<charts::ChartKind> &kinds, int columns, QWidget *parent = nullptr);
+    ~ChartGrid() override;
+
+    void setResult(const metrics::RunResult &result);
+    const metrics::RunResult &result() const { return m_result; }
+    bool isDirty() const { return m_dirty; }
+    // Redraws when dirty and visible; returns true when it did.
+    bool refresh();
+    void clear();
+    void setTheme(charts::Theme theme);
+
+    QChartView *view(charts::ChartKind kind) const;
+    int refreshCount() const { return m_refreshes; }
+
+protected:
+    void showEvent(QShowEvent *event) override;
+
+private:
+    QList<charts::ChartKind> m_kinds;
+    std::map<charts::ChartKind, QChartView *> m_views;
+    metrics::RunResult m_result;
+    charts::Theme m_theme = charts::Theme::Light;
+    bool m_dirty = false;
+    int m_refreshes = 0;
+};
+
+} // namespace edgesse::gui

@@ -1,0 +1,848 @@
+#include "app/gui/mainwindow.h"
+
+#include "app/gui/chartgrid.h"
+#include "app/gui/codeeditor.h"
+#include "app/gui/comparisonview.h"
+#include "app/gui/diagnosticspanel.h"
+#include "app/gui/livedata.h"
+#include "app/gui/resultexporter.h"
+#include "app/gui/runpanel.h"
+#include "app/gui/scenariobridge.h"
+#include "app/gui/theme.h"
+#include "app/gui/topologyview.h"
+#include "app/gui/variantlist.h"
+#include "app/gui/yamlhighlighter.h"
+#include "core/sim/runcontroller.h"
+
+#include <QAction>
+#include <QActionGroup>
+#include <QApplication>
+#include <QChartView>
+#include <QCloseEvent>
+#include <QDesktopServices>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QListWidget>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QSaveFile>
+#include <QSettings>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QTimer>
+#include <QToolBar>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace edgesse::gui {
+
+namespace {
+
+const QString kRecentFilesKey = QStringLiteral("recentFiles");
+const QString kLastScenarioKey = QStringLiteral("lastScenario");
+const QString kGeometryKey = QStringLiteral("window/geometry");
+const QString kStateKey = QStringLiteral("window/state");
+const QString kSplitterKey = QStringLiteral("window/splitter");
+const QString kColorSchemeKey = QStringLiteral("colorScheme");
+
+QIcon icon(const char *name)
+{
+    return QIcon(QStringLiteral(":/edgesse/icons/%1.svg").arg(QLatin1String(name)));
+}
+
+bool isScenarioFile(const QUrl &url)
+{
+    if (!url.isLocalFile())
+        return false;
+    const QString suffix = QFileInfo(url.toLocalFile()).suffix().toLower();
+    return suffix == QLatin1String("yaml") || suffix == QLatin1String("yml");
+}
+
+// What File ▸ New starts from: a small scenario that validates and runs in seconds.
+const char *const kNewScenario = R"(# A new EdgeSSE scenario: one origin, one edge PoP, two audiences.
+name: New scenario
+seed: 1
+duration: 10s
+warmup: 1s
+
+nodes:
+  origin:  { kind: origin, region: us-east }
+  pop-fra: { kind: pop, region: eu-central }
+
+clients:
+  - { name: berlin,   count: 50, near: pop-fra, streams: 1 }
+  - { name: new-york, count: 50, near: origin,  streams: 1 }
+
+links:                       # latency is one way; RTT = 2 × latency
+  - { between: [berlin, pop-fra],   latency: 8ms,  jitter: 2ms }
+  - { between: [pop-fra, origin],   latency: 45ms, jitter: 3ms }
+  - { between: [berlin, origin],    latency: 48ms, jitter: 4ms }
+  - { between: [new-york, origin],  latency: 6ms,  jitter: 1ms }
+
+publisher: { at: origin, rate: 10/s, payload: 256B }
+sse: { heartbeat: 15s, retry: 3s }
+
+variants:
+  - { name: central, placement: central, protocol: http1 }
+  - { name: edge,    placement: edge,    protocol: http2 }
+)";
+
+} // namespace
+
+MainWindow::MainWindow(QWidget *parent)
+    : QMainWindow(parent)
+    , m_validationTimer(new QTimer(this))
+    , m_controller(new sim::RunController(this))
+    , m_liveTimer(new QTimer(this))
+{
+    setObjectName(QStringLiteral("mainWindow"));
+    setWindowIcon(QIcon(QStringLiteral(":/edgesse/icons/edgesse.svg")));
+    setAcceptDrops(true);
+    setDocumentMode(false);
+    m_validationTimer->setSingleShot(true);
+    m_validationTimer->setInterval(kValidationDelayMs);
+    connect(m_validationTimer, &QTimer::timeout, this, &MainWindow::validateNow);
+    m_liveTimer->setInterval(100);
+    m_liveTimer->setTimerType(Qt::CoarseTimer);
+    connect(m_liveTimer, &QTimer::timeout, this, &MainWindow::onLiveTick);
+
+    // The controller's signals only record what changed; onLiveTick() draws it.
+    connect(m_controller, &sim::RunController::progressChanged, this,
+            [this](double fraction, const QString &variant, std::chrono::seconds eta) {
+                m_fraction = fraction;
+                m_runningVariant = variant;
+                m_eta = eta;
+                m_progressDirty = true;
+            });
+    connect(m_controller, &sim::RunController::variantStarted, this, [this](const QString &variant, int index, int count) {
+        m_runningVariant = variant;
+        m_variantIndex = index;
+        m_variantCount = count;
+        m_fraction = 0;
+        m_progressDirty = true;
+        m_topologyVariant = variant;
+        showVariantTopology();
+        m_topology->clearLoad();
+    });
+    connect(m_controller, &sim::RunController::variantFinished, this, [this](const metrics::VariantResult &) {
+        m_liveCharts->setResult(m_controller->liveResult());
+    });
+    connect(m_controller, &sim::RunController::finished, this, [this](const metrics::RunResult &result) {
+        m_lastResult = result;
+        m_comparison->setResult(result);
+        m_views->setCurrentWidget(m_comparison);
+        onRunEnded(tr("Finished: %n variant(s) compared in the Comparison tab.", nullptr, int(result.variants.size())));
+    });
+    connect(m_controller, &sim::RunController::failed, this, [this](const QString &reason) {
+        onRunEnded({});
+        m_runPanel->showFailed(reason);
+    });
+    connect(m_controller, &sim::RunController::cancelled, this, [this] { onRunEnded(tr("Stopped.")); });
+
+    createActions();
+    createLayout();
+    createMenus();
+    createToolBar();
+    readSettings();
+    applyTheme();
+    newScenario();
+}
+
+MainWindow::~MainWindow() = default;
+
+QAction *MainWindow::action(const QString &objectName) const
+{
+    return findChild<QAction *>(objectName);
+}
+
+void MainWindow::createActions()
+{
+    const auto make = [this](const QString &name, const QString &text, const QIcon &actionIcon,
+                             const QList<QKeySequence> &shortcuts, const QString &tip) {
+        auto *a = new QAction(actionIcon, text, this);
+        a->setObjectName(name);
+        a->setShortcuts(shortcuts);
+        QString shortcutText;
+        if (!shortcuts.isEmpty())
+            shortcutText = QStringLiteral(" (%1)").arg(shortcuts.first().toString(QKeySequence::NativeText));
+        a->setToolTip(tip + shortcutText);
+        a->setStatusTip(tip);
+        return a;
+    };
+    m_newAction = make(QStringLiteral("actionNew"), tr("&New"), icon("new"), QKeySequence::keyBindings(QKeySequence::New),
+                       tr("Start a new scenario from a template"));
+    m_openAction = make(QStringLiteral("actionOpen"), tr("&Open…"), icon("open"), QKeySequence::keyBindings(QKeySequence::Open),
+                        tr("Open a scenario file"));
+    m_saveAction = make(QStringLiteral("actionSave"), tr("&Save"), icon("save"), QKeySequence::keyBindings(QKeySequence::Save),
+                        tr("Save the scenario"));
+    m_saveAsAction = make(QStringLiteral("actionSaveAs"), tr("Save &As…"), QIcon(),
+                          QKeySequence::keyBindings(QKeySequence::SaveAs), tr("Save the scenario under a new name"));
+    m_runAction = make(QStringLiteral("actionRun"), tr("&Run"), icon("run"),
+                       {QKeySequence(Qt::CTRL | Qt::Key_R), QKeySequence(Qt::Key_F5)}, tr("Run the checked variants"));
+    m_stopAction = make(QStringLiteral("actionStop"), tr("S&top"), icon("stop"),
+                        {QKeySequence(Qt::SHIFT | Qt::Key_F5), QKeySequence(Qt::Key_Escape)}, tr("Stop the run at once"));
+    m_exportAction = make(QStringLiteral("actionExport"), tr("&Export Results…"), icon("export"),
+                          {QKeySequence(Qt::CTRL | Qt::Key_E)}, tr("Export charts, data and a report of the last run"));
+    // Some platforms define no Quit binding; Ctrl+Q is what Linux desktops use.
+    QList<QKeySequence> quitKeys = QKeySequence::keyBindings(QKeySequence::Quit);
+    if (quitKeys.isEmpty())
+        quitKeys = {QKeySequence(Qt::CTRL | Qt::Key_Q)};
+    m_quitAction = make(QStringLiteral("actionQuit"), tr("&Quit"), QIcon(), quitKeys, tr("Quit EdgeSSE"));
+    m_aboutAction = make(QStringLiteral("actionAbout"), tr("&About EdgeSSE"), QIcon(), {}, tr("About EdgeSSE"));
+    m_zoomInAction = make(QStringLiteral("actionZoomIn"), tr("Zoom &In"), icon("zoom-in"),
+                          {QKeySequence(QKeySequence::ZoomIn), QKeySequence(Qt::CTRL | Qt::Key_Equal)}, tr("Zoom the topology in"));
+    m_zoomOutAction = make(QStringLiteral("actionZoomOut"), tr("Zoom &Out"), icon("zoom-out"),
+                           QKeySequence::keyBindings(QKeySequence::ZoomOut), tr("Zoom the topology out"));
+    m_fitAction = make(QStringLiteral("actionFit"), tr("&Fit to Window"), icon("fit"), {QKeySequence(Qt::CTRL | Qt::Key_0)},
+                       tr("Fit the whole topology in the view"));
+    m_stopAction->setShortcutContext(Qt::WindowShortcut);
+
+    connect(m_newAction, &QAction::triggered, this, [this] {
+        if (maybeSave())
+            newScenario();
+    });
+    connect(m_openAction, &QAction::triggered, this, &MainWindow::open);
+    connect(m_saveAction, &QAction::triggered, this, &MainWindow::save);
+    connect(m_saveAsAction, &QAction::triggered, this, &MainWindow::saveAs);
+    connect(m_quitAction, &QAction::triggered, this, &QWidget::close);
+    connect(m_runAction, &QAction::triggered, this, &MainWindow::startRun);
+    connect(m_stopAction, &QAction::triggered, this, &MainWindow::stopRun);
+    connect(m_exportAction, &QAction::triggered, this, &MainWindow::exportInteractively);
+    connect(m_aboutAction, &QAction::triggered, this, &MainWindow::showAbout);
+}
+
+void MainWindow::createLayout()
+{
+    // Left: the editor with a header naming the file and whether it validates.
+    m_editor = new CodeEditor(this);
+    m_editor->setObjectName(QStringLiteral("editor"));
+    m_highlighter = new YamlHighlighter(m_editor->document(), isDarkPalette(palette()));
+    m_editorHeader = new QLabel(this);
+    m_editorHeader->setObjectName(QStringLiteral("editorHeader"));
+    m_editorHeader->setContentsMargins(8, 5, 8, 5);
+    // The scenario's name can be long: clipped, it must not widen the editor pane.
+    m_editorHeader->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_editorHeader->setMinimumWidth(80);
+    auto *editorPane = new QWidget(this);
+    auto *editorLayout = new QVBoxLayout(editorPane);
+    editorLayout->setContentsMargins(0, 0, 0, 0);
+    editorLayout->setSpacing(0);
+    editorLayout->addWidget(m_editorHeader);
+    editorLayout->addWidget(m_editor, 1);
+
+    // Right: the run strip over the views.
+    m_runPanel = new RunPanel(this);
+
+    m_topology = new TopologyView(this);
+    auto *topologyPane = new QWidget(this);
+    auto *topologyTools = new QToolBar(topologyPane);
+    topologyTools->setIconSize(QSize(16, 16));
+    topologyTools->addAction(m_zoomInAction);
+    topologyTools->addAction(m_zoomOutAction);
+    topologyTools->addAction(m_fitAction);
+    auto *hint = new QLabel(tr("  Drag nodes to arrange them · drag the background to pan · Ctrl+wheel zooms"), topologyTools);
+    hint->setEnabled(false);
+    topologyTools->addWidget(hint);
+    auto *topologyLayout = new QVBoxLayout(topologyPane);
+    topologyLayout->setContentsMargins(0, 0, 0, 0);
+    topologyLayout->setSpacing(0);
+    topologyLayout->addWidget(topologyTools);
+    topologyLayout->addWidget(m_topology, 1);
+
+    m_views = new QTabWidget(this);
+    m_views->setObjectName(QStringLiteral("views"));
+    m_views->setDocumentMode(true);
+    m_views->addTab(topologyPane, tr("Topology"));
+
+    auto *livePane = new QWidget(this);
+    m_liveFigures = new QLabel(tr("Nothing running. Press Run (Ctrl+R) to watch delivery live."), livePane);
+    m_liveFigures->setObjectName(QStringLiteral("liveFigures"));
+    m_liveFigures->setContentsMargins(10, 6, 10, 0);
+    m_liveFigures->setTextFormat(Qt::RichText);
+    m_liveCharts = new ChartGrid({charts::ChartKind::LatencyOverTime, charts::ChartKind::LatencyCdf,
+                                  charts::ChartKind::ConnectionsOverTime, charts::ChartKind::LatencyPercentiles},
+                                 2, livePane);
+    m_liveCharts->setObjectName(QStringLiteral("liveCharts"));
+    auto *liveLayout = new QVBoxLayout(livePane);
+    liveLayout->setContentsMargins(0, 0, 0, 0);
+    liveLayout->setSpacing(0);
+    liveLayout->addWidget(m_liveFigures);
+    liveLayout->addWidget(m_liveCharts, 1);
+    m_views->addTab(livePane, tr("Live"));
+
+    m_comparison = new ComparisonView(this);
+    m_views->addTab(m_comparison, tr("Comparison"));
+
+    auto *rightPane = new QWidget(this);
+    auto *rightLayout = new QVBoxLayout(rightPane);
+    rightLayout->setContentsMargins(0, 0, 0, 0);
+    rightLayout->setSpacing(0);
+    rightLayout->addWidget(m_runPanel);
+    rightLayout->addWidget(m_views, 1);
+
+    m_splitter = new QSplitter(Qt::Horizontal, this);
+    m_splitter->setObjectName(QStringLiteral("mainSplitter"));
+    m_splitter->addWidget(editorPane);
+    m_splitter->addWidget(rightPane);
+    m_splitter->setStretchFactor(0, 9);
+    m_splitter->setStretchFactor(1, 16);
+    m_splitter->setChildrenCollapsible(false);
+    setCentralWidget(m_splitter);
+
+    // Docks: variants at the left, problems at the bottom (positions kept in QSettings).
+    m_variants = new VariantList(this);
+    auto *variantsDock = new QDockWidget(tr("Variants"), this);
+    variantsDock->setObjectName(QStringLiteral("variantsDock"));
+    variantsDock->setWidget(m_variants);
+    m_variants->setMinimumWidth(220);
+    addDockWidget(Qt::LeftDockWidgetArea, variantsDock);
+
+    m_diagnosticsPanel = new DiagnosticsPanel(this);
+    auto *problemsDock = new QDockWidget(tr("Problems"), this);
+    problemsDock->setObjectName(QStringLiteral("problemsDock"));
+    problemsDock->setWidget(m_diagnosticsPanel);
+    addDockWidget(Qt::BottomDockWidgetArea, problemsDock);
+    resizeDocks({variantsDock}, {250}, Qt::Horizontal);
+    resizeDocks({problemsDock}, {110}, Qt::Vertical);
+
+    m_cursorLabel = new QLabel(this);
+    m_validityLabel = new QLabel(this);
+    statusBar()->addPermanentWidget(m_validityLabel);
+    statusBar()->addPermanentWidget(m_cursorLabel);
+
+    connect(m_editor, &QPlainTextEdit::textChanged, this, &MainWindow::onTextEdited);
+    connect(m_editor, &QPlainTextEdit::cursorPositionChanged, this, &MainWindow::updateCursorPosition);
+    connect(m_editor->document(), &QTextDocument::modificationChanged, this, &MainWindow::updateTitle);
+    connect(m_editor, &CodeEditor::fileDropped, this, [this](const QString &path) {
+        if (maybeSave())
+            openFile(path);
+    });
+    connect(m_diagnosticsPanel, &DiagnosticsPanel::diagnosticActivated, m_editor, &CodeEditor::goTo);
+    connect(m_variants, &VariantList::selectionChanged, this, &MainWindow::updateActions);
+    connect(m_variants->list(), &QListWidget::currentRowChanged, this, [this](int row) {
+        if (row >= 0)
+            m_topologyVariant = m_variants->allVariants().value(row);
+        showVariantTopology();
+    });
+    connect(m_topology, &TopologyView::layoutEdited, this, &MainWindow::saveLayoutBesideScenario);
+    connect(m_zoomInAction, &QAction::triggered, m_topology, &TopologyView::zoomIn);
+    connect(m_zoomOutAction, &QAction::triggered, m_topology, &TopologyView::zoomOut);
+    connect(m_fitAction, &QAction::triggered, m_topology, &TopologyView::fitToWindow);
+}
+
+void MainWindow::createMenus()
+{
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->addAction(m_newAction);
+    file->addAction(m_openAction);
+    m_recentMenu = file->addMenu(tr("Open &Recent"));
+    m_recentMenu->setObjectName(QStringLiteral("recentMenu"));
+    connect(m_recentMenu, &QMenu::aboutToShow, this, &MainWindow::rebuildRecentMenu);
+    rebuildRecentMenu();
+    file->addSeparator();
+    file->addAction(m_saveAction);
+    file->addAction(m_saveAsAction);
+    file->addSeparator();
+    file->addAction(m_exportAction);
+    file->addSeparator();
+    file->addAction(m_quitAction);
+
+    QMenu *runMenu = menuBar()->addMenu(tr("&Run"));
+    runMenu->addAction(m_runAction);
+    runMenu->addAction(m_stopAction);
+
+    m_viewMenu = menuBar()->addMenu(tr("&View"));
+    m_viewMenu->addAction(m_zoomInAction);
+    m_viewMenu->addAction(m_zoomOutAction);
+    m_viewMenu->addAction(m_fitAction);
+    m_viewMenu->addSeparator();
+    for (QDockWidget *dock : findChildren<QDockWidget *>())
+        m_viewMenu->addAction(dock->toggleViewAction());
+    m_viewMenu->addSeparator();
+    QMenu *appearance = m_viewMenu->addMenu(tr("&Appearance"));
+    auto *schemes = new QActionGroup(this);
+    const int current = QSettings().value(kColorSchemeKey, int(ColorScheme::System)).toInt();
+    const std::pair<ColorScheme, QString> choices[] = {
+        {ColorScheme::System, tr("Follow the &System")}, {ColorScheme::Light, tr("&Light")}, {ColorScheme::Dark, tr("&Dark")}};
+    for (const auto &[scheme, label] : choices) {
+        QAction *a = appearance->addAction(label);
+        a->setCheckable(true);
+        a->setChecked(int(scheme) == current);
+        schemes->addAction(a);
+        connect(a, &QAction::triggered, this, [scheme] {
+            QSettings().setValue(kColorSchemeKey, int(scheme));
+            if (auto *app = qobject_cast<QApplication *>(QCoreApplication::instance()))
+                applyColorScheme(*app, scheme);
+        });
+    }
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(m_aboutAction);
+    help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
+}
+
+void MainWindow::createToolBar()
+{
+    QToolBar *bar = addToolBar(tr("Main"));
+    bar->setObjectName(QStringLiteral("mainToolBar"));
+    bar->setIconSize(QSize(20, 20));
+    bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    bar->addAction(m_newAction);
+    bar->addAction(m_openAction);
+    bar->addAction(m_saveAction);
+    bar->addSeparator();
+    bar->addAction(m_runAction);
+    bar->addAction(m_stopAction);
+    bar->addSeparator();
+    bar->addAction(m_exportAction);
+}
+
+void MainWindow::readSettings()
+{
+    QSettings settings;
+    if (!restoreGeometry(settings.value(kGeometryKey).toByteArray()))
+        resize(1440, 900);
+    restoreState(settings.value(kStateKey).toByteArray());
+    m_splitterRestored = m_splitter->restoreState(settings.value(kSplitterKey).toByteArray());
+}
+
+void MainWindow::writeSettings()
+{
+    QSettings settings;
+    settings.setValue(kGeometryKey, saveGeometry());
+    settings.setValue(kStateKey, saveState());
+    settings.setValue(kSplitterKey, m_splitter->saveState());
+    settings.setValue(kLastScenarioKey, m_path);
+}
+
+void MainWindow::restoreLastScenario()
+{
+    const QString last = QSettings().value(kLastScenarioKey).toString();
+    if (!last.isEmpty() && QFileInfo::exists(last))
+        openFile(last, true);
+}
+
+QStringList MainWindow::recentFiles() const
+{
+    return QSettings().value(kRecentFilesKey).toStringList();
+}
+
+void MainWindow::addRecentFile(const QString &path)
+{
+    QStringList files = recentFiles();
+    const QString absolute = QFileInfo(path).absoluteFilePath();
+    files.removeAll(absolute);
+    files.prepend(absolute);
+    while (files.size() > kMaxRecentFiles)
+        files.removeLast();
+    QSettings settings;
+    settings.setValue(kRecentFilesKey, files);
+    settings.setValue(kLastScenarioKey, absolute);
+    rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu()
+{
+    m_recentMenu->clear();
+    const QStringList files = recentFiles();
+    int index = 0;
+    for (const QString &path : files) {
+        ++index;
+        const QString label = index < 10 ? QStringLiteral("&%1  %2").arg(index).arg(QFileInfo(path).fileName())
+                                         : QFileInfo(path).fileName();
+        QAction *a = m_recentMenu->addAction(label);
+        a->setToolTip(path);
+        a->setStatusTip(path);
+        a->setEnabled(QFileInfo::exists(path));
+        connect(a, &QAction::triggered, this, [this, path] {
+            if (maybeSave())
+                openFile(path);
+        });
+    }
+    if (files.isEmpty()) {
+        m_recentMenu->addAction(tr("No recent scenarios"))->setEnabled(false);
+    } else {
+        m_recentMenu->addSeparator();
+        connect(m_recentMenu->addAction(tr("&Clear the List")), &QAction::triggered, this, [this] {
+            QSettings().remove(kRecentFilesKey);
+            rebuildRecentMenu();
+        });
+    }
+}
+
+void MainWindow::newScenario()
+{
+    m_path.clear();
+    m_topologyVariant.clear();
+    m_topology->resetLayout();
+    const QSignalBlocker blocker(m_editor);
+    m_editor->setPlainText(QString::fromUtf8(kNewScenario));
+    m_editor->document()->setModified(false);
+    validateNow();
+    updateTitle();
+}
+
+bool MainWindow::openFile(const QString &path, bool quiet)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        if (!quiet)
+            QMessageBox::warning(this, tr("Cannot open the scenario"),
+                                 tr("%1 could not be read: %2.\nCheck the path and its permissions.")
+                                     .arg(QDir::toNativeSeparators(path), file.errorString()));
+        return false;
+    }
+    const QByteArray bytes = file.readAll();
+    m_path = QFileInfo(path).absoluteFilePath();
+    m_topologyVariant.clear();
+    m_topology->resetLayout();
+    {
+        const QSignalBlocker blocker(m_editor);
+        m_editor->setPlainText(QString::fromUtf8(bytes));
+    }
+    m_editor->document()->setModified(false);
+    m_editor->moveCursor(QTextCursor::Start);
+    validateNow();
+    m_topology->loadLayout(TopologyView::layoutPathFor(m_path));
+    m_topology->fitToWindow();
+    addRecentFile(m_path);
+    updateTitle();
+    statusBar()->showMessage(tr("Opened %1").arg(QDir::toNativeSeparators(m_path)), 4000);
+    return true;
+}
+
+bool MainWindow::saveTo(const QString &path)
+{
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(m_editor->toPlainText().toUtf8()) < 0 || !file.commit()) {
+        QMessageBox::warning(this, tr("Cannot save the scenario"),
+                             tr("%1 could not be written: %2.\nChoose another folder or check its permissions.")
+                                 .arg(QDir::toNativeSeparators(path), file.errorString()));
+        return false;
+    }
+    m_path = QFileInfo(path).absoluteFilePath();
+    m_editor->document()->setModified(false);
+    saveLayoutBesideScenario();
+    addRecentFile(m_path);
+    validateNow(); // diagnostics name the file
+    updateTitle();
+    statusBar()->showMessage(tr("Saved %1").arg(QDir::toNativeSeparators(m_path)), 4000);
+    return true;
+}
+
+bool MainWindow::save()
+{
+    return m_path.isEmpty() ? saveAs() : saveTo(m_path);
+}
+
+bool MainWindow::saveAs()
+{
+    const QString path = QFileDialog::getSaveFileName(this, tr("Save Scenario"),
+                                                      m_path.isEmpty() ? QStringLiteral("scenario.yaml") : m_path,
+                                                      tr("Scenarios (*.yaml *.yml)"));
+    return !path.isEmpty() && saveTo(path);
+}
+
+void MainWindow::open()
+{
+    if (!maybeSave())
+        return;
+    const QString dir = m_path.isEmpty() ? QString() : QFileInfo(m_path).absolutePath();
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open Scenario"), dir, tr("Scenarios (*.yaml *.yml);;All files (*)"));
+    if (!path.isEmpty())
+        openFile(path);
+}
+
+bool MainWindow::maybeSave()
+{
+    if (!m_editor->document()->isModified())
+        return true;
+    const auto answer = QMessageBox::warning(this, tr("Unsaved changes"),
+                                             tr("The scenario has changes that are not saved. Save them first?"),
+                                             QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel);
+    if (answer == QMessageBox::Save)
+        return save();
+    return answer == QMessageBox::Discard;
+}
+
+void MainWindow::saveLayoutBesideScenario()
+{
+    if (m_path.isEmpty())
+        return;
+    QString error;
+    if (!m_topology->saveLayout(TopologyView::layoutPathFor(m_path), &error))
+        statusBar()->showMessage(tr("The topology layout could not be saved: %1").arg(error), 6000);
+}
+
+void MainWindow::onTextEdited()
+{
+    m_validationTimer->start();
+}
+
+void MainWindow::validateNow()
+{
+    m_validationTimer->stop();
+    const QString fileName = m_path.isEmpty() ? QStringLiteral("untitled.yaml") : QFileInfo(m_path).fileName();
+    scenario::LoadResult result = scenario::loadFromText(m_editor->toPlainText().toUtf8(), fileName);
+    m_diagnostics = result.diagnostics;
+    const QList<TextMark> marks = textMarksOf(result.diagnostics);
+    m_editor->setMarks(marks);
+    m_diagnosticsPanel->setDiagnostics(fileName, marks);
+    if (result.scenario) {
+        m_scenario = std::move(result.scenario);
+        m_variants->setVariants(variantEntriesOf(*m_scenario));
+        showVariantTopology();
+    }
+    const ThemeColors colors = themeColors(palette());
+    if (m_diagnostics.isEmpty()) {
+        m_validityLabel->setText(tr("✓ valid · %n variant(s)", nullptr, int(m_scenario ? m_scenario->variants.size() : 0)));
+        m_validityLabel->setStyleSheet(QStringLiteral("color: %1;").arg(colors.ok.name()));
+    } else {
+        m_validityLabel->setText(tr("✗ %n problem(s)", nullptr, int(m_diagnostics.size())));
+        m_validityLabel->setStyleSheet(QStringLiteral("color: %1;").arg(colors.error.name()));
+    }
+    updateTitle();
+    updateActions();
+    emit validated(m_diagnostics.isEmpty());
+}
+
+void MainWindow::showVariantTopology()
+{
+    if (!m_scenario || m_scenario->variants.isEmpty())
+        return;
+    const scenario::Variant *variant = m_scenario->variant(m_topologyVariant);
+    if (!variant)
+        variant = &m_scenario->variants.first();
+    m_topology->setModel(topologyOf(*variant));
+}
+
+void MainWindow::updateTitle()
+{
+    const QString name = m_path.isEmpty() ? tr("untitled.yaml") : QFileInfo(m_path).fileName();
+    setWindowTitle(QStringLiteral("%1[*] — EdgeSSE").arg(name));
+    setWindowModified(m_editor->document()->isModified());
+    const ThemeColors colors = themeColors(palette());
+    const QString state = m_diagnostics.isEmpty()
+                              ? QStringLiteral("<span style='color:%1'>✓ valid</span>").arg(colors.ok.name())
+                              : QStringLiteral("<span style='color:%1'>✗ %2</span>")
+                                    .arg(colors.error.name(), tr("%n problem(s)", nullptr, int(m_diagnostics.size())));
+    const QString title = m_scenario && m_diagnostics.isEmpty() ? m_scenario->name.toHtmlEscaped() : QString();
+    m_editorHeader->setText(QStringLiteral("<b>%1</b>%2 &nbsp; %3 &nbsp; <span style='color:%4'>%5</span>")
+                                .arg(name.toHtmlEscaped(), m_editor->document()->isModified() ? QStringLiteral(" •") : QString(),
+                                     state, colors.mutedText.name(), title));
+}
+
+void MainWindow::updateActions()
+{
+    const bool running = isRunning();
+    m_runAction->setEnabled(!running && m_diagnostics.isEmpty() && m_scenario && !m_variants->checkedVariants().isEmpty());
+    m_stopAction->setEnabled(running);
+    m_exportAction->setEnabled(!running && m_lastResult.has_value());
+}
+
+bool MainWindow::isRunning() const
+{
+    return m_controller->isRunning();
+}
+
+bool MainWindow::startRun()
+{
+    if (isRunning())
+        return false;
+    if (m_validationTimer->isActive())
+        validateNow(); // the last edit has not been validated yet
+    if (!m_diagnostics.isEmpty() || !m_scenario) {
+        m_runPanel->showFailed(tr("the scenario has problems; fix the ones listed under Problems first."));
+        return false;
+    }
+    const QStringList variants = m_variants->checkedVariants();
+    if (variants.isEmpty()) {
+        m_runPanel->showFailed(tr("no variant is checked; check at least one under Variants."));
+        return false;
+    }
+    m_runScenarioText = m_editor->toPlainText();
+    m_runScenarioFile = m_path.isEmpty() ? QStringLiteral("untitled.yaml") : m_path;
+    m_liveCharts->clear();
+    m_lastSnapshotAt = -1;
+    m_lastSnapshotVariant.clear();
+    m_variantIndex = 0;
+    m_variantCount = int(variants.size());
+    m_fraction = 0;
+    m_progressDirty = false;
+    m_runPanel->showStarting(int(variants.size()));
+    m_liveFigures->setText(tr("Starting…"));
+    m_views->setCurrentIndex(1);
+    m_controller->start(*m_scenario, variants == m_variants->allVariants() ? QStringList() : variants, m_runOptions);
+    if (!isRunning())
+        return false; // failed() already reported why
+    m_liveTimer->start();
+    updateActions();
+    emit runStarted();
+    return true;
+}
+
+void MainWindow::stopRun()
+{
+    if (isRunning())
+        m_controller->cancel();
+}
+
+void MainWindow::onRunEnded(const QString &message)
+{
+    m_liveTimer->stop();
+    onLiveTick(); // draw what arrived since the last tick
+    m_topology->clearLoad();
+    m_runPanel->showIdle(message);
+    updateActions();
+    emit runEnded();
+}
+
+void MainWindow::onLiveTick()
+{
+    if (isRunning()) {
+        const sim::LiveSnapshot snapshot = m_controller->snapshot();
+        if (snapshot.valid && (snapshot.elapsedSeconds != m_lastSnapshotAt || snapshot.variant != m_lastSnapshotVariant)) {
+            m_lastSnapshotAt = snapshot.elapsedSeconds;
+            m_lastSnapshotVariant = snapshot.variant;
+            m_liveCharts->setResult(m_controller->liveResult());
+            m_topology->setLoad(topologyLoadFromSnapshot(snapshot));
+            const QLocale locale;
+            m_liveFigures->setText(
+                tr("<b>%1</b> &nbsp; %2 s &nbsp;·&nbsp; published <b>%3</b> &nbsp;·&nbsp; delivered <b>%4</b> &nbsp;·&nbsp; "
+                   "streams open <b>%5</b> &nbsp;·&nbsp; starved <b>%6</b> &nbsp;·&nbsp; reconnects <b>%7</b>")
+                    .arg(snapshot.variant.toHtmlEscaped(), locale.toString(std::max(0.0, snapshot.elapsedSeconds), 'f', 1),
+                         locale.toString(qulonglong(snapshot.published)), locale.toString(qulonglong(snapshot.delivered)),
+                         locale.toString(qulonglong(snapshot.streamsOpen)), locale.toString(qulonglong(snapshot.streamsStarved)),
+                         locale.toString(qulonglong(snapshot.reconnects))));
+        }
+    }
+    if (m_progressDirty) {
+        m_progressDirty = false;
+        m_runPanel->showProgress(m_fraction, m_runningVariant, m_variantIndex, m_variantCount, m_eta);
+    }
+    m_liveCharts->refresh();
+}
+
+QStringList MainWindow::exportTo(const QString &dir, QString *error)
+{
+    if (!m_lastResult) {
+        if (error)
+            *error = tr("there is nothing to export yet: run the scenario first");
+        return {};
+    }
+    return exportResults({*m_lastResult, m_runScenarioText, m_runScenarioFile}, dir, error);
+}
+
+void MainWindow::exportInteractively()
+{
+    if (!m_lastResult)
+        return;
+    const QString base = m_path.isEmpty() ? QDir::homePath() : QFileInfo(m_path).absolutePath();
+    const QString suggested = QDir(base).filePath(
+        (m_path.isEmpty() ? QStringLiteral("edgesse") : QFileInfo(m_path).completeBaseName()) + QStringLiteral("-results"));
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Export Results To"), QDir(suggested).exists() ? suggested : base);
+    if (dir.isEmpty())
+        return;
+    QApplication::setOverrideCursor(Qt::WaitCursor);
+    QString error;
+    const QStringList written = exportTo(dir, &error);
+    QApplication::restoreOverrideCursor();
+    if (written.isEmpty()) {
+        QMessageBox::warning(this, tr("Export failed"), tr("The results could not be exported: %1.").arg(error));
+        return;
+    }
+    statusBar()->showMessage(tr("Exported %n file(s) to %1", nullptr, int(written.size())).arg(QDir::toNativeSeparators(dir)), 8000);
+    const QString report = QDir(dir).filePath(QStringLiteral("report.html"));
+    if (QMessageBox::information(this, tr("Export finished"),
+                                 tr("%n file(s) written to %1:\ncharts (PNG, SVG, PDF), results.json, CSV files and report.html.",
+                                    nullptr, int(written.size()))
+                                     .arg(QDir::toNativeSeparators(dir)),
+                                 QMessageBox::Open | QMessageBox::Close) == QMessageBox::Open)
+        QDesktopServices::openUrl(QUrl::fromLocalFile(report));
+}
+
+void MainWindow::updateCursorPosition()
+{
+    m_cursorLabel->setText(tr("Ln %1, Col %2").arg(m_editor->cursorLine()).arg(m_editor->cursorColumn()));
+}
+
+void MainWindow::showAbout()
+{
+    QMessageBox about(this);
+    about.setWindowTitle(tr("About EdgeSSE"));
+    about.setIconPixmap(QIcon(QStringLiteral(":/edgesse/icons/edgesse.svg")).pixmap(64, 64));
+    about.setText(tr("<h3>EdgeSSE %1</h3><p>A desktop lab for real-time delivery over Server-Sent Events: real servers, "
+                     "real link proxies and real browser-like clients on this machine, every event measured from publish "
+                     "to receipt.</p><p>Built with Qt %2.</p>")
+                      .arg(QStringLiteral(EDGESSE_VERSION), QLatin1String(qVersion())));
+    about.exec();
+}
+
+void MainWindow::applyTheme()
+{
+    const bool dark = isDarkPalette(palette());
+    m_highlighter->setDark(dark);
+    m_liveCharts->setTheme(dark ? charts::Theme::Dark : charts::Theme::Light);
+    m_comparison->setTheme(dark ? charts::Theme::Dark : charts::Theme::Light);
+    updateTitle();
+}
+
+void MainWindow::changeEvent(QEvent *event)
+{
+    QMainWindow::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange && m_highlighter)
+        applyTheme();
+}
+
+void MainWindow::showEvent(QShowEvent *event)
+{
+    QMainWindow::showEvent(event);
+    // First start: the editor gets a third of the width, the views the rest.
+    if (!m_splitterRestored) {
+        m_splitterRestored = true;
+        const int width = m_splitter->width();
+        m_splitter->setSizes({width * 9 / 25, width - width * 9 / 25});
+    }
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    if (isRunning())
+        m_controller->cancel();
+    if (!maybeSave()) {
+        event->ignore();
+        return;
+    }
+    writeSettings();
+    event->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent *event)
+{
+    const QList<QUrl> urls = event->mimeData()->urls();
+    if (urls.size() == 1 && isScenarioFile(urls.first()))
+        event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent *event)
+{
+    const QList<QUrl> urls = event->mimeData()->urls();
+    if (urls.size() != 1 || !isScenarioFile(urls.first()))
+        return;
+    event->acceptProposedAction();
+    const QString path = urls.first().toLocalFile();
+    // Opening may ask about unsaved changes; not from inside the drop handler.
+    QTimer::singleShot(0, this, [this, path] {
+        if (maybeSave())
+            openFile(path);
+    });
+}
+
+} // namespace edgesse::gui

@@ -1,0 +1,73 @@
+#pragma once
+
+#include "core/http/httpclient.h"
+
+#include <deque>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+namespace edgesse::http {
+
+// The connections a browser keeps to one origin. HTTP/1.1: up to `maxConnections` (6, as
+// browsers do), one request each at a time; a request finding all of them busy waits —
+// starved — until one frees or closes. HTTP/2: one multiplexed connection (a new one once
+// it has gone away); the connection itself queues requests beyond the server's stream
+// limit. Requests refused by a server that sent GOAWAY are retried on a fresh connection.
+class ConnectionPool final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ConnectionPool)
+
+public:
+    struct Config {
+        QString host = QStringLiteral("127.0.0.1");
+        quint16 port = 0;
+        ClientProtocol protocol = ClientProtocol::Http1;
+        int maxConnections = 6;              // HTTP/1.1 only
+        std::int32_t h2WindowBytes = 1 << 20;
+    };
+
+    explicit ConnectionPool(Config config, QObject *parent = nullptr);
+    ~ConnectionPool() override;
+
+    const Config &config() const { return m_config; }
+    QByteArray authority() const;
+
+    void submit(const ClientRequest &request, ResponseHandler *handler);
+    // Drops the handler's request wherever it is (waiting or running); no more callbacks.
+    void cancel(ResponseHandler *handler);
+    // Closes every connection; running requests fail with ConnectionClosed.
+    void closeAll();
+
+    int connectionCount() const { return static_cast<int>(m_connections.size()); }
+    // Requests waiting for a connection (HTTP/1.1) or a stream slot (HTTP/2).
+    int starvedCount() const;
+    std::uint64_t connectionsOpened() const { return m_connectionsOpened; }
+
+private:
+    struct Waiting {
+        ClientRequest request;
+        ResponseHandler *handler = nullptr;
+        Clock::time_point since;
+    };
+    // Wraps the caller's handler so the pool can retry refused requests and add starvation.
+    class Relay;
+
+    ClientConnection *newConnection();
+    ClientConnection *usableH2Connection();
+    void dispatch();
+    void onConnectionClosed(ClientConnection *connection);
+    void startOn(ClientConnection *connection, Waiting &&waiting, std::chrono::microseconds starvedFor, int retries);
+    std::unique_ptr<Relay> takeRelay(Relay *relay);
+
+    Config m_config;
+    QByteArray m_authority;
+    std::vector<ClientConnection *> m_connections; // owned (children); deleted on close
+    std::deque<Waiting> m_waiting;
+    std::unordered_map<ResponseHandler *, std::unique_ptr<Relay>> m_running;
+    std::uint64_t m_connectionsOpened = 0;
+    bool m_dispatching = false;
+};
+
+} // namespace edgesse::http

@@ -1,0 +1,110 @@
+#pragma once
+
+#include "core/metrics/runresult.h"
+#include "core/scenario/scenario.h"
+#include "core/sim/livesnapshot.h"
+
+#include <QObject>
+#include <QString>
+#include <QUrl>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace edgesse::sim {
+
+// An address `serve` prints: a node's own URL, or the URL a client population's browsers
+// use (through its link).
+struct Endpoint {
+    QString name;
+    QUrl url;
+};
+
+// One resolved variant brought up for real and measured: the origin server, PoP relays
+// (edge placement), one LinkProxy per directed link in use, the client populations spread
+// over data-plane threads, the publisher; warm-up, the measured duration, a drain, and an
+// orderly stop (every socket closed, every thread joined).
+//
+// A Run owns a conductor thread that sets the topology up, samples it every 100 ms and
+// tears it down, so the thread that drives it (GUI or CLI) is never blocked. Signals are
+// emitted from the conductor thread (queued to receivers elsewhere).
+class Run final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Run)
+
+public:
+    struct Settings {
+        // Keep publishing until stop() (serve): duration only ends it when set explicitly.
+        bool openEnded = false;
+        int threads = 0; // 0 = one per core
+        bool keepStreamRows = true; // per-stream rows for streams.csv
+        // Simulated browsers for the client populations. Off for serve: the user's own
+        // clients (curl, a browser) connect to the populations' link URLs instead.
+        bool simulatedClients = true;
+    };
+
+    Run(scenario::Variant variant, const Settings &settings, QObject *parent = nullptr);
+    ~Run() override; // cancels and joins
+
+    void start();
+    // Ends the run early; an open-ended run then finishes normally (with its result).
+    void stop();
+    // Ends the run at once without a result; cancelled() follows the tear-down.
+    void cancel();
+    // Blocks until the conductor is done (after finished/failed/cancelled).
+    void wait();
+
+    const scenario::Variant &variant() const { return m_variant; }
+    // How long bringing the topology up (until every stream was asked to open) and tearing
+    // it down took; valid after finished().
+    struct Timings {
+        std::chrono::microseconds setUp{0};
+        // From the start until every simulated stream had opened (response head received);
+        // negative when some never did.
+        std::chrono::microseconds allOpen{-1};
+        std::chrono::microseconds tearDown{0};
+    };
+    Timings timings() const;
+    // Valid after ready().
+    QList<Endpoint> endpoints() const;
+    LiveSnapshot snapshot() const;
+    // The partial result while running (figures so far, time series), the final one after finished().
+    metrics::VariantResult result() const;
+
+signals:
+    void ready();                     // topology up, endpoints known
+    void progressed(double fraction); // of warm-up + duration
+    void finished();
+    void failed(const QString &reason);
+    void cancelled();
+
+private:
+    struct Topology;
+    void execute();
+    bool waitFor(std::chrono::steady_clock::time_point until); // false when cancelled/stopped
+    void sample(Topology &topology, double atSeconds);
+    void finalise(Topology &topology, std::chrono::steady_clock::time_point measureStart,
+                  std::chrono::steady_clock::time_point measureEnd);
+
+    scenario::Variant m_variant;
+    Settings m_settings;
+
+    std::thread m_conductor;
+    std::mutex m_waitMutex;
+    std::condition_variable m_wake;
+    std::atomic<bool> m_cancelRequested{false};
+    std::atomic<bool> m_stopRequested{false};
+
+    mutable std::mutex m_mutex; // guards the figures below
+    QList<Endpoint> m_endpoints;
+    LiveSnapshot m_live;
+    metrics::VariantResult m_result;
+    Timings m_timings;
+};
+
+} // namespace edgesse::sim

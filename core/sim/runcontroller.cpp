@@ -1,0 +1,266 @@
+#include "core/sim/runcontroller.h"
+
+#include "core/metrics/runresult.h"
+#include "core/scenario/scenario.h"
+#include "core/sim/run.h"
+#include "core/version.h"
+
+#include <QDateTime>
+
+#include <cmath>
+
+namespace edgesse::sim {
+
+using namespace std::chrono_literals;
+
+struct RunController::State {
+    mutable std::mutex mutex; // guards `result` and `run` for the thread-safe getters
+    metrics::RunResult result;
+    std::unique_ptr<Run> run;
+
+    std::vector<scenario::Variant> variants;
+    std::size_t current = 0;
+    bool running = false;
+    bool cancelling = false;
+    std::chrono::steady_clock::time_point variantStartedAt;
+    std::chrono::steady_clock::time_point startedAt;
+};
+
+namespace {
+
+std::chrono::duration<double> plannedLength(const scenario::Variant &v)
+{
+    return std::chrono::duration<double>(v.warmup + v.duration);
+}
+
+} // namespace
+
+RunController::RunController(QObject *parent)
+    : QObject(parent)
+    , m_state(std::make_unique<State>())
+{
+}
+
+RunController::~RunController()
+{
+    std::unique_ptr<Run> run;
+    {
+        std::lock_guard lock(m_state->mutex);
+        run = std::move(m_state->run);
+    }
+    if (run) {
+        run->disconnect(this);
+        run->cancel();
+        run->wait();
+    }
+}
+
+void RunController::start(const scenario::Scenario &scenario, const QStringList &variantNames, const RunOptions &options)
+{
+    if (m_state->running) {
+        qWarning("RunController::start: a run is in progress; cancel it first");
+        return;
+    }
+    std::vector<scenario::Variant> variants;
+    QStringList unknown;
+    if (variantNames.isEmpty()) {
+        variants.assign(scenario.variants.begin(), scenario.variants.end());
+    } else {
+        for (const QString &name : variantNames) {
+            if (const scenario::Variant *v = scenario.variant(name))
+                variants.push_back(*v);
+            else
+                unknown.push_back(name);
+        }
+    }
+    m_state->running = true;
+    m_state->cancelling = false;
+    if (!unknown.isEmpty() || variants.empty()) {
+        QStringList known;
+        for (const auto &v : scenario.variants)
+            known.push_back(v.name);
+        const QString reason = unknown.isEmpty()
+            ? QStringLiteral("the scenario has no variant to run")
+            : QStringLiteral("no variant named %1 in %2 (it has: %3)")
+                  .arg(unknown.join(QStringLiteral(", ")), scenario.name, known.join(QStringLiteral(", ")));
+        QMetaObject::invokeMethod(this, [this, reason] { onVariantFailed(reason); }, Qt::QueuedConnection);
+        return;
+    }
+    for (auto &v : variants) {
+        if (options.duration)
+            v.duration = *options.duration;
+        if (options.warmup)
+            v.warmup = *options.warmup;
+        if (options.seed)
+            v.seed = *options.seed;
+    }
+    m_state->variants = std::move(variants);
+    m_state->current = 0;
+    m_state->startedAt = std::chrono::steady_clock::now();
+    {
+        std::lock_guard lock(m_state->mutex);
+        m_state->result = {};
+        m_state->result.toolVersion = versionString();
+        m_state->result.scenarioFile = scenario.file;
+        m_state->result.scenarioName = scenario.name;
+        m_state->result.seed = options.seed.value_or(scenario.seed);
+        m_state->result.startedAt = QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
+    }
+    m_threads = options.threads;
+    QMetaObject::invokeMethod(this, [this] { startNextVariant(); }, Qt::QueuedConnection);
+}
+
+void RunController::startNextVariant()
+{
+    if (!m_state->running)
+        return;
+    if (m_state->cancelling) {
+        endRun();
+        emit cancelled();
+        return;
+    }
+    const scenario::Variant &variant = m_state->variants[m_state->current];
+    Run::Settings settings;
+    settings.threads = m_threads;
+    auto run = std::make_unique<Run>(variant, settings);
+    connect(run.get(), &Run::progressed, this, &RunController::onProgress, Qt::QueuedConnection);
+    connect(run.get(), &Run::finished, this, &RunController::onVariantDone, Qt::QueuedConnection);
+    connect(run.get(), &Run::failed, this, &RunController::onVariantFailed, Qt::QueuedConnection);
+    connect(run.get(), &Run::cancelled, this, &RunController::onVariantCancelled, Qt::QueuedConnection);
+    Run *started = run.get();
+    {
+        std::lock_guard lock(m_state->mutex);
+        m_state->run = std::move(run);
+    }
+    m_state->variantStartedAt = std::chrono::steady_clock::now();
+    emit variantStarted(variant.name, int(m_state->current), int(m_state->variants.size()));
+    onProgress(0);
+    started->start();
+}
+
+void RunController::onProgress(double fraction)
+{
+    if (!m_state->running || m_state->current >= m_state->variants.size())
+        return;
+    std::chrono::duration<double> done{0}, total{0};
+    for (std::size_t i = 0; i < m_state->variants.size(); ++i) {
+        const auto length = plannedLength(m_state->variants[i]);
+        total += length;
+        if (i < m_state->current)
+            done += length;
+        else if (i == m_state->current)
+            done += length * fraction;
+    }
+    const double overall = total.count() > 0 ? std::clamp(done.count() / total.count(), 0.0, 1.0) : 0.0;
+    const auto eta = std::chrono::seconds(std::llround(std::max(0.0, (total - done).count())));
+    emit progressChanged(overall, m_state->variants[m_state->current].name, eta);
+}
+
+void RunController::onVariantDone()
+{
+    std::unique_ptr<Run> run;
+    {
+        std::lock_guard lock(m_state->mutex);
+        run = std::move(m_state->run);
+    }
+    if (!run)
+        return;
+    run->wait();
+    metrics::VariantResult result = run->result();
+    {
+        std::lock_guard lock(m_state->mutex);
+        m_state->result.variants.push_back(result);
+    }
+    run.reset();
+    emit variantFinished(result);
+    if (m_state->cancelling) {
+        endRun();
+        emit cancelled();
+        return;
+    }
+    if (++m_state->current < m_state->variants.size()) {
+        startNextVariant();
+        return;
+    }
+    metrics::RunResult finalResult;
+    {
+        std::lock_guard lock(m_state->mutex);
+        finalResult = m_state->result;
+    }
+    endRun();
+    emit finished(finalResult);
+}
+
+void RunController::onVariantFailed(const QString &reason)
+{
+    std::unique_ptr<Run> run;
+    {
+        std::lock_guard lock(m_state->mutex);
+        run = std::move(m_state->run);
+    }
+    if (run)
+        run->wait();
+    run.reset();
+    const bool wasCancelling = m_state->cancelling;
+    endRun();
+    if (wasCancelling)
+        emit cancelled();
+    else
+        emit failed(reason);
+}
+
+void RunController::onVariantCancelled()
+{
+    std::unique_ptr<Run> run;
+    {
+        std::lock_guard lock(m_state->mutex);
+        run = std::move(m_state->run);
+    }
+    if (run)
+        run->wait();
+    run.reset();
+    endRun();
+    emit cancelled();
+}
+
+void RunController::endRun()
+{
+    m_state->running = false;
+    m_state->cancelling = false;
+    m_state->variants.clear();
+    m_state->current = 0;
+}
+
+void RunController::cancel()
+{
+    if (!m_state->running || m_state->cancelling)
+        return;
+    m_state->cancelling = true;
+    // Without a run under way, the queued start of the first variant (or the queued
+    // failure) sees the flag and ends with cancelled().
+    std::lock_guard lock(m_state->mutex);
+    if (m_state->run)
+        m_state->run->cancel();
+}
+
+bool RunController::isRunning() const
+{
+    return m_state->running;
+}
+
+LiveSnapshot RunController::snapshot() const
+{
+    std::lock_guard lock(m_state->mutex);
+    return m_state->run ? m_state->run->snapshot() : LiveSnapshot{};
+}
+
+metrics::RunResult RunController::liveResult() const
+{
+    std::lock_guard lock(m_state->mutex);
+    metrics::RunResult result = m_state->result;
+    if (m_state->run)
+        result.variants.push_back(m_state->run->result());
+    return result;
+}
+
+} // namespace edgesse::sim

@@ -1,0 +1,17 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+namespace edgesse::sim {
+
+// What a caller may override on top of a scenario's variants for one run.
+struct RunOptions {
+    std::optional<std::chrono::milliseconds> duration; // replaces each variant's duration
+    std::optional<std::chrono::milliseconds> warmup;   // replaces each variant's warm-up
+    std::optional<std::uint64_t> seed;                 // replaces the scenario's seed
+    int threads = 0;                                   // data-plane threads; 0 = one per core
+};
+
+} // namespace edgesse::sim

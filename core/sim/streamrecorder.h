@@ -1,0 +1,132 @@
+#pragma once
+
+#include "core/metrics/latencyhistogram.h"
+#include "core/metrics/runresult.h"
+#include "core/metrics/streamtracker.h"
+#include "core/sim/publishlog.h"
+#include "core/sse/streamobserver.h"
+
+#include <QString>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <vector>
+
+namespace edgesse::sim {
+
+// Figures of one client population, recorded by every data-plane thread without locks.
+struct GroupMetrics {
+    GroupMetrics(QString groupName, std::chrono::microseconds path, bool isPush, std::size_t shards)
+        : name(std::move(groupName)), pathLatency(path), push(isPush), latency(shards), overhead(shards), timeToFirstEvent(shards)
+    {
+    }
+    QString name;
+    std::chrono::microseconds pathLatency; // configured one-way latency publisher → group
+    bool push;                             // SSE (overhead is measured) rather than polling
+    metrics::ShardedLatency latency;
+    metrics::ShardedLatency overhead;
+    metrics::ShardedLatency timeToFirstEvent;
+};
+
+// What every stream of a run shares: the publish log, the first measured sequence number
+// (events before it were published during warm-up) and the per-group figures.
+struct RunShared {
+    explicit RunShared(std::size_t shardCount) : allLatency(shardCount) {}
+    PublishLog log;
+    std::atomic<std::uint64_t> measureFromSeq{std::numeric_limits<std::uint64_t>::max()};
+    std::vector<std::unique_ptr<GroupMetrics>> groups;
+    metrics::ShardedLatency allLatency; // every group, for the time series
+};
+
+// The StreamObserver of one data-plane thread: owns the per-stream state of every stream
+// created on that thread (tags are indexes), records into the thread's shard of the shared
+// histograms, and keeps a few atomic totals the run samples for its time series.
+class StreamRecorder final : public sse::StreamObserver
+{
+public:
+    StreamRecorder(RunShared &shared, std::size_t shard);
+
+    // Registers a stream and returns its tag. Call on the recorder's thread.
+    std::uint64_t addStream(int group, int client, int stream, QString node);
+
+    void streamStarved(std::uint64_t stream, sse::Clock::time_point since) override;
+    void streamConnected(std::uint64_t stream, const sse::ConnectInfo &info) override;
+    void streamOpened(std::uint64_t stream, std::chrono::microseconds timeToFirstByte) override;
+    void firstEventReceived(std::uint64_t stream, std::chrono::microseconds timeToFirstEvent) override;
+    void eventReceived(std::uint64_t stream, const sse::ReceivedEvent &event) override;
+    void commentReceived(std::uint64_t stream, std::size_t bytes) override;
+    void bytesReceived(std::uint64_t stream, std::size_t bytes) override;
+    void streamDisconnected(std::uint64_t stream, const sse::Disconnect &disconnect) override;
+    void pollCompleted(std::uint64_t stream, std::chrono::microseconds duration, std::size_t events) override;
+
+    // Totals readable from any thread while the run goes on.
+    struct Live {
+        std::atomic<std::uint64_t> delivered{0};
+        std::atomic<std::uint64_t> reconnects{0};
+        std::atomic<std::int64_t> streamsOpen{0};
+        std::atomic<std::int64_t> streamsStarved{0}; // waiting for a connection right now
+        std::atomic<std::int64_t> streamsReconnecting{0}; // subscribed before, coming back now
+        std::atomic<std::uint64_t> streamsEverOpened{0};
+        std::atomic<sse::Clock::rep> lastFirstOpen{0};      // when the latest of them first opened
+        std::atomic<std::uint64_t> requests{0};
+        std::atomic<std::uint64_t> bytes{0};
+        std::atomic<std::uint64_t> heartbeatBytes{0};
+    };
+    const Live &live() const { return m_live; }
+
+    // Per-group totals, per-stream rows and cost usage. Call on the recorder's thread (or
+    // once it is quiet), after the publisher stopped: `lastSeq` is its last event.
+    struct GroupTotals {
+        metrics::StreamAccount account;
+        std::uint64_t streams = 0;
+        std::uint64_t starved = 0;
+        std::uint64_t requests = 0;
+        std::uint64_t bytes = 0;
+        std::uint64_t heartbeatBytes = 0;
+        double connectionSeconds = 0;
+    };
+    void collect(std::uint64_t lastSeq, sse::Clock::time_point end, std::vector<GroupTotals> &groups,
+                 std::vector<metrics::StreamSummary> *rows) const;
+
+private:
+    // A compact per-stream latency histogram (a quarter-octave a bucket) for streams.csv;
+    // the exact figures live in the shared HDR histograms.
+    struct SmallHistogram {
+        std::array<std::uint32_t, 96> counts{};
+        std::uint64_t maxUs = 0;
+        void record(std::uint64_t us);
+        double percentileMs(double p) const;
+    };
+    struct Stream {
+        int group = 0;
+        int client = 0;
+        int stream = 0;
+        QString node;
+        metrics::StreamTracker tracker;
+        std::uint32_t attempt = 0;
+        bool opened = false;
+        bool open = false;
+        bool starved = false;
+        bool waiting = false;
+        bool reconnecting = false;
+        std::uint64_t firstExpected = 0;
+        double timeToFirstEventMs = -1;
+        sse::Clock::time_point openedAt;
+        double openSeconds = 0;
+        std::uint64_t requests = 0;
+        std::uint64_t bytes = 0;
+        std::uint64_t heartbeatBytes = 0;
+        SmallHistogram latency;
+    };
+
+    RunShared &m_shared;
+    std::size_t m_shard;
+    std::vector<Stream> m_streams;
+    Live m_live;
+};
+
+} // namespace edgesse::sim

@@ -1,0 +1,217 @@
+#include "core/sim/topologyparts.h"
+
+#include "core/sim/streamrecorder.h"
+#include "core/sse/sseserver.h"
+
+#include "core/net/deadlinequeue.h"
+#include "core/sse/browser.h"
+#include "core/sse/edgerelay.h"
+#include "core/sse/poller.h"
+
+#include <QThread>
+
+#include <algorithm>
+
+namespace edgesse::sim {
+
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+
+QUrl streamUrl(quint16 port)
+{
+    return QUrl(QStringLiteral("http://127.0.0.1:%1/events").arg(port));
+}
+
+namespace {
+
+http::ClientProtocol clientProtocol(scenario::Protocol protocol)
+{
+    return protocol == scenario::Protocol::Http2 ? http::ClientProtocol::Http2 : http::ClientProtocol::Http1;
+}
+
+} // namespace
+
+std::chrono::seconds rejectionRetryAfter(const scenario::SseSettings &sse)
+{
+    // Retry-After is whole seconds: the scenario's retry, rounded up, at least one.
+    const auto retry = std::chrono::ceil<std::chrono::seconds>(sse.retry);
+    return std::max(retry, std::chrono::seconds(1));
+}
+
+ServerPart::ServerPart(const scenario::Node &node, const scenario::SseSettings &sse, net::DeadlineQueue &,
+                       QObject *parent)
+    : QObject(parent)
+{
+    sse::ServerSettings settings;
+    settings.role = node.kind == scenario::NodeKind::Origin ? sse::ServerRole::Origin : sse::ServerRole::Edge;
+    if (sse.heartbeat)
+        settings.heartbeat = duration_cast<milliseconds>(*sse.heartbeat);
+    settings.retry = duration_cast<milliseconds>(sse.retry);
+    settings.replayCapacity = std::size_t(std::max(sse.replay, 0));
+    if (node.maxStreamDuration)
+        settings.maxStreamDuration = duration_cast<milliseconds>(*node.maxStreamDuration);
+    settings.http.maxConcurrentStreams = quint32(std::max(sse.maxConcurrentStreams, 1));
+    settings.http.maxConnections = node.maxConnections;
+    settings.http.retryAfter = rejectionRetryAfter(sse);
+    // A simulated stream may stay silent longer than a real server's keep-alive default.
+    settings.http.idleTimeout = std::chrono::hours(24);
+    m_server = std::make_unique<sse::SseServer>(settings);
+}
+
+ServerPart::~ServerPart()
+{
+    if (m_server)
+        m_server->stop();
+}
+
+bool ServerPart::listen(QString *error)
+{
+    if (m_server->start(QThread::currentThread()))
+        return true;
+    *error = m_server->errorString();
+    return false;
+}
+
+quint16 ServerPart::port() const
+{
+    return m_server->port();
+}
+
+void ServerPart::publish(const sse::PublishedEvent &event)
+{
+    m_server->publish(event);
+}
+
+ClientsPart::ClientsPart(StreamRecorder &recorder, net::DeadlineQueue &deadlines, QObject *parent)
+    : QObject(parent)
+    , m_recorder(recorder)
+    , m_deadlines(deadlines)
+{
+}
+
+ClientsPart::~ClientsPart()
+{
+    m_closing = true;
+    if (m_openTimer)
+        m_deadlines.cancel(m_openTimer);
+    for (const auto id : m_reopenTimers)
+        m_deadlines.cancel(id);
+    m_reopenTimers.clear();
+    for (auto &browser : m_browsers)
+        browser->close();
+    for (auto &poller : m_pollers)
+        poller->stop();
+    m_browsers.clear();
+    m_pollers.clear();
+}
+
+void ClientsPart::addBrowsers(const std::vector<Browser> &browsers)
+{
+    m_plan.insert(m_plan.end(), browsers.begin(), browsers.end());
+}
+
+void ClientsPart::open()
+{
+    // Browsers arrive in small batches a few milliseconds apart rather than all in the same
+    // instant, so thousands of connects do not overflow the links' SYN and accept queues
+    // (a dropped SYN costs a one-second retransmission).
+    constexpr std::size_t kBatch = 100;
+    constexpr auto kBatchGap = std::chrono::milliseconds(2);
+    m_openTimer = 0;
+    sse::StreamObserver *observer = this;
+    const std::size_t end = std::min(m_plan.size(), m_opened + kBatch);
+    for (; m_opened < end; ++m_opened) {
+        const Browser &plan = m_plan[m_opened];
+        const scenario::ClientGroup &group = *plan.config;
+        std::uint64_t firstTag = 0;
+        for (int s = 0; s < group.streams; ++s) {
+            const std::uint64_t tag = m_recorder.addStream(plan.group, plan.index, s, plan.node);
+            if (s == 0)
+                firstTag = tag;
+        }
+        if (group.delivery == scenario::Delivery::Sse) {
+            sse::Browser::Config config;
+            config.port = plan.port;
+            config.protocol = clientProtocol(plan.protocol);
+            config.streams = group.streams;
+            config.maxConnectionsPerOrigin = group.connectionsPerOrigin;
+            config.stream.defaultRetry = duration_cast<milliseconds>(plan.retry);
+            config.stream.seed = plan.seed;
+            config.stream.idleReapHint = duration_cast<milliseconds>(plan.idleReapHint);
+            config.stream.maxDurationHint = duration_cast<milliseconds>(plan.maxDurationHint);
+            config.firstStreamTag = firstTag;
+            auto browser = std::make_unique<sse::Browser>(config, m_deadlines, observer);
+            if (m_owners.size() < firstTag + std::uint64_t(group.streams))
+                m_owners.resize(firstTag + std::uint64_t(group.streams));
+            for (int s = 0; s < group.streams; ++s)
+                m_owners[firstTag + std::uint64_t(s)] = {browser.get(), s, plan.rejectionRetry};
+            browser->open();
+            m_browsers.push_back(std::move(browser));
+        } else {
+            for (int s = 0; s < group.streams; ++s) {
+                sse::Poller::Config config;
+                config.port = plan.port;
+                config.protocol = clientProtocol(plan.protocol);
+                config.longPoll = group.delivery == scenario::Delivery::LongPoll;
+                config.interval = duration_cast<milliseconds>(group.pollInterval);
+                auto poller = std::make_unique<sse::Poller>(config, m_deadlines, observer, firstTag + std::uint64_t(s));
+                poller->start();
+                m_pollers.push_back(std::move(poller));
+            }
+        }
+    }
+    if (m_opened < m_plan.size()) {
+        m_openTimer = m_deadlines.scheduleAfter(kBatchGap, [this] { open(); });
+        return;
+    }
+    m_plan.clear();
+    m_plan.shrink_to_fit();
+    m_opened = 0;
+}
+
+// Forwarded as they are, except a 503 (the node is at its connection cap): the page opens
+// a new EventSource once the server's Retry-After has passed — what a site does when its
+// EventSource fails with readyState CLOSED — and the recorder counts a reconnect.
+void ClientsPart::streamDisconnected(std::uint64_t stream, const sse::Disconnect &disconnect)
+{
+    if (m_closing || disconnect.willReconnect || disconnect.cause != sse::DisconnectCause::Non200 ||
+        disconnect.httpStatus != 503 || stream >= m_owners.size() || !m_owners[stream].browser) {
+        m_recorder.streamDisconnected(stream, disconnect);
+        return;
+    }
+    const Owner owner = m_owners[stream];
+    sse::Disconnect retried = disconnect;
+    retried.willReconnect = true;
+    retried.reconnectDelay = duration_cast<milliseconds>(owner.retryAfter);
+    m_recorder.streamDisconnected(stream, retried);
+    auto id = std::make_shared<net::DeadlineQueue::Id>(0);
+    *id = m_deadlines.scheduleAfter(owner.retryAfter, [this, owner, id] {
+        m_reopenTimers.erase(*id);
+        owner.browser->stream(owner.index).open();
+    });
+    m_reopenTimers.insert(*id);
+}
+
+RelayPart::RelayPart(const scenario::Node &pop, scenario::Protocol protocol, ServerPart *server, quint16 upstreamPort,
+                     net::DeadlineQueue &deadlines, QObject *parent)
+    : QObject(parent)
+{
+    sse::EdgeRelay::Config config;
+    config.upstreamPort = upstreamPort;
+    config.protocol = clientProtocol(protocol);
+    config.perClient = pop.upstream == scenario::UpstreamMode::PerClient;
+    m_relay = std::make_unique<sse::EdgeRelay>(config, server->server(), deadlines);
+    m_relay->start();
+}
+
+RelayPart::~RelayPart()
+{
+    m_relay->stop();
+}
+
+int RelayPart::openUpstreams() const
+{
+    return m_relay->openUpstreams();
+}
+
+} // namespace edgesse::sim

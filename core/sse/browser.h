@@ -1,0 +1,54 @@
+#pragma once
+
+#include "core/http/connectionpool.h"
+#include "core/sse/eventsource.h"
+
+#include <QObject>
+
+#include <memory>
+#include <vector>
+
+namespace edgesse::sse {
+
+// A simulated browser: `streams` EventSources to one origin sharing one connection pool —
+// at most 6 connections on HTTP/1.1 (further streams are starved until one frees), one
+// multiplexed connection on HTTP/2 up to the server's SETTINGS_MAX_CONCURRENT_STREAMS.
+// Stream i reports to the observer with tag firstStreamTag + i.
+class Browser final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Browser)
+
+public:
+    struct Config {
+        QString host = QStringLiteral("127.0.0.1");
+        quint16 port = 0;
+        http::ClientProtocol protocol = http::ClientProtocol::Http1;
+        int streams = 1;
+        int maxConnectionsPerOrigin = 6;
+        EventSourceConfig stream;       // shared by every stream (seed varies by tag)
+        std::uint64_t firstStreamTag = 0;
+    };
+
+    Browser(Config config, net::DeadlineQueue &timers, StreamObserver *observer, QObject *parent = nullptr);
+    ~Browser() override;
+
+    void open();
+    void close();
+
+    int streamCount() const { return static_cast<int>(m_streams.size()); }
+    EventSource &stream(int i) { return *m_streams[static_cast<std::size_t>(i)]; }
+    const http::ConnectionPool &pool() const { return *m_pool; }
+
+    // Streams whose response is open (200, text/event-stream) and flowing.
+    int openCount() const;
+    // Streams waiting for a connection or a stream slot.
+    int starvedCount() const;
+
+private:
+    Config m_config;
+    http::ConnectionPool *m_pool = nullptr; // child
+    std::vector<std::unique_ptr<EventSource>> m_streams;
+};
+
+} // namespace edgesse::sse

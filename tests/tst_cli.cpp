@@ -1,0 +1,143 @@
+// `edgesse run` and `edgesse serve` end to end through the built binary; curl receives
+// events from a URL that serve printed.
+
+#include <QDir>
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <csignal>
+
+class TestCli final : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void runWritesResultsAndPrintsSummary();
+    void runRejectsBadArguments_data();
+    void runRejectsBadArguments();
+    void serveKeepsTheTopologyUpForCurl();
+
+private:
+    QString m_exe;
+    QString m_tiny;
+};
+
+void TestCli::initTestCase()
+{
+    m_exe = QStringLiteral(EDGESSE_BINARY_DIR "/app/edgesse");
+    QVERIFY2(QFile::exists(m_exe), "build the edgesse target first");
+    m_tiny = QStringLiteral(EDGESSE_SOURCE_DIR "/tests/data/sim/tiny.yaml");
+}
+
+void TestCli::runWritesResultsAndPrintsSummary()
+{
+    QTemporaryDir out;
+    QProcess p;
+    p.start(m_exe, {QStringLiteral("run"), m_tiny, QStringLiteral("--out"), out.path(), QStringLiteral("--duration"),
+                    QStringLiteral("1s"), QStringLiteral("--seed"), QStringLiteral("9")});
+    QVERIFY(p.waitForFinished(60'000));
+    const QString stdOut = QString::fromUtf8(p.readAllStandardOutput());
+    const QString stdErr = QString::fromUtf8(p.readAllStandardError());
+    QVERIFY2(p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0, qPrintable(stdErr));
+    QVERIFY(stdOut.contains(QStringLiteral("p99 ms")));
+    QVERIFY(stdOut.contains(QStringLiteral("central")));
+    QVERIFY(stdOut.contains(QStringLiteral("edge")));
+
+    QFile json(QDir(out.path()).filePath(QStringLiteral("results.json")));
+    QVERIFY(json.open(QIODevice::ReadOnly));
+    const QJsonObject root = QJsonDocument::fromJson(json.readAll()).object();
+    QCOMPARE(root[QStringLiteral("scenario")].toObject()[QStringLiteral("seed")].toInteger(), 9);
+    const QJsonArray variants = root[QStringLiteral("variants")].toArray();
+    QCOMPARE(variants.size(), 2);
+    for (const auto &value : variants) {
+        const QJsonObject events = value.toObject()[QStringLiteral("events")].toObject();
+        QVERIFY(events[QStringLiteral("delivered")].toInteger() > 0);
+        QCOMPARE(events[QStringLiteral("delivered")].toInteger() + events[QStringLiteral("lost")].toInteger(),
+                 events[QStringLiteral("expected")].toInteger());
+    }
+    const QStringList files = QDir(out.path()).entryList(QDir::Files);
+    QVERIFY(files.filter(QStringLiteral(".csv")).size() >= 3);
+    QVERIFY(files.filter(QStringLiteral(".png")).size() >= 6);
+    QVERIFY(files.filter(QStringLiteral(".svg")).size() >= 6);
+}
+
+void TestCli::runRejectsBadArguments_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("message");
+    const QString tiny = QStringLiteral(EDGESSE_SOURCE_DIR "/tests/data/sim/tiny.yaml");
+    QTest::newRow("no file") << QStringList{QStringLiteral("run")} << QStringLiteral("missing the scenario FILE");
+    QTest::newRow("bad duration") << QStringList{QStringLiteral("run"), tiny, QStringLiteral("--duration"), QStringLiteral("fast")}
+                                  << QStringLiteral("--duration");
+    QTest::newRow("unknown variant") << QStringList{QStringLiteral("run"), tiny, QStringLiteral("--variant"), QStringLiteral("nope")}
+                                     << QStringLiteral("no variant named \"nope\"");
+    QTest::newRow("unknown option") << QStringList{QStringLiteral("serve"), tiny, QStringLiteral("--frobnicate")}
+                                    << QStringLiteral("unknown option");
+    QTest::newRow("missing file") << QStringList{QStringLiteral("run"), QStringLiteral("/nonexistent.yaml")}
+                                  << QStringLiteral("nonexistent.yaml");
+}
+
+void TestCli::runRejectsBadArguments()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QString, message);
+    QProcess p;
+    p.start(m_exe, args);
+    QVERIFY(p.waitForFinished(30'000));
+    QCOMPARE(p.exitCode(), 2);
+    const QString stdErr = QString::fromUtf8(p.readAllStandardError());
+    QVERIFY2(stdErr.contains(message), qPrintable(stdErr));
+}
+
+void TestCli::serveKeepsTheTopologyUpForCurl()
+{
+    const QString curl = QStandardPaths::findExecutable(QStringLiteral("curl"));
+    if (curl.isEmpty())
+        QSKIP("curl is not installed");
+    QProcess serve;
+    serve.start(m_exe, {QStringLiteral("serve"), m_tiny, QStringLiteral("--variant"), QStringLiteral("central"),
+                        QStringLiteral("--duration"), QStringLiteral("60s")});
+    QVERIFY(serve.waitForStarted());
+    QMap<QString, QString> urls;
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            while (serve.canReadLine()) {
+                const QStringList words = QString::fromUtf8(serve.readLine()).trimmed().split(QLatin1Char(' '));
+                if (words.size() == 2)
+                    urls.insert(words[0], words[1]);
+            }
+            return urls.contains(QStringLiteral("berlin"));
+        }(),
+        20'000);
+    QVERIFY(urls.contains(QStringLiteral("origin")));
+
+    // Through the population's link: events arrive with ids.
+    QProcess client;
+    client.start(curl, {QStringLiteral("-sN"), QStringLiteral("--max-time"), QStringLiteral("3"), urls.value(QStringLiteral("berlin"))});
+    QVERIFY(client.waitForFinished(15'000));
+    const QString body = QString::fromUtf8(client.readAllStandardOutput());
+    QVERIFY2(body.count(QStringLiteral("id: ")) >= 10, qPrintable(body.left(400)));
+
+    // HTTP/2 with prior knowledge straight at the origin.
+    QProcess h2;
+    h2.start(curl, {QStringLiteral("-sN"), QStringLiteral("--http2-prior-knowledge"), QStringLiteral("--max-time"),
+                    QStringLiteral("2"), urls.value(QStringLiteral("origin"))});
+    QVERIFY(h2.waitForFinished(15'000));
+    QVERIFY(QString::fromUtf8(h2.readAllStandardOutput()).contains(QStringLiteral("data: ")));
+
+    // SIGTERM before --duration: an orderly stop, exit 130.
+    ::kill(pid_t(serve.processId()), SIGTERM);
+    QVERIFY(serve.waitForFinished(15'000));
+    QCOMPARE(serve.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(serve.exitCode(), 130);
+}
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"

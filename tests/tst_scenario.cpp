@@ -1,0 +1,399 @@
+#include "core/net/fdlimit.h"
+#include "core/scenario/scenario.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonDocument>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTest>
+
+using namespace edgesse::scenario;
+using namespace std::chrono_literals;
+
+namespace {
+
+QString sourceDir()
+{
+    return QString::fromUtf8(EDGESSE_SOURCE_DIR);
+}
+
+QStringList yamlFiles(const QString &dir)
+{
+    QStringList files;
+    for (const QString &name : QDir(dir).entryList({QStringLiteral("*.yaml")}, QDir::Files, QDir::Name))
+        files << dir + u'/' + name;
+    return files;
+}
+
+struct Expectation {
+    int line = 0;
+    int column = 0;
+    QString fragment;
+};
+
+// Each malformed case says what it expects in trailing comments:
+//   # expect: LINE:COL: MESSAGE FRAGMENT      (one per problem, in file order)
+QList<Expectation> expectations(const QString &path)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly))
+        return {};
+    static const QRegularExpression expect(QStringLiteral("^# expect: (\\d+):(\\d+): (.+)$"));
+    QList<Expectation> result;
+    for (const QByteArray &line : file.readAll().split('\n')) {
+        const auto m = expect.match(QString::fromUtf8(line));
+        if (m.hasMatch())
+            result << Expectation{m.captured(1).toInt(), m.captured(2).toInt(), m.captured(3)};
+    }
+    return result;
+}
+
+Variant loadOne(const QString &path, const QString &variant = {})
+{
+    const LoadResult r = load(path);
+    if (!r.ok()) {
+        for (const Diagnostic &d : r.diagnostics)
+            qWarning("%s", qPrintable(d.toString()));
+        return {};
+    }
+    if (variant.isEmpty())
+        return r.scenario->variants.value(0);
+    const Variant *v = r.scenario->variant(variant);
+    return v ? *v : Variant{};
+}
+
+} // namespace
+
+class TestScenario final : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void malformed_data()
+    {
+        QTest::addColumn<QString>("path");
+        const QStringList files = yamlFiles(sourceDir() + QStringLiteral("/tests/data/scenarios/invalid"));
+        QVERIFY2(files.size() >= 30, "tests/data/scenarios/invalid should hold at least 30 cases");
+        for (const QString &f : files)
+            QTest::newRow(qPrintable(QFileInfo(f).completeBaseName())) << f;
+    }
+
+    void malformed()
+    {
+        QFETCH(QString, path);
+        const QList<Expectation> expected = expectations(path);
+        QVERIFY2(!expected.isEmpty(), "the case has no '# expect: LINE:COL: MESSAGE' line");
+        const LoadResult r = load(path);
+        QVERIFY(!r.ok());
+        QVERIFY(!r.scenario);
+        QStringList got;
+        for (const Diagnostic &d : r.diagnostics)
+            got << d.toString();
+        QVERIFY2(r.diagnostics.size() == expected.size(), qPrintable(u"got:\n" + got.join(u'\n')));
+        for (qsizetype i = 0; i < expected.size(); ++i) {
+            const Diagnostic &d = r.diagnostics[i];
+            QCOMPARE(d.file, path);
+            QCOMPARE(d.line, expected[i].line);
+            QCOMPARE(d.column, expected[i].column);
+            QVERIFY2(d.message.contains(expected[i].fragment), qPrintable(d.message));
+            QVERIFY(d.toString().startsWith(QStringLiteral("%1:%2:%3: error: ").arg(path).arg(d.line).arg(d.column)));
+        }
+    }
+
+    void bundled_data()
+    {
+        QTest::addColumn<QString>("path");
+        const QStringList files = yamlFiles(sourceDir() + QStringLiteral("/scenarios"));
+        for (const char *required : {"edge-vs-central", "heartbeat-vs-idle-timeout", "http1-vs-http2",
+                                     "fanout-and-connection-caps", "polling-vs-sse", "edge-function-limits"})
+            QVERIFY2(files.contains(sourceDir() + QStringLiteral("/scenarios/%1.yaml").arg(QString::fromLatin1(required))), required);
+        for (const QString &f : files)
+            QTest::newRow(qPrintable(QFileInfo(f).completeBaseName())) << f;
+    }
+
+    void bundled()
+    {
+        QFETCH(QString, path);
+        const LoadResult r = load(path);
+        QStringList problems;
+        for (const Diagnostic &d : r.diagnostics)
+            problems << d.toString();
+        QVERIFY2(r.ok(), qPrintable(problems.join(u'\n')));
+        QVERIFY(r.diagnostics.isEmpty());
+        QVERIFY(r.scenario->variants.size() >= 2);
+        for (const Variant &v : r.scenario->variants) {
+            QVERIFY(!v.name.isEmpty());
+            QVERIFY(v.origin());
+            QVERIFY(v.totalBrowsers() >= 10 && v.totalBrowsers() <= 1000);
+            QVERIFY(v.duration <= 60s);
+            for (const ClientGroup &g : v.clients)
+                for (const Link *l : v.pathLinks(g))
+                    QVERIFY(l);
+        }
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QByteArray text = file.readAll();
+        QVERIFY2(text.startsWith("# yaml-language-server: $schema=./edgesse.schema.json\n"), "schema reference missing");
+        QVERIFY2(text.contains("# Question:"), "the header should say which question the scenario answers");
+    }
+
+    void fullScenario()
+    {
+        const LoadResult r = load(sourceDir() + QStringLiteral("/tests/data/scenarios/valid/full.yaml"));
+        QVERIFY(r.ok());
+        QCOMPARE(r.scenario->name, QStringLiteral("Every key"));
+        QCOMPARE(r.scenario->description, QStringLiteral("A scenario that sets every key"));
+        QCOMPARE(r.scenario->seed, quint64(99));
+        QCOMPARE(r.scenario->variants.size(), 1);
+        const Variant &v = r.scenario->variants.first();
+
+        Variant expected;
+        expected.name = QStringLiteral("default");
+        expected.placement = Placement::Edge;
+        expected.protocol = Protocol::Http2;
+        expected.seed = 99;
+        expected.duration = 90s;
+        expected.warmup = 500ms;
+        expected.nodes = {
+            Node{QStringLiteral("origin"), NodeKind::Origin, QStringLiteral("us-east"), 5000, 10min, UpstreamMode::Shared},
+            Node{QStringLiteral("pop-fra"), NodeKind::Pop, QStringLiteral("eu-central"), 300, std::nullopt, UpstreamMode::PerClient},
+        };
+        expected.clients = {ClientGroup{QStringLiteral("berlin"), 25, QStringLiteral("pop-fra"), 3, Delivery::LongPoll, 250ms, 20s,
+                                        Protocol::Http1, 4}};
+        Link first;
+        first.a = QStringLiteral("berlin");
+        first.b = QStringLiteral("pop-fra");
+        first.latency = 8ms;
+        first.jitter = 1500us;
+        first.jitterDistribution = JitterDistribution::Pareto;
+        first.bandwidthBitsPerSecond = 50'000'000;
+        first.loss = 0.01;
+        first.lossRecovery = LossRecovery::Timeout;
+        first.rto = 300ms;
+        first.tls = true;
+        first.gateway = Gateway{QStringLiteral("cloudflare"), 20s, 2min};
+        first.faults = {LinkFault{10s, 2s}, LinkFault{30s, 500ms}};
+        Link second;
+        second.a = QStringLiteral("pop-fra");
+        second.b = QStringLiteral("origin");
+        second.latency = 45ms;
+        second.jitter = 3ms;
+        second.jitterDistribution = JitterDistribution::Normal;
+        second.bandwidthBitsPerSecond = 1'000'000'000;
+        second.loss = 0.001;
+        second.gateway = Gateway{QStringLiteral("gcp-lb"), std::nullopt, 30s};
+        expected.links = {first, second};
+        expected.publisher = Publisher{QStringLiteral("origin"), 20.0, PublishPattern::Bursty, 5, 4096};
+        expected.sse = SseSettings{15s, 2500ms, 50, 64};
+        expected.pricing = Pricing{QStringLiteral("EUR"), 0.6, 0.09, 0.01, 0.0000166667, 256 * 1024 * 1024};
+
+        QCOMPARE(v.nodes, expected.nodes);
+        QCOMPARE(v.clients, expected.clients);
+        QCOMPARE(v.links.size(), 2);
+        QVERIFY(v.links[0] == first);
+        QVERIFY(v.links[1] == second);
+        QVERIFY(v.publisher == expected.publisher);
+        QVERIFY(v.sse == expected.sse);
+        QVERIFY(v.pricing == expected.pricing);
+        QVERIFY(v == expected);
+
+        // Derived figures.
+        QCOMPARE(v.path(v.clients[0]), QStringList({QStringLiteral("berlin"), QStringLiteral("pop-fra"), QStringLiteral("origin")}));
+        QCOMPARE(v.pathLatency(v.clients[0]), 53ms);
+        QCOMPARE(v.publisher.burstPeriod(), 250ms);
+        QCOMPARE(v.links[0].handshake(), 32ms); // TCP + TLS: two round trips of 16 ms
+        QCOMPARE(v.links[0].lossPenalty(), 300ms);
+        QCOMPARE(v.links[1].lossPenalty(), 90ms);
+        // berlin: HTTP/1.1 override, 3 streams ≤ 4 connections per origin → 75; pop per-client
+        // upstream over HTTP/2 with 64 streams a connection → ceil(75 / 64) = 2.
+        QCOMPARE(v.clientConnections(v.clients[0]), 75);
+        QCOMPARE(v.connectionsNeeded(), 77);
+        QCOMPARE(v.descriptorsNeeded(), 77 * edgesse::net::kDescriptorsPerProxiedConnection + edgesse::net::kDescriptorReserve);
+    }
+
+    void mergeAndSweep()
+    {
+        const LoadResult r = load(sourceDir() + QStringLiteral("/tests/data/scenarios/valid/merge-and-sweep.yaml"));
+        QVERIFY(r.ok());
+        QStringList names;
+        for (const Variant &v : r.scenario->variants)
+            names << v.name;
+        QCOMPARE(names, QStringList({QStringLiteral("central:heartbeat=off"), QStringLiteral("central:heartbeat=5s"),
+                                     QStringLiteral("edge:heartbeat=off,count=1"), QStringLiteral("edge:heartbeat=off,count=2"),
+                                     QStringLiteral("edge:heartbeat=off,count=3"), QStringLiteral("edge:heartbeat=5s,count=1"),
+                                     QStringLiteral("edge:heartbeat=5s,count=2"), QStringLiteral("edge:heartbeat=5s,count=3")}));
+        const Variant *central = r.scenario->variant(QStringLiteral("central:heartbeat=off"));
+        QVERIFY(central);
+        QCOMPARE(central->placement, Placement::Central);
+        QVERIFY(!central->sse.heartbeat);
+        QCOMPARE(central->clients.size(), 2);
+        QCOMPARE(central->sweepValues, (QList<QPair<QString, QString>>{{QStringLiteral("sse.heartbeat"), QStringLiteral("off")}}));
+        QCOMPARE(central->publisher.at, QStringLiteral("origin")); // the only origin
+
+        const Variant *edge = r.scenario->variant(QStringLiteral("edge:heartbeat=5s,count=3"));
+        QVERIFY(edge);
+        QCOMPARE(edge->placement, Placement::Edge);
+        QCOMPARE(edge->sse.heartbeat, std::optional<microseconds>(5s));
+        QCOMPARE(edge->node(QStringLiteral("pop-a"))->maxConnections, 7);
+        QCOMPARE(edge->node(QStringLiteral("pop-a"))->kind, NodeKind::Pop); // merged, not replaced
+        QCOMPARE(edge->clients.size(), 3);
+        QCOMPARE(edge->clientGroup(QStringLiteral("a"))->streams, 2);
+        QCOMPARE(edge->clientGroup(QStringLiteral("a"))->count, 10);
+        QCOMPARE(edge->clientGroup(QStringLiteral("b"))->count, 3);
+        QCOMPARE(edge->clientGroup(QStringLiteral("c"))->count, 1);
+        QCOMPARE(edge->links.size(), 5);
+        const Link *backbone = edge->linkBetween(QStringLiteral("pop-a"), QStringLiteral("origin"));
+        QVERIFY(backbone);
+        QCOMPARE(backbone->latency, 30ms);
+        QCOMPARE(backbone->jitter, 2ms);
+        QCOMPARE(backbone->gateway, std::optional<Gateway>(Gateway{QStringLiteral("custom"), std::nullopt, std::nullopt}));
+        QCOMPARE(edge->path(*edge->clientGroup(QStringLiteral("a"))),
+                 QStringList({QStringLiteral("a"), QStringLiteral("pop-a"), QStringLiteral("origin")}));
+        QCOMPARE(edge->path(*edge->clientGroup(QStringLiteral("b"))), QStringList({QStringLiteral("b"), QStringLiteral("origin")}));
+        QCOMPARE(edge->pathLatency(*edge->clientGroup(QStringLiteral("a"))), 35ms);
+        // The central variants keep the top-level link untouched.
+        QCOMPARE(central->linkBetween(QStringLiteral("pop-a"), QStringLiteral("origin"))->gateway->preset, QStringLiteral("aws-alb"));
+    }
+
+    void placementPaths()
+    {
+        const QString path = sourceDir() + QStringLiteral("/scenarios/edge-vs-central.yaml");
+        const Variant central = loadOne(path, QStringLiteral("central"));
+        const Variant edge = loadOne(path, QStringLiteral("edge"));
+        const ClientGroup *sydney = edge.clientGroup(QStringLiteral("sydney"));
+        QVERIFY(sydney);
+        QCOMPARE(central.path(*sydney), QStringList({QStringLiteral("sydney"), QStringLiteral("origin")}));
+        QCOMPARE(edge.path(*sydney), QStringList({QStringLiteral("sydney"), QStringLiteral("pop-syd"), QStringLiteral("origin")}));
+        QCOMPARE(central.pathLatency(*sydney), 181ms);
+        QCOMPARE(edge.pathLatency(*sydney), 180500us);
+        // Shared upstreams: one connection per PoP on top of the browsers'.
+        QCOMPARE(central.connectionsNeeded(), 200);
+        QCOMPARE(edge.connectionsNeeded(), 203);
+    }
+
+    void jsonRoundTrip_data()
+    {
+        QTest::addColumn<QString>("path");
+        for (const QString &f : yamlFiles(sourceDir() + QStringLiteral("/scenarios")) + yamlFiles(sourceDir() + QStringLiteral("/tests/data/scenarios/valid")))
+            QTest::newRow(qPrintable(QFileInfo(f).completeBaseName())) << f;
+    }
+
+    // A resolved variant written as JSON is itself a scenario that loads to the same variant.
+    void jsonRoundTrip()
+    {
+        QFETCH(QString, path);
+        const LoadResult r = load(path);
+        QVERIFY(r.ok());
+        for (const Variant &v : r.scenario->variants) {
+            const QByteArray json = QJsonDocument(toJson(v)).toJson();
+            const LoadResult again = loadFromText(json, QStringLiteral("resolved.json"));
+            QStringList problems;
+            for (const Diagnostic &d : again.diagnostics)
+                problems << d.toString();
+            QVERIFY2(again.ok(), qPrintable(problems.join(u'\n') + u'\n' + QString::fromUtf8(json)));
+            Variant back = again.scenario->variants.first();
+            QCOMPARE(again.scenario->name, v.name);
+            back.name = v.name;
+            back.sweepValues = v.sweepValues;
+            // JSON objects are unordered: nodes come back sorted by name.
+            Variant original = v;
+            const auto byName = [](const Node &a, const Node &b) { return a.name < b.name; };
+            std::sort(original.nodes.begin(), original.nodes.end(), byName);
+            std::sort(back.nodes.begin(), back.nodes.end(), byName);
+            QVERIFY2(back == original, qPrintable(QString::fromUtf8(json)));
+        }
+    }
+
+    void everyProblemOnce()
+    {
+        // The same bad top-level value is shared by every variant: it is reported once.
+        const QByteArray text = "name: x\n"
+                                "nodes: { origin: { kind: origin } }\n"
+                                "clients: [{ name: a, count: 1, near: origin }]\n"
+                                "links: [{ between: [a, origin], latency: slow }]\n"
+                                "publisher: { rate: 1/s }\n"
+                                "variants: [{ name: one }, { name: two }, { name: three }]\n";
+        const LoadResult r = loadFromText(text, QStringLiteral("x.yaml"));
+        QCOMPARE(r.diagnostics.size(), 1);
+        QCOMPARE(r.diagnostics.first().toString(),
+                 QStringLiteral("x.yaml:4:42: error: links[0].latency: expected a duration like 40ms, got \"slow\""));
+    }
+
+    void unreadableFiles()
+    {
+        const LoadResult missing = load(QStringLiteral("/nonexistent/scenario.yaml"));
+        QVERIFY(!missing.ok());
+        QCOMPARE(missing.diagnostics.size(), 1);
+        QCOMPARE(missing.diagnostics.first().toString(), QStringLiteral("/nonexistent/scenario.yaml: error: no such file"));
+        const LoadResult directory = load(sourceDir());
+        QVERIFY(!directory.ok());
+        QVERIFY(directory.diagnostics.first().message.contains(QStringLiteral("not a regular file")));
+    }
+
+    void hostileDocuments_data()
+    {
+        QTest::addColumn<QByteArray>("text");
+        QTest::addColumn<QString>("fragment");
+        QByteArray deep;
+        for (int i = 0; i < 500; ++i)
+            deep += '[';
+        QTest::newRow("deep nesting") << deep << QStringLiteral("error");
+        QByteArray laughs = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+        for (char c = 'b'; c <= 'i'; ++c)
+            laughs += QByteArray(1, c) + ": &" + QByteArray(1, c) + " [*" + QByteArray(1, char(c - 1)) + ", *" + QByteArray(1, char(c - 1))
+                + ", *" + QByteArray(1, char(c - 1)) + ", *" + QByteArray(1, char(c - 1)) + ", *" + QByteArray(1, char(c - 1)) + "]\n";
+        QTest::newRow("alias expansion") << laughs << QStringLiteral("expands to more than");
+        QTest::newRow("binary") << QByteArray("\x00\xff\xfe name: \x01", 12) << QStringLiteral("error");
+        QTest::newRow("mapping key") << QByteArray("? [a, b]\n: 1\n") << QStringLiteral("a key must be a plain word");
+    }
+
+    void hostileDocuments()
+    {
+        QFETCH(QByteArray, text);
+        QFETCH(QString, fragment);
+        const LoadResult r = loadFromText(text, QStringLiteral("hostile.yaml"));
+        QVERIFY(!r.ok());
+        QVERIFY(!r.diagnostics.isEmpty());
+        QStringList all;
+        for (const Diagnostic &d : r.diagnostics)
+            all << d.toString();
+        QVERIFY2(all.join(u'\n').contains(fragment), qPrintable(all.join(u'\n')));
+    }
+
+    void gatewayPresetsMatchTheDocumentation()
+    {
+        QCOMPARE(gatewayPresets().size(), 7);
+        QCOMPARE(findGatewayPreset(QStringLiteral("aws-alb"))->idleTimeout, std::optional<microseconds>(60s));
+        QCOMPARE(findGatewayPreset(QStringLiteral("cloudflare"))->idleTimeout, std::optional<microseconds>(100s));
+        QCOMPARE(findGatewayPreset(QStringLiteral("gcp-lb"))->maxDuration, std::optional<microseconds>(30s));
+        QCOMPARE(findGatewayPreset(QStringLiteral("vercel-edge"))->maxDuration, std::optional<microseconds>(300s));
+        QVERIFY(!findGatewayPreset(QStringLiteral("vercel-edge"))->idleTimeout);
+        QVERIFY(!findGatewayPreset(QStringLiteral("haproxy")));
+    }
+
+    // The command line contract: exit codes, diagnostics on stderr, a summary on stdout.
+    void validateCommand()
+    {
+        const QString exe = QString::fromUtf8(EDGESSE_BINARY_DIR) + QStringLiteral("/app/edgesse");
+        if (!QFileInfo(exe).isExecutable())
+            QSKIP("the edgesse executable is not built");
+        QProcess p;
+        p.start(exe, {QStringLiteral("validate"), sourceDir() + QStringLiteral("/scenarios/http1-vs-http2.yaml")});
+        QVERIFY(p.waitForFinished(30000));
+        QCOMPARE(p.exitCode(), 0);
+        const QString out = QString::fromUtf8(p.readAllStandardOutput());
+        QVERIFY2(out.contains(QStringLiteral("2 variants (protocol=http1, protocol=http2)")) && out.contains(QStringLiteral("320 streams")), qPrintable(out));
+        QCOMPARE(out.count(u'\n'), 1);
+
+        const QString bad = sourceDir() + QStringLiteral("/tests/data/scenarios/invalid/latency-not-a-duration.yaml");
+        p.start(exe, {QStringLiteral("validate"), sourceDir() + QStringLiteral("/scenarios/polling-vs-sse.yaml"), bad});
+        QVERIFY(p.waitForFinished(30000));
+        QCOMPARE(p.exitCode(), 2);
+        QCOMPARE(QString::fromUtf8(p.readAllStandardError()),
+                 bad + QStringLiteral(":9:44: error: links[1].latency: expected a duration like 40ms, got \"fast\"\n"));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestScenario)
+#include "tst_scenario.moc"
