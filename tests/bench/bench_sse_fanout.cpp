@@ -33,7 +33,7 @@ using namespace edgesse;
 
 namespace {
 
-int g_h2loadThreads = 1;
+int g_h2loadThreads = 2;
 
 // Bytes queued in stream buffers above which a publish tick is skipped (both servers).
 constexpr qint64 kWatermark = 8 * 1024 * 1024;
@@ -260,7 +260,7 @@ int main(int argc, char **argv)
     const QCommandLineOption rateH1Option(QStringLiteral("rate-h1"), QStringLiteral("Offered events/s, HTTP/1.1 runs."), QStringLiteral("EV/S"), QStringLiteral("2000"));
     const QCommandLineOption rateH2Option(QStringLiteral("rate-h2"), QStringLiteral("Offered events/s, HTTP/2 runs."), QStringLiteral("EV/S"), QStringLiteral("8000"));
     const QCommandLineOption idleOption(QStringLiteral("idle-streams"), QStringLiteral("Idle streams for the memory figure."), QStringLiteral("N"), QStringLiteral("2000"));
-    const QCommandLineOption clientThreadsOption(QStringLiteral("h2load-threads"), QStringLiteral("h2load -t."), QStringLiteral("N"), QStringLiteral("1"));
+    const QCommandLineOption clientThreadsOption(QStringLiteral("h2load-threads"), QStringLiteral("h2load -t."), QStringLiteral("N"), QStringLiteral("2"));
     const QCommandLineOption noNodeOption(QStringLiteral("no-node"), QStringLiteral("Skip the Node.js reference."));
     const QCommandLineOption serveOption(QStringLiteral("serve"),
                                          QStringLiteral("Only serve: print the URL and publish at --rate-h1 until killed (for load tools by hand)."));
@@ -423,8 +423,32 @@ int main(int argc, char **argv)
         }
         return r;
     };
-    const Result h1Strict = throughput({false, streams}, rateH1, true);
-    const Result h2Strict = throughput({true, streams}, rateH2, true);
+    // A server's delivery rate is capped by what the offered rate asks of it and, above its
+    // capacity, by the CPU its own excess writes take from the load client on a shared
+    // machine. So strict runs climb a ladder of offered rates up to the given one and
+    // each server is credited with the best rate it reached (its peak).
+    auto peak = [&](const Load &load, double topRate) {
+        Result best;
+        for (const double fraction : {0.125, 0.25, 0.5, 1.0}) {
+            const double rate = topRate * fraction;
+            const Result r = throughput(load, rate, true);
+            std::fprintf(stderr, "  %s strict, offered %.0f ev/s: EdgeSSE %.0f, Node %.0f deliveries/s\n",
+                         load.http2 ? "HTTP/2" : "HTTP/1.1", rate, r.ours, r.node);
+            if (r.ours > best.ours) {
+                best.ours = r.ours;
+                best.oursPublished = r.oursPublished;
+                best.oursBatch = r.oursBatch;
+            }
+            if (r.node > best.node) {
+                best.node = r.node;
+                best.nodePublished = r.nodePublished;
+                best.nodeBatch = r.nodeBatch;
+            }
+        }
+        return best;
+    };
+    const Result h1Strict = peak({false, streams}, rateH1);
+    const Result h2Strict = peak({true, streams}, rateH2);
     const Result h1 = throughput({false, streams}, rateH1, false);
     const Result h2 = throughput({true, streams}, rateH2, false);
 
@@ -442,8 +466,8 @@ int main(int argc, char **argv)
     };
     const QString h1Name = QStringLiteral("HTTP/1.1, %1 connections (--h1 -c %1)").arg(streams);
     const QString h2Name = QStringLiteral("HTTP/2, %1 x 100 streams (-c %1 -m 100)").arg(streams / 100);
-    row(h1Name + QStringLiteral(", strict"), h1Strict, rateH1);
-    row(h2Name + QStringLiteral(", strict"), h2Strict, rateH2);
+    row(h1Name + QStringLiteral(", strict, peak"), h1Strict, rateH1);
+    row(h2Name + QStringLiteral(", strict, peak"), h2Strict, rateH2);
     row(h1Name + QStringLiteral(", batched"), h1, rateH1);
     row(h2Name + QStringLiteral(", batched"), h2, rateH2);
     std::printf("\nresident memory per idle stream (%d streams):\n", idleStreams);
