@@ -586,31 +586,56 @@ void Run::execute()
     std::chrono::microseconds slowest{0};
     for (const auto &group : v.clients)
         slowest = std::max(slowest, v.pathLatency(group));
-    // The drain lasts 3 × the slowest path; streams that were cut and are coming back
-    // (reconnect delay, handshakes, Last-Event-ID replay) get up to about one retry more,
-    // so a run that ends while a stream reconnects does not count its replay as lost.
-    const Clock::duration drain = std::max<Clock::duration>(200ms, 3 * slowest + 100ms);
-    const auto drainCap = Clock::now() + drain + v.sse.retry * 13 / 10 + 4 * slowest + 500ms;
+    // The drain: at least 3 × the slowest path (a poller's interval more when there are
+    // pollers), then on while events still arrive — the last events take a while to fan
+    // out to thousands of streams — and while streams that were cut are coming back
+    // (reconnect delay, handshakes, Last-Event-ID replay), so a run that ends during either
+    // does not count those events as lost. Bounded by about one retry and a second more.
+    Clock::duration drain = std::max<Clock::duration>(200ms, 3 * slowest + 100ms);
+    for (const auto &group : v.clients) {
+        if (group.delivery == scenario::Delivery::Poll)
+            drain = std::max<Clock::duration>(drain, group.pollInterval + 2 * v.pathLatency(group) + 100ms);
+    }
+    const auto drainCap = Clock::now() + drain + v.sse.retry * 13 / 10 + 4 * slowest + 1s;
     auto reconnecting = [&] {
         std::int64_t n = 0;
         for (const auto &r : t.recorders)
             n += r->live().streamsReconnecting.load(std::memory_order_relaxed);
         return n;
     };
+    auto delivered = [&] {
+        std::uint64_t n = 0;
+        for (const auto &r : t.recorders)
+            n += r->live().delivered.load(std::memory_order_relaxed);
+        return n;
+    };
     auto drainUntil = Clock::now() + drain;
+    std::uint64_t seen = delivered();
+    bool wasReconnecting = false;
     for (;;) {
         {
             std::unique_lock lock(m_waitMutex);
-            m_wake.wait_until(lock, drainUntil, [this] { return m_cancelRequested.load(); });
+            m_wake.wait_until(lock, std::min(drainUntil, drainCap), [this] { return m_cancelRequested.load(); });
         }
-        if (m_cancelRequested || reconnecting() == 0 || Clock::now() >= drainCap)
+        const auto now = Clock::now();
+        if (m_cancelRequested || now >= drainCap)
             break;
-        while (reconnecting() > 0 && Clock::now() < drainCap) {
-            std::unique_lock lock(m_waitMutex);
-            if (m_wake.wait_until(lock, std::min(drainCap, Clock::now() + 20ms), [this] { return m_cancelRequested.load(); }))
-                break;
+        if (reconnecting() > 0) {
+            wasReconnecting = true;
+            drainUntil = now + 20ms;
+            continue;
         }
-        drainUntil = std::min(drainCap, Clock::now() + drain);
+        if (wasReconnecting) { // back: give the replay its path
+            wasReconnecting = false;
+            drainUntil = now + drain;
+            seen = delivered();
+            continue;
+        }
+        const std::uint64_t d = delivered();
+        if (d == seen)
+            break; // nothing arrived since the last look
+        seen = d;
+        drainUntil = now + 50ms;
     }
     if (m_cancelRequested) {
         tearDown();
