@@ -834,16 +834,19 @@ private:
             bool endpointsOk = false;
             if (const Value *x = m_read.require(item, QStringLiteral("between"), QStringLiteral("the two ends, like [berlin, pop-fra]")))
                 endpointsOk = readBetween(v, *x, endpoints, l);
+            bool latencyOk = false; // a bad latency is reported once, not again through the jitter check
             if (const Value *x = m_read.require(item, QStringLiteral("latency"), QStringLiteral("one-way delay, like 40ms")))
-                if (auto d = m_read.requiredDuration(*x, 0us))
+                if (auto d = m_read.requiredDuration(*x, 0us)) {
                     l.latency = *d;
+                    latencyOk = true;
+                }
             if (const Value *x = item.find(u"jitter"))
                 if (auto d = m_read.requiredDuration(*x, 0us))
                     l.jitter = *d;
             if (const Value *x = item.find(u"jitter_distribution"))
                 if (auto d = m_read.choice(*x, kDistributions, QStringLiteral("jitter distribution")))
                     l.jitterDistribution = *d;
-            if (l.jitter > l.latency && l.jitterDistribution != JitterDistribution::Pareto)
+            if (latencyOk && l.jitter > l.latency && l.jitterDistribution != JitterDistribution::Pareto)
                 if (const Value *x = item.find(u"jitter"))
                     m_report.at(*x, QStringLiteral("jitter %1 exceeds latency %2; a delay cannot go below zero")
                                         .arg(units::formatDuration(l.jitter), units::formatDuration(l.latency)));
