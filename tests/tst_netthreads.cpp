@@ -48,7 +48,36 @@ private slots:
     void deadlineQueuePerThread();
     void echoAcrossThreads();
     void stopClosesSocketsAndJoins();
+    void placedObjectsOutliveNothingTheyUse();
 };
+
+namespace {
+
+// Stands for a link proxy or a stream: it holds timers on its thread's deadline queue
+// until it is destroyed.
+class QueueUser final : public QObject
+{
+public:
+    QueueUser(DeadlineQueue *queue, std::atomic<int> *queueAliveAtDestruction)
+        : m_queue(queue), m_aliveAtDestruction(queueAliveAtDestruction)
+    {
+        m_pending = m_queue->scheduleAfter(1h, [] {});
+    }
+    ~QueueUser() override
+    {
+        const bool alive = !m_queue.isNull();
+        if (alive)
+            m_queue->cancel(m_pending);
+        m_aliveAtDestruction->fetch_add(alive ? 1 : 0);
+    }
+
+private:
+    QPointer<DeadlineQueue> m_queue;
+    std::atomic<int> *m_aliveAtDestruction;
+    DeadlineQueue::Id m_pending = 0;
+};
+
+} // namespace
 
 void TestNetThreads::defaultsToOneThreadPerCore()
 {
@@ -178,6 +207,19 @@ void TestNetThreads::stopClosesSocketsAndJoins()
     QVERIFY(root.isNull());
     QVERIFY(disconnected.count() == 1 || disconnected.wait(5000));
     pool->post(0, [] {}); // after stop: dropped with a warning, no crash
+}
+
+void TestNetThreads::placedObjectsOutliveNothingTheyUse()
+{
+    std::atomic<int> queueAlive{0};
+    {
+        NetThreads pool(2);
+        for (int i = 0; i < pool.count(); ++i)
+            for (int k = 0; k < 3; ++k)
+                pool.create<QueueUser>(i, [&pool, &queueAlive, i] { return new QueueUser(pool.deadlines(i), &queueAlive); });
+        pool.stop();
+    }
+    QCOMPARE(queueAlive.load(), 6);
 }
 
 QTEST_GUILESS_MAIN(TestNetThreads)

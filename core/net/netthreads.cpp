@@ -5,6 +5,7 @@
 
 #include <QAbstractEventDispatcher>
 #include <QMetaObject>
+#include <QPointer>
 
 #include <sys/prctl.h>
 
@@ -103,6 +104,15 @@ void NetThreads::stop()
             continue;
         if (worker.thread->isRunning()) {
             runOn(i, [&worker] {
+                // Objects placed on the thread may use its deadline queue until they are gone:
+                // delete them, newest first, before the queue and the root.
+                const QObjectList children = worker.root->children();
+                QList<QPointer<QObject>> placed;
+                for (auto it = children.crbegin(); it != children.crend(); ++it)
+                    if (*it != worker.deadlines)
+                        placed.append(*it);
+                for (const QPointer<QObject> &object : placed)
+                    delete object.data();
                 delete worker.root;
                 worker.root = nullptr;
                 worker.deadlines = nullptr;
