@@ -390,6 +390,24 @@ void TestRunResult::overheadWarning()
     v.checkOverhead();
     QCOMPARE(v.warnings.size(), 1);
     QVERIFY(v.warnings[0].contains(QStringLiteral("too loaded")));
+
+    // Jitter the scenario configured is not the machine's overhead.
+    VariantResult jittery;
+    jittery.overhead.p99 = 8.4;
+    jittery.overheadAllowanceMs = 8.0;
+    jittery.checkOverhead();
+    QVERIFY(jittery.warnings.isEmpty());
+    jittery.overhead.p99 = 9.5;
+    jittery.checkOverhead();
+    QCOMPARE(jittery.warnings.size(), 1);
+    QVERIFY(jittery.warnings[0].contains(QStringLiteral("jitter and loss explain")));
+
+    RunResult run;
+    run.variants.push_back(jittery);
+    QString error;
+    const auto back = RunResult::fromJson(run.toJson(), &error);
+    QVERIFY2(back.has_value(), qPrintable(error));
+    QCOMPARE(back->variants.front().overheadAllowanceMs, 8.0);
 }
 
 QTEST_GUILESS_MAIN(TestRunResult)

@@ -315,11 +315,16 @@ void VariantResult::checkOverhead()
 {
     if (!overheadTooHigh())
         return;
+    const QString limit = overheadAllowanceMs > 0
+        ? QStringLiteral("%1 ms (1 ms above the %2 ms the paths' jitter and loss explain)")
+              .arg(kOverheadWarningMs + overheadAllowanceMs, 0, 'f', 3)
+              .arg(overheadAllowanceMs, 0, 'f', 3)
+        : QStringLiteral("%1 ms").arg(kOverheadWarningMs, 0, 'f', 0);
     const QString warning =
-        QStringLiteral("overhead p99 %1 ms is above %2 ms: the machine was too loaded for these numbers; "
+        QStringLiteral("overhead p99 %1 ms is above %2: the machine was too loaded for these numbers; "
                        "run fewer streams or close other programs")
             .arg(overhead.p99, 0, 'f', 3)
-            .arg(kOverheadWarningMs, 0, 'f', 0);
+            .arg(limit);
     if (!warnings.contains(warning))
         warnings.append(warning);
 }
@@ -374,6 +379,7 @@ QJsonObject RunResult::toJson() const
             {QStringLiteral("duration_s"), ms(v.durationS)},
             {QStringLiteral("latency_ms"), metrics::toJson(v.latency)},
             {QStringLiteral("overhead_ms"), metrics::toJson(v.overhead)},
+            {QStringLiteral("overhead_allowance_ms"), v.overheadAllowanceMs},
             {QStringLiteral("time_to_first_event_ms"), metrics::toJson(v.timeToFirstEvent)},
             {QStringLiteral("events"), metrics::toJson(v.events)},
             {QStringLiteral("streams"), metrics::toJson(v.streams)},
@@ -432,6 +438,7 @@ std::optional<RunResult> RunResult::fromJson(const QJsonObject &json, QString *e
         v.durationS = r.number(o, QStringLiteral("duration_s"), at, false);
         v.latency = r.latency(o, QStringLiteral("latency_ms"), at);
         v.overhead = r.percentiles(o, QStringLiteral("overhead_ms"), at, false);
+        v.overheadAllowanceMs = r.number(o, QStringLiteral("overhead_allowance_ms"), at, false);
         v.timeToFirstEvent = r.percentiles(o, QStringLiteral("time_to_first_event_ms"), at, false);
         v.events = r.events(o, at, true);
         v.streams = r.streams(o, at, true);

@@ -31,6 +31,30 @@ double seconds(Clock::duration d)
     return std::chrono::duration<double>(d).count();
 }
 
+// How far above its path's configured latency the scenario itself can put an event: the
+// jitter bound of every link on the path (the link proxy draws Pareto delays up to 10× the
+// jitter) and, where loss touches more than 1% of events, the loss-recovery delay. The
+// worst push path of the variant; overhead beyond it is the machine's.
+double overheadAllowanceMs(const scenario::Variant &v)
+{
+    constexpr double kParetoBound = 10.0;
+    constexpr double kLossReachesP99 = 0.01;
+    double worst = 0;
+    for (const scenario::ClientGroup &group : v.clients) {
+        if (group.delivery != scenario::Delivery::Sse)
+            continue;
+        double allowance = 0;
+        for (const scenario::Link *l : v.pathLinks(group)) {
+            const double jitterMs = std::chrono::duration<double, std::milli>(l->jitter).count();
+            allowance += l->jitterDistribution == scenario::JitterDistribution::Pareto ? kParetoBound * jitterMs : jitterMs;
+            if (l->loss >= kLossReachesP99)
+                allowance += std::chrono::duration<double, std::milli>(l->lossPenalty()).count();
+        }
+        worst = std::max(worst, allowance);
+    }
+    return worst;
+}
+
 link::LinkSettings linkSettings(const scenario::Link &l, std::uint64_t seed)
 {
     link::LinkSettings s;
@@ -819,6 +843,7 @@ void Run::finalise(Topology &t, Clock::time_point measureStart, Clock::time_poin
     }
     r.setLatency(all);
     r.overhead = metrics::PercentileSummary::from(overhead);
+    r.overheadAllowanceMs = overheadAllowanceMs(v);
     r.timeToFirstEvent = metrics::PercentileSummary::from(ttfe);
 
     for (const auto &l : t.links) {
