@@ -15,6 +15,7 @@
 #include <QFileInfo>
 
 #include <cstdio>
+#include <unistd.h>
 
 namespace edgesse::cli {
 
@@ -69,6 +70,9 @@ int runCommand(const QStringList &args)
     int exitCode = kExitOk;
     std::optional<metrics::RunResult> result;
     bool progressShown = false;
+    const bool interactive = ::isatty(::fileno(stderr)) == 1;
+    int lastDecile = -1;
+    QString lastVariant;
 
     QObject::connect(&watcher, &SignalWatcher::interrupted, &controller, [&](int) {
         printErr(QStringLiteral("\nedgesse run: interrupted; stopping\n"));
@@ -77,18 +81,27 @@ int runCommand(const QStringList &args)
     });
     QObject::connect(&controller, &sim::RunController::progressChanged, &loop,
                      [&](double fraction, const QString &variant, std::chrono::seconds eta) {
-                         printErr(QStringLiteral("\r%1: %2%  ETA %3s   ")
-                                      .arg(variant)
-                                      .arg(int(fraction * 100), 3)
-                                      .arg(eta.count()));
-                         progressShown = true;
+                         const int percent = int(fraction * 100);
+                         if (interactive) {
+                             printErr(QStringLiteral("\r%1: %2%  ETA %3s   ").arg(variant).arg(percent, 3).arg(eta.count()));
+                             progressShown = true;
+                             return;
+                         }
+                         // A log file or a pipe gets a line every tenth of the run, not a line a tick.
+                         if (percent / 10 == lastDecile && variant == lastVariant)
+                             return;
+                         lastDecile = percent / 10;
+                         lastVariant = variant;
+                         printErr(QStringLiteral("%1: %2%  ETA %3s\n").arg(variant).arg(percent, 3).arg(eta.count()));
                      });
     QObject::connect(&controller, &sim::RunController::variantFinished, &loop,
                      [&](const metrics::VariantResult &variant) {
-                         printErr(QStringLiteral("\r%1: done (%2 of %3 events delivered)          \n")
+                         printErr(QStringLiteral("%1%2: done (%3 of %4 events delivered)%5\n")
+                                      .arg(interactive ? QStringLiteral("\r") : QString())
                                       .arg(variant.name)
                                       .arg(variant.events.delivered)
-                                      .arg(variant.events.expected));
+                                      .arg(variant.events.expected)
+                                      .arg(interactive ? QStringLiteral("          ") : QString()));
                          progressShown = false;
                      });
     QObject::connect(&controller, &sim::RunController::finished, &loop, [&](const metrics::RunResult &r) {
