@@ -1,4 +1,5 @@
 #include "core/net/netthreads.h"
+#include "core/sse/sseparser.h"
 #include "core/sse/sseserver.h"
 
 #include <QElapsedTimer>
@@ -127,6 +128,7 @@ private slots:
     void replaysAfterLastEventId_data();
     void replaysAfterLastEventId();
     void unknownLastEventIdIsAGap();
+    void newStreamLearnsWhereItStarts();
     void sendsHeartbeats();
     void noHeartbeatsWhenNoneConfigured();
     void capAnswers503WithRetryAfter();
@@ -215,6 +217,38 @@ void TestSseServer::replaysAfterLastEventId()
     const auto stats = server->stats();
     QCOMPARE(stats.replaysComplete + stats.replaysWithGap, qint64{1});
     QCOMPARE(stats.eventsLostInGaps, qint64{firstReplayed - 1 - lastEventId > 0 ? firstReplayed - 1 - lastEventId : 0});
+}
+
+void TestSseServer::newStreamLearnsWhereItStarts()
+{
+    // A stream opened after events were published is told the newest id, without an event:
+    // cut before its first event, it still resumes from there with nothing lost.
+    auto server = startServer();
+    for (std::uint64_t seq = 1; seq <= 5; ++seq)
+        server->publish(makeEvent(seq, "e"));
+    QTRY_COMPARE(server->stats().eventsPublished, qint64{5});
+    RawClient client;
+    QVERIFY(client.connectTo(server->port()));
+    client.get("/events");
+    QVERIFY(client.waitFor("id: 5\n\n"));
+    QTRY_COMPARE(server->stats().streamsOpen, qint64{1});
+
+    struct Collect final : sse::SseParser::Sink {
+        int events = 0;
+        void eventDispatched(const sse::Event &) override { ++events; }
+    } sink;
+    sse::SseParser parser(sink);
+    parser.feed(client.body());
+    QCOMPARE(sink.events, 0);
+    QCOMPARE(parser.lastEventId(), QByteArray("5"));
+
+    RawClient resumed;
+    QVERIFY(resumed.connectTo(server->port()));
+    server->publish(makeEvent(6, "missed"));
+    QTRY_COMPARE(server->stats().eventsPublished, qint64{6});
+    resumed.get("/events", "Last-Event-ID: " + parser.lastEventId() + "\r\n");
+    QVERIFY(resumed.waitFor("data: missed\n"));
+    QVERIFY(resumed.received().contains("edgesse-replay: complete; replayed=1\r\n"));
 }
 
 void TestSseServer::unknownLastEventIdIsAGap()

@@ -224,6 +224,11 @@ private:
             first += SseEncoder::comment(outcome.comment);
             if (ok)
                 replay = since;
+        } else if (m_replay.capacity() > 0 && m_replay.lastSeq() > 0) {
+            // An id-only message names where this stream starts without dispatching an event
+            // (WHATWG: an empty data buffer still sets the last event ID), so a stream cut
+            // before its first event resumes from here instead of losing what came meanwhile.
+            first += "id: " + QByteArray::number(static_cast<qulonglong>(m_replay.lastSeq())) + "\n\n";
         }
         if (request.method == "HEAD") {
             exchange.respond(200, headers, {});
