@@ -8,6 +8,7 @@
 #include "core/sse/browser.h"
 #include "core/sse/sseserver.h"
 #include "tests/support/clientsupport.h"
+#include "tests/support/serversupport.h"
 
 #include <QTimer>
 #include <QtTest>
@@ -21,44 +22,8 @@ using http::ClientProtocol;
 
 Q_DECLARE_METATYPE(http::ClientProtocol)
 
-namespace {
-
-// Publishes seq 1, 2, 3, ... every `period` into the server.
-class Publisher
-{
-public:
-    Publisher(sse::SseServer &server, std::chrono::milliseconds period) : m_server(server)
-    {
-        QObject::connect(&m_timer, &QTimer::timeout, [this] { publishNext(); });
-        m_timer.start(period);
-    }
-    void publishNext()
-    {
-        sse::PublishedEvent e;
-        e.seq = ++m_seq;
-        e.publishedAt = std::chrono::steady_clock::now();
-        e.event.id = QByteArray::number(static_cast<qulonglong>(e.seq));
-        e.event.data = "payload " + e.event.id;
-        m_server.publish(e);
-    }
-    void stop() { m_timer.stop(); }
-    std::uint64_t published() const { return m_seq; }
-
-private:
-    sse::SseServer &m_server;
-    QTimer m_timer;
-    std::uint64_t m_seq = 0;
-};
-
-std::unique_ptr<sse::SseServer> startServer(sse::ServerSettings settings)
-{
-    auto server = std::make_unique<sse::SseServer>(settings);
-    if (!server->start())
-        qWarning("server: %s", qPrintable(server->errorString()));
-    return server;
-}
-
-} // namespace
+using testing::Publisher;
+using testing::startServer;
 
 class TestBrowser final : public QObject
 {

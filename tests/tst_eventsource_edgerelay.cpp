@@ -5,6 +5,7 @@
 #include "core/sse/edgerelay.h"
 #include "core/sse/sseserver.h"
 #include "tests/support/clientsupport.h"
+#include "tests/support/serversupport.h"
 
 #include <QTimer>
 #include <QtTest>
@@ -19,30 +20,11 @@ Q_DECLARE_METATYPE(http::ClientProtocol)
 
 namespace {
 
-class Publisher
+// The data of the event with id `id`.
+QByteArray priceData(const QByteArray &id)
 {
-public:
-    Publisher(sse::SseServer &server, std::chrono::milliseconds period) : m_server(server)
-    {
-        QObject::connect(&m_timer, &QTimer::timeout, [this] {
-            sse::PublishedEvent e;
-            e.seq = ++m_seq;
-            e.publishedAt = std::chrono::steady_clock::now();
-            e.event.id = QByteArray::number(static_cast<qulonglong>(e.seq));
-            e.event.type = "price";
-            e.event.data = "{\"seq\":" + e.event.id + "}";
-            m_server.publish(e);
-        });
-        m_timer.start(period);
-    }
-    void stop() { m_timer.stop(); }
-    std::uint64_t published() const { return m_seq; }
-
-private:
-    sse::SseServer &m_server;
-    QTimer m_timer;
-    std::uint64_t m_seq = 0;
-};
+    return "{\"seq\":" + id + "}";
+}
 
 bool contiguous(const std::vector<std::uint64_t> &seqs)
 {
@@ -102,7 +84,7 @@ void TestEdgeRelay::sharedUpstreamKeepsOriginalIds()
     browser.open();
     QTRY_COMPARE_WITH_TIMEOUT(browser.openCount(), 3, 5000);
 
-    Publisher publisher(origin, 5ms);
+    testing::Publisher publisher(origin, 5ms, "price", priceData);
     QTRY_VERIFY_WITH_TIMEOUT(publisher.published() >= 150, 10'000);
     publisher.stop();
     const auto last = publisher.published();
@@ -148,7 +130,7 @@ void TestEdgeRelay::perClientUpstreamsFollowClients()
     QTRY_COMPARE_WITH_TIMEOUT(relay.openUpstreams(), 4, 5000);
     QTRY_COMPARE_WITH_TIMEOUT(origin.stats().streamsOpen, qint64(4), 5000);
 
-    Publisher publisher(origin, 5ms);
+    testing::Publisher publisher(origin, 5ms, "price", priceData);
     QTRY_VERIFY_WITH_TIMEOUT(publisher.published() >= 50, 10'000);
     publisher.stop();
     const auto last = publisher.published();

@@ -1,5 +1,6 @@
 #include "core/net/fdlimit.h"
 #include "core/scenario/scenario.h"
+#include "tests/support/scenariofiles.h"
 
 #include <QDir>
 #include <QFile>
@@ -11,20 +12,10 @@
 using namespace edgesse::scenario;
 using namespace std::chrono_literals;
 
+using edgesse::testing::sourceDir;
+using edgesse::testing::yamlFiles;
+
 namespace {
-
-QString sourceDir()
-{
-    return QString::fromUtf8(EDGESSE_SOURCE_DIR);
-}
-
-QStringList yamlFiles(const QString &dir)
-{
-    QStringList files;
-    for (const QString &name : QDir(dir).entryList({QStringLiteral("*.yaml")}, QDir::Files, QDir::Name))
-        files << dir + u'/' + name;
-    return files;
-}
 
 struct Expectation {
     int line = 0;

@@ -4,6 +4,7 @@
 // "# schema: accepts" for problems only the loader can see, such as a missing link).
 
 #include "core/scenario/scenario.h"
+#include "tests/support/scenariofiles.h"
 
 #include <QDir>
 #include <QFile>
@@ -13,22 +14,8 @@
 #include <QStandardPaths>
 #include <QTest>
 
-namespace {
-
-QString sourceDir()
-{
-    return QString::fromUtf8(EDGESSE_SOURCE_DIR);
-}
-
-QStringList yamlFiles(const QString &dir)
-{
-    QStringList files;
-    for (const QString &name : QDir(dir).entryList({QStringLiteral("*.yaml")}, QDir::Files, QDir::Name))
-        files << dir + u'/' + name;
-    return files;
-}
-
-} // namespace
+using edgesse::testing::sourceDir;
+using edgesse::testing::yamlFiles;
 
 class TestScenarioSchema final : public QObject
 {

@@ -1,6 +1,7 @@
 #include "core/net/netthreads.h"
 #include "core/sse/sseparser.h"
 #include "core/sse/sseserver.h"
+#include "tests/support/serversupport.h"
 
 #include <QElapsedTimer>
 #include <QTcpSocket>
@@ -109,15 +110,9 @@ QByteArray wire(std::uint64_t seq, const QByteArray &data)
     return "id: " + QByteArray::number(static_cast<qulonglong>(seq)) + "\ndata: " + data + "\n\n";
 }
 
-std::unique_ptr<sse::SseServer> startServer(sse::ServerSettings settings = {})
-{
-    auto server = std::make_unique<sse::SseServer>(settings);
-    if (!server->start())
-        qWarning("%s", qPrintable(server->errorString()));
-    return server;
-}
-
 } // namespace
+
+using testing::startServer;
 
 class TestSseServer final : public QObject
 {

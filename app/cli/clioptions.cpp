@@ -2,6 +2,8 @@
 
 #include "core/scenario/units.h"
 
+#include <cstdio>
+
 namespace edgesse::cli {
 
 std::optional<RunArguments> parseRunArguments(const QStringList &args, bool allowOut, bool allowSeed, QString *error)
@@ -68,6 +70,33 @@ std::optional<RunArguments> parseRunArguments(const QStringList &args, bool allo
         return std::nullopt;
     }
     return parsed;
+}
+
+void printErr(const QString &text)
+{
+    std::fputs(text.toLocal8Bit().constData(), stderr);
+    std::fflush(stderr);
+}
+
+std::optional<scenario::Scenario> loadScenarioReporting(const QString &file)
+{
+    scenario::LoadResult loaded = scenario::load(file);
+    if (!loaded.ok()) {
+        for (const auto &diagnostic : loaded.diagnostics)
+            printErr(diagnostic.toString() + QLatin1Char('\n'));
+        return std::nullopt;
+    }
+    return std::move(loaded.scenario);
+}
+
+void reportUnknownVariant(const QString &command, const QString &file, const scenario::Scenario &scenario,
+                          const QString &name)
+{
+    QStringList known;
+    for (const auto &v : scenario.variants)
+        known.push_back(v.name);
+    printErr(QStringLiteral("edgesse %1: %2 has no variant named \"%3\" (it has: %4)\n")
+                 .arg(command, file, name, known.join(QStringLiteral(", "))));
 }
 
 } // namespace edgesse::cli

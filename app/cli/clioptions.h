@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/scenario/scenario.h"
+
 #include <QString>
 #include <QStringList>
 
@@ -21,5 +23,16 @@ struct RunArguments {
 // Parses `args`; on a problem returns std::nullopt and sets `error` to a message naming the
 // word and what was expected. `allowOut`/`allowSeed` select the options of each command.
 std::optional<RunArguments> parseRunArguments(const QStringList &args, bool allowOut, bool allowSeed, QString *error);
+
+// Writes `text` to stderr and flushes it.
+void printErr(const QString &text);
+
+// Loads the scenario `file`; on a problem writes every diagnostic to stderr, one a line, and
+// returns std::nullopt.
+std::optional<scenario::Scenario> loadScenarioReporting(const QString &file);
+
+// Writes "edgesse COMMAND: FILE has no variant named "NAME" (it has: a, b)" to stderr.
+void reportUnknownVariant(const QString &command, const QString &file, const scenario::Scenario &scenario,
+                          const QString &name);
 
 } // namespace edgesse::cli

@@ -19,16 +19,6 @@
 
 namespace edgesse::cli {
 
-namespace {
-
-void printErr(const QString &text)
-{
-    std::fputs(text.toLocal8Bit().constData(), stderr);
-    std::fflush(stderr);
-}
-
-} // namespace
-
 int runCommand(const QStringList &args)
 {
     QString error;
@@ -38,20 +28,13 @@ int runCommand(const QStringList &args)
                                 "[--duration D] [--seed N]\n").arg(error));
         return kExitInvalidInput;
     }
-    const scenario::LoadResult loaded = scenario::load(parsed->file);
-    if (!loaded.ok()) {
-        for (const auto &diagnostic : loaded.diagnostics)
-            printErr(diagnostic.toString() + QLatin1Char('\n'));
+    const auto loaded = loadScenarioReporting(parsed->file);
+    if (!loaded)
         return kExitInvalidInput;
-    }
-    const scenario::Scenario &scenario = *loaded.scenario;
+    const scenario::Scenario &scenario = *loaded;
     for (const QString &name : parsed->variants) {
         if (!scenario.variant(name)) {
-            QStringList known;
-            for (const auto &v : scenario.variants)
-                known.push_back(v.name);
-            printErr(QStringLiteral("edgesse run: %1 has no variant named \"%2\" (it has: %3)\n")
-                         .arg(parsed->file, name, known.join(QStringLiteral(", "))));
+            reportUnknownVariant(QStringLiteral("run"), parsed->file, scenario, name);
             return kExitInvalidInput;
         }
     }

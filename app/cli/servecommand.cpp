@@ -11,16 +11,6 @@
 
 namespace edgesse::cli {
 
-namespace {
-
-void printErr(const QString &text)
-{
-    std::fputs(text.toLocal8Bit().constData(), stderr);
-    std::fflush(stderr);
-}
-
-} // namespace
-
 int serveCommand(const QStringList &args)
 {
     QString error;
@@ -31,21 +21,14 @@ int serveCommand(const QStringList &args)
         printErr(QStringLiteral("edgesse serve: %1\nUsage: edgesse serve FILE [--variant NAME] [--duration D]\n").arg(error));
         return kExitInvalidInput;
     }
-    const scenario::LoadResult loaded = scenario::load(parsed->file);
-    if (!loaded.ok()) {
-        for (const auto &diagnostic : loaded.diagnostics)
-            printErr(diagnostic.toString() + QLatin1Char('\n'));
+    const auto loaded = loadScenarioReporting(parsed->file);
+    if (!loaded)
         return kExitInvalidInput;
-    }
-    const scenario::Scenario &scenario = *loaded.scenario;
+    const scenario::Scenario &scenario = *loaded;
     const scenario::Variant *chosen = parsed->variants.isEmpty() ? &scenario.variants.front()
                                                                  : scenario.variant(parsed->variants.front());
     if (!chosen) {
-        QStringList known;
-        for (const auto &v : scenario.variants)
-            known.push_back(v.name);
-        printErr(QStringLiteral("edgesse serve: %1 has no variant named \"%2\" (it has: %3)\n")
-                     .arg(parsed->file, parsed->variants.front(), known.join(QStringLiteral(", "))));
+        reportUnknownVariant(QStringLiteral("serve"), parsed->file, scenario, parsed->variants.front());
         return kExitInvalidInput;
     }
 

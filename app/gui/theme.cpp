@@ -7,62 +7,100 @@ namespace edgesse::gui {
 
 namespace {
 
-QPalette lightPalette()
+// The colours a scheme picks; makePalette() assigns them to the palette's roles.
+struct SchemeColors {
+    QColor window;
+    QColor text; // WindowText, ToolTipText, Text and ButtonText
+    QColor base;
+    QColor alternateBase;
+    QColor toolTipBase;
+    QColor placeholderText;
+    QColor button;
+    QColor brightText;
+    QColor light;
+    QColor midlight;
+    QColor mid;
+    QColor dark;
+    QColor shadow;
+    QColor highlight;
+    QColor link;
+    QColor linkVisited;
+    QColor disabledText; // Text, WindowText and ButtonText when disabled
+};
+
+QPalette makePalette(const SchemeColors &c)
 {
     QPalette p;
-    p.setColor(QPalette::Window, QColor(0xf3, 0xf4, 0xf6));
-    p.setColor(QPalette::WindowText, QColor(0x1f, 0x23, 0x28));
-    p.setColor(QPalette::Base, QColor(0xff, 0xff, 0xff));
-    p.setColor(QPalette::AlternateBase, QColor(0xf6, 0xf8, 0xfa));
-    p.setColor(QPalette::ToolTipBase, QColor(0xff, 0xff, 0xff));
-    p.setColor(QPalette::ToolTipText, QColor(0x1f, 0x23, 0x28));
-    p.setColor(QPalette::PlaceholderText, QColor(0x8c, 0x95, 0x9f));
-    p.setColor(QPalette::Text, QColor(0x1f, 0x23, 0x28));
-    p.setColor(QPalette::Button, QColor(0xf6, 0xf8, 0xfa));
-    p.setColor(QPalette::ButtonText, QColor(0x1f, 0x23, 0x28));
-    p.setColor(QPalette::BrightText, Qt::white);
-    p.setColor(QPalette::Light, Qt::white);
-    p.setColor(QPalette::Midlight, QColor(0xea, 0xee, 0xf2));
-    p.setColor(QPalette::Mid, QColor(0xd0, 0xd7, 0xde));
-    p.setColor(QPalette::Dark, QColor(0xaf, 0xb8, 0xc1));
-    p.setColor(QPalette::Shadow, QColor(0x8c, 0x95, 0x9f));
-    p.setColor(QPalette::Highlight, QColor(0x21, 0x6e, 0xdf));
+    p.setColor(QPalette::Window, c.window);
+    p.setColor(QPalette::WindowText, c.text);
+    p.setColor(QPalette::Base, c.base);
+    p.setColor(QPalette::AlternateBase, c.alternateBase);
+    p.setColor(QPalette::ToolTipBase, c.toolTipBase);
+    p.setColor(QPalette::ToolTipText, c.text);
+    p.setColor(QPalette::PlaceholderText, c.placeholderText);
+    p.setColor(QPalette::Text, c.text);
+    p.setColor(QPalette::Button, c.button);
+    p.setColor(QPalette::ButtonText, c.text);
+    p.setColor(QPalette::BrightText, c.brightText);
+    p.setColor(QPalette::Light, c.light);
+    p.setColor(QPalette::Midlight, c.midlight);
+    p.setColor(QPalette::Mid, c.mid);
+    p.setColor(QPalette::Dark, c.dark);
+    p.setColor(QPalette::Shadow, c.shadow);
+    p.setColor(QPalette::Highlight, c.highlight);
     p.setColor(QPalette::HighlightedText, Qt::white);
-    p.setColor(QPalette::Link, QColor(0x09, 0x69, 0xda));
-    p.setColor(QPalette::LinkVisited, QColor(0x82, 0x50, 0xdf));
-    p.setColor(QPalette::Disabled, QPalette::Text, QColor(0x8c, 0x95, 0x9f));
-    p.setColor(QPalette::Disabled, QPalette::WindowText, QColor(0x8c, 0x95, 0x9f));
-    p.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(0x8c, 0x95, 0x9f));
+    p.setColor(QPalette::Link, c.link);
+    p.setColor(QPalette::LinkVisited, c.linkVisited);
+    p.setColor(QPalette::Disabled, QPalette::Text, c.disabledText);
+    p.setColor(QPalette::Disabled, QPalette::WindowText, c.disabledText);
+    p.setColor(QPalette::Disabled, QPalette::ButtonText, c.disabledText);
     return p;
+}
+
+QPalette lightPalette()
+{
+    return makePalette({
+        .window = QColor(0xf3, 0xf4, 0xf6),
+        .text = QColor(0x1f, 0x23, 0x28),
+        .base = QColor(0xff, 0xff, 0xff),
+        .alternateBase = QColor(0xf6, 0xf8, 0xfa),
+        .toolTipBase = QColor(0xff, 0xff, 0xff),
+        .placeholderText = QColor(0x8c, 0x95, 0x9f),
+        .button = QColor(0xf6, 0xf8, 0xfa),
+        .brightText = Qt::white,
+        .light = Qt::white,
+        .midlight = QColor(0xea, 0xee, 0xf2),
+        .mid = QColor(0xd0, 0xd7, 0xde),
+        .dark = QColor(0xaf, 0xb8, 0xc1),
+        .shadow = QColor(0x8c, 0x95, 0x9f),
+        .highlight = QColor(0x21, 0x6e, 0xdf),
+        .link = QColor(0x09, 0x69, 0xda),
+        .linkVisited = QColor(0x82, 0x50, 0xdf),
+        .disabledText = QColor(0x8c, 0x95, 0x9f),
+    });
 }
 
 QPalette darkPalette()
 {
-    QPalette p;
-    p.setColor(QPalette::Window, QColor(0x1e, 0x22, 0x28));
-    p.setColor(QPalette::WindowText, QColor(0xe6, 0xed, 0xf3));
-    p.setColor(QPalette::Base, QColor(0x16, 0x1a, 0x1f));
-    p.setColor(QPalette::AlternateBase, QColor(0x21, 0x26, 0x2d));
-    p.setColor(QPalette::ToolTipBase, QColor(0x2d, 0x33, 0x3b));
-    p.setColor(QPalette::ToolTipText, QColor(0xe6, 0xed, 0xf3));
-    p.setColor(QPalette::PlaceholderText, QColor(0x7d, 0x85, 0x90));
-    p.setColor(QPalette::Text, QColor(0xe6, 0xed, 0xf3));
-    p.setColor(QPalette::Button, QColor(0x2a, 0x30, 0x37));
-    p.setColor(QPalette::ButtonText, QColor(0xe6, 0xed, 0xf3));
-    p.setColor(QPalette::BrightText, QColor(0xff, 0x7b, 0x72));
-    p.setColor(QPalette::Light, QColor(0x3d, 0x44, 0x4d));
-    p.setColor(QPalette::Midlight, QColor(0x33, 0x39, 0x41));
-    p.setColor(QPalette::Mid, QColor(0x2a, 0x30, 0x37));
-    p.setColor(QPalette::Dark, QColor(0x10, 0x13, 0x17));
-    p.setColor(QPalette::Shadow, QColor(0x05, 0x06, 0x08));
-    p.setColor(QPalette::Highlight, QColor(0x2f, 0x81, 0xf7));
-    p.setColor(QPalette::HighlightedText, Qt::white);
-    p.setColor(QPalette::Link, QColor(0x58, 0xa6, 0xff));
-    p.setColor(QPalette::LinkVisited, QColor(0xbc, 0x8c, 0xff));
-    p.setColor(QPalette::Disabled, QPalette::Text, QColor(0x6e, 0x76, 0x81));
-    p.setColor(QPalette::Disabled, QPalette::WindowText, QColor(0x6e, 0x76, 0x81));
-    p.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(0x6e, 0x76, 0x81));
-    return p;
+    return makePalette({
+        .window = QColor(0x1e, 0x22, 0x28),
+        .text = QColor(0xe6, 0xed, 0xf3),
+        .base = QColor(0x16, 0x1a, 0x1f),
+        .alternateBase = QColor(0x21, 0x26, 0x2d),
+        .toolTipBase = QColor(0x2d, 0x33, 0x3b),
+        .placeholderText = QColor(0x7d, 0x85, 0x90),
+        .button = QColor(0x2a, 0x30, 0x37),
+        .brightText = QColor(0xff, 0x7b, 0x72),
+        .light = QColor(0x3d, 0x44, 0x4d),
+        .midlight = QColor(0x33, 0x39, 0x41),
+        .mid = QColor(0x2a, 0x30, 0x37),
+        .dark = QColor(0x10, 0x13, 0x17),
+        .shadow = QColor(0x05, 0x06, 0x08),
+        .highlight = QColor(0x2f, 0x81, 0xf7),
+        .link = QColor(0x58, 0xa6, 0xff),
+        .linkVisited = QColor(0xbc, 0x8c, 0xff),
+        .disabledText = QColor(0x6e, 0x76, 0x81),
+    });
 }
 
 } // namespace

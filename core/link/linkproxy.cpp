@@ -182,6 +182,7 @@ private:
     void connectUpstream();
     void onConnectResult();
     void failUpstream(const QString &reason);
+    void failConnect(int error); // failUpstream() naming the target and the errno value
     void onReadable(Pipe &pipe);
     void spliceIn(Pipe &pipe);
     void spliceOut(Pipe &pipe);
@@ -307,10 +308,7 @@ void LinkProxy::Connection::connectUpstream()
         return;
     }
     if (errno != EINPROGRESS) {
-        failUpstream(QStringLiteral("cannot connect to the target %1:%2: %3")
-                         .arg(m_proxy.m_targetAddress.toString())
-                         .arg(m_proxy.m_targetPort)
-                         .arg(errnoText(errno)));
+        failConnect(errno);
         return;
     }
     m_connecting = true;
@@ -326,10 +324,7 @@ void LinkProxy::Connection::onConnectResult()
     m_connecting = false;
     m_server.writeNotifier->setEnabled(false);
     if (error != 0) {
-        failUpstream(QStringLiteral("cannot connect to the target %1:%2: %3")
-                         .arg(m_proxy.m_targetAddress.toString())
-                         .arg(m_proxy.m_targetPort)
-                         .arg(errnoText(error)));
+        failConnect(error);
         return;
     }
     m_connected = true;
@@ -338,6 +333,14 @@ void LinkProxy::Connection::onConnectResult()
         spliceOut(m_up);
     else
         kick(m_up);
+}
+
+void LinkProxy::Connection::failConnect(int error)
+{
+    failUpstream(QStringLiteral("cannot connect to the target %1:%2: %3")
+                     .arg(m_proxy.m_targetAddress.toString())
+                     .arg(m_proxy.m_targetPort)
+                     .arg(errnoText(error)));
 }
 
 void LinkProxy::Connection::failUpstream(const QString &reason)

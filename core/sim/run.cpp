@@ -364,19 +364,23 @@ void Run::execute()
         up.thread = up.origin ? 0 : pickThread();
         t.nodes.push_back(up);
     }
-    for (auto &up : t.nodes) {
-        if (!up.origin)
-            continue;
+    // Brings up the node's server on its thread; on failure returns null and sets `error`.
+    auto startServer = [&](Topology::NodeUp &up, QString *error) -> ServerPart * {
         const scenario::Node *config = v.node(up.name);
-        QString error;
-        up.server = t.threads.create<ServerPart>(up.thread, [&]() -> ServerPart * {
+        return t.threads.create<ServerPart>(up.thread, [&]() -> ServerPart * {
             auto *part = new ServerPart(*config, v.sse, *t.threads.deadlines(up.thread));
-            if (!part->listen(&error)) {
+            if (!part->listen(error)) {
                 delete part;
                 return nullptr;
             }
             return part;
         });
+    };
+    for (auto &up : t.nodes) {
+        if (!up.origin)
+            continue;
+        QString error;
+        up.server = startServer(up, &error);
         if (!up.server)
             setupError = QStringLiteral("the origin %1 could not listen: %2").arg(up.name, error);
         else
@@ -387,14 +391,7 @@ void Run::execute()
             continue;
         const scenario::Node *config = v.node(up.name);
         QString error;
-        up.server = t.threads.create<ServerPart>(up.thread, [&]() -> ServerPart * {
-            auto *part = new ServerPart(*config, v.sse, *t.threads.deadlines(up.thread));
-            if (!part->listen(&error)) {
-                delete part;
-                return nullptr;
-            }
-            return part;
-        });
+        up.server = startServer(up, &error);
         if (!up.server) {
             setupError = QStringLiteral("PoP %1 could not listen: %2").arg(up.name, error);
             break;

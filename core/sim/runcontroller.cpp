@@ -43,11 +43,7 @@ RunController::RunController(QObject *parent)
 
 RunController::~RunController()
 {
-    std::unique_ptr<Run> run;
-    {
-        std::lock_guard lock(m_state->mutex);
-        run = std::move(m_state->run);
-    }
+    std::unique_ptr<Run> run = takeRun();
     if (run) {
         run->disconnect(this);
         run->cancel();
@@ -158,11 +154,7 @@ void RunController::onProgress(double fraction)
 
 void RunController::onVariantDone()
 {
-    std::unique_ptr<Run> run;
-    {
-        std::lock_guard lock(m_state->mutex);
-        run = std::move(m_state->run);
-    }
+    std::unique_ptr<Run> run = takeRun();
     if (!run)
         return;
     run->wait();
@@ -193,14 +185,8 @@ void RunController::onVariantDone()
 
 void RunController::onVariantFailed(const QString &reason)
 {
-    std::unique_ptr<Run> run;
-    {
-        std::lock_guard lock(m_state->mutex);
-        run = std::move(m_state->run);
-    }
-    if (run)
+    if (const std::unique_ptr<Run> run = takeRun())
         run->wait();
-    run.reset();
     const bool wasCancelling = m_state->cancelling;
     endRun();
     if (wasCancelling)
@@ -211,16 +197,16 @@ void RunController::onVariantFailed(const QString &reason)
 
 void RunController::onVariantCancelled()
 {
-    std::unique_ptr<Run> run;
-    {
-        std::lock_guard lock(m_state->mutex);
-        run = std::move(m_state->run);
-    }
-    if (run)
+    if (const std::unique_ptr<Run> run = takeRun())
         run->wait();
-    run.reset();
     endRun();
     emit cancelled();
+}
+
+std::unique_ptr<Run> RunController::takeRun()
+{
+    std::lock_guard lock(m_state->mutex);
+    return std::move(m_state->run);
 }
 
 void RunController::endRun()

@@ -65,6 +65,7 @@ private:
     void onVariantFailed(const QString &reason);
     void onVariantCancelled();
     void onProgress(double fraction);
+    std::unique_ptr<Run> takeRun(); // the current run, no longer shared with liveResult()
     void endRun();
 
     std::unique_ptr<State> m_state;
