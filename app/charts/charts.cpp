@@ -327,6 +327,9 @@ QAbstractBarSeries *setupBars(QChart *chart, QAbstractBarSeries *series, const Q
     series->setLabelsVisible(true);
     series->setLabelsPosition(horizontal ? QAbstractBarSeries::LabelsCenter : QAbstractBarSeries::LabelsOutsideEnd);
     series->setLabelsPrecision(4);
+    // Upright labels of neighbouring bars run into each other once variants are close.
+    if (!horizontal)
+        series->setLabelsAngle(-90);
     chart->addSeries(series);
     auto *categories = new QBarCategoryAxis(chart);
     categories->setObjectName(horizontal ? kAxisY : kAxisX);
