@@ -1,6 +1,7 @@
 #include "core/link/linkproxy.h"
 
 #include "core/link/jitter.h"
+#include "core/net/stampedreceive.h"
 
 #include <QSocketNotifier>
 
@@ -79,38 +80,7 @@ void tuneSocket(int fd)
     // kernel's receive time, so a late read does not make the bytes late.
     const int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    ::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
-}
-
-// Reads like recv(); `arrival` becomes when the kernel received the bytes (the latest of
-// them), mapped from its CLOCK_REALTIME stamp onto steady_clock; `now` when there is none.
-ssize_t receive(int fd, char *buffer, std::size_t size, LinkProxy::TimePoint now, LinkProxy::TimePoint &arrival)
-{
-    iovec iov{buffer, size};
-    alignas(cmsghdr) char control[64];
-    msghdr message{};
-    message.msg_iov = &iov;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
-    const ssize_t n = ::recvmsg(fd, &message, 0);
-    arrival = now;
-    if (n <= 0 || message.msg_controllen < sizeof(cmsghdr))
-        return n;
-    cmsghdr header{};
-    std::memcpy(&header, control, sizeof header);
-    constexpr std::size_t kDataOffset = (sizeof(cmsghdr) + alignof(std::size_t) - 1) & ~(alignof(std::size_t) - 1);
-    if (header.cmsg_level != SOL_SOCKET || header.cmsg_type != SCM_TIMESTAMPNS || header.cmsg_len < kDataOffset + sizeof(timespec))
-        return n;
-    timespec stamp{};
-    std::memcpy(&stamp, control + kDataOffset, sizeof stamp);
-    timespec realNow{};
-    ::clock_gettime(CLOCK_REALTIME, &realNow);
-    const auto age = std::chrono::seconds{realNow.tv_sec - stamp.tv_sec} + std::chrono::nanoseconds{realNow.tv_nsec - stamp.tv_nsec};
-    // A wall-clock step would make the stamp meaningless: then the read time stands.
-    if (age > std::chrono::nanoseconds{0} && age < 1s)
-        arrival = now - std::chrono::duration_cast<LinkProxy::Clock::duration>(age);
-    return n;
+    net::enableReceiveTimestamps(fd);
 }
 
 void closeWithReset(int fd)
@@ -452,7 +422,7 @@ void LinkProxy::Connection::onReadable(Pipe &pipe)
     const std::uint64_t room = m_proxy.m_maxBufferedBytes > pipe.queuedBytes ? m_proxy.m_maxBufferedBytes - pipe.queuedBytes : 0;
     const auto want = static_cast<std::size_t>(std::clamp<std::uint64_t>(room, kSegmentBytes, kReadBytes));
     TimePoint arrival;
-    const ssize_t n = receive(pipe.src.fd, m_proxy.m_readBuffer.get(), want, Clock::now(), arrival);
+    const ssize_t n = net::receiveStamped(pipe.src.fd, m_proxy.m_readBuffer.get(), want, Clock::now(), arrival);
     if (n > 0) {
         m_lastActivity = arrival;
         enqueue(pipe, m_proxy.m_readBuffer.get(), static_cast<std::size_t>(n), arrival);
