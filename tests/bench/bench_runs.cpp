@@ -1,17 +1,36 @@
 // Whole runs through links: overhead (measured latency minus the configured one-way path
 // latency) at 4,000 HTTP/1.1 streams and 20,000 HTTP/2 streams, and the set-up and
 // tear-down time of a 2,000-stream topology.
+//
+// Beside each HTTP/1.1 fan-out it prints this machine's floor for the same shape: one
+// event written to N loopback TCP connections, each read and re-sent at once by a relay
+// thread (a link with no delay and no timing), received at the far end — raw sockets, no
+// HTTP, no SSE, no Qt, delivery taken from the kernel's receive timestamp. Any engine that
+// carries every stream through a proxy on this machine has at least this overhead.
 //   build/release/tests/bench/bench_runs [--quick]
 
 #include "core/scenario/scenario.h"
 #include "core/net/fdlimit.h"
+#include "core/net/stampedreceive.h"
 #include "core/sim/run.h"
 
 #include <QCoreApplication>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <thread>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using namespace std::chrono_literals;
 using namespace edgesse;
@@ -49,6 +68,142 @@ scenario::Variant topology(const char *name, scenario::Protocol protocol, qint64
     v.duration = duration;
     v.seed = 1;
     return v;
+}
+
+// ---- the kernel's floor for a fan-out through one proxy hop --------------------------------
+
+using Clock = std::chrono::steady_clock;
+
+// A connected loopback TCP pair, both ends non-blocking with Nagle off.
+bool tcpPair(int listener, quint16 port, int &a, int &b)
+{
+    a = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(port);
+    if (a < 0 || ::connect(a, reinterpret_cast<sockaddr *>(&address), sizeof address) != 0)
+        return false;
+    b = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (b < 0)
+        return false;
+    const int one = 1;
+    for (int fd : {a, b}) {
+        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        ::fcntl(fd, F_SETFL, O_NONBLOCK);
+    }
+    return true;
+}
+
+struct Floor {
+    bool ok = false;
+    double p50 = 0, p99 = 0, max = 0; // ms from the first write of an event to a stream's receipt
+};
+
+Floor kernelFloor(int streams, int events)
+{
+    Floor floor;
+    const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (::bind(listener, reinterpret_cast<sockaddr *>(&address), sizeof address) != 0 || ::listen(listener, SOMAXCONN) != 0) {
+        ::close(listener);
+        return floor;
+    }
+    ::getsockname(listener, reinterpret_cast<sockaddr *>(&address), &length);
+    const auto port = ntohs(address.sin_port);
+    // server[i] -> relayIn[i]; relayOut[i] -> client[i]
+    std::vector<int> server(std::size_t(streams), -1), relayIn(std::size_t(streams), -1), relayOut(std::size_t(streams), -1),
+        client(std::size_t(streams), -1);
+    bool ok = true;
+    for (std::size_t i = 0; ok && i < std::size_t(streams); ++i)
+        ok = tcpPair(listener, port, server[i], relayIn[i]) && tcpPair(listener, port, relayOut[i], client[i]);
+    ::close(listener);
+    std::atomic<bool> stop{false};
+    std::thread relay;
+    if (ok) {
+        relay = std::thread([&] {
+            const int epfd = ::epoll_create1(EPOLL_CLOEXEC);
+            for (std::size_t i = 0; i < relayIn.size(); ++i) {
+                epoll_event ev{};
+                ev.events = EPOLLIN;
+                ev.data.u64 = i;
+                ::epoll_ctl(epfd, EPOLL_CTL_ADD, relayIn[i], &ev);
+            }
+            char buffer[4096];
+            epoll_event ready[256];
+            while (!stop.load(std::memory_order_relaxed)) {
+                const int n = ::epoll_wait(epfd, ready, 256, 50);
+                for (int e = 0; e < n; ++e) {
+                    const std::size_t i = ready[e].data.u64;
+                    const ssize_t got = ::recv(relayIn[i], buffer, sizeof buffer, 0);
+                    if (got > 0)
+                        [[maybe_unused]] const ssize_t sent = ::send(relayOut[i], buffer, std::size_t(got), MSG_NOSIGNAL);
+                }
+            }
+            ::close(epfd);
+        });
+        const int epfd = ::epoll_create1(EPOLL_CLOEXEC);
+        for (std::size_t i = 0; i < client.size(); ++i) {
+            edgesse::net::enableReceiveTimestamps(client[i]);
+            epoll_event ev{};
+            ev.events = EPOLLIN;
+            ev.data.u64 = i;
+            ::epoll_ctl(epfd, EPOLL_CTL_ADD, client[i], &ev);
+        }
+        // An SSE event of the bench's size: id, 100 B of data.
+        char event[128];
+        std::memset(event, 'x', sizeof event);
+        std::vector<double> delays;
+        char buffer[4096];
+        epoll_event ready[256];
+        for (int round = 0; round < events; ++round) {
+            std::this_thread::sleep_for(100ms);
+            const Clock::time_point published = Clock::now();
+            for (int fd : server)
+                [[maybe_unused]] const ssize_t sent = ::send(fd, event, sizeof event, MSG_NOSIGNAL);
+            std::size_t received = 0;
+            const Clock::time_point giveUp = published + 10s;
+            while (received < client.size() && Clock::now() < giveUp) {
+                const int n = ::epoll_wait(epfd, ready, 256, 100);
+                for (int e = 0; e < n; ++e) {
+                    Clock::time_point arrival;
+                    const ssize_t got = edgesse::net::receiveStamped(client[ready[e].data.u64], buffer, sizeof buffer, Clock::now(), arrival);
+                    if (got <= 0)
+                        continue;
+                    delays.push_back(std::chrono::duration<double, std::milli>(arrival - published).count());
+                    ++received;
+                }
+            }
+        }
+        ::close(epfd);
+        stop = true;
+        relay.join();
+        std::sort(delays.begin(), delays.end());
+        if (!delays.empty()) {
+            const auto at = [&](double p) { return delays[std::min(delays.size() - 1, std::size_t(p * double(delays.size() - 1) + 0.5))]; };
+            floor = {true, at(0.5), at(0.99), delays.back()};
+        }
+    }
+    for (const auto *fds : {&server, &relayIn, &relayOut, &client})
+        for (int fd : *fds)
+            if (fd >= 0)
+                ::close(fd);
+    return floor;
+}
+
+void printFloor(int streams)
+{
+    const Floor f = kernelFloor(streams, 20);
+    if (!f.ok) {
+        std::printf("%-28s floor: could not open %d loopback pairs\n", "", streams * 2);
+        return;
+    }
+    std::printf("%-28s floor (raw sockets, one relay hop, 2 threads): delivery after publish p50 %6.3f p99 %7.3f max %7.3f ms\n",
+                "", f.p50, f.p99, f.max);
+    std::fflush(stdout);
 }
 
 bool runOne(const scenario::Variant &v)
@@ -92,9 +247,12 @@ int main(int argc, char *argv[])
     // read and re-sent by the link proxy and read by the browser, all on this machine.
     if (!quick) {
         ok &= runOne(topology("500 streams HTTP/1.1", scenario::Protocol::Http1, 500, 1, duration));
+        printFloor(500);
         ok &= runOne(topology("1000 streams HTTP/1.1", scenario::Protocol::Http1, 1000, 1, duration));
+        printFloor(1000);
     }
     ok &= runOne(topology("4000 streams HTTP/1.1", scenario::Protocol::Http1, 4000, 1, duration));
+    printFloor(4000);
     if (!quick)
         ok &= runOne(topology("20000 streams HTTP/2", scenario::Protocol::Http2, 200, 100, duration));
     // One connection a stream: four descriptors each through a link, beyond this machine's
