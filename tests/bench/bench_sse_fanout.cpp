@@ -8,7 +8,7 @@
 // by the size of one event on the wire. Also prints resident memory per idle stream.
 //
 //   bench_sse_fanout [--duration S] [--streams N] [--payload B]
-//                    [--rate-h1 EV/S] [--rate-h2 EV/S] [--idle-streams N] [--no-node]
+//                    [--rate-h1 EV/S] [--rate-h2 EV/S] [--idle-streams N] [--no-node] [--no-ceiling]
 #include "core/net/fdlimit.h"
 #include "core/net/netthreads.h"
 #include "core/sse/sseencoder.h"
@@ -24,9 +24,20 @@
 #include <QStandardPaths>
 #include <QTimer>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 using namespace edgesse;
@@ -147,6 +158,183 @@ private:
     bool m_strict = false;
 };
 
+// The ceiling this machine and this load client allow in strict HTTP/1.1: the least an SSE
+// server can do — raw sockets on one thread, a fixed response head, every event framed as one
+// chunk and sent to each stream with one send() (what "strict" asks of any server), bytes a
+// full socket refuses kept and sent once it drains. No HTTP parsing beyond the end of the
+// request head, no replay, no counters. Its peak is what h2load can be shown by any server.
+class RawSseServer
+{
+public:
+    explicit RawSseServer(const QByteArray &eventBytes)
+    {
+        const QByteArray chunk = QByteArray::number(eventBytes.size(), 16) + "\r\n" + eventBytes + "\r\n";
+        m_chunk.assign(chunk.constData(), static_cast<std::size_t>(chunk.size()));
+        m_listener = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t length = sizeof address;
+        if (::bind(m_listener, reinterpret_cast<sockaddr *>(&address), sizeof address) != 0 || ::listen(m_listener, SOMAXCONN) != 0)
+            return;
+        ::getsockname(m_listener, reinterpret_cast<sockaddr *>(&address), &length);
+        port = ntohs(address.sin_port);
+        m_thread = std::thread([this] { loop(); });
+    }
+    ~RawSseServer()
+    {
+        m_quit = true;
+        if (m_thread.joinable())
+            m_thread.join();
+        ::close(m_listener);
+    }
+    void setRate(double rate) { m_rate.store(rate); }
+    int streams() const { return m_streamCount.load(); }
+    quint16 port = 0;
+
+private:
+    struct Connection {
+        int fd = -1;
+        std::string head;    // the request head, until its blank line
+        std::string backlog; // bytes the socket did not take yet
+        bool streaming = false;
+        bool wantWrite = false;
+    };
+
+    void loop()
+    {
+        const int epfd = ::epoll_create1(EPOLL_CLOEXEC);
+        epoll_event listen{};
+        listen.events = EPOLLIN;
+        listen.data.u64 = ~std::uint64_t{0};
+        ::epoll_ctl(epfd, EPOLL_CTL_ADD, m_listener, &listen);
+        std::vector<Connection> connections;
+        std::vector<std::size_t> freeSlots;
+        epoll_event ready[256];
+        char buffer[4096];
+        double rate = 0;
+        std::uint64_t due = 0;
+        auto started = std::chrono::steady_clock::now();
+        const auto drop = [&](std::size_t i) {
+            Connection &c = connections[i];
+            if (c.streaming)
+                --m_streamCount;
+            ::close(c.fd);
+            c = Connection{};
+            freeSlots.push_back(i);
+        };
+        const auto flush = [&](std::size_t i) {
+            Connection &c = connections[i];
+            while (!c.backlog.empty()) {
+                const ssize_t n = ::send(c.fd, c.backlog.data(), c.backlog.size(), MSG_NOSIGNAL);
+                if (n <= 0)
+                    break;
+                c.backlog.erase(0, static_cast<std::size_t>(n));
+            }
+            const bool want = !c.backlog.empty();
+            if (want != c.wantWrite) {
+                c.wantWrite = want;
+                epoll_event ev{};
+                ev.events = EPOLLIN | (want ? EPOLLOUT : 0u);
+                ev.data.u64 = i;
+                ::epoll_ctl(epfd, EPOLL_CTL_MOD, c.fd, &ev);
+            }
+        };
+        while (!m_quit.load(std::memory_order_relaxed)) {
+            const int n = ::epoll_wait(epfd, ready, 256, 1);
+            for (int e = 0; e < n; ++e) {
+                const std::uint64_t key = ready[e].data.u64;
+                if (key == ~std::uint64_t{0}) {
+                    for (int fd; (fd = ::accept4(m_listener, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0;) {
+                        const int one = 1;
+                        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+                        std::size_t i = connections.size();
+                        if (!freeSlots.empty()) {
+                            i = freeSlots.back();
+                            freeSlots.pop_back();
+                        } else {
+                            connections.emplace_back();
+                        }
+                        connections[i].fd = fd;
+                        epoll_event ev{};
+                        ev.events = EPOLLIN;
+                        ev.data.u64 = i;
+                        ::epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+                    }
+                    continue;
+                }
+                Connection &c = connections[key];
+                if (c.fd < 0)
+                    continue;
+                if (ready[e].events & EPOLLOUT)
+                    flush(key);
+                if (!(ready[e].events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
+                    continue;
+                const ssize_t got = ::recv(c.fd, buffer, sizeof buffer, 0);
+                if (got == 0 || (got < 0 && errno != EAGAIN)) {
+                    drop(key);
+                    continue;
+                }
+                if (got > 0 && !c.streaming) {
+                    c.head.append(buffer, static_cast<std::size_t>(got));
+                    if (c.head.find("\r\n\r\n") != std::string::npos) {
+                        c.streaming = true;
+                        ++m_streamCount;
+                        c.backlog = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
+                                    "Transfer-Encoding: chunked\r\n\r\n";
+                        flush(key);
+                    }
+                }
+            }
+            // The benchmark's publishing rule: every millisecond, the events due at the rate.
+            const double wanted = m_rate.load(std::memory_order_relaxed);
+            if (wanted != rate) {
+                rate = wanted;
+                due = 0;
+                started = std::chrono::steady_clock::now();
+            }
+            if (rate <= 0)
+                continue;
+            const auto target = static_cast<std::uint64_t>(
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count() * rate);
+            std::size_t queued = 0;
+            for (const Connection &c : connections)
+                queued += c.backlog.size();
+            const std::uint64_t count = target - due;
+            due = target;
+            if (queued > static_cast<std::size_t>(kWatermark))
+                continue;
+            for (std::uint64_t k = 0; k < count; ++k) {
+                for (std::size_t i = 0; i < connections.size(); ++i) {
+                    Connection &c = connections[i];
+                    if (!c.streaming)
+                        continue;
+                    if (!c.backlog.empty()) {
+                        c.backlog += m_chunk;
+                        continue;
+                    }
+                    const ssize_t sent = ::send(c.fd, m_chunk.data(), m_chunk.size(), MSG_NOSIGNAL);
+                    if (sent < static_cast<ssize_t>(m_chunk.size())) {
+                        c.backlog.assign(m_chunk, static_cast<std::size_t>(std::max<ssize_t>(sent, 0)));
+                        flush(i);
+                    }
+                }
+            }
+        }
+        for (std::size_t i = 0; i < connections.size(); ++i)
+            if (connections[i].fd >= 0)
+                drop(i);
+        ::close(epfd);
+    }
+
+    std::string m_chunk;
+    int m_listener = -1;
+    std::thread m_thread;
+    std::atomic<bool> m_quit{false};
+    std::atomic<double> m_rate{0};
+    std::atomic<int> m_streamCount{0};
+};
+
 class NodeServer
 {
 public:
@@ -262,10 +450,11 @@ int main(int argc, char **argv)
     const QCommandLineOption idleOption(QStringLiteral("idle-streams"), QStringLiteral("Idle streams for the memory figure."), QStringLiteral("N"), QStringLiteral("2000"));
     const QCommandLineOption clientThreadsOption(QStringLiteral("h2load-threads"), QStringLiteral("h2load -t."), QStringLiteral("N"), QStringLiteral("2"));
     const QCommandLineOption noNodeOption(QStringLiteral("no-node"), QStringLiteral("Skip the Node.js reference."));
+    const QCommandLineOption noCeilingOption(QStringLiteral("no-ceiling"), QStringLiteral("Skip the raw-socket ceiling (strict HTTP/1.1)."));
     const QCommandLineOption serveOption(QStringLiteral("serve"),
                                          QStringLiteral("Only serve: print the URL and publish at --rate-h1 until killed (for load tools by hand)."));
     parser.addOptions({durationOption, streamsOption, payloadOption, rateH1Option, rateH2Option, idleOption,
-                       noNodeOption, serveOption, clientThreadsOption});
+                       noNodeOption, noCeilingOption, serveOption, clientThreadsOption});
     parser.process(app);
     const int duration = parser.value(durationOption).toInt();
     const int streams = parser.value(streamsOption).toInt() / 100 * 100;
@@ -274,6 +463,7 @@ int main(int argc, char **argv)
     const double rateH2 = parser.value(rateH2Option).toDouble();
     const int idleStreams = parser.value(idleOption).toInt() / 100 * 100;
     const bool withNode = !parser.isSet(noNodeOption);
+    const bool withCeiling = !parser.isSet(noCeilingOption);
     g_h2loadThreads = std::max(1, parser.value(clientThreadsOption).toInt());
 
     if (QStandardPaths::findExecutable(QStringLiteral("h2load")).isEmpty()) {
@@ -384,7 +574,7 @@ int main(int argc, char **argv)
     sample.data = eventPayload(payload);
     const double eventBytes = static_cast<double>(sse::SseEncoder::encode(sample).size());
 
-    struct Result { double ours = 0, node = 0, oursPublished = 0, nodePublished = 0, oursBatch = 0, nodeBatch = 0; };
+    struct Result { double ours = 0, node = 0, oursPublished = 0, nodePublished = 0, oursBatch = 0, nodeBatch = 0, raw = -1; };
     auto throughput = [&](const Load &load, double rate, bool strict) {
         Result r;
         Publisher publisher(server, eventPayload(payload));
@@ -401,6 +591,14 @@ int main(int argc, char **argv)
         r.oursBatch = publisher.batches() > 0 ? static_cast<double>(publisher.published()) / static_cast<double>(publisher.batches()) : 0;
         r.ours = static_cast<double>(data) / eventBytes / duration;
         waitUntil([&] { return server.stats().streamsOpen == 0; }, 10000);
+        if (strict && !load.http2 && withCeiling) {
+            RawSseServer raw(sse::SseEncoder::encode(sample));
+            const qint64 rawData = runH2load(load, raw.port, duration, [&] {
+                waitUntil([&] { return raw.streams() == load.streams; }, 10000);
+                raw.setRate(rate);
+            });
+            r.raw = static_cast<double>(rawData) / eventBytes / duration;
+        }
         if (withNode) {
             NodeServer::Stats nodeBefore;
             QElapsedTimer nodeWall;
@@ -432,8 +630,10 @@ int main(int argc, char **argv)
         for (const double fraction : {0.125, 0.25, 0.5, 1.0}) {
             const double rate = topRate * fraction;
             const Result r = throughput(load, rate, true);
-            std::fprintf(stderr, "  %s strict, offered %.0f ev/s: EdgeSSE %.0f, Node %.0f deliveries/s\n",
-                         load.http2 ? "HTTP/2" : "HTTP/1.1", rate, r.ours, r.node);
+            std::fprintf(stderr, "  %s strict, offered %.0f ev/s: EdgeSSE %.0f, Node %.0f%s deliveries/s\n",
+                         load.http2 ? "HTTP/2" : "HTTP/1.1", rate, r.ours, r.node,
+                         r.raw >= 0 ? qPrintable(QStringLiteral(", raw-socket ceiling %1").arg(r.raw, 0, 'f', 0)) : "");
+            best.raw = std::max(best.raw, r.raw);
             if (r.ours > best.ours) {
                 best.ours = r.ours;
                 best.oursPublished = r.oursPublished;
@@ -467,6 +667,11 @@ int main(int argc, char **argv)
     const QString h1Name = QStringLiteral("HTTP/1.1, %1 connections (--h1 -c %1)").arg(streams);
     const QString h2Name = QStringLiteral("HTTP/2, %1 x 100 streams (-c %1 -m 100)").arg(streams / 100);
     row(h1Name + QStringLiteral(", strict, peak"), h1Strict, rateH1);
+    if (h1Strict.raw >= 0)
+        std::printf("%-50s %12.0f %12s %7s   the least any server can do here (raw sockets, one send per event and stream);\n"
+                    "%-50s %12s %12s %7s   its ratio to Node bounds what h2load can show on this machine\n",
+                    "  raw-socket ceiling, same load, peak", h1Strict.raw, withNode ? qPrintable(QString::number(h1Strict.node, 'f', 0)) : "-",
+                    withNode && h1Strict.node > 0 ? qPrintable(QString::number(h1Strict.raw / h1Strict.node, 'f', 2)) : "-", "", "", "", "");
     row(h2Name + QStringLiteral(", strict, peak"), h2Strict, rateH2);
     row(h1Name + QStringLiteral(", batched"), h1, rateH1);
     row(h2Name + QStringLiteral(", batched"), h2, rateH2);
