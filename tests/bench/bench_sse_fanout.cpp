@@ -8,7 +8,7 @@
 // by the size of one event on the wire. Also prints resident memory per idle stream.
 //
 //   bench_sse_fanout [--duration S] [--streams N] [--payload B]
-//                    [--rate-h1 EV/S] [--rate-h2 EV/S] [--idle-streams N] [--no-node] [--no-ceiling]
+//                    [--rate-h1 EV/S] [--rate-h2 EV/S] [--idle-streams N] [--no-node] [--no-raw]
 #include "core/net/fdlimit.h"
 #include "core/net/netthreads.h"
 #include "core/sse/sseencoder.h"
@@ -451,11 +451,11 @@ int main(int argc, char **argv)
     const QCommandLineOption idleOption(QStringLiteral("idle-streams"), QStringLiteral("Idle streams for the memory figure."), QStringLiteral("N"), QStringLiteral("2000"));
     const QCommandLineOption clientThreadsOption(QStringLiteral("h2load-threads"), QStringLiteral("h2load -t (its own default is 1)."), QStringLiteral("N"), QStringLiteral("1"));
     const QCommandLineOption noNodeOption(QStringLiteral("no-node"), QStringLiteral("Skip the Node.js reference."));
-    const QCommandLineOption noCeilingOption(QStringLiteral("no-ceiling"), QStringLiteral("Skip the raw-socket server (strict HTTP/1.1)."));
+    const QCommandLineOption noRawOption(QStringLiteral("no-raw"), QStringLiteral("Skip the raw-socket server (strict HTTP/1.1)."));
     const QCommandLineOption serveOption(QStringLiteral("serve"),
                                          QStringLiteral("Only serve: print the URL and publish at --rate-h1 until killed (for load tools by hand)."));
     parser.addOptions({durationOption, streamsOption, payloadOption, rateH1Option, rateH2Option, idleOption,
-                       noNodeOption, noCeilingOption, serveOption, clientThreadsOption});
+                       noNodeOption, noRawOption, serveOption, clientThreadsOption});
     parser.process(app);
     const int duration = parser.value(durationOption).toInt();
     const int streams = parser.value(streamsOption).toInt() / 100 * 100;
@@ -464,7 +464,7 @@ int main(int argc, char **argv)
     const double rateH2 = parser.value(rateH2Option).toDouble();
     const int idleStreams = parser.value(idleOption).toInt() / 100 * 100;
     const bool withNode = !parser.isSet(noNodeOption);
-    const bool withCeiling = !parser.isSet(noCeilingOption);
+    const bool withRaw = !parser.isSet(noRawOption);
     g_h2loadThreads = std::max(1, parser.value(clientThreadsOption).toInt());
 
     if (QStandardPaths::findExecutable(QStringLiteral("h2load")).isEmpty()) {
@@ -592,7 +592,7 @@ int main(int argc, char **argv)
         r.oursBatch = publisher.batches() > 0 ? static_cast<double>(publisher.published()) / static_cast<double>(publisher.batches()) : 0;
         r.ours = static_cast<double>(data) / eventBytes / duration;
         waitUntil([&] { return server.stats().streamsOpen == 0; }, 10000);
-        if (strict && !load.http2 && withCeiling) {
+        if (strict && !load.http2 && withRaw) {
             RawSseServer raw(sse::SseEncoder::encode(sample));
             const qint64 rawData = runH2load(load, raw.port, duration, [&] {
                 waitUntil([&] { return raw.streams() == load.streams; }, 10000);
