@@ -298,7 +298,9 @@ void Run::execute()
 
     // 2. Bring the topology up: origin, PoPs (edge placement), links, clients.
     std::uint64_t purpose = 0;
-    int nextThread = 0;
+    // The origin serves from thread 0; PoPs and links take the threads round-robin from the
+    // next one, so that an origin and the link in front of it do not share a thread.
+    int nextThread = 1;
     auto pickThread = [&] { return nextThread++ % threadCount; };
     const scenario::Node *origin = v.origin();
     if (!origin) {
