@@ -5,6 +5,7 @@
 int main(int argc, char *argv[])
 {
     edgesse::net::raiseFdLimitToHard();
+    edgesse::cli::provideRuntimeDir();
     if (const auto exitCode = edgesse::cli::runIfCommand(argc, argv))
         return *exitCode;
     return edgesse::gui::runDesktop(argc, argv);

@@ -39,13 +39,20 @@ void TestCli::initTestCase()
 void TestCli::runWritesResultsAndPrintsSummary()
 {
     QTemporaryDir out;
+    QTemporaryDir tmp;
     QProcess p;
+    // As root in a container or a CI job: no XDG_RUNTIME_DIR. The run says nothing about it.
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove(QStringLiteral("XDG_RUNTIME_DIR"));
+    env.insert(QStringLiteral("TMPDIR"), tmp.path());
+    p.setProcessEnvironment(env);
     p.start(m_exe, {QStringLiteral("run"), m_tiny, QStringLiteral("--out"), out.path(), QStringLiteral("--duration"),
                     QStringLiteral("1s"), QStringLiteral("--seed"), QStringLiteral("9")});
     QVERIFY(p.waitForFinished(60'000));
     const QString stdOut = QString::fromUtf8(p.readAllStandardOutput());
     const QString stdErr = QString::fromUtf8(p.readAllStandardError());
     QVERIFY2(p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0, qPrintable(stdErr));
+    QVERIFY2(!stdErr.contains(QStringLiteral("XDG_RUNTIME_DIR")), qPrintable(stdErr));
     QVERIFY(stdOut.contains(QStringLiteral("p99 ms")));
     QVERIFY(stdOut.contains(QStringLiteral("central")));
     QVERIFY(stdOut.contains(QStringLiteral("edge")));

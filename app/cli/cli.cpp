@@ -11,6 +11,10 @@
 #include <cstring>
 #include <memory>
 
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 namespace edgesse::cli {
 
 namespace {
@@ -40,6 +44,24 @@ QStringList wordsAfterCommand(const QStringList &arguments)
 }
 
 } // namespace
+
+void provideRuntimeDir()
+{
+    if (!qEnvironmentVariableIsEmpty("XDG_RUNTIME_DIR"))
+        return;
+    const uid_t uid = ::getuid();
+    const passwd *user = ::getpwuid(uid);
+    const QByteArray name = user && user->pw_name ? QByteArray(user->pw_name) : QByteArray::number(uid);
+    QByteArray base = qgetenv("TMPDIR");
+    if (base.isEmpty())
+        base = "/tmp";
+    const QByteArray dir = base + "/runtime-" + name;
+    ::mkdir(dir.constData(), 0700);
+    struct stat info{};
+    if (::lstat(dir.constData(), &info) != 0 || !S_ISDIR(info.st_mode) || info.st_uid != uid || (info.st_mode & 0777) != 0700)
+        return;
+    qputenv("XDG_RUNTIME_DIR", dir);
+}
 
 std::optional<int> runIfCommand(int argc, char *argv[])
 {

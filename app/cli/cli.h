@@ -10,6 +10,12 @@ inline constexpr int kExitRunFailed = 1;     // the run could not be completed (
 inline constexpr int kExitInvalidInput = 2;  // bad command line or invalid scenario
 inline constexpr int kExitInterrupted = 130; // SIGINT/SIGTERM before the end
 
+// Without XDG_RUNTIME_DIR (root in a container, a CI job) Qt picks /tmp/runtime-USER and
+// prints a warning on every start. This makes the same private directory (0700, ours) and
+// names it in the environment, so the warning goes; when that cannot be done safely it
+// leaves the variable unset and Qt's own fallback stands.
+void provideRuntimeDir();
+
 // Runs the headless command argv names (validate, run, serve, help, version) and returns
 // its exit code; std::nullopt when argv names none, so the desktop app starts instead.
 std::optional<int> runIfCommand(int argc, char *argv[]);
