@@ -118,6 +118,7 @@ private slots:
     void writeResultFiles();
     void writeResultFilesReportsABadDirectory();
     void overheadWarning();
+    void nothingMeasuredIsNotZero();
 };
 
 void TestRunResult::jsonHasTheStableNames()
@@ -132,8 +133,8 @@ void TestRunResult::jsonHasTheStableNames()
     const QList<std::pair<const char *, QStringList>> objects{
         {"latency_ms", {QStringLiteral("count"), QStringLiteral("mean"), QStringLiteral("p50"), QStringLiteral("p90"),
                         QStringLiteral("p99"), QStringLiteral("p999"), QStringLiteral("max")}},
-        {"overhead_ms", {QStringLiteral("p50"), QStringLiteral("p99"), QStringLiteral("max")}},
-        {"time_to_first_event_ms", {QStringLiteral("p50"), QStringLiteral("p99"), QStringLiteral("max")}},
+        {"overhead_ms", {QStringLiteral("count"), QStringLiteral("p50"), QStringLiteral("p99"), QStringLiteral("max")}},
+        {"time_to_first_event_ms", {QStringLiteral("count"), QStringLiteral("p50"), QStringLiteral("p99"), QStringLiteral("max")}},
         {"events", {QStringLiteral("published"), QStringLiteral("expected"), QStringLiteral("delivered"),
                     QStringLiteral("lost"), QStringLiteral("duplicated")}},
         {"streams", {QStringLiteral("total"), QStringLiteral("starved"), QStringLiteral("reconnects"),
@@ -411,4 +412,47 @@ void TestRunResult::overheadWarning()
 }
 
 QTEST_GUILESS_MAIN(TestRunResult)
+// A polling variant has no overhead, a run that delivered nothing has no latency: the
+// summaries say so (count 0) and the CSV leaves those cells empty instead of writing zeros.
+void TestRunResult::nothingMeasuredIsNotZero()
+{
+    RunResult result = edgesse::testing::makeRunResult(8, 3);
+    VariantResult &v = result.variants[0];
+    v.overhead = edgesse::metrics::PercentileSummary::from(edgesse::metrics::LatencyHistogram{});
+    v.latency = edgesse::metrics::LatencySummary::from(edgesse::metrics::LatencyHistogram{});
+    QCOMPARE(v.overhead.count, std::uint64_t{0});
+    QVERIFY(result.variants[1].overhead.count > 0);
+
+    const QJsonObject json = result.toJson();
+    const QJsonArray variants = json.value(QStringLiteral("variants")).toArray();
+    QCOMPARE(variants.at(0).toObject().value(QStringLiteral("overhead_ms")).toObject().value(QStringLiteral("count")).toInt(), 0);
+    QString error;
+    const std::optional<RunResult> back = RunResult::fromJsonBytes(QJsonDocument(json).toJson(), &error);
+    QVERIFY2(back, qPrintable(error));
+    QCOMPARE(back->variants[0].overhead.count, std::uint64_t{0});
+    QCOMPARE(back->variants[1].overhead.count, result.variants[1].overhead.count);
+
+    // A file written before summaries carried a count: one with values measured something.
+    QJsonObject old = json;
+    QJsonArray oldVariants = variants;
+    QJsonObject second = oldVariants.at(1).toObject();
+    QJsonObject overhead = second.value(QStringLiteral("overhead_ms")).toObject();
+    overhead.remove(QStringLiteral("count"));
+    second.insert(QStringLiteral("overhead_ms"), overhead);
+    oldVariants.replace(1, second);
+    old.insert(QStringLiteral("variants"), oldVariants);
+    const std::optional<RunResult> fromOld = RunResult::fromJsonBytes(QJsonDocument(old).toJson(), &error);
+    QVERIFY2(fromOld, qPrintable(error));
+    QVERIFY(fromOld->variants[1].overhead.count > 0);
+
+    const QList<QStringList> summary = parsed(csv::summary(result));
+    for (const char *column : {"overhead_p50_ms", "overhead_p99_ms", "overhead_max_ms", "latency_p50_ms", "latency_mean_ms"}) {
+        const qsizetype c = summary[0].indexOf(QLatin1String(column));
+        QVERIFY2(c > 0, column);
+        QVERIFY2(summary[1][c].isEmpty(), column);
+        QVERIFY2(!summary[2][c].isEmpty(), column);
+    }
+    QCOMPARE(summary[1][summary[0].indexOf(QStringLiteral("latency_count"))], QStringLiteral("0"));
+}
+
 #include "tst_runresult.moc"

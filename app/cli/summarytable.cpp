@@ -16,6 +16,12 @@ QString ms(double value)
     return QString::number(value, 'f', value >= 100 ? 0 : (value >= 10 ? 1 : 2));
 }
 
+// "-" where nothing was measured (no event delivered; polling has no overhead).
+QString ms(double value, std::uint64_t samples)
+{
+    return samples == 0 ? QStringLiteral("-") : ms(value);
+}
+
 } // namespace
 
 QString summaryTable(const metrics::RunResult &result)
@@ -32,10 +38,11 @@ QString summaryTable(const metrics::RunResult &result)
             costRun = QStringLiteral("%1 %2").arg(QString::number(v.cost->run, 'g', 3), v.cost->currency);
             costHour = QStringLiteral("%1 %2").arg(QString::number(v.cost->perHour, 'g', 3), v.cost->currency);
         }
-        QString overhead = ms(v.overhead.p99);
+        QString overhead = ms(v.overhead.p99, v.overhead.count);
         if (v.overheadTooHigh())
             overhead += QStringLiteral(" (!)");
-        rows.push_back({v.name, ms(v.latency.p50), ms(v.latency.p99), ms(v.timeToFirstEvent.p50),
+        rows.push_back({v.name, ms(v.latency.p50, v.latency.count), ms(v.latency.p99, v.latency.count),
+                        ms(v.timeToFirstEvent.p50, v.timeToFirstEvent.count),
                         QString::number(v.streams.reconnects), QString::number(v.events.lost),
                         QStringLiteral("%1/%2").arg(v.events.delivered).arg(v.events.expected),
                         QString::number(v.connections.originMax), overhead, costRun, costHour});

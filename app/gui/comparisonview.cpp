@@ -23,6 +23,12 @@ QString ms(double value)
     return QLocale::c().toString(value, 'f', value < 10 ? 2 : 1);
 }
 
+// NaN (shown as "—", never marked best) where nothing was measured.
+double measured(double value, std::uint64_t samples)
+{
+    return samples == 0 ? std::nan("") : value;
+}
+
 QString count(std::uint64_t value)
 {
     return QLocale().toString(qulonglong(value));
@@ -64,12 +70,13 @@ QList<ComparisonView::Column> ComparisonView::columns()
 
 QList<double> ComparisonView::valuesFor(const metrics::VariantResult &v)
 {
-    return {v.latency.p50,
-            v.latency.p90,
-            v.latency.p99,
-            v.latency.p999,
-            v.latency.max,
-            v.timeToFirstEvent.p50,
+    const std::uint64_t n = v.latency.count;
+    return {measured(v.latency.p50, n),
+            measured(v.latency.p90, n),
+            measured(v.latency.p99, n),
+            measured(v.latency.p999, n),
+            measured(v.latency.max, n),
+            measured(v.timeToFirstEvent.p50, v.timeToFirstEvent.count),
             double(v.events.delivered),
             double(v.events.lost),
             double(v.events.duplicated),
@@ -77,17 +84,18 @@ QList<double> ComparisonView::valuesFor(const metrics::VariantResult &v)
             double(v.streams.starved),
             double(v.connections.originMax),
             double(v.bytes.total),
-            v.overhead.p99};
+            measured(v.overhead.p99, v.overhead.count)};
 }
 
 QStringList ComparisonView::rowFor(const metrics::VariantResult &v)
 {
-    return {ms(v.latency.p50),
-            ms(v.latency.p90),
-            ms(v.latency.p99),
-            ms(v.latency.p999),
-            ms(v.latency.max),
-            ms(v.timeToFirstEvent.p50),
+    const QList<double> values = valuesFor(v);
+    return {ms(values.at(0)),
+            ms(values.at(1)),
+            ms(values.at(2)),
+            ms(values.at(3)),
+            ms(values.at(4)),
+            ms(values.at(5)),
             count(v.events.delivered),
             count(v.events.lost),
             count(v.events.duplicated),
@@ -95,7 +103,7 @@ QStringList ComparisonView::rowFor(const metrics::VariantResult &v)
             count(v.streams.starved),
             count(v.connections.originMax),
             bytes(v.bytes.total),
-            ms(v.overhead.p99)};
+            ms(values.at(13))};
 }
 
 ComparisonView::ComparisonView(QWidget *parent)

@@ -64,14 +64,23 @@ QByteArray header(std::initializer_list<const char *> names)
     return row(fields);
 }
 
+// Nothing measured: empty cells (NaN to pandas, blank to a spreadsheet), not zeros.
 void appendLatency(QList<QByteArray> &f, const LatencySummary &s)
 {
+    if (s.count == 0) {
+        f << number(s.count) << QByteArray() << QByteArray() << QByteArray() << QByteArray() << QByteArray() << QByteArray();
+        return;
+    }
     f << number(s.count) << number(s.mean) << number(s.p50) << number(s.p90) << number(s.p99) << number(s.p999)
       << number(s.max);
 }
 
 void appendPercentiles(QList<QByteArray> &f, const PercentileSummary &s)
 {
+    if (s.count == 0) {
+        f << QByteArray() << QByteArray() << QByteArray();
+        return;
+    }
     f << number(s.p50) << number(s.p99) << number(s.max);
 }
 

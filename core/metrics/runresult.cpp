@@ -45,7 +45,8 @@ QJsonObject toJson(const LatencySummary &s)
 
 QJsonObject toJson(const PercentileSummary &s)
 {
-    return {{QStringLiteral("p50"), ms(s.p50)}, {QStringLiteral("p99"), ms(s.p99)}, {QStringLiteral("max"), ms(s.max)}};
+    return {{QStringLiteral("count"), count(s.count)}, {QStringLiteral("p50"), ms(s.p50)}, {QStringLiteral("p99"), ms(s.p99)},
+            {QStringLiteral("max"), ms(s.max)}};
 }
 
 QJsonObject toJson(const EventCounts &e)
@@ -185,6 +186,9 @@ public:
         s.p50 = number(o, QStringLiteral("p50"), at);
         s.p99 = number(o, QStringLiteral("p99"), at);
         s.max = number(o, QStringLiteral("max"), at);
+        // Files from before the count was written: a summary with any value measured something.
+        s.count = o.contains(QStringLiteral("count")) ? counter(o, QStringLiteral("count"), at)
+                                                      : (s.p50 > 0 || s.p99 > 0 || s.max > 0 ? 1 : 0);
         return s;
     }
     EventCounts events(const QJsonObject &parent, const QString &path, bool required)
@@ -281,7 +285,7 @@ LatencySummary LatencySummary::from(const LatencyHistogram &h)
 
 PercentileSummary PercentileSummary::from(const LatencyHistogram &h)
 {
-    return {h.percentileMs(50), h.percentileMs(99), double(h.maxUs()) / 1000.0};
+    return {h.count(), h.percentileMs(50), h.percentileMs(99), double(h.maxUs()) / 1000.0};
 }
 
 void EventCounts::add(const StreamAccount &account)

@@ -32,6 +32,7 @@ struct LatencySummary {          // "latency_ms"
 };
 
 struct PercentileSummary {       // "overhead_ms", "time_to_first_event_ms"
+    std::uint64_t count = 0;     // samples; 0: nothing was measured (polling has no overhead)
     double p50 = 0;
     double p99 = 0;
     double max = 0;

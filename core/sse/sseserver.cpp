@@ -361,11 +361,12 @@ private:
         if (m_streams.empty())
             return;
         static const http::StreamChunk chunk(SseEncoder::comment("heartbeat"));
-        for (const Stream &s : m_streams)
-            s.exchange->writeStream(chunk);
+        // Counted before they are written: a client that has read a heartbeat finds it in stats().
         const auto n = static_cast<qint64>(m_streams.size());
         m_counters->heartbeats.fetch_add(n, kRelaxed);
         m_counters->heartbeatBytes.fetch_add(n * chunk.payload().size(), kRelaxed);
+        for (const Stream &s : m_streams)
+            s.exchange->writeStream(chunk);
         m_http->flush();
     }
 
