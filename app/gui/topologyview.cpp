@@ -204,6 +204,24 @@ private:
     std::optional<std::int64_t> m_connections;
 };
 
+class TopologyLinkItem;
+
+// A link's label, a scene item of its own above every link's line (and below the nodes),
+// so that one link's line never runs over another's label. It draws what the link says.
+class TopologyLinkLabelItem final : public QGraphicsItem
+{
+public:
+    explicit TopologyLinkLabelItem(const TopologyLinkItem *link);
+    QRectF boundingRect() const override;
+    void paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWidget *) override;
+    // Around every change of the link that moves, resizes or restyles the label.
+    void aboutToChange() { prepareGeometryChange(); }
+    void changed() { update(); }
+
+private:
+    const TopologyLinkItem *m_link;
+};
+
 class TopologyLinkItem final : public QGraphicsItem
 {
 public:
@@ -225,6 +243,7 @@ public:
     void route(const QList<QPointF> &obstacles)
     {
         prepareGeometryChange();
+        labelAboutToChange();
         const QPointF a = m_a->pos();
         const QPointF b = m_b->pos();
         const QPointF d = b - a;
@@ -250,16 +269,19 @@ public:
         m_path = QPainterPath(a);
         m_path.quadTo(m_control, b);
         update();
+        labelChanged();
     }
 
     void setLoad(std::optional<TopologyLoad::LinkLoad> load)
     {
+        labelAboutToChange();
         if (load && load->reaps > (m_load ? m_load->reaps : 0))
             m_flash = 1.0;
         m_load = std::move(load);
         if (!m_load)
             m_flash = 0;
         update();
+        labelChanged();
     }
 
     // Fades the reap flash; returns true while it is still visible.
@@ -269,11 +291,17 @@ public:
             return false;
         m_flash = std::max(0.0, m_flash - step);
         update();
+        labelChanged();
         return m_flash > 0;
     }
     double flash() const { return m_flash; }
 
-    QRectF boundingRect() const override { return m_path.boundingRect().united(labelRect()).adjusted(-12, -12, 12, 12); }
+    QRectF boundingRect() const override { return m_path.boundingRect().adjusted(-12, -12, 12, 12); }
+    void setLabelItem(TopologyLinkLabelItem *label)
+    {
+        m_label = label;
+        m_label->setToolTip(toolTip());
+    }
 
     // A point along the curve, t in [0, 1].
     QPointF pointAt(double t) const
@@ -289,9 +317,9 @@ public:
     }
     void setLabelAt(double t)
     {
-        prepareGeometryChange();
+        labelAboutToChange();
         m_labelAt = t;
-        update();
+        labelChanged();
     }
 
     void paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWidget *) override
@@ -313,7 +341,12 @@ public:
         painter->setPen(pen);
         painter->setBrush(Qt::NoBrush);
         painter->drawPath(m_path);
+    }
 
+    void paintLabel(QPainter *painter) const
+    {
+        const ThemeColors colors = themeColors(m_view->palette());
+        painter->setRenderHint(QPainter::Antialiasing);
         const QStringList lines = labelLines();
         const QRectF box = labelRect();
         painter->setPen(QPen(mix(colors.grid.darker(colors.dark ? 70 : 115), colors.reap, m_flash), 1));
@@ -372,9 +405,23 @@ private:
         }
         return {w + 12, h - (m_load ? 0 : QFontMetricsF(labelFont(false)).height())};
     }
+public:
     QRectF labelRect() const { return labelRectAt(m_labelAt); }
 
+private:
+    void labelAboutToChange()
+    {
+        if (m_label)
+            m_label->aboutToChange();
+    }
+    void labelChanged()
+    {
+        if (m_label)
+            m_label->changed();
+    }
+
     TopologyView *m_view;
+    TopologyLinkLabelItem *m_label = nullptr; // owned by the scene
     TopologyModel::Link m_link;
     TopologyNodeItem *m_a;
     TopologyNodeItem *m_b;
@@ -384,6 +431,22 @@ private:
     std::optional<TopologyLoad::LinkLoad> m_load;
     double m_flash = 0;
 };
+
+TopologyLinkLabelItem::TopologyLinkLabelItem(const TopologyLinkItem *link)
+    : m_link(link)
+{
+    setZValue(1.5);
+}
+
+QRectF TopologyLinkLabelItem::boundingRect() const
+{
+    return m_link->labelRect().adjusted(-2, -2, 2, 2);
+}
+
+void TopologyLinkLabelItem::paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWidget *)
+{
+    m_link->paintLabel(painter);
+}
 
 TopologyView::TopologyView(QWidget *parent)
     : QGraphicsView(parent)
@@ -472,6 +535,9 @@ void TopologyView::rebuild()
             continue;
         auto *item = new TopologyLinkItem(this, link, a, b);
         scene()->addItem(item);
+        auto *label = new TopologyLinkLabelItem(item);
+        scene()->addItem(label);
+        item->setLabelItem(label);
         m_links.append(item);
     }
     routeLinks();
