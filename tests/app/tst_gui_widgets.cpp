@@ -19,6 +19,8 @@
 #include <QTextLayout>
 #include <QTreeWidget>
 
+#include <algorithm>
+
 using namespace edgesse::gui;
 
 namespace {
@@ -68,6 +70,7 @@ private slots:
     void highlighter();
     void topologyFlashesReapsAndShowsLoad();
     void topologyLayoutRoundTrip();
+    void topologyLabelsAreAboveEveryLine();
     void topologyZoomIsBounded();
     void variantChecksSurviveRevalidation();
     void problemsListActivates();
@@ -151,6 +154,37 @@ void TestGuiWidgets::topologyFlashesReapsAndShowsLoad()
 
     view.clearLoad();
     QVERIFY(!view.isFlashing());
+}
+
+// A link's label is drawn above every link's line (one link's line never covers another's
+// label) and below the nodes.
+void TestGuiWidgets::topologyLabelsAreAboveEveryLine()
+{
+    TopologyView view;
+    view.resize(700, 400);
+    view.setModel(threeNodes());
+    const QList<QGraphicsItem *> items = view.scene()->items();
+    // Nodes are the movable items; of the rest, labels stand above the lines.
+    QList<QGraphicsItem *> nodes;
+    QList<QGraphicsItem *> others;
+    for (QGraphicsItem *item : items)
+        ((item->flags() & QGraphicsItem::ItemIsMovable) ? nodes : others).append(item);
+    QCOMPARE(nodes.size(), 3);
+    QCOMPARE(others.size(), 4); // two lines, two labels
+    const double lowestNode = (*std::min_element(nodes.begin(), nodes.end(), [](auto *a, auto *b) { return a->zValue() < b->zValue(); }))->zValue();
+    const double lowestOther = (*std::min_element(others.begin(), others.end(), [](auto *a, auto *b) { return a->zValue() < b->zValue(); }))->zValue();
+    QList<QGraphicsItem *> labels;
+    for (QGraphicsItem *item : others)
+        if (item->zValue() > lowestOther)
+            labels.append(item);
+    QCOMPARE(labels.size(), 2);
+    for (QGraphicsItem *label : labels) {
+        QVERIFY(label->zValue() < lowestNode);
+        // Nothing but a node can be drawn over the middle of a label.
+        const QList<QGraphicsItem *> at = view.scene()->items(label->boundingRect().center());
+        QVERIFY(!at.isEmpty());
+        QVERIFY(at.first() == label || (at.first()->flags() & QGraphicsItem::ItemIsMovable));
+    }
 }
 
 void TestGuiWidgets::topologyLayoutRoundTrip()
