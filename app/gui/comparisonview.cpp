@@ -57,13 +57,13 @@ QList<ComparisonView::Column> ComparisonView::columns()
         {tr("p99.9 ms"), tr("99.9th percentile latency"), true},
         {tr("max ms"), tr("Worst latency seen"), true},
         {tr("first event p50 ms"), tr("Median time from opening a stream to its first event"), true},
-        {tr("delivered"), tr("Events delivered, over every stream"), false},
-        {tr("lost"), tr("Events a stream should have received and never did"), true},
-        {tr("duplicated"), tr("Events a stream received more than once"), true},
-        {tr("reconnects"), tr("EventSource reconnections (gateway reaps, server closes, errors)"), true},
-        {tr("starved"), tr("Streams that waited for a connection (HTTP/1.1's six per origin)"), true},
-        {tr("origin conn"), tr("Most connections open at the origin at once"), true},
-        {tr("bytes"), tr("Bytes over every link, both directions"), true},
+        {tr("delivered"), tr("Events delivered, over every stream"), false, Format::Count},
+        {tr("lost"), tr("Events a stream should have received and never did"), true, Format::Count},
+        {tr("duplicated"), tr("Events a stream received more than once"), true, Format::Count},
+        {tr("reconnects"), tr("EventSource reconnections (gateway reaps, server closes, errors)"), true, Format::Count},
+        {tr("starved"), tr("Streams that waited for a connection (HTTP/1.1's six per origin)"), true, Format::Count},
+        {tr("origin conn"), tr("Most connections open at the origin at once"), true, Format::Count},
+        {tr("bytes"), tr("Bytes over every link, both directions"), true, Format::Bytes},
         {tr("overhead p99 ms"), tr("Measured minus configured latency: the simulator's own cost"), true},
     };
 }
@@ -90,20 +90,22 @@ QList<double> ComparisonView::valuesFor(const metrics::VariantResult &v)
 QStringList ComparisonView::rowFor(const metrics::VariantResult &v)
 {
     const QList<double> values = valuesFor(v);
-    return {ms(values.at(0)),
-            ms(values.at(1)),
-            ms(values.at(2)),
-            ms(values.at(3)),
-            ms(values.at(4)),
-            ms(values.at(5)),
-            count(v.events.delivered),
-            count(v.events.lost),
-            count(v.events.duplicated),
-            count(v.streams.reconnects),
-            count(v.streams.starved),
-            count(v.connections.originMax),
-            bytes(v.bytes.total),
-            ms(values.at(13))};
+    const QList<Column> cols = columns();
+    QStringList row;
+    for (qsizetype i = 0; i < values.size(); ++i) {
+        switch (cols.at(i).format) {
+        case Format::Milliseconds:
+            row << ms(values.at(i));
+            break;
+        case Format::Count:
+            row << count(static_cast<std::uint64_t>(values.at(i)));
+            break;
+        case Format::Bytes:
+            row << bytes(static_cast<std::uint64_t>(values.at(i)));
+            break;
+        }
+    }
+    return row;
 }
 
 ComparisonView::ComparisonView(QWidget *parent)

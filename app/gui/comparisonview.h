@@ -28,11 +28,13 @@ public:
     ChartGrid *charts() const { return m_charts; }
 
     // The table's columns: header, tooltip, and whether lower is better (for the mark).
+    enum class Format { Milliseconds, Count, Bytes };
     struct Column
     {
         QString header;
         QString tooltip;
         bool lowerIsBetter = true;
+        Format format = Format::Milliseconds;
     };
     static QList<Column> columns();
     // One row of figures per variant, formatted as the table shows them (also used by the report).
