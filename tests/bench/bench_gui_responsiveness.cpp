@@ -10,6 +10,7 @@
 // before the run, the live charts and the topology under load --shot-after seconds into the
 // run, the comparison after it, and the exported files under DIR/export. --scenario FILE
 // runs that scenario instead of the generated 2,000-stream one.
+#include "app/cli/cli.h"
 #include "app/gui/codeeditor.h"
 #include "app/gui/mainwindow.h"
 #include "app/gui/runpanel.h"
@@ -147,6 +148,7 @@ variants:
 
 int main(int argc, char *argv[])
 {
+    edgesse::cli::provideRuntimeDir(); // as the app does: no Qt warning when run headless as root
     QApplication app(argc, argv);
     initResources();
     QTemporaryDir dir;
