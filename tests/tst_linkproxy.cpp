@@ -1,6 +1,7 @@
 #include "core/link/jitter.h"
 #include "core/link/linkproxy.h"
 #include "core/net/deadlinequeue.h"
+#include "tests/support/loopback.h"
 
 #include <QDir>
 #include <QEventLoop>
@@ -18,8 +19,6 @@
 #include <thread>
 #include <vector>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -666,15 +665,9 @@ void TestLinkProxy::halfClosePropagatesAfterPendingBytes()
     QFETCH(int, latencyUs);
     // A raw target that reads until end of stream, then answers and closes; a raw client
     // that half-closes after its request. Both run off the proxy's thread with blocking I/O.
-    const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    QCOMPARE(::bind(listener, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
-    QCOMPARE(::listen(listener, 4), 0);
-    socklen_t length = sizeof address;
-    ::getsockname(listener, reinterpret_cast<sockaddr *>(&address), &length);
-    const quint16 targetPort = ntohs(address.sin_port);
+    quint16 targetPort = 0;
+    const int listener = edgesse::testing::listenLoopback(targetPort);
+    QVERIFY(listener >= 0);
 
     std::atomic<std::size_t> targetGot{0};
     std::thread target([&] {
@@ -700,12 +693,8 @@ void TestLinkProxy::halfClosePropagatesAfterPendingBytes()
     std::string reply;
     std::atomic<bool> clientDone{false};
     std::thread client([&] {
-        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_in to{};
-        to.sin_family = AF_INET;
-        to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        to.sin_port = htons(proxyPort);
-        if (::connect(fd, reinterpret_cast<sockaddr *>(&to), sizeof to) == 0) {
+        const int fd = edgesse::testing::connectLoopback(proxyPort);
+        if (fd >= 0) {
             const std::string request(500000, 'r');
             ::write(fd, request.data(), request.size());
             ::shutdown(fd, SHUT_WR);
@@ -716,8 +705,8 @@ void TestLinkProxy::halfClosePropagatesAfterPendingBytes()
                     break;
                 reply.append(buffer, std::size_t(n));
             }
+            ::close(fd);
         }
-        ::close(fd);
         clientDone = true;
     });
     const bool done = waitFor([&] { return clientDone.load(); }, 5000);

@@ -20,6 +20,7 @@
 #include "core/net/fdlimit.h"
 #include "core/net/netthreads.h"
 #include "core/net/stampedreceive.h"
+#include "tests/support/loopback.h"
 
 #include <QAbstractEventDispatcher>
 #include <QCoreApplication>
@@ -38,10 +39,7 @@
 #include <thread>
 #include <vector>
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <pthread.h>
 #include <time.h>
 #include <sys/epoll.h>
@@ -135,36 +133,22 @@ private:
     std::unique_ptr<LinkProxy> m_proxy;
 };
 
+// Loopback sockets for the harness; a benchmark without its listener cannot go on.
 int listenLoopback(quint16 &port)
 {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) != 0 || ::listen(fd, SOMAXCONN) != 0) {
+    const int fd = edgesse::testing::listenLoopback(port);
+    if (fd < 0) {
         std::perror("listen");
         std::exit(1);
     }
-    socklen_t length = sizeof address;
-    ::getsockname(fd, reinterpret_cast<sockaddr *>(&address), &length);
-    port = ntohs(address.sin_port);
     return fd;
 }
 
 int connectLoopback(quint16 port, bool nonBlocking)
 {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | (nonBlocking ? SOCK_NONBLOCK : 0), 0);
-    const int one = 1;
-    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(port);
-    if (::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) != 0 && errno != EINPROGRESS) {
+    const int fd = edgesse::testing::connectLoopback(port, nonBlocking);
+    if (fd < 0)
         std::perror("connect");
-        ::close(fd);
-        return -1;
-    }
     return fd;
 }
 

@@ -14,6 +14,7 @@
 #include "core/net/fdlimit.h"
 #include "core/net/stampedreceive.h"
 #include "core/sim/run.h"
+#include "tests/support/loopback.h"
 
 #include <QCoreApplication>
 
@@ -26,9 +27,7 @@
 #include <thread>
 #include <vector>
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -79,12 +78,8 @@ using Clock = std::chrono::steady_clock;
 // A connected loopback TCP pair, both ends non-blocking with Nagle off.
 bool tcpPair(int listener, quint16 port, int &a, int &b)
 {
-    a = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(port);
-    if (a < 0 || ::connect(a, reinterpret_cast<sockaddr *>(&address), sizeof address) != 0)
+    a = edgesse::testing::connectLoopback(port);
+    if (a < 0)
         return false;
     b = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (b < 0)
@@ -105,17 +100,10 @@ struct Floor {
 Floor kernelFloor(int streams, int events, std::chrono::milliseconds latency)
 {
     Floor floor;
-    const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof address;
-    if (::bind(listener, reinterpret_cast<sockaddr *>(&address), sizeof address) != 0 || ::listen(listener, SOMAXCONN) != 0) {
-        ::close(listener);
+    quint16 port = 0;
+    const int listener = edgesse::testing::listenLoopback(port);
+    if (listener < 0)
         return floor;
-    }
-    ::getsockname(listener, reinterpret_cast<sockaddr *>(&address), &length);
-    const auto port = ntohs(address.sin_port);
     // server[i] -> relayIn[i]; relayOut[i] -> client[i]
     std::vector<int> server(std::size_t(streams), -1), relayIn(std::size_t(streams), -1), relayOut(std::size_t(streams), -1),
         client(std::size_t(streams), -1);

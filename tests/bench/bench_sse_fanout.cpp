@@ -13,6 +13,7 @@
 #include "core/net/netthreads.h"
 #include "core/sse/sseencoder.h"
 #include "core/sse/sseserver.h"
+#include "tests/support/loopback.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -33,8 +34,6 @@
 #include <thread>
 #include <vector>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -171,15 +170,9 @@ public:
     {
         const QByteArray chunk = QByteArray::number(eventBytes.size(), 16) + "\r\n" + eventBytes + "\r\n";
         m_chunk.assign(chunk.constData(), static_cast<std::size_t>(chunk.size()));
-        m_listener = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t length = sizeof address;
-        if (::bind(m_listener, reinterpret_cast<sockaddr *>(&address), sizeof address) != 0 || ::listen(m_listener, SOMAXCONN) != 0)
+        m_listener = edgesse::testing::listenLoopback(port, true);
+        if (m_listener < 0)
             return;
-        ::getsockname(m_listener, reinterpret_cast<sockaddr *>(&address), &length);
-        port = ntohs(address.sin_port);
         m_thread = std::thread([this] { loop(); });
     }
     ~RawSseServer()
@@ -187,7 +180,8 @@ public:
         m_quit = true;
         if (m_thread.joinable())
             m_thread.join();
-        ::close(m_listener);
+        if (m_listener >= 0)
+            ::close(m_listener);
     }
     void setRate(double rate) { m_rate.store(rate); }
     int streams() const { return m_streamCount.load(); }
