@@ -422,7 +422,7 @@ void LinkProxy::Connection::onReadable(Pipe &pipe)
     const std::uint64_t room = m_proxy.m_maxBufferedBytes > pipe.queuedBytes ? m_proxy.m_maxBufferedBytes - pipe.queuedBytes : 0;
     const auto want = static_cast<std::size_t>(std::clamp<std::uint64_t>(room, kSegmentBytes, kReadBytes));
     TimePoint arrival;
-    const ssize_t n = net::receiveStamped(pipe.src.fd, m_proxy.m_readBuffer.get(), want, Clock::now(), arrival);
+    const ssize_t n = net::receiveStamped(pipe.src.fd, m_proxy.m_readBuffer.get(), want, arrival);
     if (n > 0) {
         m_lastActivity = arrival;
         enqueue(pipe, m_proxy.m_readBuffer.get(), static_cast<std::size_t>(n), arrival);

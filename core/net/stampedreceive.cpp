@@ -16,8 +16,7 @@ void enableReceiveTimestamps(int fd)
     ::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
 }
 
-ssize_t receiveStamped(int fd, char *buffer, std::size_t size, std::chrono::steady_clock::time_point now,
-                       std::chrono::steady_clock::time_point &arrival)
+ssize_t receiveStamped(int fd, char *buffer, std::size_t size, std::chrono::steady_clock::time_point &arrival)
 {
     iovec iov{buffer, size};
     alignas(cmsghdr) char control[64];
@@ -27,8 +26,11 @@ ssize_t receiveStamped(int fd, char *buffer, std::size_t size, std::chrono::stea
     message.msg_control = control;
     message.msg_controllen = sizeof control;
     const ssize_t n = ::recvmsg(fd, &message, 0);
+    if (n <= 0)
+        return n;
+    const auto now = std::chrono::steady_clock::now();
     arrival = now;
-    if (n <= 0 || message.msg_controllen < sizeof(cmsghdr))
+    if (message.msg_controllen < sizeof(cmsghdr))
         return n;
     cmsghdr header{};
     std::memcpy(&header, control, sizeof header);
@@ -39,10 +41,9 @@ ssize_t receiveStamped(int fd, char *buffer, std::size_t size, std::chrono::stea
     std::memcpy(&stamp, control + kDataOffset, sizeof stamp);
     timespec realNow{};
     ::clock_gettime(CLOCK_REALTIME, &realNow);
-    const auto steadyNow = std::chrono::steady_clock::now();
     const auto age = std::chrono::seconds{realNow.tv_sec - stamp.tv_sec} + std::chrono::nanoseconds{realNow.tv_nsec - stamp.tv_nsec};
     if (age > 0ns && age < 1s)
-        arrival = steadyNow - std::chrono::duration_cast<std::chrono::steady_clock::duration>(age);
+        arrival = now - std::chrono::duration_cast<std::chrono::steady_clock::duration>(age);
     return n;
 }
 

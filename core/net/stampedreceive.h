@@ -14,11 +14,10 @@ namespace edgesse::net {
 // Asks the kernel to stamp every packet this socket receives (SO_TIMESTAMPNS).
 void enableReceiveTimestamps(int fd);
 
-// Reads like recv(fd, buffer, size, 0). `arrival` becomes when the kernel received the
-// bytes (the latest of them), mapped from its CLOCK_REALTIME stamp onto steady_clock; `now`
-// (the caller's clock reading) when the socket carries no stamp or a wall-clock step makes
-// it meaningless.
-ssize_t receiveStamped(int fd, char *buffer, std::size_t size, std::chrono::steady_clock::time_point now,
-                       std::chrono::steady_clock::time_point &arrival);
+// Reads like recv(fd, buffer, size, 0). When it read bytes, `arrival` becomes when the kernel
+// received them (the latest of them), mapped from its CLOCK_REALTIME stamp onto steady_clock;
+// the time of the read when the socket carries no stamp or a wall-clock step makes it
+// meaningless.
+ssize_t receiveStamped(int fd, char *buffer, std::size_t size, std::chrono::steady_clock::time_point &arrival);
 
 } // namespace edgesse::net

@@ -300,7 +300,7 @@ DelayResult measureDelays(DataPlaneThread &plane, int connections, std::chrono::
                 Sink &sink = sinks[events[e].data.u64];
                 // The kernel's receive time: when the link delivered, whenever this thread reads.
                 Clock::time_point arrival;
-                const ssize_t got = edgesse::net::receiveStamped(sink.fd, buffer.data(), buffer.size(), Clock::now(), arrival);
+                const ssize_t got = edgesse::net::receiveStamped(sink.fd, buffer.data(), buffer.size(), arrival);
                 if (got <= 0)
                     continue;
                 const std::int64_t arrived = std::chrono::duration_cast<std::chrono::nanoseconds>(arrival.time_since_epoch()).count();

@@ -143,7 +143,7 @@ Floor kernelFloor(int streams, int events, std::chrono::milliseconds latency)
                     Held h{};
                     h.stream = ready[e].data.u64;
                     Clock::time_point arrival;
-                    const ssize_t got = edgesse::net::receiveStamped(relayIn[h.stream], h.bytes, sizeof h.bytes, Clock::now(), arrival);
+                    const ssize_t got = edgesse::net::receiveStamped(relayIn[h.stream], h.bytes, sizeof h.bytes, arrival);
                     if (got <= 0)
                         continue;
                     h.size = std::size_t(got);
@@ -183,7 +183,7 @@ Floor kernelFloor(int streams, int events, std::chrono::milliseconds latency)
                 const int n = ::epoll_wait(epfd, ready, 256, 100);
                 for (int e = 0; e < n; ++e) {
                     Clock::time_point arrival;
-                    const ssize_t got = edgesse::net::receiveStamped(client[ready[e].data.u64], buffer, sizeof buffer, Clock::now(), arrival);
+                    const ssize_t got = edgesse::net::receiveStamped(client[ready[e].data.u64], buffer, sizeof buffer, arrival);
                     if (got <= 0)
                         continue;
                     delays.push_back(std::chrono::duration<double, std::milli>(arrival - published - latency).count());
