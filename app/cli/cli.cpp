@@ -5,6 +5,8 @@
 
 #include <QApplication>
 #include <QCoreApplication>
+#include <QDir>
+#include <QFile>
 #include <QStringList>
 
 #include <cstdio>
@@ -52,10 +54,7 @@ void provideRuntimeDir()
     const uid_t uid = ::getuid();
     const passwd *user = ::getpwuid(uid);
     const QByteArray name = user && user->pw_name ? QByteArray(user->pw_name) : QByteArray::number(uid);
-    QByteArray base = qgetenv("TMPDIR");
-    if (base.isEmpty())
-        base = "/tmp";
-    const QByteArray dir = base + "/runtime-" + name;
+    const QByteArray dir = QFile::encodeName(QDir::tempPath()) + "/runtime-" + name; // Qt's own choice
     ::mkdir(dir.constData(), 0700);
     struct stat info{};
     if (::lstat(dir.constData(), &info) != 0 || !S_ISDIR(info.st_mode) || info.st_uid != uid || (info.st_mode & 0777) != 0700)
