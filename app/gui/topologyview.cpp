@@ -315,6 +315,7 @@ public:
         const QPointF at = pointAt(t);
         return QRectF(at.x() - size.width() / 2, at.y() - size.height() / 2, size.width(), size.height());
     }
+    QRectF labelRect() const { return labelRectAt(m_labelAt); }
     void setLabelAt(double t)
     {
         labelAboutToChange();
@@ -405,10 +406,6 @@ private:
         }
         return {w + 12, h - (m_load ? 0 : QFontMetricsF(labelFont(false)).height())};
     }
-public:
-    QRectF labelRect() const { return labelRectAt(m_labelAt); }
-
-private:
     void labelAboutToChange()
     {
         if (m_label)
