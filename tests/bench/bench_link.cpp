@@ -21,6 +21,7 @@
 #include "core/net/netthreads.h"
 #include "core/net/stampedreceive.h"
 #include "tests/support/loopback.h"
+#include "tests/support/percentile.h"
 
 #include <QAbstractEventDispatcher>
 #include <QCoreApplication>
@@ -52,6 +53,7 @@ using edgesse::link::LinkProxy;
 using edgesse::link::LinkSettings;
 using edgesse::net::DeadlineQueue;
 using Clock = std::chrono::steady_clock;
+using edgesse::testing::percentileOfSorted;
 
 namespace {
 
@@ -155,14 +157,6 @@ int connectLoopback(quint16 port, bool nonBlocking)
 std::int64_t nowNs()
 {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
-}
-
-double percentile(const std::vector<std::int64_t> &sorted, double p)
-{
-    if (sorted.empty())
-        return 0;
-    const auto index = static_cast<std::size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
-    return static_cast<double>(sorted[std::min(index, sorted.size() - 1)]);
 }
 
 // ---- 1. delay accuracy ----------------------------------------------------------------
@@ -456,14 +450,14 @@ int main(int argc, char **argv)
         std::sort(floor.errorsNs.begin(), floor.errorsNs.end());
         std::printf("%12d %10zu %10lld %10.0f %10.0f %10.0f %12s %14s\n", count, floor.errorsNs.size(),
                     static_cast<long long>(floor.sent) - static_cast<long long>(floor.errorsNs.size()),
-                    percentile(floor.errorsNs, 0.5) / 1e3, percentile(floor.errorsNs, 0.99) / 1e3,
+                    percentileOfSorted(floor.errorsNs, 0.5) / 1e3, percentileOfSorted(floor.errorsNs, 0.99) / 1e3,
                     floor.errorsNs.empty() ? 0.0 : double(floor.errorsNs.back()) / 1e3, "(no link)", "");
         DelayResult r = measureDelays(plane, count, 20ms, seconds);
         std::sort(r.errorsNs.begin(), r.errorsNs.end());
         const char *target = count <= 1000 ? "<= 250" : "<= 1000";
         std::printf("%12d %10zu %10lld %10.0f %10.0f %10.0f %12s %11.1f us%s\n", count, r.errorsNs.size(),
-                    static_cast<long long>(r.sent) - static_cast<long long>(r.errorsNs.size()), percentile(r.errorsNs, 0.5) / 1e3,
-                    percentile(r.errorsNs, 0.99) / 1e3, r.errorsNs.empty() ? 0.0 : double(r.errorsNs.back()) / 1e3, target,
+                    static_cast<long long>(r.sent) - static_cast<long long>(r.errorsNs.size()), percentileOfSorted(r.errorsNs, 0.5) / 1e3,
+                    percentileOfSorted(r.errorsNs, 0.99) / 1e3, r.errorsNs.empty() ? 0.0 : double(r.errorsNs.back()) / 1e3, target,
                     r.proxyCpuUsPerMessage,
                     r.connected == count ? "" : "  (not all connected)");
         std::fflush(stdout);

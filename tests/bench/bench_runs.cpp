@@ -15,6 +15,7 @@
 #include "core/net/stampedreceive.h"
 #include "core/sim/run.h"
 #include "tests/support/loopback.h"
+#include "tests/support/percentile.h"
 
 #include <QCoreApplication>
 
@@ -195,10 +196,9 @@ Floor kernelFloor(int streams, int events, std::chrono::milliseconds latency)
         stop = true;
         relay.join();
         std::sort(delays.begin(), delays.end());
-        if (!delays.empty()) {
-            const auto at = [&](double p) { return delays[std::min(delays.size() - 1, std::size_t(p * double(delays.size() - 1) + 0.5))]; };
-            floor = {true, at(0.5), at(0.99), delays.back()};
-        }
+        if (!delays.empty())
+            floor = {true, edgesse::testing::percentileOfSorted(delays, 0.5), edgesse::testing::percentileOfSorted(delays, 0.99),
+                     delays.back()};
     }
     for (const auto *fds : {&server, &relayIn, &relayOut, &client})
         for (int fd : *fds)
