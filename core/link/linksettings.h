@@ -53,7 +53,7 @@ struct LinkSettings {
     std::uint64_t seed = 0;
     std::uint64_t bandwidthBitsPerSecond = 0; // each way; 0 = unlimited
     double lossProbability = 0;               // per segment (kSegmentBytes), each way
-    LossRecovery lossRecovery = LossRecovery::FastRetransmit;
+    LossRecovery lossRecovery = LossRecovery::Linux;
     LossPattern lossPattern = LossPattern::Independent;
     double burstLength = 1; // mean run of lost segments, LossPattern::Burst
     // Timeout: the fixed penalty's floor. Linux: the RTO's floor (the route's rto_min).

@@ -466,7 +466,8 @@ const QList<QPair<QString, Delivery>> kDeliveries{{QStringLiteral("sse"), Delive
 const QList<QPair<QString, JitterDistribution>> kDistributions{{QStringLiteral("uniform"), JitterDistribution::Uniform},
                                                                {QStringLiteral("normal"), JitterDistribution::Normal},
                                                                {QStringLiteral("pareto"), JitterDistribution::Pareto}};
-const QList<QPair<QString, LossRecovery>> kRecoveries{{QStringLiteral("fast-retransmit"), LossRecovery::FastRetransmit},
+const QList<QPair<QString, LossRecovery>> kRecoveries{{QStringLiteral("linux"), LossRecovery::Linux},
+                                                      {QStringLiteral("fast-retransmit"), LossRecovery::FastRetransmit},
                                                       {QStringLiteral("timeout"), LossRecovery::Timeout}};
 const QList<QPair<QString, PublishPattern>> kPatterns{{QStringLiteral("constant"), PublishPattern::Constant},
                                                       {QStringLiteral("poisson"), PublishPattern::Poisson},
@@ -854,15 +855,8 @@ private:
                 if (auto b = m_read.unit(*x, QStringLiteral("a bandwidth like 100Mbps"),
                                          [](QStringView t, QString *e) { return units::parseBandwidth(t, e); }))
                     l.bandwidthBitsPerSecond = *b;
-            if (const Value *x = item.find(u"loss")) {
-                if (auto p = m_read.unit(*x, QStringLiteral("a probability like 0.01 or 1%"),
-                                         [](QStringView t, QString *e) { return units::parseProbability(t, e); })) {
-                    if (*p >= 1.0)
-                        m_report.at(*x, QStringLiteral("loss %1 would drop every segment; use a value below 1 (100%)").arg(x->scalar));
-                    else
-                        l.loss = *p;
-                }
-            }
+            if (const Value *x = item.find(u"loss"))
+                readLoss(*x, l);
             if (const Value *x = item.find(u"loss_recovery"))
                 if (auto r = m_read.choice(*x, kRecoveries, QStringLiteral("loss recovery")))
                     l.lossRecovery = *r;
@@ -916,6 +910,44 @@ private:
             return false;
         }
         return true;
+    }
+
+    // `loss: 1%`, or `loss: { model: burst, p: 1%, burst: 4 }` (Gilbert-Elliott).
+    void readLoss(const Value &x, Link &l)
+    {
+        const auto probability = [&](const Value &v) -> std::optional<double> {
+            auto p = m_read.unit(v, QStringLiteral("a probability like 0.01 or 1%"),
+                                 [](QStringView t, QString *e) { return units::parseProbability(t, e); });
+            if (p && *p >= 1.0) {
+                m_report.at(v, QStringLiteral("loss %1 would drop every segment; use a value below 1 (100%)").arg(v.scalar));
+                return std::nullopt;
+            }
+            return p;
+        };
+        if (!x.isMap()) {
+            if (auto p = probability(x))
+                l.loss = *p;
+            return;
+        }
+        static const QStringList kLossKeys{QStringLiteral("model"), QStringLiteral("p"), QStringLiteral("burst")};
+        static const QList<QPair<QString, LossModel>> kModels{{QStringLiteral("independent"), LossModel::Independent},
+                                                              {QStringLiteral("burst"), LossModel::Burst}};
+        m_read.checkKeys(x, kLossKeys);
+        if (const Value *m = x.find(u"model"))
+            if (auto model = m_read.choice(*m, kModels, QStringLiteral("loss model")))
+                l.lossModel = *model;
+        if (const Value *p = x.find(u"p")) {
+            if (auto value = probability(*p))
+                l.loss = *value;
+        } else {
+            m_report.at(x, QStringLiteral("a loss model needs p, the share of segments lost (e.g. p: 1%)"));
+        }
+        if (const Value *b = x.find(u"burst")) {
+            if (auto n = m_read.number(*b, 1.0, 1000.0, QStringLiteral("the mean run of lost segments")))
+                l.lossBurst = *n;
+        } else if (l.lossModel == LossModel::Burst) {
+            m_report.at(x, QStringLiteral("a burst loss model needs burst, the mean run of lost segments (e.g. burst: 4)"));
+        }
     }
 
     std::optional<Gateway> readGateway(const Value &x)

@@ -45,6 +45,8 @@ microseconds Link::lossPenalty() const
 {
     if (lossRecovery == LossRecovery::FastRetransmit)
         return rtt();
+    if (lossRecovery == LossRecovery::Linux)
+        return rto + rtt(); // a lone loss: the probe or RTO, SRTT + rto_min
     return std::max(rto, rtt() + 4 * jitter);
 }
 
@@ -224,7 +226,12 @@ QString keyword(JitterDistribution distribution)
 
 QString keyword(LossRecovery recovery)
 {
-    return recovery == LossRecovery::FastRetransmit ? QStringLiteral("fast-retransmit") : QStringLiteral("timeout");
+    switch (recovery) {
+    case LossRecovery::Linux: return QStringLiteral("linux");
+    case LossRecovery::FastRetransmit: return QStringLiteral("fast-retransmit");
+    case LossRecovery::Timeout: break;
+    }
+    return QStringLiteral("timeout");
 }
 
 QString keyword(PublishPattern pattern)
@@ -282,7 +289,11 @@ QJsonObject toJson(const Variant &v)
                       {QStringLiteral("jitter"), units::formatDuration(l.jitter)},
                       {QStringLiteral("jitter_distribution"), keyword(l.jitterDistribution)},
                       {QStringLiteral("bandwidth"), units::formatBandwidth(l.bandwidthBitsPerSecond)},
-                      {QStringLiteral("loss"), l.loss},
+                      {QStringLiteral("loss"), l.lossModel == LossModel::Burst
+                                                   ? QJsonValue(QJsonObject{{QStringLiteral("model"), QStringLiteral("burst")},
+                                                                            {QStringLiteral("p"), l.loss},
+                                                                            {QStringLiteral("burst"), l.lossBurst}})
+                                                   : QJsonValue(l.loss)},
                       {QStringLiteral("loss_recovery"), keyword(l.lossRecovery)},
                       {QStringLiteral("rto"), units::formatDuration(l.rto)},
                       {QStringLiteral("tls"), l.tls}};

@@ -64,9 +64,12 @@ struct ClientGroup {
 };
 
 enum class JitterDistribution { Uniform, Normal, Pareto };
-// What a lost segment costs: about one RTT (duplicate ACKs, fast retransmit) or a
-// retransmission timeout (the RTO, at least 200 ms as on Linux).
-enum class LossRecovery { FastRetransmit, Timeout };
+// What a lost segment costs: as the Linux sender recovers it (RACK when later segments
+// follow, else the tail-loss probe, else the RTO), or fixed: one RTT (fast retransmit) or a
+// retransmission timeout.
+enum class LossRecovery { Linux, FastRetransmit, Timeout };
+// Which segments are lost: each independently, or in bursts (Gilbert-Elliott).
+enum class LossModel { Independent, Burst };
 
 // A gateway in front of a link's far end (load balancer, CDN, edge runtime). Preset values
 // come from gatewayPresets(); the scenario may override each field.
@@ -103,8 +106,10 @@ struct Link {
     JitterDistribution jitterDistribution = JitterDistribution::Uniform;
     qint64 bandwidthBitsPerSecond = 0; // 0 = unlimited
     double loss = 0.0;                 // probability a segment is lost, [0, 1)
-    LossRecovery lossRecovery = LossRecovery::FastRetransmit;
-    microseconds rto{std::chrono::milliseconds(200)}; // LossRecovery::Timeout; ≥ 200 ms
+    LossModel lossModel = LossModel::Independent;
+    double lossBurst = 1; // LossModel::Burst: mean run of lost segments
+    LossRecovery lossRecovery = LossRecovery::Linux;
+    microseconds rto{std::chrono::milliseconds(200)}; // the RTO's floor (Linux) or the timeout; ≥ 200 ms
     bool tls = false; // handshake costs one RTT more
     std::optional<Gateway> gateway;
     QList<LinkFault> faults;
