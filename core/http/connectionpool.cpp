@@ -118,9 +118,9 @@ ClientConnection *ConnectionPool::newConnection()
 {
     ClientConnection *c = nullptr;
     if (m_config.protocol == ClientProtocol::Http2)
-        c = new H2ClientConnection(m_config.host, m_config.port, m_config.h2WindowBytes, this);
+        c = new H2ClientConnection(m_config.host, m_config.port, m_config.h2WindowBytes, this, m_localAddress);
     else
-        c = new Http1ClientConnection(m_config.host, m_config.port, this);
+        c = new Http1ClientConnection(m_config.host, m_config.port, this, m_localAddress);
     ++m_connectionsOpened;
     m_connections.push_back(c);
     connect(c, &ClientConnection::capacityFreed, this, &ConnectionPool::dispatch);

@@ -2,6 +2,8 @@
 
 #include "core/http/httpclient.h"
 
+#include <QHostAddress>
+
 #include <deque>
 #include <memory>
 #include <unordered_map>
@@ -32,6 +34,9 @@ public:
     ~ConnectionPool() override;
 
     const Config &config() const { return m_config; }
+    // Source address every later connection binds to (null: the system's choice), so a link
+    // can tell this pool's connections (one browser's) apart from others'.
+    void setLocalAddress(const QHostAddress &address) { m_localAddress = address; }
     QByteArray authority() const;
 
     void submit(const ClientRequest &request, ResponseHandler *handler);
@@ -61,6 +66,7 @@ private:
     void startOn(ClientConnection *connection, Waiting &&waiting, std::chrono::microseconds starvedFor, int retries);
     std::unique_ptr<Relay> takeRelay(Relay *relay);
 
+    QHostAddress m_localAddress;
     Config m_config;
     QByteArray m_authority;
     std::vector<ClientConnection *> m_connections; // owned (children); deleted on close

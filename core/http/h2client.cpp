@@ -124,7 +124,8 @@ struct H2ClientConnection::Callbacks {
     }
 };
 
-H2ClientConnection::H2ClientConnection(QString host, quint16 port, std::int32_t localWindowBytes, QObject *parent)
+H2ClientConnection::H2ClientConnection(QString host, quint16 port, std::int32_t localWindowBytes, QObject *parent,
+                                       QHostAddress localAddress)
     : ClientConnection(parent)
     , m_host(std::move(host))
     , m_port(port)
@@ -158,6 +159,8 @@ H2ClientConnection::H2ClientConnection(QString host, quint16 port, std::int32_t 
     connect(m_socket, &QTcpSocket::disconnected, this, &H2ClientConnection::onDisconnected);
     connect(m_socket, &QTcpSocket::errorOccurred, this, &H2ClientConnection::onError);
     m_connectStartedAt = Clock::now();
+    if (!localAddress.isNull())
+        m_socket->bind(localAddress, 0);
     m_socket->connectToHost(m_host, m_port);
 }
 

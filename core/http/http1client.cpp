@@ -90,9 +90,10 @@ private:
 };
 
 
-Http1ClientConnection::Http1ClientConnection(QString host, quint16 port, QObject *parent)
+Http1ClientConnection::Http1ClientConnection(QString host, quint16 port, QObject *parent, QHostAddress localAddress)
     : ClientConnection(parent)
     , m_host(std::move(host))
+    , m_localAddress(std::move(localAddress))
     , m_port(port)
 {
 }
@@ -145,6 +146,8 @@ void Http1ClientConnection::submit(const ClientRequest &request, ResponseHandler
         connect(m_socket, &QTcpSocket::disconnected, this, &Http1ClientConnection::onDisconnected);
         connect(m_socket, &QTcpSocket::errorOccurred, this, &Http1ClientConnection::onError);
         m_connectStartedAt = Clock::now();
+        if (!m_localAddress.isNull())
+            m_socket->bind(m_localAddress, 0);
         m_socket->connectToHost(m_host, m_port);
     }
 }

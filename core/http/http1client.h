@@ -3,6 +3,7 @@
 #include "core/http/httpclient.h"
 
 #include <QAbstractSocket>
+#include <QHostAddress>
 
 #include <memory>
 
@@ -20,7 +21,7 @@ class Http1ClientConnection final : public ClientConnection
     Q_DISABLE_COPY_MOVE(Http1ClientConnection)
 
 public:
-    Http1ClientConnection(QString host, quint16 port, QObject *parent = nullptr);
+    Http1ClientConnection(QString host, quint16 port, QObject *parent = nullptr, QHostAddress localAddress = {});
     ~Http1ClientConnection() override;
 
     ClientProtocol protocol() const override { return ClientProtocol::Http1; }
@@ -50,6 +51,7 @@ private:
     void shutDown();
 
     QString m_host;
+    QHostAddress m_localAddress;
     quint16 m_port = 0;
     QTcpSocket *m_socket = nullptr;
     std::unique_ptr<Parser> m_parser;

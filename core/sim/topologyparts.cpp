@@ -140,6 +140,9 @@ void ClientsPart::open()
             config.stream.idleReapHint = duration_cast<milliseconds>(plan.idleReapHint);
             config.stream.maxDurationHint = duration_cast<milliseconds>(plan.maxDurationHint);
             config.firstStreamTag = firstTag;
+            // Its own loopback source address: the access link gives each browser its own line.
+            config.localAddress = QHostAddress(0x7F000000u | ((1u + static_cast<quint32>(plan.group) % 254u) << 16)
+                                               | (1u + static_cast<quint32>(plan.index) % 65534u));
             auto browser = std::make_unique<sse::Browser>(config, m_deadlines, observer);
             if (m_owners.size() < firstTag + std::uint64_t(group.streams))
                 m_owners.resize(firstTag + std::uint64_t(group.streams));

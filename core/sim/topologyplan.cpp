@@ -55,6 +55,8 @@ public:
         l.group = group;
         l.thread = nextThread();
         l.settings = linkSettings(*config, util::derivedSeed(m_v.seed, kFirstLinkSeed + m_linkSeeds++));
+        // A population's link is each browser's own access line; a link between nodes one pipe.
+        l.settings.sharing = group >= 0 ? link::BandwidthSharing::PerPeer : link::BandwidthSharing::PerLink;
         m_plan.links.push_back(std::move(l));
         return true;
     }
