@@ -477,7 +477,7 @@ const QStringList kVariantKeys{QStringLiteral("seed"),    QStringLiteral("durati
                                QStringLiteral("clients"), QStringLiteral("links"),    QStringLiteral("publisher"),
                                QStringLiteral("sse"),     QStringLiteral("pricing")};
 const QStringList kTopLevelKeys = QStringList{QStringLiteral("name"), QStringLiteral("description"),
-                                              QStringLiteral("variants"), QStringLiteral("sweep")}
+                                              QStringLiteral("question"), QStringLiteral("variants"), QStringLiteral("sweep")}
     + kVariantKeys;
 const QStringList kVariantItemKeys =
     QStringList{QStringLiteral("name"), QStringLiteral("description"), QStringLiteral("sweep")} + kVariantKeys;
@@ -1370,6 +1370,9 @@ LoadResult loadDocument(const QByteArray &text, const QString &fileName)
     if (const Value *d = root.find(u"description"))
         if (auto s = read.scalar(*d, QStringLiteral("a description")))
             scenario.description = *s;
+    if (const Value *q = root.find(u"question"))
+        if (auto s = read.scalar(*q, QStringLiteral("the question the scenario answers")))
+            scenario.question = *s;
     if (const Value *s = root.find(u"seed"))
         if (auto n = read.integer(*s, 0, kMaxSeed, QStringLiteral("seed")))
             scenario.seed = quint64(*n);
