@@ -1,5 +1,8 @@
 #include "app/charts/charts.h"
 
+#include "core/scenario/units.h"
+
+#include <QAreaSeries>
 #include <QBarCategoryAxis>
 #include <QBarSeries>
 #include <QBarSet>
@@ -240,6 +243,44 @@ void setValueRange(QChart *chart, const QString &name, double min, double max)
         a->applyNiceNumbers();
         a->setRange(min, std::max(a->max(), top));
     }
+}
+
+// The longest warm-up of the result's variants, in seconds (0 when none is known).
+double warmupSeconds(const RunResult &result)
+{
+    double longest = 0;
+    for (const VariantResult &v : result.variants)
+        if (const auto d = scenario::units::parseDuration(v.resolved.value(QLatin1String("warmup")).toString()))
+            longest = std::max(longest, std::chrono::duration<double>(*d).count());
+    return longest;
+}
+
+// The warm-up (not measured) shaded across the plot, under the lines.
+void shadeWarmup(QChart *chart, const RunResult &result)
+{
+    const double warmup = warmupSeconds(result);
+    auto *area = findSeries<QAreaSeries>(chart, QStringLiteral("warmup"));
+    auto *y = qobject_cast<QValueAxis *>(axis(chart, kAxisY));
+    if (warmup <= 0 || !y) {
+        if (area) {
+            chart->removeSeries(area);
+            delete area;
+        }
+        return;
+    }
+    if (!area) {
+        area = new QAreaSeries(new QLineSeries(chart), new QLineSeries(chart));
+        area->setObjectName(QStringLiteral("warmup"));
+        area->setName(QStringLiteral("warm-up (not measured)"));
+        area->setPen(Qt::NoPen);
+        chart->addSeries(area);
+        area->attachAxis(axis(chart, kAxisX));
+        area->attachAxis(y);
+    }
+    const bool dark = themeOf(chart) == Theme::Dark;
+    area->setBrush(dark ? QColor(255, 255, 255, 22) : QColor(0, 0, 0, 16));
+    area->upperSeries()->replace({QPointF(0, y->max()), QPointF(warmup, y->max())});
+    area->lowerSeries()->replace({QPointF(0, 0), QPointF(warmup, 0)});
 }
 
 // Counts get whole-number ticks: every integer up to 8, else a nice step of at least 1.
@@ -495,6 +536,7 @@ void updateLatencyOverTime(QChart *chart, const RunResult &result)
         }
     }
     fitTime(chart, tMax, yMax);
+    shadeWarmup(chart, result);
     setNote(chart, yMax <= 0 ? QStringLiteral("No event delivered yet") : QString());
 }
 
@@ -526,6 +568,7 @@ void updateConnectionsOverTime(QChart *chart, const RunResult &result)
         ++variantIndex;
     }
     fitTime(chart, tMax, yMax, true);
+    shadeWarmup(chart, result);
     setNote(chart, yMax <= 0 ? QStringLiteral("No connection open") : QString());
 }
 
@@ -647,6 +690,7 @@ bool render(QChart *chart, QPainter &painter, QSize size)
     target->setSceneRect(QRectF(QPointF(0, 0), QSizeF(size)));
     painter.setRenderHint(QPainter::Antialiasing);
     painter.setRenderHint(QPainter::TextAntialiasing);
+    painter.setFont(QFont(fontFamily())); // what an SVG declares where no text sets its own
     target->render(&painter, QRectF(QPointF(0, 0), QSizeF(size)), QRectF(QPointF(0, 0), QSizeF(size)));
     if (ownScene)
         scene.removeItem(chart);

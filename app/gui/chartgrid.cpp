@@ -174,8 +174,9 @@ void ChartGrid::updateLegend(charts::ChartKind kind)
         const bool hidden = line && m_hidden.contains(name);
         if (line && marker->series()->isVisible() == hidden)
             marker->series()->setVisible(!hidden);
-        const QColor color = line ? marker->pen().color() : marker->brush().color();
-        const bool dashed = line && marker->pen().style() != Qt::SolidLine;
+        const QColor color = line && marker->pen().style() != Qt::NoPen ? marker->pen().color() : marker->brush().color();
+        const auto *xy = qobject_cast<QXYSeries *>(marker->series());
+        const bool dashed = xy && xy->pen().style() != Qt::SolidLine;
         const QString swatch = QStringLiteral("<span style='color:%1'>%2</span>")
                                    .arg(hidden ? palette().color(QPalette::Disabled, QPalette::Text).name() : color.name(),
                                         line ? (dashed ? QStringLiteral("╌╌") : QStringLiteral("━━")) : QStringLiteral("■"));

@@ -30,7 +30,9 @@ QTableWidget *figureTable(const QString &name, QWidget *parent)
     table->horizontalHeader()->setMinimumSectionSize(96);
     table->setSizeAdjustPolicy(QAbstractScrollArea::AdjustToContents);
     table->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    table->setSizePolicy(QSizePolicy::Maximum, QSizePolicy::Fixed);
+    table->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    // Never narrower than its columns: the whole tab scrolls instead of the table cutting them.
+    table->setSizePolicy(QSizePolicy::Fixed, QSizePolicy::Fixed);
     return table;
 }
 

@@ -26,6 +26,7 @@ const Keyword kKeywords[] = {
     {"byte", Aspect::Bytes},               {"heartbeat", Aspect::Bytes},
     {"request", Aspect::Requests},         {"cost", Aspect::Cost},
     {"starv", Aspect::Starved},            {"http/2", Aspect::Starved},
+    {"http/2", Aspect::OriginConnections},
 };
 
 QList<Aspect> aspectsNamedBy(const QString &question)
@@ -35,8 +36,11 @@ QList<Aspect> aspectsNamedBy(const QString &question)
     for (const Keyword &k : kKeywords)
         if (q.contains(QLatin1String(k.word)) && !aspects.contains(k.aspect))
             aspects.append(k.aspect);
-    if (aspects.isEmpty())
-        aspects = {Aspect::Latency, Aspect::Lost, Aspect::OriginConnections};
+    // Latency is what every scenario here is about; loss and origin load when it names nothing.
+    if (!aspects.contains(Aspect::Latency))
+        aspects.append(Aspect::Latency);
+    if (aspects.size() == 1)
+        aspects << Aspect::Lost << Aspect::OriginConnections;
     std::sort(aspects.begin(), aspects.end());
     return aspects;
 }
@@ -183,8 +187,12 @@ QString table(const std::vector<QStringList> &rows)
 QString cell(double value, double base, const Figure &figure, bool isBaseline, bool best)
 {
     QString text = formatValue(value, figure.format);
-    if (!isBaseline)
-        text += QStringLiteral(" (%1)").arg(formatDelta(value, base, figure.format));
+    if (!isBaseline) {
+        QString delta = formatDelta(value, base, figure.format);
+        if (delta.endsWith(QLatin1Char(')')))
+            delta = delta.chopped(1).replace(QStringLiteral(" ("), QStringLiteral(", "));
+        text += QStringLiteral(" (%1)").arg(delta);
+    }
     return best ? text + QLatin1Char('*') : text;
 }
 

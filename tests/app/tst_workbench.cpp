@@ -503,7 +503,7 @@ void TestWorkbench::compareAndMergeOnRealResults()
     QVERIFY(central > edge); // 45 ms one way against 5 + 20 ms through the relay
     const QString text = QString::fromUtf8(table);
     QVERIFY2(text.contains(QStringLiteral("edge (baseline)")), qPrintable(text));
-    const QString delta = QStringLiteral("+%1 (+%2%)")
+    const QString delta = QStringLiteral("(+%1, +%2%)")
                               .arg(QString::number(central - edge, 'f', std::abs(central - edge) < 10 ? 2 : 1),
                                    QString::number(100.0 * (central - edge) / edge, 'f', 1));
     QVERIFY2(text.contains(delta), qPrintable(delta + QStringLiteral("\n") + text));
