@@ -17,6 +17,7 @@
 #include "app/gui/yamlhighlighter.h"
 #include "app/runs/comparison.h"
 #include "app/runs/runstore.h"
+#include "core/scenario/units.h"
 #include "core/sim/runcontroller.h"
 
 #include <QAction>
@@ -209,7 +210,7 @@ MainWindow::MainWindow(QWidget *parent)
         m_topology->clearLoad();
     });
     connect(m_controller, &sim::RunController::variantFinished, this, [this](const metrics::VariantResult &) {
-        m_liveCharts->setResult(m_controller->liveResult());
+        m_liveCharts->setResult(liveResult());
     });
     connect(m_controller, &sim::RunController::finished, this, &MainWindow::onRunFinished);
     connect(m_controller, &sim::RunController::failed, this, [this](const QString &reason) {
@@ -987,7 +988,7 @@ void MainWindow::onLiveTick()
         if (snapshot.valid && (snapshot.elapsedSeconds != m_lastSnapshotAt || snapshot.variant != m_lastSnapshotVariant)) {
             m_lastSnapshotAt = snapshot.elapsedSeconds;
             m_lastSnapshotVariant = snapshot.variant;
-            m_liveCharts->setResult(m_controller->liveResult());
+            m_liveCharts->setResult(liveResult());
             m_topology->setLoad(topologyLoadFromSnapshot(snapshot));
             const QLocale locale;
             m_liveFigures->setText(
@@ -1021,6 +1022,22 @@ void MainWindow::onRunFinished(const metrics::RunResult &finished)
     m_views->setCurrentWidget(m_comparison);
     onRunEnded(result.variants.size() == 1 ? tr("Finished: the variant is in the Comparison tab.")
                                            : tr("Finished: %1 compared in the Comparison tab.").arg(variantsText(result.variants.size())));
+}
+
+// The engine's live snapshot with what the charts need of the scenario: its variants (for
+// their colours) and each variant's warm-up (shaded).
+metrics::RunResult MainWindow::liveResult() const
+{
+    metrics::RunResult result = m_controller->liveResult();
+    if (!m_scenario)
+        return result;
+    runs::describeScenario(result, *m_scenario, {});
+    for (metrics::VariantResult &v : result.variants) {
+        const scenario::Variant *variant = m_scenario->variant(v.name);
+        if (variant && !v.resolved.contains(QLatin1String("warmup")))
+            v.resolved.insert(QStringLiteral("warmup"), scenario::units::formatDuration(variant->warmup));
+    }
+    return result;
 }
 
 void MainWindow::compareCheckedRuns()

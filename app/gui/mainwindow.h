@@ -139,6 +139,7 @@ private:
     void resetDocumentState();
     void showDocumentRuns();
     void compareCheckedRuns();
+    metrics::RunResult liveResult() const;
     bool openResults(const QString &path, const QByteArray &bytes, bool quiet);
     bool confirmQuitWhileRunning();
     void goToLine();

@@ -28,6 +28,7 @@
 #include <QTextBlock>
 #include <QTextCursor>
 #include <QSettings>
+#include <QSplitter>
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -222,8 +223,13 @@ int main(int argc, char *argv[])
             meter.print("running");
             if (!shots.isEmpty() && window.lastResult()) {
                 window.views()->setCurrentIndex(2);
+                // The comparison wants the width: the editor narrows for this shot.
+                auto *splitter = window.findChild<QSplitter *>(QStringLiteral("mainSplitter"));
+                const QList<int> sizes = splitter->sizes();
+                splitter->setSizes({260, sizes.value(0) + sizes.value(1) - 260});
                 QCoreApplication::processEvents();
                 grab("comparison.png");
+                splitter->setSizes(sizes);
                 QString error;
                 if (window.exportTo(QDir(shots).filePath(QStringLiteral("export")), &error).isEmpty())
                     std::fprintf(stderr, "export failed: %s\n", qPrintable(error));
