@@ -1,6 +1,6 @@
 #include "core/http/http1client.h"
 
-#include <QTcpSocket>
+#include "core/tls/tlschannel.h"
 
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/basic_parser.hpp>
@@ -90,11 +90,13 @@ private:
 };
 
 
-Http1ClientConnection::Http1ClientConnection(QString host, quint16 port, QObject *parent, QHostAddress localAddress)
+Http1ClientConnection::Http1ClientConnection(QString host, quint16 port, ClientTls tls, QObject *parent,
+                                             QHostAddress localAddress)
     : ClientConnection(parent)
     , m_host(std::move(host))
     , m_localAddress(std::move(localAddress))
     , m_port(port)
+    , m_tls(tls)
 {
 }
 
@@ -139,16 +141,13 @@ void Http1ClientConnection::submit(const ClientRequest &request, ResponseHandler
         return;
     }
     if (!m_socket) {
-        m_socket = new QTcpSocket(this);
-        m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-        connect(m_socket, &QTcpSocket::connected, this, &Http1ClientConnection::onConnected);
-        connect(m_socket, &QTcpSocket::readyRead, this, &Http1ClientConnection::onReadyRead);
-        connect(m_socket, &QTcpSocket::disconnected, this, &Http1ClientConnection::onDisconnected);
-        connect(m_socket, &QTcpSocket::errorOccurred, this, &Http1ClientConnection::onError);
+        m_socket = new ClientTransport(m_tls, tls::alpnHttp1(), this);
+        connect(m_socket, &ClientTransport::connected, this, &Http1ClientConnection::onConnected);
+        connect(m_socket, &ClientTransport::readyRead, this, &Http1ClientConnection::onReadyRead);
+        connect(m_socket, &ClientTransport::disconnected, this, &Http1ClientConnection::onDisconnected);
+        connect(m_socket, &ClientTransport::errorOccurred, this, &Http1ClientConnection::onError);
         m_connectStartedAt = Clock::now();
-        if (!m_localAddress.isNull())
-            m_socket->bind(m_localAddress, 0);
-        m_socket->connectToHost(m_host, m_port);
+        m_socket->connectToHost(m_host, m_port, m_localAddress);
     }
 }
 
@@ -347,7 +346,7 @@ void Http1ClientConnection::shutDown()
         return; // feed() calls back here once Beast has returned
     m_parser.reset();
     if (m_socket) {
-        QTcpSocket *socket = m_socket;
+        ClientTransport *socket = m_socket;
         m_socket = nullptr;
         socket->disconnect(this);
         socket->abort();
