@@ -473,6 +473,7 @@ const QList<QPair<QString, PublishPattern>> kPatterns{{QStringLiteral("constant"
                                                       {QStringLiteral("bursty"), PublishPattern::Bursty}};
 
 const QStringList kVariantKeys{QStringLiteral("seed"),    QStringLiteral("duration"), QStringLiteral("warmup"),
+                               QStringLiteral("arrival"),
                                QStringLiteral("placement"), QStringLiteral("protocol"), QStringLiteral("nodes"),
                                QStringLiteral("clients"), QStringLiteral("links"),    QStringLiteral("publisher"),
                                QStringLiteral("sse"),     QStringLiteral("pricing")};
@@ -699,6 +700,9 @@ private:
         if (const Value *x = m_root.find(u"warmup"))
             if (auto d = m_read.requiredDuration(*x, 0us))
                 v.warmup = *d;
+        if (const Value *x = m_root.find(u"arrival"))
+            if (auto d = m_read.duration(*x, 0us, {QStringLiteral("warmup")}))
+                v.arrival = *d;
         m_placementValue = m_root.find(u"placement");
         if (m_placementValue)
             if (auto p = m_read.choice(*m_placementValue, kPlacements, QStringLiteral("placement")))
