@@ -47,6 +47,7 @@ public:
     RunShared &shared() { return m_shared; }
     const std::vector<std::unique_ptr<StreamRecorder>> &recorders() const { return m_recorders; }
     link::Counters linkCounters(std::size_t link) const { return m_links[link]->snapshot(); }
+    sse::ServerStats serverStats(std::size_t node) const { return m_servers[node]->stats(); }
     // Runs `fn(i)` on every worker thread i in turn, waiting for each.
     void onEachThread(const std::function<void(int)> &fn);
 
