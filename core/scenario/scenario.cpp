@@ -256,6 +256,7 @@ QJsonObject toJson(const Variant &v)
                        {QStringLiteral("seed"), static_cast<qint64>(v.seed)},
                        {QStringLiteral("duration"), units::formatDuration(v.duration)},
                        {QStringLiteral("warmup"), units::formatDuration(v.warmup)},
+                       {QStringLiteral("arrival"), optionalDuration(v.arrival, QStringLiteral("warmup"))},
                        {QStringLiteral("placement"), keyword(v.placement)},
                        {QStringLiteral("protocol"), keyword(v.protocol)},
                        {QStringLiteral("nodes"), nodes},

@@ -55,6 +55,7 @@ public:
             held += l->snapshot().bufferedBytes;
         return held;
     }
+    sse::ServerStats serverStats(std::size_t node) const { return m_servers[node]->stats(); }
     // Runs `fn(i)` on every worker thread i in turn, waiting for each.
     void onEachThread(const std::function<void(int)> &fn);
 

@@ -55,6 +55,9 @@ private:
         if (const Value *x = m_root.find(u"warmup"))
             if (auto d = m_read.requiredDuration(*x, 0us))
                 v.warmup = *d;
+        if (const Value *x = m_root.find(u"arrival"))
+            if (auto d = m_read.duration(*x, 0us, {QStringLiteral("warmup")}))
+                v.arrival = *d;
         m_placementValue = m_root.find(u"placement");
         if (m_placementValue)
             if (auto p = m_read.choice<Placement>(*m_placementValue, QStringLiteral("placement")))
