@@ -251,7 +251,7 @@ private slots:
         QVERIFY(file.open(QIODevice::ReadOnly));
         const QByteArray text = file.readAll();
         QVERIFY2(text.startsWith("# yaml-language-server: $schema=./edgesse.schema.json\n"), "schema reference missing");
-        QVERIFY2(text.contains("# Question:"), "the header should say which question the scenario answers");
+        QVERIFY2(r.scenario->question.endsWith(QLatin1Char('?')), "question: should say which question the scenario answers");
     }
 
     void fullScenario()

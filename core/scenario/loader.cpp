@@ -290,6 +290,9 @@ LoadResult loadDocument(const QByteArray &text, const QString &fileName)
     if (const Value *d = root.find(u"description"))
         if (auto s = read.scalar(*d, QStringLiteral("a description")))
             scenario.description = *s;
+    if (const Value *q = root.find(u"question"))
+        if (auto s = read.scalar(*q, QStringLiteral("the question the scenario answers")))
+            scenario.question = *s;
     if (const Value *s = root.find(u"seed"))
         if (auto n = read.integer(*s, 0, kMaxSeed, QStringLiteral("seed")))
             scenario.seed = quint64(*n);

@@ -7,7 +7,7 @@ const QStringList kVariantKeys{QStringLiteral("seed"),    QStringLiteral("durati
                                QStringLiteral("clients"), QStringLiteral("links"),    QStringLiteral("publisher"),
                                QStringLiteral("sse"),     QStringLiteral("pricing")};
 const QStringList kTopLevelKeys = QStringList{QStringLiteral("name"), QStringLiteral("description"),
-                                              QStringLiteral("variants"), QStringLiteral("sweep")}
+                                              QStringLiteral("question"), QStringLiteral("variants"), QStringLiteral("sweep")}
     + kVariantKeys;
 const QStringList kVariantItemKeys =
     QStringList{QStringLiteral("name"), QStringLiteral("description"), QStringLiteral("sweep")} + kVariantKeys;
