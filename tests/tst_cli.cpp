@@ -34,6 +34,9 @@ private slots:
     void unwritableOutRefusedBeforeTheRun();
     void symbolicLinkInOutUntouched();
     void fullDiskKeepsTheEarlierRun();
+    void noDisplaySaysSo_data();
+    void noDisplaySaysSo();
+    void unknownCommandWord();
 
 private:
     QString m_exe;
@@ -275,6 +278,54 @@ void TestCli::fullDiskKeepsTheEarlierRun()
     QVERIFY2(secondErr.contains(QStringLiteral("No space left on device")), qPrintable(secondErr));
     QVERIFY2(!secondErr.contains(QStringLiteral("wrote ")), qPrintable(secondErr));
     QCOMPARE(snapshot(out), before);
+}
+
+void TestCli::noDisplaySaysSo_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("display");
+    QTest::addColumn<QString>("message");
+    const QString scenario = QStringLiteral(EDGESSE_SOURCE_DIR "/scenarios/http1-vs-http2.yaml");
+    QTest::newRow("app") << QStringList{} << QString() << QStringLiteral("no display (DISPLAY is not set)");
+    QTest::newRow("app with a file") << QStringList{scenario} << QString() << QStringLiteral("no display (DISPLAY is not set)");
+    QTest::newRow("nobody at the display") << QStringList{scenario} << QStringLiteral(":97")
+                                           << QStringLiteral("cannot connect to display :97");
+}
+
+// One line, the headless commands named, exit 2: not Qt's abort in its platform plugin.
+void TestCli::noDisplaySaysSo()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QString, display);
+    QFETCH(QString, message);
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove(QStringLiteral("QT_QPA_PLATFORM"));
+    env.remove(QStringLiteral("WAYLAND_DISPLAY"));
+    env.remove(QStringLiteral("DISPLAY"));
+    if (!display.isEmpty())
+        env.insert(QStringLiteral("DISPLAY"), display);
+    p.setProcessEnvironment(env);
+    p.start(m_exe, args);
+    QVERIFY(p.waitForFinished(30'000));
+    const QString err = QString::fromUtf8(p.readAllStandardError());
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(p.exitCode(), 2);
+    QVERIFY2(err.startsWith(QStringLiteral("edgesse: ") + message), qPrintable(err));
+    QVERIFY2(err.contains(QStringLiteral("validate, run, serve, compare, merge")), qPrintable(err));
+    QCOMPARE(err.count(u'\n'), 1);
+}
+
+void TestCli::unknownCommandWord()
+{
+    QProcess p;
+    p.start(m_exe, {QStringLiteral("frobnicate"), QStringLiteral("a.json")});
+    QVERIFY(p.waitForFinished(30'000));
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(p.exitCode(), 2);
+    const QString err = QString::fromUtf8(p.readAllStandardError());
+    QVERIFY2(err.startsWith(QStringLiteral("edgesse: unknown command 'frobnicate'\n")), qPrintable(err));
+    QVERIFY2(err.contains(QStringLiteral("Usage:")) && err.contains(QStringLiteral("edgesse validate FILE...")), qPrintable(err));
 }
 
 QTEST_GUILESS_MAIN(TestCli)
