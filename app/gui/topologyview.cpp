@@ -26,6 +26,7 @@
 #include <QUndoCommand>
 #include <QUndoStack>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -519,12 +520,16 @@ void TopologyView::drawBackground(QPainter *painter, const QRectF &rect)
     painter->setPen(QPen(colors.grid, 2.0 / std::max(0.5, zoom())));
     const double left = std::floor(rect.left() / step) * step;
     const double top = std::floor(rect.top() / step) * step;
+    // Counted before drawn: far out (or zoomed far out) x += step stops changing x.
+    const double columns = std::ceil((rect.right() - left) / step);
+    const double rows = std::ceil((rect.bottom() - top) / step);
+    if (!(columns * rows < 20000) || left + step == left || top + step == top)
+        return;
     QList<QPointF> points;
-    for (double x = left; x < rect.right(); x += step)
-        for (double y = top; y < rect.bottom(); y += step)
-            points << QPointF(x, y);
-    if (points.size() < 20000)
-        painter->drawPoints(points.constData(), int(points.size()));
+    for (int i = 0; i < int(columns); ++i)
+        for (int j = 0; j < int(rows); ++j)
+            points << QPointF(left + i * step, top + j * step);
+    painter->drawPoints(points.constData(), int(points.size()));
 }
 
 void TopologyView::setModel(const TopologyModel &model)
@@ -864,14 +869,19 @@ bool TopologyView::loadLayout(const QString &path)
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
         return false;
-    const QJsonObject nodes = QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("nodes")).toObject();
+    constexpr qint64 kMaxLayoutBytes = 1024 * 1024;
+    const QJsonObject nodes = QJsonDocument::fromJson(file.read(kMaxLayoutBytes)).object().value(QStringLiteral("nodes")).toObject();
     if (nodes.isEmpty())
         return false;
     QHash<QString, QPointF> positions;
+    // A hand-edited or hostile file: coordinates kept within a diagram's reach.
+    constexpr double kMaxCoordinate = 100'000;
     for (auto it = nodes.begin(); it != nodes.end(); ++it) {
         const QJsonArray xy = it.value().toArray();
-        if (xy.size() == 2)
-            positions.insert(it.key(), QPointF(xy.at(0).toDouble(), xy.at(1).toDouble()));
+        const double x = xy.at(0).toDouble(0);
+        const double y = xy.at(1).toDouble(0);
+        if (xy.size() == 2 && std::isfinite(x) && std::isfinite(y))
+            positions.insert(it.key(), QPointF(std::clamp(x, -kMaxCoordinate, kMaxCoordinate), std::clamp(y, -kMaxCoordinate, kMaxCoordinate)));
     }
     setNodePositions(positions);
     return true;
