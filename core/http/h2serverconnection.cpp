@@ -68,14 +68,25 @@ public:
         if (m_finished || !m_started || m_dropped || chunk.payload().isEmpty())
             return;
         enqueue(chunk.payload());
-        if (m_queued > m_connection.m_server.limits().maxQueuedBytesPerStream) {
-            // Slow consumer: reset the stream; the handler hears it from the next flush.
-            m_dropped = true;
-            m_connection.m_server.counters().slowConsumersDropped.fetch_add(1, std::memory_order_relaxed);
-            nghttp2_submit_rst_stream(m_connection.m_session, NGHTTP2_FLAG_NONE, m_streamId, NGHTTP2_CANCEL);
-        } else {
-            nghttp2_session_resume_data(m_connection.m_session, m_streamId);
+        if (m_connection.overQueueLimits(m_queued)) {
+            dropSlowConsumer();
+            return;
         }
+        if (m_queued > kStreamLowWaterBytes)
+            m_aboveLowWater = true;
+        nghttp2_session_resume_data(m_connection.m_session, m_streamId);
+        m_connection.needsFlush();
+    }
+
+    // Reset the stream; the handler hears it from the next flush.
+    void dropSlowConsumer() override
+    {
+        if (m_finished || m_dropped)
+            return;
+        m_dropped = true;
+        m_connection.m_server.counters().slowConsumersDropped.fetch_add(1, std::memory_order_relaxed);
+        dropQueued();
+        nghttp2_submit_rst_stream(m_connection.m_session, NGHTTP2_FLAG_NONE, m_streamId, NGHTTP2_CANCEL);
         m_connection.needsFlush();
     }
 
@@ -107,6 +118,10 @@ public:
         }
         m_queued -= static_cast<qint64>(copied);
         m_connection.m_streamQueued -= static_cast<qint64>(copied);
+        if (m_aboveLowWater && m_queued <= kStreamLowWaterBytes) {
+            m_aboveLowWater = false;
+            m_connection.m_drained.push_back(m_streamId);
+        }
         if (m_pending.empty() && m_ended)
             *flags |= NGHTTP2_DATA_FLAG_EOF;
         else if (copied == 0)
@@ -190,6 +205,7 @@ private:
     bool m_started = false;
     bool m_ended = false;
     bool m_dropped = false;
+    bool m_aboveLowWater = false;
 };
 
 struct H2Callbacks {
@@ -422,8 +438,33 @@ void H2ServerConnection::sendPending()
     }
     m_sending = false;
     updateQueued();
-    if (!m_closing && !nghttp2_session_want_read(m_session) && !nghttp2_session_want_write(m_session))
+    notifyDrained();
+    if (!m_closed && !m_closing && !nghttp2_session_want_read(m_session) && !nghttp2_session_want_write(m_session))
         closeAfterWrite();
+}
+
+bool H2ServerConnection::overQueueLimits(qint64 streamQueued) const
+{
+    const ServerLimits &limits = m_server.limits();
+    return streamQueued > limits.maxQueuedBytesPerStream
+        || m_streamQueued + m_socket->bytesToWrite() > limits.maxQueuedBytesPerConnection
+        || m_server.counters().bytesQueued.load(std::memory_order_relaxed) > limits.maxQueuedBytesTotal;
+}
+
+void H2ServerConnection::notifyDrained()
+{
+    if (m_drained.empty())
+        return;
+    std::vector<std::int32_t> drained;
+    drained.swap(m_drained);
+    for (const std::int32_t id : drained) {
+        const auto it = m_streams.find(id);
+        if (m_closed || it == m_streams.end())
+            continue;
+        H2ServerExchange &exchange = *it->second;
+        if (exchange.m_dispatched && !exchange.m_finished)
+            m_server.handler()->exchangeDrained(exchange);
+    }
 }
 
 void H2ServerConnection::shutdown()

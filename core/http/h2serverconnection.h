@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 struct nghttp2_session;
 
@@ -51,11 +52,16 @@ private:
     void updateQueued();
     void armIdleDeadline();
     void cancelIdleDeadline();
+    // A stream with `streamQueued` bytes queued is past a per-stream, per-connection or
+    // server-wide output bound.
+    bool overQueueLimits(qint64 streamQueued) const;
+    void notifyDrained();
 
     HttpServer &m_server;
     HttpServerSocket *m_socket = nullptr;
     nghttp2_session *m_session = nullptr;
     std::unordered_map<std::int32_t, std::unique_ptr<H2ServerExchange>> m_streams;
+    std::vector<std::int32_t> m_drained; // streams whose output fell to the low-water mark
     qint64 m_streamQueued = 0;   // queued in streams, not yet taken by nghttp2
     qint64 m_reportedQueued = 0; // last value added to ServerCounters::bytesQueued
     std::uint64_t m_idleDeadline = 0;

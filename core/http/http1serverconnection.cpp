@@ -105,6 +105,12 @@ public:
 
     qint64 queuedBytes() const override { return m_connection.m_reportedQueued; }
 
+    void dropSlowConsumer() override
+    {
+        if (!m_finished)
+            m_connection.dropSlowConsumer();
+    }
+
     bool finished() const { return m_finished; }
 
 private:
@@ -127,7 +133,7 @@ Http1ServerConnection::Http1ServerConnection(HttpServer &server, HttpServerSocke
 {
     m_socket->setParent(this);
     connect(m_socket, &HttpServerSocket::readyRead, this, &Http1ServerConnection::onReadyRead);
-    connect(m_socket, &HttpServerSocket::bytesWritten, this, &Http1ServerConnection::updateQueued);
+    connect(m_socket, &HttpServerSocket::bytesWritten, this, &Http1ServerConnection::onBytesWritten);
     connect(m_socket, &HttpServerSocket::disconnected, this, &Http1ServerConnection::closeSoon);
     armIdleDeadline();
 }
@@ -299,12 +305,32 @@ qint64 Http1ServerConnection::write(const QByteArray &bytes)
     }
     m_server.counters().bytesSent.fetch_add(n, std::memory_order_relaxed);
     updateQueued();
-    if (m_reportedQueued > m_server.limits().maxQueuedBytesPerStream) {
-        m_server.counters().slowConsumersDropped.fetch_add(1, std::memory_order_relaxed);
-        m_state = State::Closing;
-        closeSoon();
-    }
+    const ServerLimits &limits = m_server.limits();
+    if (m_reportedQueued > limits.maxQueuedBytesPerStream
+        || (m_reportedQueued > 0 && m_server.counters().bytesQueued.load(std::memory_order_relaxed) > limits.maxQueuedBytesTotal))
+        dropSlowConsumer();
+    else if (m_reportedQueued > kStreamLowWaterBytes)
+        m_aboveLowWater = true;
     return n;
+}
+
+void Http1ServerConnection::dropSlowConsumer()
+{
+    if (m_closed || m_state == State::Closing)
+        return;
+    m_server.counters().slowConsumersDropped.fetch_add(1, std::memory_order_relaxed);
+    m_state = State::Closing;
+    closeSoon();
+}
+
+void Http1ServerConnection::onBytesWritten()
+{
+    updateQueued();
+    if (!m_aboveLowWater || m_reportedQueued > kStreamLowWaterBytes)
+        return;
+    m_aboveLowWater = false;
+    if (!m_closed && m_state == State::Handling && m_exchange && !m_exchange->finished())
+        m_server.handler()->exchangeDrained(*m_exchange);
 }
 
 void Http1ServerConnection::closeAfterWrite()

@@ -48,6 +48,8 @@ private:
     void armHeaderDeadline();
     void cancelDeadline();
     void updateQueued();
+    void onBytesWritten();
+    void dropSlowConsumer();
 
     HttpServer &m_server;
     HttpServerSocket *m_socket = nullptr;
@@ -62,6 +64,7 @@ private:
     bool m_inProcess = false;
     bool m_headerDeadline = false;
     bool m_closed = false;
+    bool m_aboveLowWater = false;
 };
 
 } // namespace edgesse::http

@@ -34,9 +34,14 @@ struct ServerLimits {
     std::chrono::milliseconds idleTimeout{60'000};
     // SETTINGS_MAX_CONCURRENT_STREAMS announced on HTTP/2 (browsers assume 100).
     quint32 maxConcurrentStreams = 100;
-    // A stream (HTTP/2) or connection (HTTP/1.1) with more output queued than this is a
-    // slow consumer and is dropped, so one stalled reader cannot grow memory without bound.
+    // Output bounds, in bytes accepted and not yet taken by the kernel. A stream (HTTP/2) or
+    // connection (HTTP/1.1) that would queue more than maxQueuedBytesPerStream, an HTTP/2
+    // stream whose connection holds more than maxQueuedBytesPerConnection, and any stream
+    // with output queued while the whole server holds more than maxQueuedBytesTotal is a
+    // slow consumer and is dropped, so stalled readers cannot grow memory without bound.
     qint64 maxQueuedBytesPerStream = 4 * 1024 * 1024;
+    qint64 maxQueuedBytesPerConnection = 8 * 1024 * 1024;
+    qint64 maxQueuedBytesTotal = 256 * 1024 * 1024;
     // Connections served at once; beyond it every request is answered 503 with
     // Retry-After and the connection closed. 0 means no cap.
     qint64 maxConnections = 0;
