@@ -289,7 +289,8 @@ H2ServerConnection::H2ServerConnection(HttpServer &server, HttpServerSocket *soc
     connect(m_socket, &HttpServerSocket::readyRead, this, &H2ServerConnection::onReadyRead);
     connect(m_socket, &HttpServerSocket::bytesWritten, this, &H2ServerConnection::sendPending);
     connect(m_socket, &HttpServerSocket::disconnected, this, &H2ServerConnection::closeSoon);
-    armIdleDeadline();
+    // Until the first request is complete (a preface alone, HEADERS byte by byte).
+    armWaitDeadline(server.limits().requestTimeout, server.counters().requestTimeouts);
 }
 
 H2ServerConnection::~H2ServerConnection()
@@ -530,11 +531,17 @@ void H2ServerConnection::updateQueued()
 
 void H2ServerConnection::armIdleDeadline()
 {
+    armWaitDeadline(m_server.limits().idleTimeout, m_server.counters().idleTimeouts);
+}
+
+void H2ServerConnection::armWaitDeadline(std::chrono::milliseconds timeout, std::atomic<qint64> &expired)
+{
     cancelIdleDeadline();
-    m_idleDeadline = m_server.deadlines().scheduleAfter(m_server.limits().idleTimeout, [this] {
+    m_idleDeadline = m_server.deadlines().scheduleAfter(timeout, [this, &expired] {
         m_idleDeadline = 0;
         if (m_closed)
             return;
+        expired.fetch_add(1, std::memory_order_relaxed);
         nghttp2_session_terminate_session(m_session, NGHTTP2_NO_ERROR);
         sendPending();
         closeAfterWrite();

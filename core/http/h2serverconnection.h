@@ -3,6 +3,8 @@
 #include <QByteArray>
 #include <QObject>
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
@@ -51,6 +53,8 @@ private:
     void closeNow();
     void updateQueued();
     void armIdleDeadline();
+    // No request in progress: GOAWAY and close, and `expired` counted, after `timeout`.
+    void armWaitDeadline(std::chrono::milliseconds timeout, std::atomic<qint64> &expired);
     void cancelIdleDeadline();
     // A stream with `streamQueued` bytes queued is past a per-stream, per-connection or
     // server-wide output bound.

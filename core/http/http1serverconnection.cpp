@@ -135,7 +135,7 @@ Http1ServerConnection::Http1ServerConnection(HttpServer &server, HttpServerSocke
     connect(m_socket, &HttpServerSocket::readyRead, this, &Http1ServerConnection::onReadyRead);
     connect(m_socket, &HttpServerSocket::bytesWritten, this, &Http1ServerConnection::onBytesWritten);
     connect(m_socket, &HttpServerSocket::disconnected, this, &Http1ServerConnection::closeSoon);
-    armIdleDeadline();
+    armWaitDeadline(m_server.limits().requestTimeout, m_server.counters().requestTimeouts);
 }
 
 Http1ServerConnection::~Http1ServerConnection()
@@ -371,12 +371,17 @@ void Http1ServerConnection::closeNow()
 
 void Http1ServerConnection::armIdleDeadline()
 {
+    armWaitDeadline(m_server.limits().idleTimeout, m_server.counters().idleTimeouts);
+}
+
+void Http1ServerConnection::armWaitDeadline(std::chrono::milliseconds timeout, std::atomic<qint64> &expired)
+{
     cancelDeadline();
-    m_deadline = m_server.deadlines().scheduleAfter(m_server.limits().idleTimeout, [this] {
+    m_deadline = m_server.deadlines().scheduleAfter(timeout, [this, &expired] {
         m_deadline = 0;
+        expired.fetch_add(1, std::memory_order_relaxed);
         closeNow();
     });
-    m_headerDeadline = false;
 }
 
 void Http1ServerConnection::armHeaderDeadline()

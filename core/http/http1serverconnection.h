@@ -4,6 +4,8 @@
 
 #include <QObject>
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 
@@ -45,6 +47,8 @@ private:
     void closeSoon();
     void closeNow();
     void armIdleDeadline();
+    // Waiting for a request (none begun): closed, and `expired` counted, after `timeout`.
+    void armWaitDeadline(std::chrono::milliseconds timeout, std::atomic<qint64> &expired);
     void armHeaderDeadline();
     void cancelDeadline();
     void updateQueued();

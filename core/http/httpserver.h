@@ -28,9 +28,14 @@ struct ServerLimits {
     qsizetype maxHeaderBytes = 16 * 1024;
     // A request body beyond it is answered with 413 (the server reads and ignores bodies).
     qsizetype maxBodyBytes = 64 * 1024;
+    // Timeouts for connections that never complete a request, separate from any gateway a
+    // scenario models. From accept until the first request is complete (a connection that
+    // sends nothing, an HTTP/2 preface alone, a first HEADERS frame sent byte by byte): closed.
+    std::chrono::milliseconds requestTimeout{10'000};
     // From the first byte of a request head to its end (slow-loris guard): 408 and close.
     std::chrono::milliseconds headerTimeout{10'000};
-    // A connection with no request in progress and nothing streaming is closed after it.
+    // A keep-alive connection with no request in progress and nothing streaming (after a
+    // response, between polls) is closed after it.
     std::chrono::milliseconds idleTimeout{60'000};
     // SETTINGS_MAX_CONCURRENT_STREAMS announced on HTTP/2 (browsers assume 100).
     quint32 maxConcurrentStreams = 100;
@@ -59,7 +64,9 @@ struct ServerCounters {
     std::atomic<qint64> http2Connections{0};
     std::atomic<qint64> requests{0};
     std::atomic<qint64> badRequests{0};      // 400/413/431 and malformed HTTP/2 input
-    std::atomic<qint64> headerTimeouts{0};
+    std::atomic<qint64> headerTimeouts{0};   // 408: a request head too slow
+    std::atomic<qint64> requestTimeouts{0};  // closed: no first request within requestTimeout
+    std::atomic<qint64> idleTimeouts{0};     // closed: keep-alive idle for idleTimeout
     std::atomic<qint64> slowConsumersDropped{0};
     std::atomic<qint64> bytesReceived{0};
     std::atomic<qint64> bytesSent{0};        // handed to the kernel

@@ -551,6 +551,8 @@ ServerStats SseServer::stats() const
     s.requests = c.http.requests.load(kRelaxed);
     s.badRequests = c.http.badRequests.load(kRelaxed);
     s.headerTimeouts = c.http.headerTimeouts.load(kRelaxed);
+    s.requestTimeouts = c.http.requestTimeouts.load(kRelaxed);
+    s.idleTimeouts = c.http.idleTimeouts.load(kRelaxed);
     s.slowConsumersDropped = c.http.slowConsumersDropped.load(kRelaxed);
     s.bytesReceived = c.http.bytesReceived.load(kRelaxed);
     s.bytesSent = c.http.bytesSent.load(kRelaxed);

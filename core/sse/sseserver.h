@@ -55,7 +55,9 @@ struct ServerStats {
     qint64 streamsEndedByMaxDuration = 0;
     qint64 requests = 0;
     qint64 badRequests = 0;
-    qint64 headerTimeouts = 0;
+    qint64 headerTimeouts = 0;    // 408: a request head slower than headerTimeout
+    qint64 requestTimeouts = 0;   // closed: no first request within requestTimeout
+    qint64 idleTimeouts = 0;      // closed: keep-alive idle for idleTimeout
     qint64 slowConsumersDropped = 0;
     qint64 polls = 0;             // /poll requests answered
     qint64 longPollsWaiting = 0;
