@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/link/linksettings.h"
+#include "core/net/acceptbackoff.h"
 #include "core/net/deadlinequeue.h"
 
 #include <QHostAddress>
@@ -93,6 +94,7 @@ signals:
     void upstreamConnectFailed(const QString &reason);
     void wentDown();
     void cameUp();
+    // Accepting failed (out of descriptors, say): paused and retried, said once an episode.
     void acceptFailed(const QString &reason);
 
 private:
@@ -114,6 +116,7 @@ private:
         std::array<std::atomic<std::uint64_t>, kReapCauseCount> reaps{};
     };
 
+    static std::size_t readBufferBytes();
     bool openListener(const QHostAddress &address, quint16 port);
     void closeListener();
     void onAcceptable();
@@ -148,6 +151,7 @@ private:
     net::DeadlineQueue::Id m_sweepId = 0;
     std::vector<net::DeadlineQueue::Id> m_faultIds;
     net::DeadlineQueue::Id m_acceptRetryId = 0;
+    net::AcceptBackoff m_acceptBackoff;
     std::unique_ptr<char[]> m_readBuffer;
     std::uint64_t m_maxBufferedBytes = 0;
     std::size_t m_paceBytes = 0;

@@ -134,11 +134,11 @@ qint64 Variant::clientConnections(const ClientGroup &group) const
     return group.count * std::min(group.streams, std::max(1, group.connectionsPerOrigin));
 }
 
-qint64 Variant::connectionsNeeded() const
+qint64 Variant::connectionsNeeded(bool simulatedClients) const
 {
     qint64 total = 0;
     for (const ClientGroup &g : clients)
-        total += clientConnections(g);
+        total += simulatedClients ? clientConnections(g) : 0;
     if (placement != Placement::Edge)
         return total;
     for (const Node &pop : nodes) {
@@ -156,6 +156,8 @@ qint64 Variant::connectionsNeeded() const
             continue;
         if (pop.upstream == UpstreamMode::Shared)
             total += 1;
+        else if (!simulatedClients)
+            continue; // one upstream per stream the user's own clients open
         else if (protocol == Protocol::Http2)
             total += (streams + std::max(1, sse.maxConcurrentStreams) - 1) / std::max(1, sse.maxConcurrentStreams);
         else
@@ -164,9 +166,10 @@ qint64 Variant::connectionsNeeded() const
     return total;
 }
 
-std::uint64_t Variant::descriptorsNeeded() const
+std::uint64_t Variant::descriptorsNeeded(bool simulatedClients) const
 {
-    return static_cast<std::uint64_t>(std::max<qint64>(0, connectionsNeeded())) * net::kDescriptorsPerProxiedConnection
+    return static_cast<std::uint64_t>(std::max<qint64>(0, connectionsNeeded(simulatedClients)))
+        * net::kDescriptorsPerProxiedConnection
         + net::kDescriptorReserve;
 }
 
@@ -174,70 +177,6 @@ const Variant *Scenario::variant(const QString &name) const
 {
     const auto it = std::find_if(variants.begin(), variants.end(), [&](const Variant &v) { return v.name == name; });
     return it == variants.end() ? nullptr : &*it;
-}
-
-QString keyword(NodeKind kind)
-{
-    return kind == NodeKind::Origin ? QStringLiteral("origin") : QStringLiteral("pop");
-}
-
-QString keyword(UpstreamMode mode)
-{
-    return mode == UpstreamMode::Shared ? QStringLiteral("shared") : QStringLiteral("per-client");
-}
-
-QString keyword(Placement placement)
-{
-    return placement == Placement::Central ? QStringLiteral("central") : QStringLiteral("edge");
-}
-
-QString keyword(Protocol protocol)
-{
-    return protocol == Protocol::Http1 ? QStringLiteral("http1") : QStringLiteral("http2");
-}
-
-QString keyword(Delivery delivery)
-{
-    switch (delivery) {
-    case Delivery::Sse:
-        return QStringLiteral("sse");
-    case Delivery::Poll:
-        return QStringLiteral("poll");
-    case Delivery::LongPoll:
-        return QStringLiteral("long-poll");
-    }
-    return {};
-}
-
-QString keyword(JitterDistribution distribution)
-{
-    switch (distribution) {
-    case JitterDistribution::Uniform:
-        return QStringLiteral("uniform");
-    case JitterDistribution::Normal:
-        return QStringLiteral("normal");
-    case JitterDistribution::Pareto:
-        return QStringLiteral("pareto");
-    }
-    return {};
-}
-
-QString keyword(LossRecovery recovery)
-{
-    return recovery == LossRecovery::FastRetransmit ? QStringLiteral("fast-retransmit") : QStringLiteral("timeout");
-}
-
-QString keyword(PublishPattern pattern)
-{
-    switch (pattern) {
-    case PublishPattern::Constant:
-        return QStringLiteral("constant");
-    case PublishPattern::Poisson:
-        return QStringLiteral("poisson");
-    case PublishPattern::Bursty:
-        return QStringLiteral("bursty");
-    }
-    return {};
 }
 
 namespace {

@@ -554,6 +554,7 @@ ServerStats SseServer::stats() const
     s.requestTimeouts = c.http.requestTimeouts.load(kRelaxed);
     s.idleTimeouts = c.http.idleTimeouts.load(kRelaxed);
     s.slowConsumersDropped = c.http.slowConsumersDropped.load(kRelaxed);
+    s.acceptPauses = c.http.acceptPauses.load(kRelaxed);
     s.bytesReceived = c.http.bytesReceived.load(kRelaxed);
     s.bytesSent = c.http.bytesSent.load(kRelaxed);
     s.bytesQueued = c.http.bytesQueued.load(kRelaxed);

@@ -59,6 +59,7 @@ struct ServerStats {
     qint64 requestTimeouts = 0;   // closed: no first request within requestTimeout
     qint64 idleTimeouts = 0;      // closed: keep-alive idle for idleTimeout
     qint64 slowConsumersDropped = 0;
+    qint64 acceptPauses = 0;      // episodes of accept failing for lack of descriptors or memory
     qint64 polls = 0;             // /poll requests answered
     qint64 longPollsWaiting = 0;
     qint64 bytesReceived = 0;
