@@ -139,12 +139,6 @@ void LiveTopology::openClients()
     }
 }
 
-sse::ServerStats LiveTopology::serverStats(std::size_t node) const
-{
-    const ServerPart *part = m_servers[node].get();
-    return part && part->server() ? part->server()->stats() : sse::ServerStats{};
-}
-
 QList<Endpoint> LiveTopology::endpoints() const
 {
     QList<Endpoint> endpoints;

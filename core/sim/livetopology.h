@@ -48,8 +48,16 @@ public:
     RunShared &shared() { return m_shared; }
     const std::vector<std::unique_ptr<StreamRecorder>> &recorders() const { return m_recorders; }
     link::Counters linkCounters(std::size_t link) const { return m_links[link]->snapshot(); }
-    // Any thread: a node's server counters; how often the publisher fell behind its schedule.
-    sse::ServerStats serverStats(std::size_t node) const;
+    // Bytes the links still hold (queued for their release times), all links together.
+    std::uint64_t linkBytesHeld() const
+    {
+        std::uint64_t held = 0;
+        for (const auto &l : m_links)
+            held += l->snapshot().bufferedBytes;
+        return held;
+    }
+    sse::ServerStats serverStats(std::size_t node) const { return m_servers[node]->stats(); }
+    // Any thread: how often the publisher fell behind its schedule.
     std::uint64_t publisherFellBehind() const { return m_publisher ? m_publisher->timesFellBehind() : 0; }
     // Runs `fn(i)` on every worker thread i in turn, waiting for each.
     void onEachThread(const std::function<void(int)> &fn);
