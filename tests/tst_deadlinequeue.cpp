@@ -3,6 +3,7 @@
 #include <QSignalSpy>
 #include <QTest>
 
+#include <functional>
 #include <vector>
 
 using namespace std::chrono_literals;
@@ -17,6 +18,8 @@ private slots:
     void equalDeadlinesKeepScheduleOrder();
     void cancelledCallbackNeverRuns();
     void firesCloseToDeadline();
+    void alwaysDueCallbackLeavesTheThreadResponsive();
+    void oneWakeUpServesABoundedNumber();
 };
 
 void TestDeadlineQueue::runsInDeadlineOrder()
@@ -68,6 +71,45 @@ void TestDeadlineQueue::firesCloseToDeadline()
     QTRY_VERIFY_WITH_TIMEOUT(firedAt != DeadlineQueue::TimePoint{}, 2000);
     QVERIFY(firedAt >= deadline);
     QVERIFY2(firedAt - deadline < 50ms, "fired far too late");
+}
+
+void TestDeadlineQueue::alwaysDueCallbackLeavesTheThreadResponsive()
+{
+    // A callback that schedules itself for a time already past, as a publisher behind its
+    // schedule does: calls queued to the thread must still run, after a few wake-ups.
+    constexpr int kGiveUpAfter = 2'000'000; // ends the chain where one wake-up would run it all
+    DeadlineQueue queue;
+    int runs = 0;
+    int runsBeforeQueuedCall = -1;
+    std::function<void()> again = [&] {
+        if (++runs == 1)
+            QMetaObject::invokeMethod(&queue, [&] { runsBeforeQueuedCall = runs; }, Qt::QueuedConnection);
+        if (runs < kGiveUpAfter && runsBeforeQueuedCall < 0)
+            queue.schedule(DeadlineQueue::Clock::now() - 1ms, again);
+    };
+    queue.scheduleAfter(0ms, again);
+    QTRY_VERIFY_WITH_TIMEOUT(runsBeforeQueuedCall >= 0, 20000);
+    QVERIFY2(runsBeforeQueuedCall < 10, qPrintable(QString::number(runsBeforeQueuedCall)));
+}
+
+void TestDeadlineQueue::oneWakeUpServesABoundedNumber()
+{
+    constexpr int kDue = 3 * DeadlineQueue::kMaxPerWakeup + 7;
+    DeadlineQueue queue;
+    std::vector<int> order;
+    int ranBeforeQueuedCall = -1;
+    const auto past = DeadlineQueue::Clock::now() - 1ms;
+    for (int i = 0; i < kDue; ++i) {
+        queue.schedule(past, [&, i] {
+            if (i == 0)
+                QMetaObject::invokeMethod(&queue, [&] { ranBeforeQueuedCall = int(order.size()); }, Qt::QueuedConnection);
+            order.push_back(i);
+        });
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(order.size(), std::size_t{kDue}, 5000);
+    QCOMPARE(ranBeforeQueuedCall, DeadlineQueue::kMaxPerWakeup);
+    for (int i = 0; i < kDue; ++i)
+        QCOMPARE(order[std::size_t(i)], i);
 }
 
 QTEST_GUILESS_MAIN(TestDeadlineQueue)

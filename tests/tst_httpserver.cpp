@@ -106,6 +106,7 @@ void TestHttpServer::init()
     sse::ServerSettings settings;
     settings.http.maxHeaderBytes = 8 * 1024;
     settings.http.maxBodyBytes = 1024;
+    settings.http.requestTimeout = 400ms;
     settings.http.headerTimeout = 400ms;
     settings.http.idleTimeout = 400ms;
     m_server = std::make_unique<sse::SseServer>(settings);

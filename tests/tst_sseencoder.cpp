@@ -18,6 +18,8 @@ private slots:
     void comments();
     void replayBufferSince_data();
     void replayBufferSince();
+    void replayBufferByteBound_data();
+    void replayBufferByteBound();
 };
 
 void TestSseEncoder::encodes_data()
@@ -104,6 +106,40 @@ void TestSseEncoder::replayBufferSince()
         QCOMPARE(it->seq, expected);
         QCOMPARE(it->encoded, QByteArray::number(static_cast<qulonglong>(expected)));
     }
+}
+
+void TestSseEncoder::replayBufferByteBound_data()
+{
+    QTest::addColumn<int>("capacity");
+    QTest::addColumn<int>("eventBytes");
+    QTest::addColumn<int>("maxBytes");
+    QTest::addColumn<int>("published");
+    QTest::addColumn<int>("held"); // each event costs eventBytes + 64 against maxBytes
+
+    QTest::newRow("events bind") << 5 << 100 << 10'000 << 50 << 5;
+    QTest::newRow("bytes bind") << 1000 << 100 << 10'000 << 500 << 10'000 / 164;
+    QTest::newRow("exactly full") << 1000 << 936 << 10'000 << 30 << 10;
+    QTest::newRow("one byte over") << 1000 << 937 << 10'000 << 30 << 9;
+    QTest::newRow("an event larger than the bound") << 1000 << 20'000 << 10'000 << 3 << 0;
+}
+
+void TestSseEncoder::replayBufferByteBound()
+{
+    QFETCH(int, capacity);
+    QFETCH(int, eventBytes);
+    QFETCH(int, maxBytes);
+    QFETCH(int, published);
+    QFETCH(int, held);
+    ReplayBuffer buffer(static_cast<std::size_t>(capacity), maxBytes);
+    for (int seq = 1; seq <= published; ++seq) {
+        buffer.append(static_cast<std::uint64_t>(seq), QByteArray(eventBytes, 'x'));
+        QVERIFY(buffer.bytes() <= maxBytes);
+    }
+    QCOMPARE(buffer.size(), static_cast<std::size_t>(held));
+    QCOMPARE(buffer.bytes(), qint64{held} * (eventBytes + 64));
+    QCOMPARE(buffer.lastSeq(), static_cast<std::uint64_t>(published));
+    // A reader from the start learns how many are gone.
+    QCOMPARE(buffer.since(0).lost, static_cast<std::uint64_t>(published - held));
 }
 
 QTEST_GUILESS_MAIN(TestSseEncoder)

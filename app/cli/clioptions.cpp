@@ -78,9 +78,9 @@ void printErr(const QString &text)
     std::fflush(stderr);
 }
 
-std::optional<scenario::Scenario> loadScenarioReporting(const QString &file)
+std::optional<scenario::Scenario> loadScenarioReporting(const QString &file, const scenario::LoadOptions &options)
 {
-    scenario::LoadResult loaded = scenario::load(file);
+    scenario::LoadResult loaded = scenario::load(file, options);
     if (!loaded.ok()) {
         for (const auto &diagnostic : loaded.diagnostics)
             printErr(diagnostic.toString() + QLatin1Char('\n'));

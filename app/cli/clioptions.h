@@ -29,7 +29,7 @@ void printErr(const QString &text);
 
 // Loads the scenario `file`; on a problem writes every diagnostic to stderr, one a line, and
 // returns std::nullopt.
-std::optional<scenario::Scenario> loadScenarioReporting(const QString &file);
+std::optional<scenario::Scenario> loadScenarioReporting(const QString &file, const scenario::LoadOptions &options = {});
 
 // Writes "edgesse COMMAND: FILE has no variant named "NAME" (it has: a, b)" to stderr.
 void reportUnknownVariant(const QString &command, const QString &file, const scenario::Scenario &scenario,

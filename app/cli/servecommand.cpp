@@ -21,7 +21,8 @@ int serveCommand(const QStringList &args)
         printErr(QStringLiteral("edgesse serve: %1\nUsage: edgesse serve FILE [--variant NAME] [--duration D]\n").arg(error));
         return kExitInvalidInput;
     }
-    const auto loaded = loadScenarioReporting(parsed->file);
+    // Serve opens no browsers: its descriptor budget counts only what the topology opens.
+    const auto loaded = loadScenarioReporting(parsed->file, scenario::LoadOptions{false});
     if (!loaded)
         return kExitInvalidInput;
     const scenario::Scenario &scenario = *loaded;

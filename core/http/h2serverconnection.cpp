@@ -66,14 +66,25 @@ public:
         if (m_finished || !m_started || m_dropped || chunk.payload().isEmpty())
             return;
         enqueue(chunk.payload());
-        if (m_queued > m_connection.limits().maxQueuedBytesPerStream) {
-            // Slow consumer: reset the stream; the handler hears it from the next flush.
-            m_dropped = true;
-            m_connection.counters().slowConsumersDropped.fetch_add(1, std::memory_order_relaxed);
-            nghttp2_submit_rst_stream(m_connection.m_session, NGHTTP2_FLAG_NONE, m_streamId, NGHTTP2_CANCEL);
-        } else {
-            nghttp2_session_resume_data(m_connection.m_session, m_streamId);
+        if (m_connection.overQueueLimits(m_queued)) {
+            dropSlowConsumer();
+            return;
         }
+        if (m_queued > kStreamLowWaterBytes)
+            m_aboveLowWater = true;
+        nghttp2_session_resume_data(m_connection.m_session, m_streamId);
+        m_connection.needsFlush();
+    }
+
+    // Reset the stream; the handler hears it from the next flush.
+    void dropSlowConsumer() override
+    {
+        if (m_finished || m_dropped)
+            return;
+        m_dropped = true;
+        m_connection.counters().slowConsumersDropped.fetch_add(1, std::memory_order_relaxed);
+        dropQueued();
+        nghttp2_submit_rst_stream(m_connection.m_session, NGHTTP2_FLAG_NONE, m_streamId, NGHTTP2_CANCEL);
         m_connection.needsFlush();
     }
 
@@ -105,6 +116,10 @@ public:
         }
         m_queued -= static_cast<qint64>(copied);
         m_connection.m_streamQueued -= static_cast<qint64>(copied);
+        if (m_aboveLowWater && m_queued <= kStreamLowWaterBytes) {
+            m_aboveLowWater = false;
+            m_connection.m_drained.push_back(m_streamId);
+        }
         if (m_pending.empty() && m_ended)
             *flags |= NGHTTP2_DATA_FLAG_EOF;
         else if (copied == 0)
@@ -188,6 +203,7 @@ private:
     bool m_started = false;
     bool m_ended = false;
     bool m_dropped = false;
+    bool m_aboveLowWater = false;
 };
 
 struct H2Callbacks {
@@ -271,7 +287,8 @@ H2ServerConnection::H2ServerConnection(ConnectionContext &context, HttpServerSoc
 
     connect(socket, &HttpServerSocket::readyRead, this, &H2ServerConnection::onReadyRead);
     connect(socket, &HttpServerSocket::bytesWritten, this, &H2ServerConnection::sendPending);
-    armIdleDeadline();
+    // Until the first request is complete (a preface alone, HEADERS byte by byte).
+    armWaitDeadline(limits().requestTimeout, counters().requestTimeouts);
 }
 
 H2ServerConnection::~H2ServerConnection()
@@ -416,8 +433,33 @@ void H2ServerConnection::sendPending()
     }
     m_sending = false;
     updateQueued();
-    if (!isClosing() && !nghttp2_session_want_read(m_session) && !nghttp2_session_want_write(m_session))
+    notifyDrained();
+    if (!isClosed() && !isClosing() && !nghttp2_session_want_read(m_session) && !nghttp2_session_want_write(m_session))
         closeAfterWrite();
+}
+
+bool H2ServerConnection::overQueueLimits(qint64 streamQueued) const
+{
+    const ServerLimits &bounds = limits();
+    return streamQueued > bounds.maxQueuedBytesPerStream
+        || m_streamQueued + socket()->bytesToWrite() > bounds.maxQueuedBytesPerConnection
+        || counters().bytesQueued.load(std::memory_order_relaxed) > bounds.maxQueuedBytesTotal;
+}
+
+void H2ServerConnection::notifyDrained()
+{
+    if (m_drained.empty())
+        return;
+    std::vector<std::int32_t> drained;
+    drained.swap(m_drained);
+    for (const std::int32_t id : drained) {
+        const auto it = m_streams.find(id);
+        if (isClosed() || it == m_streams.end())
+            continue;
+        H2ServerExchange &exchange = *it->second;
+        if (exchange.m_dispatched && !exchange.m_finished)
+            context().handler().exchangeDrained(exchange);
+    }
 }
 
 void H2ServerConnection::shutdown()
@@ -451,9 +493,15 @@ void H2ServerConnection::updateQueued()
 
 void H2ServerConnection::armIdleDeadline()
 {
-    armDeadline(limits().idleTimeout, [this] {
+    armWaitDeadline(limits().idleTimeout, counters().idleTimeouts);
+}
+
+void H2ServerConnection::armWaitDeadline(std::chrono::milliseconds timeout, std::atomic<qint64> &expired)
+{
+    armDeadline(timeout, [this, &expired] {
         if (isClosed())
             return;
+        expired.fetch_add(1, std::memory_order_relaxed);
         nghttp2_session_terminate_session(m_session, NGHTTP2_NO_ERROR);
         sendPending();
         closeAfterWrite();

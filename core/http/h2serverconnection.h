@@ -2,9 +2,12 @@
 
 #include "core/http/serverconnection.h"
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 struct nghttp2_session;
 
@@ -44,9 +47,16 @@ private:
     void streamClosed(std::int32_t streamId);
     void updateQueued();
     void armIdleDeadline();
+    // No request in progress: GOAWAY and close, and `expired` counted, after `timeout`.
+    void armWaitDeadline(std::chrono::milliseconds timeout, std::atomic<qint64> &expired);
+    // A stream with `streamQueued` bytes queued is past a per-stream, per-connection or
+    // server-wide output bound.
+    bool overQueueLimits(qint64 streamQueued) const;
+    void notifyDrained();
 
     nghttp2_session *m_session = nullptr;
     std::unordered_map<std::int32_t, std::unique_ptr<H2ServerExchange>> m_streams;
+    std::vector<std::int32_t> m_drained; // streams whose output fell to the low-water mark
     qint64 m_streamQueued = 0;   // queued in streams, not yet taken by nghttp2
     int m_activeRequests = 0;
     bool m_goawaySubmitted = false;

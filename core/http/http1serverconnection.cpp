@@ -102,6 +102,12 @@ public:
 
     qint64 queuedBytes() const override { return m_connection.m_queued; }
 
+    void dropSlowConsumer() override
+    {
+        if (!m_finished)
+            m_connection.dropSlowConsumer();
+    }
+
     bool finished() const { return m_finished; }
 
 private:
@@ -125,8 +131,9 @@ Http1ServerConnection::Http1ServerConnection(ConnectionContext &context, HttpSer
 {
     counters().http1Connections.fetch_add(1, std::memory_order_relaxed);
     connect(socket, &HttpServerSocket::readyRead, this, &Http1ServerConnection::onReadyRead);
-    connect(socket, &HttpServerSocket::bytesWritten, this, &Http1ServerConnection::updateQueued);
-    armIdleDeadline();
+    connect(socket, &HttpServerSocket::bytesWritten, this, &Http1ServerConnection::onBytesWritten);
+    // No request yet (the protocol detector read none, or only its first bytes).
+    armWaitDeadline(limits().requestTimeout, counters().requestTimeouts);
 }
 
 Http1ServerConnection::~Http1ServerConnection() = default;
@@ -287,12 +294,31 @@ qint64 Http1ServerConnection::write(const QByteArray &bytes)
     }
     countSent(n);
     updateQueued();
-    if (m_queued > limits().maxQueuedBytesPerStream) {
-        counters().slowConsumersDropped.fetch_add(1, std::memory_order_relaxed);
-        m_state = State::Closing;
-        closeSoon();
-    }
+    if (m_queued > limits().maxQueuedBytesPerStream
+        || (m_queued > 0 && counters().bytesQueued.load(std::memory_order_relaxed) > limits().maxQueuedBytesTotal))
+        dropSlowConsumer();
+    else if (m_queued > kStreamLowWaterBytes)
+        m_aboveLowWater = true;
     return n;
+}
+
+void Http1ServerConnection::dropSlowConsumer()
+{
+    if (isClosed() || m_state == State::Closing)
+        return;
+    counters().slowConsumersDropped.fetch_add(1, std::memory_order_relaxed);
+    m_state = State::Closing;
+    closeSoon();
+}
+
+void Http1ServerConnection::onBytesWritten()
+{
+    updateQueued();
+    if (!m_aboveLowWater || m_queued > kStreamLowWaterBytes)
+        return;
+    m_aboveLowWater = false;
+    if (!isClosed() && m_state == State::Handling && m_exchange && !m_exchange->finished())
+        context().handler().exchangeDrained(*m_exchange);
 }
 
 void Http1ServerConnection::closeAfterResponse()
@@ -304,8 +330,16 @@ void Http1ServerConnection::closeAfterResponse()
 
 void Http1ServerConnection::armIdleDeadline()
 {
+    armWaitDeadline(limits().idleTimeout, counters().idleTimeouts);
+}
+
+void Http1ServerConnection::armWaitDeadline(std::chrono::milliseconds timeout, std::atomic<qint64> &expired)
+{
     m_headerDeadline = false;
-    armDeadline(limits().idleTimeout, [this] { closeNow(); });
+    armDeadline(timeout, [this, &expired] {
+        expired.fetch_add(1, std::memory_order_relaxed);
+        closeNow();
+    });
 }
 
 void Http1ServerConnection::armHeaderDeadline()

@@ -2,6 +2,8 @@
 
 #include "core/http/serverconnection.h"
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 
 namespace edgesse::http {
@@ -37,6 +39,10 @@ private:
     qint64 write(const QByteArray &bytes);
     void closeAfterResponse();
     void armIdleDeadline();
+    // Waiting for a request (none begun): closed, and `expired` counted, after `timeout`.
+    void armWaitDeadline(std::chrono::milliseconds timeout, std::atomic<qint64> &expired);
+    void onBytesWritten();
+    void dropSlowConsumer();
     void armHeaderDeadline();
     void updateQueued();
 
@@ -47,6 +53,7 @@ private:
     State m_state = State::Waiting;
     bool m_inProcess = false;
     bool m_headerDeadline = false;
+    bool m_aboveLowWater = false;
 };
 
 } // namespace edgesse::http

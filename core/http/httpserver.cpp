@@ -6,25 +6,11 @@
 #include "core/http/protocoldetector.h"
 #include "core/net/deadlinequeue.h"
 
-#include <QTcpServer>
+#include "core/net/tcplistener.h"
 
 #include <algorithm>
 
 namespace edgesse::http {
-
-// Hands accepted descriptors to HttpServerSocket (direct writes, no per-socket buffers
-// while idle) rather than to QTcpSocket.
-class HttpServer::Listener final : public QTcpServer
-{
-public:
-    explicit Listener(HttpServer &server) : QTcpServer(&server), m_server(server) {}
-
-protected:
-    void incomingConnection(qintptr descriptor) override { m_server.accepted(descriptor); }
-
-private:
-    HttpServer &m_server;
-};
 
 HttpServer::HttpServer(const ServerLimits &limits, RequestHandler *handler, ServerCounters *counters,
                        QObject *parent)
@@ -33,9 +19,9 @@ HttpServer::HttpServer(const ServerLimits &limits, RequestHandler *handler, Serv
     , m_handler(handler)
     , m_counters(counters)
     , m_deadlines(std::make_unique<net::DeadlineQueue>())
-    , m_listener(new Listener(*this))
+    , m_listener(new net::TcpListener([this](int descriptor) { accepted(descriptor); },
+                                      [this](const QString &reason) { acceptPaused(reason); }, this))
 {
-    m_listener->setListenBacklogSize(limits.listenBacklog);
 }
 
 HttpServer::~HttpServer()
@@ -48,12 +34,12 @@ HttpServer::~HttpServer()
 bool HttpServer::listen(const QHostAddress &address, quint16 port)
 {
     m_closing = false;
-    return m_listener->listen(address, port);
+    return m_listener->listen(address, port, m_limits.listenBacklog);
 }
 
 quint16 HttpServer::port() const
 {
-    return m_listener->serverPort();
+    return m_listener->port();
 }
 
 QString HttpServer::errorString() const
@@ -61,7 +47,16 @@ QString HttpServer::errorString() const
     return m_listener->errorString();
 }
 
-void HttpServer::accepted(qintptr descriptor)
+void HttpServer::acceptPaused(const QString &reason)
+{
+    m_counters->acceptPauses.fetch_add(1, std::memory_order_relaxed);
+    qWarning("edgesse: the server on port %u cannot accept connections: %s; it retries, less often while this lasts",
+             unsigned(m_listener->port()), qPrintable(reason));
+}
+
+// Accepted descriptors go to HttpServerSocket (direct writes, no per-socket buffers while
+// idle) rather than to QTcpSocket.
+void HttpServer::accepted(int descriptor)
 {
     auto *socket = new HttpServerSocket(descriptor);
     const bool reject = !admit();

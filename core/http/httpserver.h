@@ -16,6 +16,7 @@
 
 namespace edgesse::net {
 class DeadlineQueue;
+class TcpListener;
 }
 
 namespace edgesse::http {
@@ -23,7 +24,8 @@ namespace edgesse::http {
 // HTTP/1.1 and HTTP/2 (h2c with prior knowledge) on one listening port; the protocol is
 // chosen at accept from the first bytes (the 24-byte HTTP/2 connection preface). Lives in
 // one thread (any event dispatcher); every connection it accepts is served there, and sees
-// the server only as its ConnectionContext.
+// the server only as its ConnectionContext. Out of descriptors, accepting pauses and is
+// retried (net::AcceptBackoff), with one warning an episode and acceptPauses counted.
 class HttpServer final : public QObject, private ConnectionContext
 {
     Q_OBJECT
@@ -52,8 +54,8 @@ public:
     net::DeadlineQueue &deadlines() const override { return *m_deadlines; }
 
 private:
-    class Listener;
-    void accepted(qintptr descriptor);
+    void accepted(int descriptor);
+    void acceptPaused(const QString &reason);
     bool admit();
 
     RequestHandler &handler() const override { return *m_handler; }
@@ -67,7 +69,7 @@ private:
     ServerCounters *m_counters = nullptr;
     std::unique_ptr<net::DeadlineQueue> m_deadlines;
     std::shared_ptr<const tls::TlsContext> m_tls;
-    Listener *m_listener = nullptr;
+    net::TcpListener *m_listener = nullptr;
     std::vector<ServerConnection *> m_dirty;
     bool m_flushQueued = false;
     bool m_closing = false;

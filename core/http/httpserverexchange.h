@@ -9,6 +9,10 @@
 
 namespace edgesse::http {
 
+// RequestHandler::exchangeDrained() is called when an exchange's queued output falls to this
+// or below after a write left it above.
+inline constexpr qint64 kStreamLowWaterBytes = 16 * 1024;
+
 // One request and its response, on an HTTP/1.1 connection or an HTTP/2 stream.
 // The connection owns it. The handler answers with respond(), or with startStream()
 // followed by any number of writeStream() and, optionally, endStream(). After respond() or
@@ -32,6 +36,10 @@ public:
     virtual void endStream() = 0;
     // Bytes accepted but not yet handed to the kernel for this exchange.
     virtual qint64 queuedBytes() const = 0;
+    // Ends the exchange because its peer does not read fast enough: what is queued is dropped,
+    // the stream reset (HTTP/2) or the connection closed (HTTP/1.1), and the drop counted in
+    // ServerCounters::slowConsumersDropped. exchangeAborted() follows, as for any abort.
+    virtual void dropSlowConsumer() = 0;
 
     // Free for the handler's bookkeeping (an index into its own tables, say).
     std::size_t handlerSlot = std::numeric_limits<std::size_t>::max();
@@ -49,6 +57,10 @@ public:
     virtual void handleRequest(HttpServerExchange &exchange) = 0;
     // The exchange ends without the handler having finished it; drop every pointer to it.
     virtual void exchangeAborted(HttpServerExchange &exchange) = 0;
+    // A streaming exchange's queued output fell to kStreamLowWaterBytes or below (the peer
+    // read): a handler holding output back may write more. Never from inside a call of the
+    // handler's own on that exchange.
+    virtual void exchangeDrained(HttpServerExchange &exchange) { (void)exchange; }
 };
 
 } // namespace edgesse::http

@@ -18,8 +18,11 @@ ProtocolDetector::ProtocolDetector(ConnectionContext &context, HttpServerSocket 
     : ServerConnection(context, socket, reject, parent)
 {
     connect(socket, &HttpServerSocket::readyRead, this, &ProtocolDetector::onReadyRead);
-    // Nothing has arrived yet: the connection is idle, as a kept-alive one would be.
-    armDeadline(limits().idleTimeout, [this] { closeNow(); });
+    // Nothing has arrived yet: closed if no request begins within the request timeout.
+    armDeadline(limits().requestTimeout, [this] {
+        counters().requestTimeouts.fetch_add(1, std::memory_order_relaxed);
+        closeNow();
+    });
 }
 
 ProtocolDetector::~ProtocolDetector() = default;

@@ -23,10 +23,8 @@ using Id = net::DeadlineQueue::Id;
 namespace {
 
 constexpr int kAcceptsPerWakeup = 64;
-constexpr auto kAcceptRetry = 100ms;
 
 } // namespace
-
 
 LinkProxy::LinkProxy(const LinkSettings &settings, const QHostAddress &targetAddress, quint16 targetPort,
                      net::DeadlineQueue &deadlines, QObject *parent)
@@ -158,25 +156,25 @@ void LinkProxy::onAcceptable()
         const int fd = ::accept4(m_listenFd, reinterpret_cast<sockaddr *>(&peer), &peerLength, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             const int error = errno;
-            if (error == EAGAIN || error == EWOULDBLOCK)
-                return;
-            if (error == EINTR || error == ECONNABORTED)
+            const net::AcceptBackoff::Next next = m_acceptBackoff.failed(error);
+            if (next == net::AcceptBackoff::Next::Retry)
                 continue;
+            if (next == net::AcceptBackoff::Next::Drained)
+                return;
             // Out of descriptors or memory: back off instead of spinning on a ready listener.
             m_listenNotifier->setEnabled(false);
-            m_acceptRetryId = schedule(Clock::now() + kAcceptRetry, [this] {
+            m_acceptRetryId = schedule(Clock::now() + m_acceptBackoff.pauseFor(), [this] {
                 m_acceptRetryId = 0;
                 if (m_listenNotifier)
                     m_listenNotifier->setEnabled(true);
             });
-            emit acceptFailed(QStringLiteral("the link on port %1 cannot accept a connection: %2%3")
-                                  .arg(m_port)
-                                  .arg(errnoText(error))
-                                  .arg(error == EMFILE || error == ENFILE
-                                           ? QStringLiteral(" (raise the file-descriptor limit: ulimit -n)")
-                                           : QString()));
+            if (m_acceptBackoff.firstOfEpisode())
+                emit acceptFailed(QStringLiteral("the link on port %1 cannot accept a connection: %2")
+                                      .arg(m_port)
+                                      .arg(net::AcceptBackoff::describe(error)));
             return;
         }
+        m_acceptBackoff.accepted();
         QHostAddress client;
         client.setAddress(reinterpret_cast<const sockaddr *>(&peer));
         const quint16 clientPort = peer.ss_family == AF_INET6 ? ntohs(reinterpret_cast<const sockaddr_in6 &>(peer).sin6_port)

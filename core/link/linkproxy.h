@@ -3,6 +3,7 @@
 #include "core/link/linksettings.h"
 #include "core/link/releaselog.h"
 #include "core/link/tokenbucket.h"
+#include "core/net/acceptbackoff.h"
 #include "core/net/deadlinequeue.h"
 
 #include <QHostAddress>
@@ -108,6 +109,7 @@ signals:
     void upstreamConnectFailed(const QString &reason);
     void wentDown();
     void cameUp();
+    // Accepting failed (out of descriptors, say): paused and retried, said once an episode.
     void acceptFailed(const QString &reason);
 
 private:
@@ -173,6 +175,7 @@ private:
     net::DeadlineQueue::Id m_sweepId = 0;
     std::vector<net::DeadlineQueue::Id> m_faultIds;
     net::DeadlineQueue::Id m_acceptRetryId = 0;
+    net::AcceptBackoff m_acceptBackoff;
     std::unique_ptr<char[]> m_readBuffer;
     std::uint64_t m_maxBufferedBytes = 0;
     std::size_t m_paceBytes = 0;

@@ -336,6 +336,25 @@ void VariantResult::checkOverhead()
         warnings.append(warning);
 }
 
+void VariantResult::checkServerLoad()
+{
+    QStringList found;
+    if (publisher.fellBehind > 0)
+        found.append(QStringLiteral("the publisher could not keep its rate: asked %1/s, published %2/s; the machine "
+                                    "was too slow for it (lower the rate or the audience)")
+                         .arg(publisher.askedPerSecond, 0, 'g', 6)
+                         .arg(publisher.achievedPerSecond, 0, 'f', 0));
+    const auto slow = serverClosesByCause.find(QStringLiteral("slow_consumer"));
+    if (slow != serverClosesByCause.end() && slow->second > 0)
+        found.append(QStringLiteral("%1 streams were dropped as slow consumers: their readers fell further behind "
+                                    "than the replay buffer or the servers' output bounds allow")
+                         .arg(slow->second));
+    for (const QString &warning : found) {
+        if (!warnings.contains(warning))
+            warnings.append(warning);
+    }
+}
+
 const VariantResult *RunResult::variant(const QString &name) const
 {
     for (const VariantResult &v : variants) {
@@ -396,6 +415,10 @@ QJsonObject RunResult::toJson() const
             {QStringLiteral("bytes"), QJsonObject{{QStringLiteral("total"), count(v.bytes.total)},
                                                   {QStringLiteral("heartbeat"), count(v.bytes.heartbeat)}}},
             {QStringLiteral("requests"), count(v.requests)},
+            {QStringLiteral("publisher"), QJsonObject{{QStringLiteral("rate_asked_per_s"), v.publisher.askedPerSecond},
+                                                      {QStringLiteral("rate_achieved_per_s"), v.publisher.achievedPerSecond},
+                                                      {QStringLiteral("fell_behind"), count(v.publisher.fellBehind)}}},
+            {QStringLiteral("server_closes_by_cause"), countMap(v.serverClosesByCause)},
             {QStringLiteral("cost"), cost},
             {QStringLiteral("groups"), groupArray},
             {QStringLiteral("links"), linkArray},
@@ -469,6 +492,12 @@ std::optional<RunResult> RunResult::fromJson(const QJsonObject &json, QString *e
         v.bytes.total = r.counter(bytes, QStringLiteral("total"), at + QStringLiteral(".bytes"), false);
         v.bytes.heartbeat = r.counter(bytes, QStringLiteral("heartbeat"), at + QStringLiteral(".bytes"), false);
         v.requests = r.counter(o, QStringLiteral("requests"), at, false);
+        const QJsonObject publisher = r.object(o, QStringLiteral("publisher"), at, false);
+        const QString pat = at + QStringLiteral(".publisher");
+        v.publisher.askedPerSecond = r.number(publisher, QStringLiteral("rate_asked_per_s"), pat, false);
+        v.publisher.achievedPerSecond = r.number(publisher, QStringLiteral("rate_achieved_per_s"), pat, false);
+        v.publisher.fellBehind = r.counter(publisher, QStringLiteral("fell_behind"), pat, false);
+        v.serverClosesByCause = r.map<std::uint64_t>(o, QStringLiteral("server_closes_by_cause"), at);
         const QJsonObject cost = r.object(o, QStringLiteral("cost"), at, false);
         if (!cost.isEmpty()) {
             const QString cat = at + QStringLiteral(".cost");

@@ -71,6 +71,12 @@ struct ByteCounts {              // "bytes"
     std::uint64_t heartbeat = 0;  // of which heartbeat comments
 };
 
+struct PublisherRate {           // "publisher"
+    double askedPerSecond = 0;    // "rate_asked_per_s": the scenario's rate
+    double achievedPerSecond = 0; // "rate_achieved_per_s": published in the measured period / its length
+    std::uint64_t fellBehind = 0; // "fell_behind": times it fell more than 100 ms behind its schedule
+};
+
 struct CostEstimate {            // "cost" (null without a pricing: block)
     QString currency = QStringLiteral("USD");
     double run = 0;               // for the run's duration
@@ -139,6 +145,10 @@ struct VariantResult {
     ConnectionCounts connections;
     ByteCounts bytes;
     std::uint64_t requests = 0;   // HTTP requests made (connects, reconnects, polls)
+    PublisherRate publisher;
+    // "server_closes_by_cause": connections and streams the servers ended on their own, over
+    // the whole run: slow_consumer, request_timeout, header_timeout, idle_timeout.
+    std::map<QString, std::uint64_t> serverClosesByCause;
     std::optional<CostEstimate> cost;
     std::vector<GroupResult> groups;
     std::vector<LinkResult> links;
@@ -156,6 +166,9 @@ struct VariantResult {
     bool overheadTooHigh() const { return overhead.p99 > kOverheadWarningMs + overheadAllowanceMs; }
     // Adds the overhead warning to `warnings` when overheadTooHigh() (once).
     void checkOverhead();
+    // Adds a warning when the publisher fell behind its schedule, and one when servers
+    // dropped slow consumers (each once).
+    void checkServerLoad();
 };
 
 struct RunResult {

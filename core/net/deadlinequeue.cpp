@@ -78,10 +78,14 @@ void DeadlineQueue::onExpired()
     [[maybe_unused]] const auto n = ::read(m_fd, &expirations, sizeof expirations);
 
     m_dispatching = true;
+    // Only deadlines scheduled before this wake-up, kMaxPerWakeup at most, run now: one that
+    // a callback schedules for a time already past (a publisher behind its schedule) waits
+    // for the next wake-up, after the thread's other events, instead of holding the thread.
+    const Id firstScheduledNow = m_nextId;
     TimePoint now = Clock::now();
-    for (;;) {
+    for (int served = 0; served < kMaxPerWakeup; ++served) {
         dropCancelledTop();
-        if (m_heap.empty())
+        if (m_heap.empty() || m_heap.front().id >= firstScheduledNow)
             break;
         if (m_heap.front().when > now) {
             now = Clock::now();

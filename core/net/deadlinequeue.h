@@ -15,7 +15,9 @@ namespace edgesse::net {
 // Microsecond scheduling for the data plane: one timerfd per thread and a min-heap of
 // deadlines, served by the thread's event loop through a QSocketNotifier. QTimer speaks
 // whole milliseconds; a link that delays every chunk by `latency ± jitter` needs better.
-// Callbacks with equal deadlines run in the order they were scheduled.
+// Callbacks with equal deadlines run in the order they were scheduled. One wake-up runs at
+// most kMaxPerWakeup callbacks, none scheduled during that wake-up; the rest run on the next
+// one, after the thread's other events, so a queue always behind keeps its thread responsive.
 // Lives in (and must be used from) one thread; moveToThread() moves it with its notifier.
 class DeadlineQueue final : public QObject
 {
@@ -26,6 +28,7 @@ public:
     using Clock = std::chrono::steady_clock;
     using TimePoint = Clock::time_point;
     using Id = std::uint64_t;
+    static constexpr int kMaxPerWakeup = 256;
 
     explicit DeadlineQueue(QObject *parent = nullptr);
     ~DeadlineQueue() override;

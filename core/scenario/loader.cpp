@@ -249,7 +249,7 @@ QPair<int, int> place(const QByteArray &text, qsizetype offset)
     return {int(before.count('\n')) + 1, int(offset - lineStart) + 1};
 }
 
-LoadResult loadDocument(const QByteArray &text, const QString &fileName)
+LoadResult loadDocument(const QByteArray &text, const QString &fileName, const LoadOptions &options)
 {
     Report report(fileName);
     if (text.size() > kMaxFileBytes) {
@@ -300,7 +300,7 @@ LoadResult loadDocument(const QByteArray &text, const QString &fileName)
     const QList<Candidate> list = candidates(read, root);
     QHash<QString, const Candidate *> seen;
     for (const Candidate &c : list) {
-        std::optional<Variant> v = resolveVariant(read, c.tree, c.name, c.baseName, c.item);
+        std::optional<Variant> v = resolveVariant(read, c.tree, c.name, c.baseName, c.item, options);
         if (!c.name.isEmpty() && seen.contains(c.name)) {
             const Value *where = c.nameValue ? c.nameValue : (c.item ? c.item : &root);
             report.at(*where, QStringLiteral("duplicate variant name \"%1\"").arg(c.name));
@@ -318,17 +318,17 @@ LoadResult loadDocument(const QByteArray &text, const QString &fileName)
 
 } // namespace
 
-LoadResult loadFromText(const QByteArray &text, const QString &fileName)
+LoadResult loadFromText(const QByteArray &text, const QString &fileName, const LoadOptions &options)
 {
     try {
-        return loadDocument(text, fileName);
+        return loadDocument(text, fileName, options);
     } catch (const std::exception &e) {
         // yaml-cpp may throw while walking an odd document; report it rather than crash.
         return {std::nullopt, {Diagnostic{fileName, 1, 1, QStringLiteral("cannot read the document: %1").arg(QString::fromLocal8Bit(e.what()))}}};
     }
 }
 
-LoadResult load(const QString &path)
+LoadResult load(const QString &path, const LoadOptions &options)
 {
     QFile file(path);
     if (!QFileInfo(path).isFile()) {
@@ -338,7 +338,7 @@ LoadResult load(const QString &path)
     if (!file.open(QIODevice::ReadOnly))
         return {std::nullopt, {Diagnostic{path, 0, 0, QStringLiteral("cannot read the file: %1").arg(file.errorString())}}};
     // Past the limit only its place is reported: the rest is never read.
-    return loadFromText(file.read(kMaxFileBytes + 1), path);
+    return loadFromText(file.read(kMaxFileBytes + 1), path, options);
 }
 
 } // namespace edgesse::scenario

@@ -136,11 +136,11 @@ qint64 Variant::clientConnections(const ClientGroup &group) const
     return group.count * std::min(group.streams, std::max(1, group.connectionsPerOrigin));
 }
 
-qint64 Variant::connectionsNeeded() const
+qint64 Variant::connectionsNeeded(bool simulatedClients) const
 {
     qint64 total = 0;
     for (const ClientGroup &g : clients)
-        total += clientConnections(g);
+        total += simulatedClients ? clientConnections(g) : 0;
     if (placement != Placement::Edge)
         return total;
     for (const Node &pop : nodes) {
@@ -158,6 +158,8 @@ qint64 Variant::connectionsNeeded() const
             continue;
         if (pop.upstream == UpstreamMode::Shared)
             total += 1;
+        else if (!simulatedClients)
+            continue; // one upstream per stream the user's own clients open
         else if (protocol == Protocol::Http2)
             total += (streams + std::max(1, sse.maxConcurrentStreams) - 1) / std::max(1, sse.maxConcurrentStreams);
         else
@@ -166,9 +168,10 @@ qint64 Variant::connectionsNeeded() const
     return total;
 }
 
-std::uint64_t Variant::descriptorsNeeded() const
+std::uint64_t Variant::descriptorsNeeded(bool simulatedClients) const
 {
-    return static_cast<std::uint64_t>(std::max<qint64>(0, connectionsNeeded())) * net::kDescriptorsPerProxiedConnection
+    return static_cast<std::uint64_t>(std::max<qint64>(0, connectionsNeeded(simulatedClients)))
+        * net::kDescriptorsPerProxiedConnection
         + net::kDescriptorReserve;
 }
 

@@ -196,10 +196,11 @@ struct Variant {
     // Connections the group's browsers open (HTTP/1.1: up to connectionsPerOrigin per
     // browser, one per stream; HTTP/2: one per browser).
     qint64 clientConnections(const ClientGroup &group) const;
-    // Every TCP connection of the topology: clients' plus PoPs' upstream connections.
-    qint64 connectionsNeeded() const;
+    // Every TCP connection of the topology: clients' plus PoPs' upstream connections; without
+    // simulated clients (serve) only the PoPs' shared upstreams.
+    qint64 connectionsNeeded(bool simulatedClients = true) const;
     // connectionsNeeded() × net::kDescriptorsPerProxiedConnection + net::kDescriptorReserve.
-    std::uint64_t descriptorsNeeded() const;
+    std::uint64_t descriptorsNeeded(bool simulatedClients = true) const;
 
     friend bool operator==(const Variant &, const Variant &) = default;
 };
@@ -221,8 +222,15 @@ struct LoadResult {
     bool ok() const { return scenario.has_value(); }
 };
 
-LoadResult load(const QString &path);
-LoadResult loadFromText(const QByteArray &text, const QString &fileName);
+// How a scenario will be used, for the checks that depend on it.
+struct LoadOptions {
+    // The descriptor budget counts the simulated browsers (validate, run) or only what the
+    // topology opens itself (serve: its clients are the user's own).
+    bool simulatedClients = true;
+};
+
+LoadResult load(const QString &path, const LoadOptions &options = {});
+LoadResult loadFromText(const QByteArray &text, const QString &fileName, const LoadOptions &options = {});
 
 // A resolved variant in the scenario language itself (JSON is YAML): units written out,
 // every default explicit. Loading it back gives an equal variant.

@@ -240,10 +240,33 @@ metrics::VariantResult Collector::finalise(Clock::time_point measureStart, Clock
     }
     if (m_v.pricing)
         r.cost = estimateCost(*m_v.pricing, usage);
+    finaliseServers(r);
     r.timeSeries = m_series;
     r.streamSummaries = std::move(rows);
     r.checkOverhead();
+    r.checkServerLoad();
     return r;
+}
+
+// What the publisher achieved against what it was asked, and what the servers closed on
+// their own (readers too slow, connections that never completed a request or sat idle).
+void Collector::finaliseServers(metrics::VariantResult &r) const
+{
+    r.publisher.askedPerSecond = m_v.publisher.rate;
+    r.publisher.achievedPerSecond = r.durationS > 0 ? double(r.events.published) / r.durationS : 0;
+    r.publisher.fellBehind = m_live.publisherFellBehind();
+    std::uint64_t slow = 0, request = 0, header = 0, idle = 0;
+    for (std::size_t n = 0; n < m_plan.nodes.size(); ++n) {
+        const sse::ServerStats s = m_live.serverStats(n);
+        slow += std::uint64_t(s.slowConsumersDropped);
+        request += std::uint64_t(s.requestTimeouts);
+        header += std::uint64_t(s.headerTimeouts);
+        idle += std::uint64_t(s.idleTimeouts);
+    }
+    r.serverClosesByCause = {{QStringLiteral("slow_consumer"), slow},
+                             {QStringLiteral("request_timeout"), request},
+                             {QStringLiteral("header_timeout"), header},
+                             {QStringLiteral("idle_timeout"), idle}};
 }
 
 void Collector::finaliseGroups(const std::vector<StreamRecorder::GroupTotals> &totals, metrics::VariantResult &r,

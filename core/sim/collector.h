@@ -53,6 +53,7 @@ private:
     void finaliseGroups(const std::vector<StreamRecorder::GroupTotals> &totals, metrics::VariantResult &r,
                         Usage &usage) const;
     void finaliseLinks(const std::vector<StreamRecorder::GroupTotals> &totals, metrics::VariantResult &r) const;
+    void finaliseServers(metrics::VariantResult &r) const;
 
     const scenario::Variant &m_v;
     const TopologyPlan &m_plan;

@@ -9,6 +9,7 @@
 #include "core/sim/streamrecorder.h"
 #include "core/sim/topologyparts.h"
 #include "core/sim/topologyplan.h"
+#include "core/sse/sseserver.h"
 
 #include <QList>
 #include <QString>
@@ -56,6 +57,8 @@ public:
         return held;
     }
     sse::ServerStats serverStats(std::size_t node) const { return m_servers[node]->stats(); }
+    // Any thread: how often the publisher fell behind its schedule.
+    std::uint64_t publisherFellBehind() const { return m_publisher ? m_publisher->timesFellBehind() : 0; }
     // Runs `fn(i)` on every worker thread i in turn, waiting for each.
     void onEachThread(const std::function<void(int)> &fn);
 

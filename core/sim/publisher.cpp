@@ -39,7 +39,14 @@ void Publisher::stop()
 void Publisher::scheduleNext()
 {
     // Deadlines follow the schedule, not the previous firing, so lateness never accumulates.
+    // A publisher more than kMaxLag behind (the machine cannot keep its rate) starts the
+    // schedule again from now rather than publishing the backlog in one burst; the rate it
+    // achieved is measured from what it published.
     m_next += m_schedule.nextGap();
+    if (const auto now = std::chrono::steady_clock::now(); m_next < now - kMaxLag) {
+        m_next = now;
+        m_fellBehind.fetch_add(1, std::memory_order_relaxed);
+    }
     m_pending = m_deadlines.schedule(m_next, [this] {
         m_pending = 0;
         publishOne();

@@ -6,6 +6,8 @@
 
 #include <QByteArray>
 
+#include <atomic>
+#include <chrono>
 #include <functional>
 
 namespace edgesse::net {
@@ -29,6 +31,10 @@ public:
     void start();
     void stop();
     std::uint64_t published() const { return m_seq; }
+    // How often it fell more than kMaxLag behind its schedule (any thread may read it).
+    std::uint64_t timesFellBehind() const { return m_fellBehind.load(std::memory_order_relaxed); }
+
+    static constexpr std::chrono::milliseconds kMaxLag{100};
 
 private:
     void scheduleNext();
@@ -43,6 +49,7 @@ private:
     std::uint64_t m_pending = 0; // deadline id, 0 when none
     bool m_running = false;
     std::chrono::steady_clock::time_point m_next;
+    std::atomic<std::uint64_t> m_fellBehind{0};
 };
 
 } // namespace edgesse::sim

@@ -106,7 +106,7 @@ void Run::execute()
     const scenario::Variant &v = m_variant;
     // Descriptors: refuse to start what cannot fit, with the number needed.
     net::raiseFdLimitToHard();
-    if (const QString problem = net::checkDescriptorBudget(v.descriptorsNeeded()); !problem.isEmpty()) {
+    if (const QString problem = net::checkDescriptorBudget(v.descriptorsNeeded(m_settings.simulatedClients)); !problem.isEmpty()) {
         emit failed(QStringLiteral("variant %1: %2").arg(v.name, problem));
         return;
     }

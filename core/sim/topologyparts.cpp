@@ -38,9 +38,7 @@ std::chrono::seconds rejectionRetryAfter(const scenario::SseSettings &sse)
     return std::max(retry, std::chrono::seconds(1));
 }
 
-ServerPart::ServerPart(const scenario::Node &node, const scenario::SseSettings &sse, net::DeadlineQueue &,
-                       QObject *parent)
-    : QObject(parent)
+sse::ServerSettings serverSettings(const scenario::Node &node, const scenario::SseSettings &sse)
 {
     sse::ServerSettings settings;
     settings.role = node.kind == scenario::NodeKind::Origin ? sse::ServerRole::Origin : sse::ServerRole::Edge;
@@ -53,9 +51,15 @@ ServerPart::ServerPart(const scenario::Node &node, const scenario::SseSettings &
     settings.http.maxConcurrentStreams = quint32(std::max(sse.maxConcurrentStreams, 1));
     settings.http.maxConnections = node.maxConnections;
     settings.http.retryAfter = rejectionRetryAfter(sse);
-    // A simulated stream may stay silent longer than a real server's keep-alive default.
-    settings.http.idleTimeout = std::chrono::hours(24);
-    m_server = std::make_unique<sse::SseServer>(settings);
+    settings.http.idleTimeout = std::max(settings.http.idleTimeout, duration_cast<milliseconds>(2 * sse.retry));
+    return settings;
+}
+
+ServerPart::ServerPart(const scenario::Node &node, const scenario::SseSettings &sse, net::DeadlineQueue &,
+                       QObject *parent)
+    : QObject(parent)
+    , m_server(std::make_unique<sse::SseServer>(serverSettings(node, sse)))
+{
 }
 
 ServerPart::~ServerPart()

@@ -20,6 +20,7 @@ class DeadlineQueue;
 }
 namespace edgesse::sse {
 class SseServer;
+struct ServerSettings;
 class EdgeRelay;
 class Browser;
 class Poller;
@@ -33,6 +34,11 @@ std::chrono::seconds rejectionRetryAfter(const scenario::SseSettings &sse);
 
 // The URL of the event stream a server (or a link in front of it) serves on `port`.
 QUrl streamUrl(quint16 port);
+
+// A node's SSE server settings from the scenario. The server's own timeouts keep their
+// defaults (http::ServerLimits), except that a keep-alive connection may idle for twice the
+// scenario's retry when that is longer, so a browser reconnecting after `retry` finds it.
+sse::ServerSettings serverSettings(const scenario::Node &node, const scenario::SseSettings &sse);
 
 // A node's SSE server configured from the scenario: the origin (the publisher feeds it) or
 // a PoP (its relay feeds it). Lives on one worker thread.

@@ -11,9 +11,16 @@ void ReplayBuffer::append(std::uint64_t seq, QByteArray encoded)
         return;
     if (!m_entries.empty() && seq <= m_entries.back().seq)
         return; // out of order or repeated: keep the buffer sorted
+    m_bytes += encoded.size() + kEntryOverheadBytes;
     m_entries.push_back({seq, std::move(encoded)});
-    while (m_entries.size() > m_capacity)
-        m_entries.pop_front();
+    while (!m_entries.empty() && (m_entries.size() > m_capacity || m_bytes > m_maxBytes))
+        dropOldest();
+}
+
+void ReplayBuffer::dropOldest()
+{
+    m_bytes -= m_entries.front().encoded.size() + kEntryOverheadBytes;
+    m_entries.pop_front();
 }
 
 ReplayBuffer::Since ReplayBuffer::since(std::uint64_t after) const

@@ -28,6 +28,8 @@ struct SseServer::Counters {
     std::atomic<qint64> replaysWithGap{0};
     std::atomic<qint64> eventsReplayed{0};
     std::atomic<qint64> eventsLostInGaps{0};
+    std::atomic<qint64> replayEvents{0};
+    std::atomic<qint64> replayBytes{0};
 };
 
 namespace {
@@ -35,6 +37,10 @@ namespace {
 constexpr auto kRelaxed = std::memory_order_relaxed;
 constexpr int kStreamKind = 1;
 constexpr int kLongPollKind = 2;
+// A replay goes out from the shared buffer as the stream drains, in pieces of about this.
+constexpr qsizetype kPieceBytes = 16 * 1024;
+// A poll answer carries at most this much; the poller gets the rest with its next poll.
+constexpr qsizetype kMaxPollBodyBytes = 1024 * 1024;
 
 void raiseMax(std::atomic<qint64> &max, qint64 value)
 {
@@ -64,7 +70,7 @@ class SseServer::Worker final : public QObject, public http::RequestHandler
 {
 public:
     Worker(const ServerSettings &settings, Counters *counters)
-        : m_settings(settings), m_counters(counters), m_replay(settings.replayCapacity)
+        : m_settings(settings), m_counters(counters), m_replay(settings.replayCapacity, settings.replayMaxBytes)
     {
     }
 
@@ -124,11 +130,25 @@ public:
             encoded += one;
             m_replay.append(event.seq, std::move(one));
         }
+        m_counters->replayEvents.store(static_cast<qint64>(m_replay.size()), kRelaxed);
+        m_counters->replayBytes.store(m_replay.bytes(), kRelaxed);
         const auto n = static_cast<qint64>(events.size());
+        const std::uint64_t newest = events.back().seq;
         const http::StreamChunk chunk(std::move(encoded));
-        for (const Stream &s : m_streams)
-            s.exchange->writeStream(chunk);
-        m_counters->eventWrites.fetch_add(n * static_cast<qint64>(m_streams.size()), kRelaxed);
+        qint64 written = 0;
+        std::vector<http::HttpServerExchange *> tooSlow;
+        for (Stream &s : m_streams) {
+            if (!s.behind) {
+                s.exchange->writeStream(chunk);
+                s.sentThrough = newest;
+                written += n;
+            } else if (!stillHeld(s)) {
+                tooSlow.push_back(s.exchange);
+            }
+        }
+        for (http::HttpServerExchange *exchange : tooSlow)
+            dropSlowConsumer(*exchange);
+        m_counters->eventWrites.fetch_add(written, kRelaxed);
         // Counted once written to every stream, so a publisher can see the server is done.
         m_counters->eventsPublished.fetch_add(n, kRelaxed);
         if (!m_longPolls.empty()) {
@@ -169,11 +189,63 @@ public:
             removeLongPoll(exchange.handlerSlot);
     }
 
+    void exchangeDrained(http::HttpServerExchange &exchange) override
+    {
+        if (exchange.handlerKind == kStreamKind && m_streams[exchange.handlerSlot].behind)
+            feed(exchange.handlerSlot);
+    }
+
 private:
     struct Stream {
         http::HttpServerExchange *exchange = nullptr;
         net::DeadlineQueue::Id deadline = 0;
+        std::uint64_t sentThrough = 0; // the newest event written to it
+        // Being replayed to: it gets the events after sentThrough from the replay buffer as
+        // it drains, not as they are published, until it has caught up.
+        bool behind = false;
     };
+
+    // The next event a stream being replayed to needs is still in the replay buffer.
+    bool stillHeld(const Stream &s) const
+    {
+        const std::optional<std::uint64_t> first = m_replay.firstHeldSeq();
+        return s.sentThrough >= m_replay.lastSeq() || (first && *first <= s.sentThrough + 1);
+    }
+
+    // Writes a stream being replayed to the events after sentThrough, a piece at a time,
+    // until its output stays queued (the peer reads slower) or it has caught up.
+    void feed(std::size_t slot)
+    {
+        Stream &s = m_streams[slot];
+        while (s.behind && s.exchange->queuedBytes() <= http::kStreamLowWaterBytes) {
+            if (!stillHeld(s)) {
+                dropSlowConsumer(*s.exchange);
+                return;
+            }
+            const ReplayBuffer::Since since = m_replay.since(s.sentThrough);
+            if (since.count() == 0) {
+                s.behind = false;
+                break;
+            }
+            auto end = since.begin;
+            qsizetype size = 0;
+            for (; end != since.end && (size == 0 || size + end->encoded.size() <= kPieceBytes); ++end)
+                size += end->encoded.size();
+            QByteArray piece;
+            piece.reserve(size);
+            for (auto it = since.begin; it != end; ++it)
+                piece += it->encoded;
+            s.sentThrough = std::prev(end)->seq;
+            s.exchange->writeStream(http::StreamChunk(std::move(piece)));
+            m_counters->eventWrites.fetch_add(static_cast<qint64>(end - since.begin), kRelaxed);
+        }
+    }
+
+    void dropSlowConsumer(http::HttpServerExchange &exchange)
+    {
+        removeStream(exchange.handlerSlot, false);
+        exchange.dropSlowConsumer();
+    }
     struct LongPoll {
         http::HttpServerExchange *exchange = nullptr;
         std::uint64_t after = 0;
@@ -214,16 +286,21 @@ private:
         QByteArray first;
         if (m_settings.retry)
             first += SseEncoder::retry(*m_settings.retry);
-        std::optional<ReplayBuffer::Since> replay;
+        Stream stream{&exchange, 0, m_replay.lastSeq(), false};
+        std::size_t replayed = 0;
         if (!lastId.isEmpty()) {
             bool ok = false;
             const std::uint64_t after = lastId.toULongLong(&ok);
-            ReplayBuffer::Since since = m_replay.since(ok ? after : m_replay.lastSeq());
+            const ReplayBuffer::Since since = m_replay.since(ok ? after : m_replay.lastSeq());
             const ReplayOutcome outcome = replayOutcome(since, ok);
             headers.emplace_back("edgesse-replay", outcome.header);
             first += SseEncoder::comment(outcome.comment);
-            if (ok)
-                replay = since;
+            if (ok && since.count() > 0) {
+                // Replayed from the buffer as the stream drains: no private copy of it.
+                stream.sentThrough = since.begin->seq - 1;
+                stream.behind = true;
+                replayed = since.count();
+            }
         } else if (m_replay.capacity() > 0 && m_replay.lastSeq() > 0) {
             // An id-only message names where this stream starts without dispatching an event
             // (WHATWG: an empty data buffer still sets the last event ID), so a stream cut
@@ -237,17 +314,8 @@ private:
         exchange.startStream(200, headers);
         if (!first.isEmpty())
             exchange.writeStream(http::StreamChunk(first));
-        if (replay && replay->count() > 0) {
-            // One write for the whole replay: these events are already due.
-            QByteArray bytes;
-            for (auto it = replay->begin; it != replay->end; ++it)
-                bytes += it->encoded;
-            exchange.writeStream(http::StreamChunk(std::move(bytes)));
-            m_counters->eventsReplayed.fetch_add(static_cast<qint64>(replay->count()), kRelaxed);
-            m_counters->eventWrites.fetch_add(static_cast<qint64>(replay->count()), kRelaxed);
-        }
+        m_counters->eventsReplayed.fetch_add(static_cast<qint64>(replayed), kRelaxed);
 
-        Stream stream{&exchange, 0};
         exchange.handlerKind = kStreamKind;
         exchange.handlerSlot = m_streams.size();
         if (m_settings.maxStreamDuration) {
@@ -263,6 +331,8 @@ private:
         m_streams.push_back(stream);
         m_counters->streamsTotal.fetch_add(1, kRelaxed);
         raiseMax(m_counters->streamsMax, m_counters->streamsOpen.fetch_add(1, kRelaxed) + 1);
+        if (stream.behind)
+            feed(m_streams.size() - 1);
     }
 
     void removeStream(std::size_t slot, bool end)
@@ -322,10 +392,12 @@ private:
     void answerPoll(http::HttpServerExchange &exchange, std::uint64_t after, bool)
     {
         exchange.handlerKind = 0;
-        const ReplayBuffer::Since since = m_replay.since(after);
+        ReplayBuffer::Since since = m_replay.since(after);
         QByteArray body;
-        for (auto it = since.begin; it != since.end; ++it)
+        auto it = since.begin;
+        for (; it != since.end && (body.isEmpty() || body.size() + it->encoded.size() <= kMaxPollBodyBytes); ++it)
             body += it->encoded;
+        since.end = it;
         m_counters->eventWrites.fetch_add(static_cast<qint64>(since.count()), kRelaxed);
         respondPoll(exchange, body, replayOutcome(since, true).header);
     }
@@ -365,8 +437,10 @@ private:
         const auto n = static_cast<qint64>(m_streams.size());
         m_counters->heartbeats.fetch_add(n, kRelaxed);
         m_counters->heartbeatBytes.fetch_add(n * chunk.payload().size(), kRelaxed);
-        for (const Stream &s : m_streams)
-            s.exchange->writeStream(chunk);
+        for (const Stream &s : m_streams) {
+            if (!s.behind) // one with events waiting needs no keep-alive
+                s.exchange->writeStream(chunk);
+        }
         m_http->flush();
     }
 
@@ -477,7 +551,10 @@ ServerStats SseServer::stats() const
     s.requests = c.http.requests.load(kRelaxed);
     s.badRequests = c.http.badRequests.load(kRelaxed);
     s.headerTimeouts = c.http.headerTimeouts.load(kRelaxed);
+    s.requestTimeouts = c.http.requestTimeouts.load(kRelaxed);
+    s.idleTimeouts = c.http.idleTimeouts.load(kRelaxed);
     s.slowConsumersDropped = c.http.slowConsumersDropped.load(kRelaxed);
+    s.acceptPauses = c.http.acceptPauses.load(kRelaxed);
     s.bytesReceived = c.http.bytesReceived.load(kRelaxed);
     s.bytesSent = c.http.bytesSent.load(kRelaxed);
     s.bytesQueued = c.http.bytesQueued.load(kRelaxed);
@@ -495,6 +572,8 @@ ServerStats SseServer::stats() const
     s.replaysWithGap = c.replaysWithGap.load(kRelaxed);
     s.eventsReplayed = c.eventsReplayed.load(kRelaxed);
     s.eventsLostInGaps = c.eventsLostInGaps.load(kRelaxed);
+    s.replayEvents = c.replayEvents.load(kRelaxed);
+    s.replayBytes = c.replayBytes.load(kRelaxed);
     return s;
 }
 

@@ -30,8 +30,10 @@ struct ServerSettings {
     std::optional<std::chrono::milliseconds> heartbeat;
     // Written as "retry: <ms>" at the start of every stream; nothing when empty.
     std::optional<std::chrono::milliseconds> retry;
-    // Events kept for Last-Event-ID resumption and for polling.
+    // Events kept for Last-Event-ID resumption, for polling and for streams that fell
+    // behind: at most replayCapacity events and replayMaxBytes bytes (see ReplayBuffer).
     std::size_t replayCapacity = 1000;
+    qint64 replayMaxBytes = 64 * 1024 * 1024;
     // A stream is ended (cleanly: last chunk / END_STREAM) after this long; none when empty.
     std::optional<std::chrono::milliseconds> maxStreamDuration;
     // A long poll with nothing to deliver is answered (empty) after this long.
@@ -53,8 +55,11 @@ struct ServerStats {
     qint64 streamsEndedByMaxDuration = 0;
     qint64 requests = 0;
     qint64 badRequests = 0;
-    qint64 headerTimeouts = 0;
+    qint64 headerTimeouts = 0;    // 408: a request head slower than headerTimeout
+    qint64 requestTimeouts = 0;   // closed: no first request within requestTimeout
+    qint64 idleTimeouts = 0;      // closed: keep-alive idle for idleTimeout
     qint64 slowConsumersDropped = 0;
+    qint64 acceptPauses = 0;      // episodes of accept failing for lack of descriptors or memory
     qint64 polls = 0;             // /poll requests answered
     qint64 longPollsWaiting = 0;
     qint64 bytesReceived = 0;
@@ -68,6 +73,8 @@ struct ServerStats {
     qint64 replaysWithGap = 0;    // ... whose gap was partly or wholly gone from the buffer
     qint64 eventsReplayed = 0;
     qint64 eventsLostInGaps = 0;  // events a resuming reader asked for and could not get
+    qint64 replayEvents = 0;      // held in the replay buffer now
+    qint64 replayBytes = 0;       // ... and what they count against replayMaxBytes
 };
 
 // An SSE server — HTTP/1.1 and HTTP/2 (h2c with prior knowledge) on one port — serving in
@@ -86,6 +93,11 @@ struct ServerStats {
 //                         `: edgesse-replay complete replayed=N` / `... gap replayed=N lost=M`
 //               Heartbeats are comment lines `: heartbeat`. HTTP/1.1 bodies are chunked
 //               (close-delimited for an HTTP/1.0 client).
+//               A replay is written from the shared replay buffer as the stream drains (no
+//               per-stream copy), live events following once it has caught up; a stream whose
+//               next event leaves the buffer first is dropped as a slow consumer
+//               (ServerStats::slowConsumersDropped), as is one past the output bounds of
+//               http::ServerLimits.
 // GET /poll?after=ID           short poll: answered at once with every held event whose
 //                              sequence number is above ID (possibly none).
 // GET /poll?after=ID&wait=1    long poll: answered at once if there is such an event,
@@ -94,7 +106,8 @@ struct ServerStats {
 //               carry them) with Content-Length (HTTP/1.1) / END_STREAM (HTTP/2); content
 //               type text/event-stream. Headers: `edgesse-last-id: <newest seq published>`
 //               and, when `after` is given, `edgesse-replay` as above. Without `after` the
-//               body is empty and `edgesse-last-id` says where to start.
+//               body is empty and `edgesse-last-id` says where to start. A poll answer
+//               carries at most 1 MB of events; the next poll gets the rest.
 // Beyond the connection cap every request is answered 503 with `Retry-After`.
 //
 // publish() and stats() may be called from any thread.

@@ -18,7 +18,10 @@ namespace {
 class Resolver
 {
 public:
-    Resolver(Reader &reader, const Value &root) : m_read(reader), m_report(reader.report()), m_root(root) {}
+    Resolver(Reader &reader, const Value &root, const LoadOptions &options)
+        : m_read(reader), m_report(reader.report()), m_root(root), m_options(options)
+    {
+    }
 
     // `label` names the variant as written (before a sweep), for problems every swept
     // combination shares.
@@ -505,7 +508,7 @@ private:
                                         .arg(variantLabel, hops[i - 1], hops[i], why));
             }
         }
-        const QString budget = net::checkDescriptorBudget(v.descriptorsNeeded());
+        const QString budget = net::checkDescriptorBudget(v.descriptorsNeeded(m_options.simulatedClients));
         if (!budget.isEmpty()) {
             const ClientGroup *largest = nullptr;
             for (const ClientGroup &g : v.clients)
@@ -515,7 +518,7 @@ private:
             const Value *where = group && group->find(u"count") ? group->find(u"count") : (m_variantItem ? m_variantItem : &m_root);
             m_report.at(*where, QStringLiteral("variant \"%1\" opens %2 connections: %3")
                                     .arg(v.name)
-                                    .arg(v.connectionsNeeded())
+                                    .arg(v.connectionsNeeded(m_options.simulatedClients))
                                     .arg(budget));
         }
     }
@@ -551,6 +554,7 @@ private:
     Report &m_report;
     const Value &m_root;
     const Value *m_variantItem = nullptr;
+    LoadOptions m_options;
     QString m_label;
     const Value *m_placementValue = nullptr;
     bool m_nodesUnreadable = false; // then references to nodes are not judged
@@ -563,9 +567,9 @@ private:
 } // namespace
 
 std::optional<Variant> resolveVariant(Reader &reader, const Value &tree, const QString &name, const QString &label,
-                                      const Value *variantItem)
+                                      const Value *variantItem, const LoadOptions &options)
 {
-    Resolver resolver(reader, tree);
+    Resolver resolver(reader, tree, options);
     return resolver.resolve(name, label, variantItem);
 }
 

@@ -13,6 +13,6 @@ namespace edgesse::scenario::loader {
 // names the variant as written (before a sweep), for problems every swept combination
 // shares; `variantItem` is its variants[i] entry, if any.
 std::optional<Variant> resolveVariant(Reader &reader, const Value &tree, const QString &name, const QString &label,
-                                      const Value *variantItem);
+                                      const Value *variantItem, const LoadOptions &options);
 
 } // namespace edgesse::scenario::loader
