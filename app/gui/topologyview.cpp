@@ -34,7 +34,8 @@ namespace edgesse::gui {
 
 namespace {
 
-constexpr double kNodeWidth = 150;
+constexpr double kNodeWidth = 150;    // at least; wider for a long name or subtitle
+constexpr double kMaxNodeWidth = 240;
 constexpr double kNodeHeight = 64;
 constexpr double kZoomStep = 1.2;
 constexpr double kMinZoom = 0.15;
@@ -72,11 +73,21 @@ public:
         setCursor(Qt::OpenHandCursor);
         setZValue(2);
         setToolTip(tooltip());
+        // Wide enough for the whole name and subtitle (region, cap), up to a limit.
+        QFont bold = m_view->font();
+        bold.setBold(true);
+        QFont small = m_view->font();
+        small.setPointSizeF(small.pointSizeF() * 0.88);
+        const double text = std::max(QFontMetricsF(bold).horizontalAdvance(m_node.name),
+                                     QFontMetricsF(small).horizontalAdvance(subtitle()));
+        m_width = std::clamp(text + 60, kNodeWidth, kMaxNodeWidth);
     }
+
+    double width() const { return m_width; }
 
     QRectF boundingRect() const override
     {
-        return QRectF(-kNodeWidth / 2 - 4, -kNodeHeight / 2 - 4, kNodeWidth + 8, kNodeHeight + 30);
+        return QRectF(-m_width / 2 - 4, -kNodeHeight / 2 - 4, m_width + 8, kNodeHeight + 30);
     }
 
     const TopologyModel::Node &node() const { return m_node; }
@@ -96,7 +107,7 @@ public:
                               : m_node.kind == TopologyModel::Kind::Pop  ? colors.pop
                                                                           : colors.client;
         painter->setRenderHint(QPainter::Antialiasing);
-        const QRectF body(-kNodeWidth / 2, -kNodeHeight / 2, kNodeWidth, kNodeHeight);
+        const QRectF body(-m_width / 2, -kNodeHeight / 2, m_width, kNodeHeight);
         const bool selected = option->state & QStyle::State_Selected;
 
         QColor fill = colors.dark ? mix(colors.canvas, accent, 0.16) : mix(colors.canvas, accent, 0.08);
@@ -211,6 +222,7 @@ private:
     TopologyView *m_view;
     TopologyModel::Node m_node;
     std::optional<std::int64_t> m_connections;
+    double m_width = kNodeWidth;
 };
 
 class TopologyLinkItem;
@@ -571,7 +583,7 @@ void TopologyView::autoLayout()
 {
     // Columns by kind — clients, PoPs, origin — left to right, the way events flow back.
     // Nodes that have a place keep it; new ones go below their column's lowest node.
-    constexpr double kColumnGap = 360;
+    constexpr double kColumnGap = 400; // room for the widest nodes and a label between them
     constexpr double kRowGap = 130;
     const auto columnOf = [](TopologyModel::Kind kind) {
         return kind == TopologyModel::Kind::Clients ? 0 : kind == TopologyModel::Kind::Pop ? 1 : 2;
@@ -616,8 +628,8 @@ void TopologyView::routeLinks()
     // when it is free, else the free place nearest to it.
     QList<QRectF> taken;
     for (TopologyNodeItem *node : std::as_const(m_nodes))
-        taken.append(QRectF(node->pos() - QPointF(kNodeWidth / 2 + 4, kNodeHeight / 2 + 4),
-                            QSizeF(kNodeWidth + 8, kNodeHeight + 28)));
+        taken.append(QRectF(node->pos() - QPointF(node->width() / 2 + 4, kNodeHeight / 2 + 4),
+                            QSizeF(node->width() + 8, kNodeHeight + 28)));
     static constexpr double kCandidates[] = {0.5, 0.4, 0.6, 0.3, 0.7, 0.35, 0.65, 0.25, 0.75};
     for (TopologyLinkItem *link : std::as_const(m_links)) {
         double best = 0.5;

@@ -55,6 +55,9 @@ private:
         if (const Value *x = m_root.find(u"warmup"))
             if (auto d = m_read.requiredDuration(*x, 0us))
                 v.warmup = *d;
+        if (const Value *x = m_root.find(u"arrival"))
+            if (auto d = m_read.duration(*x, 0us, {QStringLiteral("warmup")}))
+                v.arrival = *d;
         m_placementValue = m_root.find(u"placement");
         if (m_placementValue)
             if (auto p = m_read.choice<Placement>(*m_placementValue, QStringLiteral("placement")))
@@ -216,15 +219,8 @@ private:
                     else
                         l.bandwidthBitsPerSecond = *b;
                 }
-            if (const Value *x = item.find(u"loss")) {
-                if (auto p = m_read.unit(*x, QStringLiteral("a probability like 0.01 or 1%"),
-                                         [](QStringView t, QString *e) { return units::parseProbability(t, e); })) {
-                    if (*p >= 1.0)
-                        m_report.at(*x, QStringLiteral("loss %1 would drop every segment; use a value below 1 (100%)").arg(x->scalar));
-                    else
-                        l.loss = *p;
-                }
-            }
+            if (const Value *x = item.find(u"loss"))
+                readLoss(*x, l);
             if (const Value *x = item.find(u"loss_recovery"))
                 if (auto r = m_read.choice<LossRecovery>(*x, QStringLiteral("loss recovery")))
                     l.lossRecovery = *r;
@@ -278,6 +274,42 @@ private:
             return false;
         }
         return true;
+    }
+
+    // `loss: 1%`, or `loss: { model: burst, p: 1%, burst: 4 }` (Gilbert-Elliott).
+    void readLoss(const Value &x, Link &l)
+    {
+        const auto probability = [&](const Value &v) -> std::optional<double> {
+            auto p = m_read.unit(v, QStringLiteral("a probability like 0.01 or 1%"),
+                                 [](QStringView t, QString *e) { return units::parseProbability(t, e); });
+            if (p && *p >= 1.0) {
+                m_report.at(v, QStringLiteral("loss %1 would drop every segment; use a value below 1 (100%)").arg(v.scalar));
+                return std::nullopt;
+            }
+            return p;
+        };
+        if (!x.isMap()) {
+            if (auto p = probability(x))
+                l.loss = *p;
+            return;
+        }
+        static const QStringList kLossKeys{QStringLiteral("model"), QStringLiteral("p"), QStringLiteral("burst")};
+        m_read.checkKeys(x, kLossKeys);
+        if (const Value *m = x.find(u"model"))
+            if (auto model = m_read.choice<LossModel>(*m, QStringLiteral("loss model")))
+                l.lossModel = *model;
+        if (const Value *p = x.find(u"p")) {
+            if (auto value = probability(*p))
+                l.loss = *value;
+        } else {
+            m_report.at(x, QStringLiteral("a loss model needs p, the share of segments lost (e.g. p: 1%)"));
+        }
+        if (const Value *b = x.find(u"burst")) {
+            if (auto n = m_read.number(*b, 1.0, 1000.0, QStringLiteral("the mean run of lost segments")))
+                l.lossBurst = *n;
+        } else if (l.lossModel == LossModel::Burst) {
+            m_report.at(x, QStringLiteral("a burst loss model needs burst, the mean run of lost segments (e.g. burst: 4)"));
+        }
     }
 
     std::optional<Gateway> readGateway(const Value &x)
