@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
 
@@ -57,8 +58,13 @@ inline void exchange(const QByteArray &data, int quietMs = 10)
     address.sin_family = AF_INET;
     address.sin_port = htons(server().port());
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<const sockaddr *>(&address), sizeof address) != 0)
-        std::abort(); // the server stopped accepting: a failure in itself
+    // Closed with a reset, so a long run does not use up the ephemeral ports in TIME_WAIT.
+    const linger reset{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    if (::connect(fd, reinterpret_cast<const sockaddr *>(&address), sizeof address) != 0) {
+        std::perror("fuzz: connect to the server"); // the server stopped accepting: a failure in itself
+        std::abort();
+    }
     const char *p = data.constData();
     qsizetype left = data.size();
     while (left > 0) {
