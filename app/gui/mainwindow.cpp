@@ -540,7 +540,7 @@ void MainWindow::createMenus()
         a->setCheckable(true);
         a->setChecked(int(scheme) == current);
         schemes->addAction(a);
-        connect(a, &QAction::triggered, this, [scheme] {
+        connect(a, &QAction::triggered, this, [scheme = scheme] {
             QSettings().setValue(kColorSchemeKey, int(scheme));
             if (auto *app = qobject_cast<QApplication *>(QCoreApplication::instance()))
                 applyColorScheme(*app, scheme);

@@ -74,12 +74,17 @@ size_t skipQuoted(const std::string &text, size_t i)
 {
     const char quote = text[i];
     for (++i; i < text.size(); ++i) {
-        if (quote == '"' && text[i] == '\\')
-            ++i;
-        else if (text[i] == quote && !(quote == '\'' && i + 1 < text.size() && text[i + 1] == '\''))
-            return i + 1;
-        else if (text[i] == quote)
+        if (quote == '"' && text[i] == '\\') {
+            ++i; // an escaped character
+            continue;
+        }
+        if (text[i] != quote)
+            continue;
+        if (quote == '\'' && i + 1 < text.size() && text[i + 1] == '\'') {
             ++i; // '' inside single quotes
+            continue;
+        }
+        return i + 1;
     }
     return i;
 }
