@@ -412,7 +412,7 @@ void TestWorkbench::saveAsAddsYaml()
         QMetaObject::invokeMethod(dialog, "accept", Qt::QueuedConnection);
     });
     m_window->action(QStringLiteral("actionSaveAs"))->trigger();
-    QTRY_VERIFY(QFileInfo::exists(typed + QStringLiteral(".yaml")));
+    QTRY_VERIFY_WITH_TIMEOUT(QFileInfo::exists(typed + QStringLiteral(".yaml")), 20000); // a loaded machine is slow to show the dialog
     QVERIFY(!QFileInfo::exists(typed));
     QCOMPARE(m_window->currentFile(), typed + QStringLiteral(".yaml"));
 }
