@@ -181,6 +181,7 @@ private:
     Id m_connectTimer = 0;
     Id m_idleTimer = 0;
     Id m_maxTimer = 0;
+    std::unique_ptr<SseTap> m_tap; // the target's responses, observed
     bool m_splicing = false;
     bool m_connecting = false;
     bool m_connected = false;
@@ -231,6 +232,8 @@ void LinkProxy::Connection::start()
     if (m_closed)
         return;
     tuneSocket(m_client.fd);
+    if (m_proxy.m_tapFactory)
+        m_tap = m_proxy.m_tapFactory();
     if (m_proxy.m_passThrough && m_proxy.m_splicingConnections < kMaxSplicingConnections && openPipes()) {
         m_splicing = true;
         ++m_proxy.m_splicingConnections;
@@ -425,6 +428,8 @@ void LinkProxy::Connection::onReadable(Pipe &pipe)
     const ssize_t n = net::receiveStamped(pipe.src.fd, m_proxy.m_readBuffer.get(), want, arrival);
     if (n > 0) {
         m_lastActivity = arrival;
+        if (m_tap && &pipe == &m_down)
+            m_tap->bytesFromTarget(m_proxy.m_readBuffer.get(), static_cast<std::size_t>(n), arrival);
         enqueue(pipe, m_proxy.m_readBuffer.get(), static_cast<std::size_t>(n), arrival);
         return;
     }
@@ -434,6 +439,8 @@ void LinkProxy::Connection::onReadable(Pipe &pipe)
         pipe.src.readNotifier->setEnabled(false);
         const bool wasEmpty = pipe.queue.empty();
         const TimePoint now = Clock::now();
+        if (m_tap && &pipe == &m_down)
+            m_tap->targetClosed(now);
         TimePoint release = (&pipe == &m_up ? std::max(now, m_handshakeDone) : now) + m_settings.latency;
         release = std::max(release, pipe.floor);
         pipe.floor = release;
@@ -739,6 +746,13 @@ LinkProxy::LinkProxy(const LinkSettings &settings, const QHostAddress &targetAdd
     // Paced pieces of about a millisecond of the link's rate, one segment at least.
     const std::uint64_t perMs = m_settings.bandwidthBitsPerSecond / 8 / 1000;
     m_paceBytes = static_cast<std::size_t>(std::clamp<std::uint64_t>(perMs, kSegmentBytes, 64 * 1024));
+}
+
+void LinkProxy::setTap(SseTap::Factory factory)
+{
+    m_tapFactory = std::move(factory);
+    if (m_tapFactory)
+        m_passThrough = false;
 }
 
 LinkProxy::~LinkProxy()

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/link/linksettings.h"
+#include "core/link/ssetap.h"
 #include "core/net/deadlinequeue.h"
 
 #include <QHostAddress>
@@ -82,6 +83,10 @@ public:
     // Down `after` from now, up again `duration` later.
     void scheduleOutage(std::chrono::microseconds after, std::chrono::microseconds duration);
 
+    // Every connection accepted from now on gets a tap from `factory`, fed the bytes the
+    // target sends (with their receive time). Forwarding through kernel pipes is off then.
+    void setTap(SseTap::Factory factory);
+
     std::size_t openConnections() const { return m_connections.size(); }
     // A consistent-enough copy of the counters, readable from any thread.
     Counters snapshot() const;
@@ -153,6 +158,7 @@ private:
     std::size_t m_paceBytes = 0;
     bool m_passThrough = false;
     int m_splicingConnections = 0;
+    SseTap::Factory m_tapFactory;
 
     AtomicCounters m_counters;
 };

@@ -482,7 +482,9 @@ const QStringList kTopLevelKeys = QStringList{QStringLiteral("name"), QStringLit
 const QStringList kVariantItemKeys =
     QStringList{QStringLiteral("name"), QStringLiteral("description"), QStringLiteral("sweep")} + kVariantKeys;
 const QStringList kNodeKeys{QStringLiteral("kind"), QStringLiteral("region"), QStringLiteral("max_connections"),
-                            QStringLiteral("max_stream_duration"), QStringLiteral("upstream")};
+                            QStringLiteral("max_stream_duration"), QStringLiteral("upstream"),
+                            QStringLiteral("command"), QStringLiteral("url"), QStringLiteral("files"),
+                            QStringLiteral("vars"), QStringLiteral("ready_timeout"), QStringLiteral("stop_grace")};
 const QStringList kClientKeys{QStringLiteral("name"),          QStringLiteral("count"),
                               QStringLiteral("near"),          QStringLiteral("streams"),
                               QStringLiteral("delivery"),      QStringLiteral("poll_interval"),
@@ -495,7 +497,8 @@ const QStringList kLinkKeys{QStringLiteral("between"),  QStringLiteral("latency"
 const QStringList kGatewayKeys{QStringLiteral("preset"), QStringLiteral("idle_timeout"), QStringLiteral("max_duration")};
 const QStringList kFaultKeys{QStringLiteral("at"), QStringLiteral("down_for")};
 const QStringList kPublisherKeys{QStringLiteral("at"), QStringLiteral("rate"), QStringLiteral("pattern"),
-                                 QStringLiteral("burst_size"), QStringLiteral("payload")};
+                                 QStringLiteral("burst_size"), QStringLiteral("payload"), QStringLiteral("post"),
+                                 QStringLiteral("body")};
 const QStringList kSseKeys{QStringLiteral("heartbeat"), QStringLiteral("retry"), QStringLiteral("replay"),
                            QStringLiteral("max_concurrent_streams")};
 const QStringList kPricingKeys{QStringLiteral("currency"),          QStringLiteral("per_million_requests"),
@@ -751,11 +754,135 @@ private:
                 if (n.kind == NodeKind::Origin)
                     m_report.at(*x, QStringLiteral("upstream applies to a pop only; an origin has no upstream"));
             }
+            readExternal(spec, n);
             m_nodeValues.insert(n.name, &spec);
             v.nodes << n;
         }
         if (std::none_of(v.nodes.begin(), v.nodes.end(), [](const Node &n) { return n.kind == NodeKind::Origin; }))
             m_report.at(*nodes, QStringLiteral("no node of kind origin; the publisher needs one"));
+    }
+
+    // command / url / files / vars: the user's own server standing as this node.
+    void readExternal(const Value &spec, Node &n)
+    {
+        const Value *command = spec.find(u"command");
+        const Value *url = spec.find(u"url");
+        if (!command && !url) {
+            for (const char16_t *key : {u"files", u"vars", u"ready_timeout", u"stop_grace"})
+                if (const Value *x = spec.find(key))
+                    m_report.at(*x, QStringLiteral("%1 applies to an external node; add command: or url:").arg(QString::fromUtf16(key)));
+            return;
+        }
+        ExternalServer x;
+        if (command)
+            if (auto s = m_read.scalar(*command, QStringLiteral("a command line like \"node server.js --port {port}\"")))
+                x.command = s->trimmed();
+        if (url)
+            if (auto s = m_read.scalar(*url, QStringLiteral("a URL like http://127.0.0.1:8080/events")))
+                x.url = s->trimmed();
+        readTexts(spec, u"files", x.files, QStringLiteral("file name"));
+        readTexts(spec, u"vars", x.vars, QStringLiteral("placeholder name"));
+        if (const Value *t = spec.find(u"ready_timeout"))
+            if (auto d = m_read.requiredDuration(*t, 100ms))
+                x.readyTimeout = *d;
+        if (const Value *t = spec.find(u"stop_grace"))
+            if (auto d = m_read.requiredDuration(*t, 0us))
+                x.stopGrace = *d;
+        if (command && x.command.isEmpty())
+            m_report.at(*command, QStringLiteral("command is empty; give the command line that starts the server"));
+        if (n.kind == NodeKind::Pop && !command) {
+            m_report.at(*url, QStringLiteral("a PoP EdgeSSE does not start cannot be put behind its upstream link; "
+                                             "start it with command: and point it at {upstream}"));
+            return;
+        }
+        if (n.kind == NodeKind::Pop && !usesUpstream(spec, x))
+            m_report.at(*command, QStringLiteral("a PoP's command or files must use {upstream} (or {upstream_address}, "
+                                                 "{upstream_port}) so its traffic crosses the link to the origin"));
+        if (url && !checkUrl(*url, x))
+            return;
+        for (const auto &var : x.vars)
+            if (externalPlaceholders().contains(var.first))
+                m_report.at(spec.find(u"vars") ? *spec.find(u"vars") : spec,
+                            QStringLiteral("vars: \"%1\" is a placeholder EdgeSSE fills in itself; choose another name").arg(var.first));
+        checkPlaceholders(command, x.command, n, x);
+        checkPlaceholders(url, x.url, n, x);
+        if (const Value *files = spec.find(u"files"); files && files->isMap())
+            for (const Entry &e : files->entries)
+                checkPlaceholders(&e.value, e.value.scalar, n, x);
+        n.external = x;
+    }
+
+    static bool usesUpstream(const Value &spec, const ExternalServer &x)
+    {
+        QStringList names = placeholderNames(x.command);
+        for (const auto &file : x.files)
+            names << placeholderNames(file.second);
+        (void)spec;
+        return names.contains(QStringLiteral("upstream")) || names.contains(QStringLiteral("upstream_address"))
+            || names.contains(QStringLiteral("upstream_port"));
+    }
+
+    bool checkUrl(const Value &at, const ExternalServer &x)
+    {
+        const QString probe = QString(x.url).replace(QStringLiteral("{port}"), QStringLiteral("1"));
+        const QUrl u(probe, QUrl::StrictMode);
+        if (!u.isValid() || u.scheme() != QLatin1String("http") || u.host().isEmpty()) {
+            m_report.at(at, QStringLiteral("url must be an http:// URL of the event stream, like http://127.0.0.1:8080/events; got \"%1\"").arg(x.url));
+            return false;
+        }
+        if (x.command.isEmpty() && x.url.contains(QStringLiteral("{port}"))) {
+            m_report.at(at, QStringLiteral("{port} in url needs a command: EdgeSSE only chooses the port of a server it starts"));
+            return false;
+        }
+        if (x.command.isEmpty() && u.port() <= 0) {
+            m_report.at(at, QStringLiteral("url needs an explicit port, like http://127.0.0.1:8080/events"));
+            return false;
+        }
+        return true;
+    }
+
+    void readTexts(const Value &spec, QStringView key, QList<QPair<QString, QString>> &out, const QString &what)
+    {
+        const Value *map = spec.find(key);
+        if (!map || !m_read.expectMap(*map, what + QStringLiteral("s with their text")))
+            return;
+        static const QRegularExpression fileName(QStringLiteral("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$"));
+        static const QRegularExpression varName(QStringLiteral("^[a-z_][a-z0-9_]{0,63}$"));
+        const QRegularExpression &valid = key == u"files" ? fileName : varName;
+        for (const Entry &e : map->entries) {
+            if (!valid.match(e.key).hasMatch()) {
+                m_report.add(e.line, e.column, QStringLiteral("%1: %2 \"%3\" must be %4").arg(map->path, what, e.key,
+                             key == u"files" ? QStringLiteral("a plain file name (letters, digits, '_', '-', '.'), no folders")
+                                             : QStringLiteral("lower-case letters, digits and '_'")));
+                continue;
+            }
+            if (auto text = m_read.scalar(e.value, QStringLiteral("text")))
+                out.push_back({e.key, *text});
+        }
+    }
+
+    void checkPlaceholders(const Value *at, const QString &text, const Node &n, const ExternalServer &x)
+    {
+        if (!at)
+            return;
+        static const QStringList upstreamNames{QStringLiteral("upstream"), QStringLiteral("upstream_address"),
+                                               QStringLiteral("upstream_port"), QStringLiteral("upstream_path")};
+        for (const QString &name : placeholderNames(text)) {
+            const bool var = std::any_of(x.vars.begin(), x.vars.end(), [&](const auto &p) { return p.first == name; });
+            if (var)
+                continue;
+            if (!externalPlaceholders().contains(name)) {
+                QStringList known = externalPlaceholders();
+                for (const auto &p : x.vars)
+                    known << p.first;
+                m_report.at(*at, QStringLiteral("unknown placeholder {%1}; known: %2 (vars: adds your own; {{ is a literal brace)")
+                                     .arg(name, known.join(QStringLiteral(", "))));
+            } else if (n.kind == NodeKind::Origin && upstreamNames.contains(name)) {
+                m_report.at(*at, QStringLiteral("{%1} is the URL of a PoP's upstream link; an origin has none").arg(name));
+            } else if (name == QLatin1String("port") && x.command.isEmpty()) {
+                m_report.at(*at, QStringLiteral("{port} needs a command: EdgeSSE only chooses the port of a server it starts"));
+            }
+        }
     }
 
     void readClients(Variant &v)
@@ -1037,6 +1164,44 @@ private:
                     v.publisher.payloadBytes = *b;
             }
         }
+        readPublishHook(*p, v);
+    }
+
+    // post / body: EdgeSSE drives an external origin's publish endpoint.
+    void readPublishHook(const Value &p, Variant &v)
+    {
+        const Value *post = p.find(u"post");
+        const Value *body = p.find(u"body");
+        if (body && !post)
+            m_report.at(*body, QStringLiteral("body is what the publisher POSTs; add post: with the origin's publish URL"));
+        if (!post)
+            return;
+        const auto url = m_read.scalar(*post, QStringLiteral("a URL like http://127.0.0.1:{port}/publish"));
+        if (!url)
+            return;
+        const Node *origin = v.node(v.publisher.at);
+        if (origin && !origin->external) {
+            m_report.at(*post, QStringLiteral("post drives an external origin's publish endpoint; \"%1\" is EdgeSSE's own "
+                                              "(add command: or url: to it, or remove post:)").arg(origin->name));
+            return;
+        }
+        const QUrl u(QString(*url).replace(QStringLiteral("{port}"), QStringLiteral("1")), QUrl::StrictMode);
+        if (!u.isValid() || u.scheme() != QLatin1String("http") || u.host().isEmpty()) {
+            m_report.at(*post, QStringLiteral("post must be an http:// URL, like http://127.0.0.1:{port}/publish; got \"%1\"").arg(*url));
+            return;
+        }
+        static const QStringList allowed{QStringLiteral("port"), QStringLiteral("seq"), QStringLiteral("payload")};
+        for (const Value *x : {post, body}) {
+            if (!x)
+                continue;
+            for (const QString &name : placeholderNames(x->scalar))
+                if (!allowed.contains(name))
+                    m_report.at(*x, QStringLiteral("unknown placeholder {%1}; the publisher knows {port}, {seq} and {payload}").arg(name));
+        }
+        v.publisher.post = *url;
+        if (body)
+            if (auto b = m_read.scalar(*body, QStringLiteral("the text to POST")))
+                v.publisher.body = *b;
     }
 
     void readSse(Variant &v)
