@@ -30,6 +30,13 @@ SseTap::SseTap(SseTapSink &sink)
 {
 }
 
+SseTap::SseTap(std::unique_ptr<SseTapSink> sink)
+    : m_ownedSink(std::move(sink))
+    , m_sink(*m_ownedSink)
+    , m_parser(*this)
+{
+}
+
 void SseTap::bytesFromTarget(const char *data, std::size_t size, TimePoint arrival)
 {
     m_now = arrival;

@@ -50,6 +50,7 @@ public:
     using Factory = std::function<std::unique_ptr<SseTap>()>;
 
     explicit SseTap(SseTapSink &sink);
+    explicit SseTap(std::unique_ptr<SseTapSink> sink); // the tap owns its sink
     SseTap(const SseTap &) = delete;
     SseTap &operator=(const SseTap &) = delete;
 
@@ -71,6 +72,7 @@ private:
     void endBody();
     bool readLine(const char *&data, std::size_t &size, QByteArray &line);
 
+    std::unique_ptr<SseTapSink> m_ownedSink;
     SseTapSink &m_sink;
     sse::SseParser m_parser;
     State m_state = State::Head;

@@ -5,6 +5,7 @@
 #include "core/scenario/scenario.h"
 #include "core/scenario/units.h"
 
+#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QHash>
@@ -110,6 +111,7 @@ class Report
 {
 public:
     explicit Report(QString file) : m_file(std::move(file)) {}
+    const QString &file() const { return m_file; }
 
     void add(int line, int column, const QString &message)
     {
@@ -484,7 +486,8 @@ const QStringList kVariantItemKeys =
 const QStringList kNodeKeys{QStringLiteral("kind"), QStringLiteral("region"), QStringLiteral("max_connections"),
                             QStringLiteral("max_stream_duration"), QStringLiteral("upstream"),
                             QStringLiteral("command"), QStringLiteral("url"), QStringLiteral("files"),
-                            QStringLiteral("vars"), QStringLiteral("ready_timeout"), QStringLiteral("stop_grace")};
+                            QStringLiteral("vars"), QStringLiteral("ready_timeout"), QStringLiteral("stop_grace"),
+                            QStringLiteral("working_directory")};
 const QStringList kClientKeys{QStringLiteral("name"),          QStringLiteral("count"),
                               QStringLiteral("near"),          QStringLiteral("streams"),
                               QStringLiteral("delivery"),      QStringLiteral("poll_interval"),
@@ -768,7 +771,7 @@ private:
         const Value *command = spec.find(u"command");
         const Value *url = spec.find(u"url");
         if (!command && !url) {
-            for (const char16_t *key : {u"files", u"vars", u"ready_timeout", u"stop_grace"})
+            for (const char16_t *key : {u"files", u"vars", u"ready_timeout", u"stop_grace", u"working_directory"})
                 if (const Value *x = spec.find(key))
                     m_report.at(*x, QStringLiteral("%1 applies to an external node; add command: or url:").arg(QString::fromUtf16(key)));
             return;
@@ -788,6 +791,12 @@ private:
         if (const Value *t = spec.find(u"stop_grace"))
             if (auto d = m_read.requiredDuration(*t, 0us))
                 x.stopGrace = *d;
+        // Commands run where the scenario file is, so they can name files beside it.
+        const QDir base = QFileInfo(m_report.file()).absoluteDir();
+        x.workingDirectory = base.absolutePath();
+        if (const Value *w = spec.find(u"working_directory"))
+            if (auto s = m_read.scalar(*w, QStringLiteral("a folder")))
+                x.workingDirectory = QDir::cleanPath(base.absoluteFilePath(*s));
         if (command && x.command.isEmpty())
             m_report.at(*command, QStringLiteral("command is empty; give the command line that starts the server"));
         if (n.kind == NodeKind::Pop && !command) {
@@ -1273,6 +1282,7 @@ private:
                                         .arg(variantLabel, hops[i - 1], hops[i], why));
             }
         }
+        checkExternalOrigin(v, variantLabel);
         const QString budget = net::checkDescriptorBudget(v.descriptorsNeeded());
         if (!budget.isEmpty()) {
             const ClientGroup *largest = nullptr;
@@ -1285,6 +1295,27 @@ private:
                                     .arg(v.name)
                                     .arg(v.connectionsNeeded())
                                     .arg(budget));
+        }
+    }
+
+    // The first link reads an external origin's events from HTTP/1.1 responses.
+    void checkExternalOrigin(const Variant &v, const QString &variantLabel)
+    {
+        const Node *origin = v.origin();
+        if (!origin || !origin->external)
+            return;
+        for (const ClientGroup &g : v.clients) {
+            const QStringList hops = v.path(g);
+            const QString before = hops.size() >= 2 ? hops[hops.size() - 2] : QString();
+            const Node *pop = v.node(before);
+            const bool http2 = pop ? (!pop->external && v.protocol == Protocol::Http2) : v.protocolFor(g) == Protocol::Http2;
+            if (!http2)
+                continue;
+            const Value *where = m_placementValue ? m_placementValue : m_groupValues.value(g.name);
+            m_report.at(*where, QStringLiteral("%1 speaks HTTP/2 to the external origin \"%2\" (from \"%3\"); EdgeSSE reads "
+                                               "the events of a server it did not publish from HTTP/1.1: use protocol: http1 there")
+                                    .arg(variantLabel, origin->name, before));
+            return;
         }
     }
 

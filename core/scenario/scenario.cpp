@@ -190,6 +190,16 @@ QStringList Variant::externalNodes() const
     return names;
 }
 
+QString Variant::timeDilationRefusal() const
+{
+    const QStringList names = externalNodes();
+    if (names.isEmpty())
+        return {};
+    return QStringLiteral("variant %1 runs servers EdgeSSE does not clock (%2): their delays, timeouts and heartbeats "
+                          "happen in real time, so its time cannot be dilated; run it at time scale 1")
+        .arg(name, names.join(QStringLiteral(", ")));
+}
+
 qint64 Variant::totalBrowsers() const
 {
     qint64 total = 0;
@@ -346,6 +356,8 @@ void insertExternal(QJsonObject &node, const ExternalServer &x)
         node.insert(QStringLiteral("vars"), pairsObject(x.vars));
     node.insert(QStringLiteral("ready_timeout"), units::formatDuration(x.readyTimeout));
     node.insert(QStringLiteral("stop_grace"), units::formatDuration(x.stopGrace));
+    if (!x.workingDirectory.isEmpty())
+        node.insert(QStringLiteral("working_directory"), x.workingDirectory);
 }
 
 } // namespace

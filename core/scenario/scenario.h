@@ -46,6 +46,7 @@ struct ExternalServer {
     QList<QPair<QString, QString>> vars;  // placeholders of the scenario's own (name, value)
     microseconds readyTimeout{std::chrono::seconds(10)}; // to start listening
     microseconds stopGrace{std::chrono::seconds(2)};     // between SIGTERM and SIGKILL
+    QString workingDirectory; // the command's; by default the scenario file's folder
     friend bool operator==(const ExternalServer &, const ExternalServer &) = default;
 };
 
@@ -212,6 +213,8 @@ struct Variant {
     // Nodes not under EdgeSSE's clock (external servers): their time cannot be dilated.
     QStringList externalNodes() const;
     bool runsOutsideClock() const { return !externalNodes().isEmpty(); }
+    // Why this variant's time cannot be dilated (empty when it can).
+    QString timeDilationRefusal() const;
 
     qint64 totalBrowsers() const;
     qint64 totalStreams() const;

@@ -5,6 +5,7 @@
 #include "core/net/fdlimit.h"
 #include "core/net/netthreads.h"
 #include "core/sim/cost.h"
+#include "core/sim/externalstack.h"
 #include "core/sim/publisher.h"
 #include "core/sim/streamrecorder.h"
 #include "core/sim/topologyparts.h"
@@ -136,6 +137,7 @@ struct Run::Topology {
     std::vector<NodeUp> nodes;
     std::vector<LinkInUse> links;
     std::vector<ClientsPart *> clients; // one a thread
+    std::unique_ptr<ExternalStack> external; // the user's own servers, when the variant has any
     Publisher *publisher = nullptr;     // on the origin's thread
     int publisherThread = 0;
     std::uint64_t lastPublishedSample = 0;
@@ -244,6 +246,9 @@ void Run::execute()
     const int threadCount = t.threads.count();
     for (int i = 0; i < threadCount; ++i)
         t.recorders.push_back(std::make_unique<StreamRecorder>(t.shared, std::size_t(i)));
+    if (v.runsOutsideClock())
+        t.external = std::make_unique<ExternalStack>(v, t.shared, m_settings.externalFolder);
+    QStringList externalNotes;
 
     QString setupError;
     auto tearDown = [&] {
@@ -293,6 +298,10 @@ void Run::execute()
                 }
             }
         });
+        if (t.external) {
+            t.external->stopPublishing();
+            externalNotes << t.external->stop();
+        }
         t.threads.stop();
     };
 
@@ -319,6 +328,15 @@ void Run::execute()
         }
     }
 
+    // The event stream a node serves (an external one's own path), and a PoP's upstream latency.
+    auto streamPath = [&](const QString &node) {
+        return t.external ? t.external->path(node) : QByteArrayLiteral("/events");
+    };
+    auto popUpstreamLatency = [&](const QString &node) {
+        const scenario::Node *n = v.node(node);
+        const scenario::Link *l = n && n->kind == scenario::NodeKind::Pop ? v.linkBetween(node, origin->name) : nullptr;
+        return l ? l->latency : std::chrono::microseconds(0);
+    };
     auto addLink = [&](const QString &from, const QString &to, int group) -> Topology::LinkInUse * {
         const scenario::Link *config = v.linkBetween(from, to);
         if (!config) {
@@ -346,6 +364,8 @@ void Run::execute()
             }
             for (const auto &fault : config->faults)
                 proxy->scheduleOutage(fault.at, fault.downFor);
+            if (t.external)
+                proxy->setTap(t.external->tapFor(to, popUpstreamLatency(to)));
             return proxy;
         });
         if (!l.proxy) {
@@ -382,6 +402,12 @@ void Run::execute()
         if (!up.origin)
             continue;
         QString error;
+        if (t.external && t.external->isExternal(up.name)) {
+            up.port = t.external->start(up.name, 0, &error, [this] { return m_cancelRequested.load(); });
+            if (up.port == 0)
+                setupError = error;
+            continue;
+        }
         up.server = startServer(up, &error);
         if (!up.server)
             setupError = QStringLiteral("the origin %1 could not listen: %2").arg(up.name, error);
@@ -393,6 +419,18 @@ void Run::execute()
             continue;
         const scenario::Node *config = v.node(up.name);
         QString error;
+        if (t.external && t.external->isExternal(up.name)) {
+            // The user's PoP: its {upstream} is the link to the origin, which exists first.
+            Topology::LinkInUse *upstream = addLink(up.name, origin->name, -1);
+            if (!upstream)
+                break;
+            up.port = t.external->start(up.name, upstream->proxy->port(), &error, [this] { return m_cancelRequested.load(); });
+            if (up.port == 0) {
+                setupError = error;
+                break;
+            }
+            continue;
+        }
         up.server = startServer(up, &error);
         if (!up.server) {
             setupError = QStringLiteral("PoP %1 could not listen: %2").arg(up.name, error);
@@ -404,8 +442,9 @@ void Run::execute()
             break;
         const quint16 upstreamPort = upstream->proxy->port();
         const auto protocol = v.protocol;
+        const QByteArray upstreamPath = streamPath(origin->name);
         up.relay = t.threads.create<RelayPart>(up.thread, [&]() -> RelayPart * {
-            return new RelayPart(*config, protocol, up.server, upstreamPort, *t.threads.deadlines(up.thread));
+            return new RelayPart(*config, protocol, up.server, upstreamPort, *t.threads.deadlines(up.thread), upstreamPath);
         });
     }
 
@@ -467,9 +506,12 @@ void Run::execute()
     {
         QList<Endpoint> endpoints;
         for (const auto &up : t.nodes)
-            endpoints.push_back({up.name, streamUrl(up.port)});
-        for (int g = 0; g < v.clients.size(); ++g)
-            endpoints.push_back({v.clients[g].name, streamUrl(groupPorts[std::size_t(g)])});
+            endpoints.push_back({up.name, t.external && t.external->isExternal(up.name) ? t.external->url(up.name) : streamUrl(up.port)});
+        for (int g = 0; g < v.clients.size(); ++g) {
+            QUrl url = streamUrl(groupPorts[std::size_t(g)]);
+            url.setPath(QString::fromUtf8(streamPath(groupNodes[std::size_t(g)])));
+            endpoints.push_back({v.clients[g].name, url});
+        }
         std::lock_guard lock(m_mutex);
         m_endpoints = endpoints;
     }
@@ -492,7 +534,7 @@ void Run::execute()
 
     // 3. The publisher, on the origin's thread, publishing from the start so streams see
     //    events as soon as they subscribe; only events after warm-up are measured.
-    {
+    if (!t.external || !t.external->originIsExternal()) {
         const Topology::NodeUp *originUp = t.node(origin->name);
         t.publisherThread = originUp->thread;
         ServerPart *server = originUp->server;
@@ -524,6 +566,7 @@ void Run::execute()
                 browser.protocol = v.protocolFor(group);
                 browser.port = groupPorts[std::size_t(g)];
                 browser.node = groupNodes[std::size_t(g)];
+                browser.path = streamPath(groupNodes[std::size_t(g)]);
                 browser.retry = v.sse.retry;
                 browser.rejectionRetry = rejectionRetryAfter(v.sse);
                 // Lets a stream name why its connection ended (idle reap, max duration).
@@ -555,7 +598,10 @@ void Run::execute()
     const auto measureStart = start + v.warmup;
     const auto measureEnd = measureStart + v.duration;
     const bool hasEnd = !m_settings.openEnded || v.duration > 0us;
-    t.threads.runOn(t.publisherThread, [&] { t.publisher->start(); });
+    if (t.publisher)
+        t.threads.runOn(t.publisherThread, [&] { t.publisher->start(); });
+    else if (t.external)
+        t.external->startPublishing(publishSettings(v.publisher, derivedSeed(v.seed, 1)));
     for (int i = 0; i < threadCount; ++i) {
         ClientsPart *part = t.clients[std::size_t(i)];
         t.threads.post(i, [part] { part->open(); });
@@ -605,7 +651,10 @@ void Run::execute()
     const auto end = interrupted ? Clock::now() : measureEnd;
 
     // 6. Stop publishing, let the last events cross the slowest path, collect, tear down.
-    t.threads.runOn(t.publisherThread, [&] { t.publisher->stop(); });
+    if (t.publisher)
+        t.threads.runOn(t.publisherThread, [&] { t.publisher->stop(); });
+    if (t.external)
+        t.external->stopPublishing();
     std::chrono::microseconds slowest{0};
     for (const auto &group : v.clients)
         slowest = std::max(slowest, v.pathLatency(group));
@@ -680,8 +729,31 @@ void Run::execute()
         }
     }
     finalise(t, measuring ? measureStart : start, end);
+    QList<external::Finding> findings;
+    QStringList problems;
+    if (t.external) {
+        findings = t.external->check();
+        problems = t.external->problems();
+    }
     tearDown();
+    addExternalFindings(findings, problems + externalNotes);
     emit finished();
+}
+
+void Run::addExternalFindings(const QList<external::Finding> &findings, const QStringList &problems)
+{
+    std::lock_guard lock(m_mutex);
+    if (!findings.isEmpty() && m_result.overheadTooHigh()) {
+        // Above the links' latency is also the time the user's servers took, not only the machine's.
+        m_result.warnings.removeIf([](const QString &w) { return w.startsWith(QLatin1String("overhead p99")); });
+        m_result.warnings.append(QStringLiteral("overhead p99 %1 ms above the links' latency includes the time your own "
+                                                "servers took (see buffering under conformance), not only this machine's")
+                                     .arg(m_result.overhead.p99, 0, 'f', 1));
+    }
+    for (const external::Finding &f : findings)
+        m_result.conformance.push_back({f.node, f.check, f.ok, f.note});
+    for (const QString &problem : problems)
+        m_result.warnings.append(problem);
 }
 
 void Run::sample(Topology &t, double atSeconds)

@@ -15,6 +15,10 @@
 #include <mutex>
 #include <thread>
 
+namespace edgesse::external {
+struct Finding;
+}
+
 namespace edgesse::sim {
 
 // An address `serve` prints: a node's own URL, or the URL a client population's browsers
@@ -46,6 +50,9 @@ public:
         // Simulated browsers for the client populations. Off for serve: the user's own
         // clients (curl, a browser) connect to the populations' link URLs instead.
         bool simulatedClients = true;
+        // Where the variant's external servers get their folders ({dir}, output); empty = a
+        // new folder under the temporary directory.
+        QString externalFolder;
     };
 
     Run(scenario::Variant variant, const Settings &settings, QObject *parent = nullptr);
@@ -88,6 +95,7 @@ private:
     void execute();
     bool waitFor(std::chrono::steady_clock::time_point until); // false when cancelled/stopped
     void sample(Topology &topology, double atSeconds);
+    void addExternalFindings(const QList<external::Finding> &findings, const QStringList &problems);
     void finalise(Topology &topology, std::chrono::steady_clock::time_point measureStart,
                   std::chrono::steady_clock::time_point measureEnd);
 

@@ -16,6 +16,10 @@
 #include <memory>
 #include <vector>
 
+namespace edgesse::external {
+class EventIdentity;
+}
+
 namespace edgesse::sim {
 
 // Figures of one client population, recorded by every data-plane thread without locks.
@@ -40,6 +44,9 @@ struct RunShared {
     std::atomic<std::uint64_t> measureFromSeq{std::numeric_limits<std::uint64_t>::max()};
     std::vector<std::unique_ptr<GroupMetrics>> groups;
     metrics::ShardedLatency allLatency; // every group, for the time series
+    // Set when the origin is the user's own server: events are named by their keys (the
+    // first link stamped them), not by the decimal id EdgeSSE's publisher writes.
+    const external::EventIdentity *identity = nullptr;
 };
 
 // The StreamObserver of one data-plane thread: owns the per-stream state of every stream
@@ -120,8 +127,10 @@ private:
         std::uint64_t requests = 0;
         std::uint64_t bytes = 0;
         std::uint64_t heartbeatBytes = 0;
+        std::uint64_t unnamed = 0; // id-less events on this connection (an external origin's)
         SmallHistogram latency;
     };
+    std::optional<std::uint64_t> seqOf(Stream &s, const sse::ReceivedEvent &event) const;
 
     RunShared &m_shared;
     std::size_t m_shard;
