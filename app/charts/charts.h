@@ -31,6 +31,15 @@ QString chartTitle(ChartKind kind);
 
 enum class Theme { Light, Dark };
 
+// Labels of a variant seen in several runs: "edge · 10:15:02" (the name, then the run).
+inline const QString kLabelSeparator = QStringLiteral(" · ");
+// A variant's colour, by its place among result.scenarioVariants (the part of a label before
+// kLabelSeparator counts), so a variant keeps its colour whichever others are run with it;
+// variants the scenario does not list follow, in result order.
+int variantColorIndex(const metrics::RunResult &result, const QString &name);
+// The font family charts are set in: the one the platform's sans-serif resolves to.
+QString fontFamily();
+
 struct ChartOptions {
     Theme theme = Theme::Light;
     bool animations = false; // off for export and live updates

@@ -29,6 +29,9 @@ constexpr const char kUsage[] =
     "                                      run headless; summary on stdout, files in DIR\n"
     "  edgesse serve FILE [--variant NAME] [--duration D]\n"
     "                                      bring the topology up; print NAME URL per endpoint\n"
+    "  edgesse compare A/results.json B/results.json... [--baseline NAME]\n"
+    "                                      the variants side by side: value, Δ and % against the baseline\n"
+    "  edgesse merge OUT a.json b.json...  variant results run apart (one --variant a job) as one results.json\n"
     "  edgesse --version | --help\n"
     "\n"
     "Exit codes: 0 success, 1 run failed, 2 invalid scenario or command line, 130 interrupted.\n";
@@ -74,6 +77,12 @@ std::optional<int> runIfCommand(int argc, char *argv[])
     if (std::strcmp(word, "--version") == 0) {
         std::printf("%s %s\n", kToolName, kVersion);
         return kExitOk;
+    }
+    if (std::strcmp(word, "compare") == 0 || std::strcmp(word, "merge") == 0) {
+        QCoreApplication app(argc, argv);
+        setIdentity();
+        const QStringList args = wordsAfterCommand(QCoreApplication::arguments());
+        return std::strcmp(word, "compare") == 0 ? compareCommand(args) : mergeCommand(args);
     }
     if (std::strcmp(word, "validate") == 0 || std::strcmp(word, "serve") == 0) {
         QCoreApplication app(argc, argv);

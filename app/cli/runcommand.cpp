@@ -4,6 +4,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/signalwatcher.h"
 #include "app/cli/summarytable.h"
+#include "app/runs/runstore.h"
 #include "core/metrics/csvwriter.h"
 #include "core/metrics/runresult.h"
 #include "core/scenario/scenario.h"
@@ -12,6 +13,7 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QEventLoop>
+#include <QFile>
 #include <QFileInfo>
 
 #include <cstdio>
@@ -111,6 +113,9 @@ int runCommand(const QStringList &args)
         return exitCode == kExitOk ? kExitRunFailed : exitCode;
 
     result->scenarioFile = QFileInfo(parsed->file).fileName();
+    QFile scenarioFile(parsed->file);
+    runs::describeScenario(*result, scenario,
+                           scenarioFile.open(QIODevice::ReadOnly) ? QString::fromUtf8(scenarioFile.readAll()) : QString());
     std::fputs(summaryTable(*result).toLocal8Bit().constData(), stdout);
     std::fflush(stdout);
 

@@ -4,7 +4,9 @@
 
 #include <QDir>
 #include <QFile>
+#include <QBuffer>
 #include <QFileInfo>
+#include <QImage>
 #include <QGraphicsItem>
 #include <QGraphicsScene>
 #include <QGraphicsSceneMouseEvent>
@@ -18,6 +20,11 @@
 #include <QStyleOptionGraphicsItem>
 #include <QTimer>
 #include <QWheelEvent>
+#include <QContextMenuEvent>
+#include <QMenu>
+#include <QMouseEvent>
+#include <QUndoCommand>
+#include <QUndoStack>
 
 #include <cmath>
 #include <limits>
@@ -180,6 +187,7 @@ protected:
     void mousePressEvent(QGraphicsSceneMouseEvent *event) override
     {
         setCursor(Qt::ClosedHandCursor);
+        m_view->nodePressed();
         QGraphicsItem::mousePressEvent(event);
     }
     void mouseReleaseEvent(QGraphicsSceneMouseEvent *event) override
@@ -448,9 +456,22 @@ void TopologyLinkLabelItem::paint(QPainter *painter, const QStyleOptionGraphicsI
 TopologyView::TopologyView(QWidget *parent)
     : QGraphicsView(parent)
     , m_flashTimer(new QTimer(this))
+    , m_undo(new QUndoStack(this))
 {
     setObjectName(QStringLiteral("topology"));
     setScene(new QGraphicsScene(this));
+    connect(scene(), &QGraphicsScene::selectionChanged, this, [this] {
+        if (!m_selecting && !selectedNode().isEmpty())
+            emit nodeSelected(selectedNode());
+    });
+    QAction *undo = m_undo->createUndoAction(this, tr("Undo Move"));
+    undo->setShortcuts(QKeySequence::keyBindings(QKeySequence::Undo));
+    undo->setShortcutContext(Qt::WidgetShortcut);
+    addAction(undo);
+    QAction *redo = m_undo->createRedoAction(this, tr("Redo Move"));
+    redo->setShortcuts(QKeySequence::keyBindings(QKeySequence::Redo));
+    redo->setShortcutContext(Qt::WidgetShortcut);
+    addAction(redo);
     setRenderHints(QPainter::Antialiasing | QPainter::TextAntialiasing);
     setDragMode(QGraphicsView::ScrollHandDrag);
     setTransformationAnchor(QGraphicsView::AnchorUnderMouse);
@@ -615,10 +636,97 @@ void TopologyView::routeLinks()
     }
 }
 
+namespace {
+
+// One drag of one or more nodes: undo puts them back where they were.
+class MoveNodes final : public QUndoCommand
+{
+public:
+    MoveNodes(TopologyView *view, QHash<QString, QPointF> before, QHash<QString, QPointF> after)
+        : QUndoCommand(QObject::tr("Move Nodes")), m_view(view), m_before(std::move(before)), m_after(std::move(after))
+    {
+    }
+    void undo() override { apply(m_before); }
+    void redo() override
+    {
+        if (m_applied)
+            apply(m_after);
+        m_applied = true; // the drag itself placed them the first time
+    }
+
+private:
+    void apply(const QHash<QString, QPointF> &positions)
+    {
+        m_view->setNodePositions(positions);
+        emit m_view->layoutEdited();
+    }
+    TopologyView *m_view;
+    QHash<QString, QPointF> m_before;
+    QHash<QString, QPointF> m_after;
+    bool m_applied = false;
+};
+
+} // namespace
+
+void TopologyView::nodePressed()
+{
+    m_dragStart = nodePositions();
+}
+
 void TopologyView::nodeReleased()
 {
     scene()->setSceneRect(scene()->itemsBoundingRect().adjusted(-400, -300, 400, 300));
+    const QHash<QString, QPointF> now = nodePositions();
+    if (!m_dragStart.isEmpty() && now != m_dragStart)
+        m_undo->push(new MoveNodes(this, m_dragStart, now));
+    m_dragStart.clear();
     emit layoutEdited();
+}
+
+void TopologyView::selectNode(const QString &name)
+{
+    m_selecting = true;
+    scene()->clearSelection();
+    if (TopologyNodeItem *item = m_nodes.value(name))
+        item->setSelected(true);
+    m_selecting = false;
+}
+
+QString TopologyView::selectedNode() const
+{
+    for (auto it = m_nodes.cbegin(); it != m_nodes.cend(); ++it)
+        if (it.value()->isSelected())
+            return it.key();
+    return {};
+}
+
+void TopologyView::mouseDoubleClickEvent(QMouseEvent *event)
+{
+    for (QGraphicsItem *item : items(event->pos())) {
+        if (auto *node = dynamic_cast<TopologyNodeItem *>(item)) {
+            emit nodeActivated(node->node().name);
+            return;
+        }
+    }
+    QGraphicsView::mouseDoubleClickEvent(event);
+}
+
+void TopologyView::contextMenuEvent(QContextMenuEvent *event)
+{
+    QMenu menu(this);
+    for (QGraphicsItem *item : items(event->pos())) {
+        if (auto *node = dynamic_cast<TopologyNodeItem *>(item)) {
+            const QString name = node->node().name;
+            menu.addAction(tr("Show \"%1\" in the Scenario").arg(name), this, [this, name] { emit nodeActivated(name); });
+            menu.addSeparator();
+            break;
+        }
+    }
+    QAction *undo = m_undo->createUndoAction(&menu, tr("Undo"));
+    menu.addAction(undo);
+    menu.addAction(tr("Reset Layout"), this, [this] { emit resetLayoutRequested(); });
+    menu.addAction(tr("Fit to Window"), this, &TopologyView::fitToWindow);
+    menu.exec(event->globalPos());
 }
 
 void TopologyView::setLoad(const TopologyLoad &load)
@@ -668,6 +776,7 @@ void TopologyView::onFlashTick()
 
 void TopologyView::resetLayout()
 {
+    m_undo->clear();
     m_positions.clear();
     m_userZoomed = false;
     m_nodes.clear();
@@ -692,6 +801,28 @@ void TopologyView::setNodePositions(const QHash<QString, QPointF> &positions)
             it.value()->setPos(positions.value(it.key()));
     routeLinks();
     scene()->setSceneRect(scene()->itemsBoundingRect().adjusted(-400, -300, 400, 300));
+}
+
+QByteArray TopologyView::renderPng() const
+{
+    const QRectF area = scene()->itemsBoundingRect().adjusted(-24, -24, 24, 24);
+    if (area.isEmpty() || m_nodes.isEmpty())
+        return {};
+    constexpr qreal kRatio = 2.0;
+    QImage image((area.size() * kRatio).toSize(), QImage::Format_ARGB32_Premultiplied);
+    image.setDevicePixelRatio(kRatio);
+    image.fill(backgroundBrush().style() == Qt::NoBrush ? palette().color(QPalette::Base) : backgroundBrush().color());
+    {
+        QPainter painter(&image);
+        painter.setRenderHint(QPainter::Antialiasing);
+        painter.setRenderHint(QPainter::TextAntialiasing);
+        scene()->render(&painter, QRectF(QPointF(0, 0), area.size()), area);
+    }
+    QByteArray png;
+    QBuffer buffer(&png);
+    buffer.open(QIODevice::WriteOnly);
+    image.save(&buffer, "PNG");
+    return png;
 }
 
 QString TopologyView::layoutPathFor(const QString &scenarioPath)

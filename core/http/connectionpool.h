@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/http/httpclient.h"
+#include "core/tls/tlscontext.h"
 
 #include <deque>
 #include <memory>
@@ -14,6 +15,8 @@ namespace edgesse::http {
 // starved — until one frees or closes. HTTP/2: one multiplexed connection (a new one once
 // it has gone away); the connection itself queues requests beyond the server's stream
 // limit. Requests refused by a server that sent GOAWAY are retried on a fresh connection.
+// With TLS, the pool keeps the origin's latest session ticket and offers it on the next
+// connection, as a browser does (one cache per browser profile).
 class ConnectionPool final : public QObject
 {
     Q_OBJECT
@@ -32,6 +35,9 @@ public:
     ~ConnectionPool() override;
 
     const Config &config() const { return m_config; }
+    // TLS to the origin from the next connection on (ALPN h2 or http/1.1 by the protocol);
+    // null for cleartext.
+    void setTls(std::shared_ptr<const tls::TlsContext> context) { m_tls = std::move(context); }
     QByteArray authority() const;
 
     void submit(const ClientRequest &request, ResponseHandler *handler);
@@ -67,6 +73,8 @@ private:
     std::deque<Waiting> m_waiting;
     std::unordered_map<ResponseHandler *, std::unique_ptr<Relay>> m_running;
     std::uint64_t m_connectionsOpened = 0;
+    std::shared_ptr<const tls::TlsContext> m_tls;
+    tls::TlsSessionSlot m_tlsSessions;
     bool m_dispatching = false;
 };
 

@@ -1,6 +1,6 @@
 #include "core/http/h2client.h"
 
-#include <QTcpSocket>
+#include "core/tls/tlschannel.h"
 
 #include <nghttp2/nghttp2.h>
 
@@ -124,7 +124,8 @@ struct H2ClientConnection::Callbacks {
     }
 };
 
-H2ClientConnection::H2ClientConnection(QString host, quint16 port, std::int32_t localWindowBytes, QObject *parent)
+H2ClientConnection::H2ClientConnection(QString host, quint16 port, std::int32_t localWindowBytes, ClientTls tls,
+                                       QObject *parent)
     : ClientConnection(parent)
     , m_host(std::move(host))
     , m_port(port)
@@ -151,12 +152,11 @@ H2ClientConnection::H2ClientConnection(QString host, quint16 port, std::int32_t 
     nghttp2_submit_settings(m_session, NGHTTP2_FLAG_NONE, settings.data(), settings.size());
     nghttp2_session_set_local_window_size(m_session, NGHTTP2_FLAG_NONE, 0, m_localWindow);
 
-    m_socket = new QTcpSocket(this);
-    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-    connect(m_socket, &QTcpSocket::connected, this, &H2ClientConnection::onConnected);
-    connect(m_socket, &QTcpSocket::readyRead, this, &H2ClientConnection::onReadyRead);
-    connect(m_socket, &QTcpSocket::disconnected, this, &H2ClientConnection::onDisconnected);
-    connect(m_socket, &QTcpSocket::errorOccurred, this, &H2ClientConnection::onError);
+    m_socket = new ClientTransport(tls, tls::alpnH2(), this);
+    connect(m_socket, &ClientTransport::connected, this, &H2ClientConnection::onConnected);
+    connect(m_socket, &ClientTransport::readyRead, this, &H2ClientConnection::onReadyRead);
+    connect(m_socket, &ClientTransport::disconnected, this, &H2ClientConnection::onDisconnected);
+    connect(m_socket, &ClientTransport::errorOccurred, this, &H2ClientConnection::onError);
     m_connectStartedAt = Clock::now();
     m_socket->connectToHost(m_host, m_port);
 }
@@ -408,7 +408,7 @@ void H2ClientConnection::shutDown()
     if (m_inCallback > 0)
         return; // onReadyRead() finishes the job when nghttp2 has returned
     if (m_socket) {
-        QTcpSocket *socket = m_socket;
+        ClientTransport *socket = m_socket;
         m_socket = nullptr;
         socket->disconnect(this);
         socket->abort();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/http/clienttransport.h"
 #include "core/http/httpclient.h"
 
 #include <QAbstractSocket>
@@ -8,12 +9,12 @@
 #include <memory>
 #include <unordered_map>
 
-class QTcpSocket;
 struct nghttp2_session;
 
 namespace edgesse::http {
 
-// An HTTP/2 client connection (h2c with prior knowledge) built on nghttp2: many requests
+// An HTTP/2 client connection built on nghttp2 — h2c with prior knowledge, or h2 over TLS
+// (ALPN) when `tls` has a context: many requests
 // multiplexed on one TCP connection. It honours the server's SETTINGS_MAX_CONCURRENT_STREAMS
 // — requests beyond it wait in a queue (reported as starved) and start as streams close —
 // acknowledges received DATA explicitly (nghttp2_session_consume) so flow-control windows
@@ -28,7 +29,8 @@ class H2ClientConnection final : public ClientConnection
 public:
     // `localWindowBytes` is what this client lets the server send before acknowledging
     // (per stream, and for the connection).
-    H2ClientConnection(QString host, quint16 port, std::int32_t localWindowBytes = 1 << 20, QObject *parent = nullptr);
+    H2ClientConnection(QString host, quint16 port, std::int32_t localWindowBytes = 1 << 20, ClientTls tls = {},
+                       QObject *parent = nullptr);
     ~H2ClientConnection() override;
 
     ClientProtocol protocol() const override { return ClientProtocol::Http2; }
@@ -76,7 +78,7 @@ private:
     QString m_host;
     quint16 m_port = 0;
     std::int32_t m_localWindow = 0;
-    QTcpSocket *m_socket = nullptr;
+    ClientTransport *m_socket = nullptr;
     nghttp2_session *m_session = nullptr;
     std::unordered_map<std::int32_t, Stream> m_streams;
     std::deque<Queued> m_queue;

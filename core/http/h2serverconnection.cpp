@@ -1,8 +1,6 @@
 #include "core/http/h2serverconnection.h"
 
-#include "core/http/httpserver.h"
-#include "core/net/deadlinequeue.h"
-
+#include "core/http/httpserverexchange.h"
 #include "core/http/httpserversocket.h"
 
 #include <nghttp2/nghttp2.h>
@@ -68,10 +66,10 @@ public:
         if (m_finished || !m_started || m_dropped || chunk.payload().isEmpty())
             return;
         enqueue(chunk.payload());
-        if (m_queued > m_connection.m_server.limits().maxQueuedBytesPerStream) {
+        if (m_queued > m_connection.limits().maxQueuedBytesPerStream) {
             // Slow consumer: reset the stream; the handler hears it from the next flush.
             m_dropped = true;
-            m_connection.m_server.counters().slowConsumersDropped.fetch_add(1, std::memory_order_relaxed);
+            m_connection.counters().slowConsumersDropped.fetch_add(1, std::memory_order_relaxed);
             nghttp2_submit_rst_stream(m_connection.m_session, NGHTTP2_FLAG_NONE, m_streamId, NGHTTP2_CANCEL);
         } else {
             nghttp2_session_resume_data(m_connection.m_session, m_streamId);
@@ -117,7 +115,7 @@ public:
     void addHeader(const uint8_t *name, size_t nameLength, const uint8_t *value, size_t valueLength)
     {
         m_headerBytes += static_cast<qsizetype>(nameLength + valueLength + 32);
-        if (m_headerBytes > m_connection.m_server.limits().maxHeaderBytes) {
+        if (m_headerBytes > m_connection.limits().maxHeaderBytes) {
             m_tooLarge = true;
             return;
         }
@@ -136,7 +134,7 @@ public:
     void addBody(size_t length)
     {
         m_bodyBytes += static_cast<qint64>(length);
-        if (m_bodyBytes > m_connection.m_server.limits().maxBodyBytes)
+        if (m_bodyBytes > m_connection.limits().maxBodyBytes)
             m_bodyTooLarge = true;
     }
 
@@ -238,7 +236,7 @@ struct H2Callbacks {
     static int onFrameSend(nghttp2_session *, const nghttp2_frame *frame, void *user)
     {
         if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.error_code != NGHTTP2_NO_ERROR)
-            self(user).m_server.counters().badRequests.fetch_add(1, std::memory_order_relaxed);
+            self(user).counters().badRequests.fetch_add(1, std::memory_order_relaxed);
         return 0;
     }
 
@@ -249,10 +247,11 @@ struct H2Callbacks {
     }
 };
 
-H2ServerConnection::H2ServerConnection(HttpServer &server, HttpServerSocket *socket, bool reject)
-    : QObject(&server), m_server(server), m_socket(socket), m_reject(reject)
+H2ServerConnection::H2ServerConnection(ConnectionContext &context, HttpServerSocket *socket, bool reject,
+                                       QObject *parent)
+    : ServerConnection(context, socket, reject, parent)
 {
-    m_socket->setParent(this);
+    counters().http2Connections.fetch_add(1, std::memory_order_relaxed);
     nghttp2_session_callbacks *callbacks = nullptr;
     nghttp2_session_callbacks_new(&callbacks);
     nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks, &H2Callbacks::onBeginHeaders);
@@ -265,26 +264,25 @@ H2ServerConnection::H2ServerConnection(HttpServer &server, HttpServerSocket *soc
     nghttp2_session_callbacks_del(callbacks);
 
     const nghttp2_settings_entry settings[] = {
-        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, server.limits().maxConcurrentStreams},
-        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<uint32_t>(server.limits().maxHeaderBytes)},
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, limits().maxConcurrentStreams},
+        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<uint32_t>(limits().maxHeaderBytes)},
     };
     nghttp2_submit_settings(m_session, NGHTTP2_FLAG_NONE, settings, std::size(settings));
 
-    connect(m_socket, &HttpServerSocket::readyRead, this, &H2ServerConnection::onReadyRead);
-    connect(m_socket, &HttpServerSocket::bytesWritten, this, &H2ServerConnection::sendPending);
-    connect(m_socket, &HttpServerSocket::disconnected, this, &H2ServerConnection::closeSoon);
+    connect(socket, &HttpServerSocket::readyRead, this, &H2ServerConnection::onReadyRead);
+    connect(socket, &HttpServerSocket::bytesWritten, this, &H2ServerConnection::sendPending);
     armIdleDeadline();
 }
 
 H2ServerConnection::~H2ServerConnection()
 {
-    cancelIdleDeadline();
+    cancelDeadline();
     nghttp2_session_del(m_session);
 }
 
-void H2ServerConnection::start(const QByteArray &received)
+void H2ServerConnection::start(const DetectedProtocol &detected)
 {
-    receive(received.constData(), received.size());
+    receive(detected.received.constData(), detected.received.size());
 }
 
 void H2ServerConnection::flush()
@@ -295,42 +293,42 @@ void H2ServerConnection::flush()
 
 void H2ServerConnection::needsFlush()
 {
-    if (!m_dirty && !m_closed) {
+    if (!m_dirty && !isClosed()) {
         m_dirty = true;
-        m_server.h2NeedsFlush(this);
+        context().flushRequested(*this);
     }
 }
 
 void H2ServerConnection::onReadyRead()
 {
-    if (m_closed)
+    if (isClosed())
         return;
     char buffer[kReadChunk];
     for (;;) {
-        const qint64 n = m_socket->read(buffer, kReadChunk);
+        const qint64 n = socket()->read(buffer, kReadChunk);
         if (n < 0) {
             closeNow();
             return;
         }
         if (n == 0)
             break;
-        m_server.counters().bytesReceived.fetch_add(n, std::memory_order_relaxed);
+        countReceived(n);
         receive(buffer, n);
-        if (m_closed || n < kReadChunk)
+        if (isClosed() || n < kReadChunk)
             break;
     }
 }
 
 void H2ServerConnection::receive(const char *data, qsizetype size)
 {
-    if (m_closed || m_closing)
+    if (isClosed() || isClosing())
         return;
     const ssize_t rv = nghttp2_session_mem_recv(m_session, reinterpret_cast<const uint8_t *>(data),
                                                 static_cast<size_t>(size));
     if (rv < 0) {
         // Not HTTP/2 after all, or input nghttp2 cannot go on from: say GOAWAY if it queued
         // one and end the connection.
-        m_server.counters().badRequests.fetch_add(1, std::memory_order_relaxed);
+        counters().badRequests.fetch_add(1, std::memory_order_relaxed);
         if (rv != NGHTTP2_ERR_BAD_CLIENT_MAGIC)
             nghttp2_session_terminate_session(m_session, NGHTTP2_PROTOCOL_ERROR);
         sendPending();
@@ -344,21 +342,17 @@ void H2ServerConnection::dispatch(H2ServerExchange &exchange)
 {
     exchange.m_dispatched = true;
     ++m_activeRequests;
-    cancelIdleDeadline();
-    auto &counters = m_server.counters();
-    counters.requests.fetch_add(1, std::memory_order_relaxed);
+    cancelDeadline();
+    counters().requests.fetch_add(1, std::memory_order_relaxed);
     if (exchange.m_tooLarge || exchange.m_bodyTooLarge) {
-        counters.badRequests.fetch_add(1, std::memory_order_relaxed);
+        counters().badRequests.fetch_add(1, std::memory_order_relaxed);
         exchange.respond(exchange.m_tooLarge ? 431 : 413, {{"content-type", "text/plain; charset=utf-8"}},
                          exchange.m_tooLarge ? QByteArrayLiteral("header fields exceed the server's limit\n")
                                              : QByteArrayLiteral("request body exceeds the server's limit\n"));
         return;
     }
-    if (m_reject) {
-        exchange.respond(503,
-                         {{"retry-after", QByteArray::number(m_server.limits().retryAfter.count())},
-                          {"content-type", "text/plain; charset=utf-8"}},
-                         QByteArrayLiteral("The server is at its connection limit; retry later.\n"));
+    if (rejecting()) {
+        exchange.respond(kRejectStatus, rejectHeaders(), rejectBody());
         if (!m_goawaySubmitted) {
             m_goawaySubmitted = true;
             nghttp2_submit_goaway(m_session, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(m_session),
@@ -366,7 +360,7 @@ void H2ServerConnection::dispatch(H2ServerExchange &exchange)
         }
         return;
     }
-    m_server.handler()->handleRequest(exchange);
+    context().handler().handleRequest(exchange);
 }
 
 void H2ServerConnection::streamClosed(std::int32_t streamId)
@@ -379,19 +373,19 @@ void H2ServerConnection::streamClosed(std::int32_t streamId)
     exchange->dropQueued();
     if (exchange->m_dispatched) {
         if (!exchange->m_finished)
-            m_server.handler()->exchangeAborted(*exchange);
-        if (--m_activeRequests == 0 && !m_closing)
+            context().handler().exchangeAborted(*exchange);
+        if (--m_activeRequests == 0 && !isClosing())
             armIdleDeadline();
     }
 }
 
 void H2ServerConnection::sendPending()
 {
-    if (m_closed || m_sending)
+    if (isClosed() || m_sending)
         return;
     m_sending = true;
     for (;;) {
-        if (m_socket->bytesToWrite() > kSocketHighWater)
+        if (socket()->bytesToWrite() > kSocketHighWater)
             break; // bytesWritten brings us back
         QByteArray out;
         for (;;) {
@@ -410,101 +404,60 @@ void H2ServerConnection::sendPending()
         }
         if (out.isEmpty())
             break;
-        const qint64 written = m_socket->write(out);
+        const qint64 written = socket()->write(out);
         if (written < 0) {
             m_sending = false;
             closeSoon();
             return;
         }
-        m_server.counters().bytesSent.fetch_add(written, std::memory_order_relaxed);
+        countSent(written);
         if (out.size() < kWriteBatch)
             break;
     }
     m_sending = false;
     updateQueued();
-    if (!m_closing && !nghttp2_session_want_read(m_session) && !nghttp2_session_want_write(m_session))
+    if (!isClosing() && !nghttp2_session_want_read(m_session) && !nghttp2_session_want_write(m_session))
         closeAfterWrite();
 }
 
 void H2ServerConnection::shutdown()
 {
-    if (m_closed)
+    if (isClosed())
         return;
     nghttp2_session_terminate_session(m_session, NGHTTP2_NO_ERROR);
     sendPending();
     closeNow();
 }
 
-void H2ServerConnection::closeAfterWrite()
+void H2ServerConnection::abortExchanges()
 {
-    if (m_closed || m_closing)
-        return;
-    m_closing = true;
-    cancelIdleDeadline();
-    m_idleDeadline = m_server.deadlines().scheduleAfter(m_server.limits().headerTimeout, [this] {
-        m_idleDeadline = 0;
-        closeNow();
-    });
-    m_socket->disconnectFromHost();
-}
-
-void H2ServerConnection::closeSoon()
-{
-    if (!m_closed)
-        QMetaObject::invokeMethod(this, &H2ServerConnection::closeNow, Qt::QueuedConnection);
-}
-
-void H2ServerConnection::closeNow()
-{
-    if (m_closed)
-        return;
-    m_closed = true;
-    cancelIdleDeadline();
     auto streams = std::move(m_streams);
     m_streams.clear();
     for (auto &[id, exchange] : streams) {
         if (exchange->m_dispatched && !exchange->m_finished)
-            m_server.handler()->exchangeAborted(*exchange);
+            context().handler().exchangeAborted(*exchange);
     }
     // nghttp2 still points at the exchanges until the session is gone.
     nghttp2_session_del(m_session);
     m_session = nullptr;
     streams.clear();
     m_streamQueued = 0;
-    m_server.counters().bytesQueued.fetch_sub(m_reportedQueued, std::memory_order_relaxed);
-    m_reportedQueued = 0;
-    m_socket->disconnect(this);
-    m_socket->abort();
-    m_server.connectionFinished(this, !m_reject);
 }
 
 void H2ServerConnection::updateQueued()
 {
-    const qint64 queued = m_socket->bytesToWrite() + m_streamQueued;
-    if (queued != m_reportedQueued) {
-        m_server.counters().bytesQueued.fetch_add(queued - m_reportedQueued, std::memory_order_relaxed);
-        m_reportedQueued = queued;
-    }
+    reportQueued(socket()->bytesToWrite() + m_streamQueued);
 }
 
 void H2ServerConnection::armIdleDeadline()
 {
-    cancelIdleDeadline();
-    m_idleDeadline = m_server.deadlines().scheduleAfter(m_server.limits().idleTimeout, [this] {
-        m_idleDeadline = 0;
-        if (m_closed)
+    armDeadline(limits().idleTimeout, [this] {
+        if (isClosed())
             return;
         nghttp2_session_terminate_session(m_session, NGHTTP2_NO_ERROR);
         sendPending();
         closeAfterWrite();
     });
-}
-
-void H2ServerConnection::cancelIdleDeadline()
-{
-    if (m_idleDeadline != 0)
-        m_server.deadlines().cancel(m_idleDeadline);
-    m_idleDeadline = 0;
 }
 
 } // namespace edgesse::http

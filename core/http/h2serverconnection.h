@@ -1,7 +1,6 @@
 #pragma once
 
-#include <QByteArray>
-#include <QObject>
+#include "core/http/serverconnection.h"
 
 #include <cstdint>
 #include <memory>
@@ -11,63 +10,48 @@ struct nghttp2_session;
 
 namespace edgesse::http {
 
-class HttpServer;
-class HttpServerSocket;
 class H2ServerExchange;
 
-// One HTTP/2 connection (h2c, prior knowledge) served with nghttp2. Responses go out
+// One HTTP/2 connection served with nghttp2. Responses go out
 // through data providers that defer while a stream has nothing queued and resume when the
 // handler writes, so nghttp2 applies the peer's flow-control windows. Output is staged
 // with nghttp2_session_mem_send and written once per flush; the socket is not fed while
 // more than a high-water mark is still queued in user space.
-class H2ServerConnection final : public QObject
+class H2ServerConnection final : public ServerConnection
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(H2ServerConnection)
 
 public:
-    H2ServerConnection(HttpServer &server, HttpServerSocket *socket, bool reject);
+    H2ServerConnection(ConnectionContext &context, HttpServerSocket *socket, bool reject, QObject *parent);
     ~H2ServerConnection() override;
 
-    // Feeds the bytes read while the protocol was being detected (the preface at least).
-    void start(const QByteArray &received);
-    void flush();
+    void start(const DetectedProtocol &detected) override;
+    void flush() override;
     // Server shutdown: GOAWAY, abort unfinished exchanges, close.
-    void shutdown();
+    void shutdown() override;
 
 private:
     friend class H2ServerExchange;
     friend struct H2Callbacks;
 
+    void abortExchanges() override;
     void onReadyRead();
     void receive(const char *data, qsizetype size);
     void sendPending();
     void needsFlush();
     void dispatch(H2ServerExchange &exchange);
     void streamClosed(std::int32_t streamId);
-    void closeAfterWrite();
-    void closeSoon();
-    void closeNow();
     void updateQueued();
     void armIdleDeadline();
-    void cancelIdleDeadline();
 
-    HttpServer &m_server;
-    HttpServerSocket *m_socket = nullptr;
     nghttp2_session *m_session = nullptr;
     std::unordered_map<std::int32_t, std::unique_ptr<H2ServerExchange>> m_streams;
     qint64 m_streamQueued = 0;   // queued in streams, not yet taken by nghttp2
-    qint64 m_reportedQueued = 0; // last value added to ServerCounters::bytesQueued
-    std::uint64_t m_idleDeadline = 0;
     int m_activeRequests = 0;
-    bool m_reject = false;
     bool m_goawaySubmitted = false;
     bool m_sending = false;
     bool m_dirty = false;
-    bool m_closing = false;
-    bool m_closed = false;
-
-    friend class HttpServer;
 };
 
 } // namespace edgesse::http

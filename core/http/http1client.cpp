@@ -1,6 +1,6 @@
 #include "core/http/http1client.h"
 
-#include <QTcpSocket>
+#include "core/tls/tlschannel.h"
 
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/basic_parser.hpp>
@@ -90,10 +90,11 @@ private:
 };
 
 
-Http1ClientConnection::Http1ClientConnection(QString host, quint16 port, QObject *parent)
+Http1ClientConnection::Http1ClientConnection(QString host, quint16 port, ClientTls tls, QObject *parent)
     : ClientConnection(parent)
     , m_host(std::move(host))
     , m_port(port)
+    , m_tls(tls)
 {
 }
 
@@ -138,12 +139,11 @@ void Http1ClientConnection::submit(const ClientRequest &request, ResponseHandler
         return;
     }
     if (!m_socket) {
-        m_socket = new QTcpSocket(this);
-        m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-        connect(m_socket, &QTcpSocket::connected, this, &Http1ClientConnection::onConnected);
-        connect(m_socket, &QTcpSocket::readyRead, this, &Http1ClientConnection::onReadyRead);
-        connect(m_socket, &QTcpSocket::disconnected, this, &Http1ClientConnection::onDisconnected);
-        connect(m_socket, &QTcpSocket::errorOccurred, this, &Http1ClientConnection::onError);
+        m_socket = new ClientTransport(m_tls, tls::alpnHttp1(), this);
+        connect(m_socket, &ClientTransport::connected, this, &Http1ClientConnection::onConnected);
+        connect(m_socket, &ClientTransport::readyRead, this, &Http1ClientConnection::onReadyRead);
+        connect(m_socket, &ClientTransport::disconnected, this, &Http1ClientConnection::onDisconnected);
+        connect(m_socket, &ClientTransport::errorOccurred, this, &Http1ClientConnection::onError);
         m_connectStartedAt = Clock::now();
         m_socket->connectToHost(m_host, m_port);
     }
@@ -344,7 +344,7 @@ void Http1ClientConnection::shutDown()
         return; // feed() calls back here once Beast has returned
     m_parser.reset();
     if (m_socket) {
-        QTcpSocket *socket = m_socket;
+        ClientTransport *socket = m_socket;
         m_socket = nullptr;
         socket->disconnect(this);
         socket->abort();

@@ -1,17 +1,17 @@
 #pragma once
 
+#include "core/http/clienttransport.h"
 #include "core/http/httpclient.h"
 
 #include <QAbstractSocket>
 
 #include <memory>
 
-class QTcpSocket;
-
 namespace edgesse::http {
 
 // An HTTP/1.1 client connection: one request at a time (no pipelining), keep-alive, and
-// responses parsed by Boost.Beast's parser (fed with put(); the socket is a QTcpSocket).
+// responses parsed by Boost.Beast's parser (fed with put(); over a ClientTransport: TCP,
+// or TLS with ALPN http/1.1 when `tls` has a context).
 // Bodies may be Content-Length, chunked or close-delimited. A malformed response fails
 // the request with ClientError::Protocol and closes the connection.
 class Http1ClientConnection final : public ClientConnection
@@ -20,7 +20,7 @@ class Http1ClientConnection final : public ClientConnection
     Q_DISABLE_COPY_MOVE(Http1ClientConnection)
 
 public:
-    Http1ClientConnection(QString host, quint16 port, QObject *parent = nullptr);
+    Http1ClientConnection(QString host, quint16 port, ClientTls tls = {}, QObject *parent = nullptr);
     ~Http1ClientConnection() override;
 
     ClientProtocol protocol() const override { return ClientProtocol::Http1; }
@@ -51,7 +51,8 @@ private:
 
     QString m_host;
     quint16 m_port = 0;
-    QTcpSocket *m_socket = nullptr;
+    ClientTls m_tls;
+    ClientTransport *m_socket = nullptr;
     std::unique_ptr<Parser> m_parser;
     QByteArray m_in;               // bytes Beast has not consumed yet (a partial header)
     QByteArray m_pendingRequest;   // serialised, written once connected

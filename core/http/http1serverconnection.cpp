@@ -1,8 +1,6 @@
 #include "core/http/http1serverconnection.h"
 
-#include "core/http/httpserver.h"
-#include "core/net/deadlinequeue.h"
-
+#include "core/http/httpserverexchange.h"
 #include "core/http/httpserversocket.h"
 
 #include <boost/asio/buffer.hpp>
@@ -16,7 +14,6 @@ namespace edgesse::http {
 
 namespace {
 
-const QByteArray kHttp2Preface = QByteArrayLiteral("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 constexpr qsizetype kReadChunk = 16 * 1024;
 
 QByteArray statusLine(int status)
@@ -103,7 +100,7 @@ public:
         finish();
     }
 
-    qint64 queuedBytes() const override { return m_connection.m_reportedQueued; }
+    qint64 queuedBytes() const override { return m_connection.m_queued; }
 
     bool finished() const { return m_finished; }
 
@@ -122,42 +119,51 @@ private:
     bool m_head = false;
 };
 
-Http1ServerConnection::Http1ServerConnection(HttpServer &server, HttpServerSocket *socket, bool reject)
-    : QObject(&server), m_server(server), m_socket(socket), m_reject(reject)
+Http1ServerConnection::Http1ServerConnection(ConnectionContext &context, HttpServerSocket *socket, bool reject,
+                                             QObject *parent)
+    : ServerConnection(context, socket, reject, parent)
 {
-    m_socket->setParent(this);
-    connect(m_socket, &HttpServerSocket::readyRead, this, &Http1ServerConnection::onReadyRead);
-    connect(m_socket, &HttpServerSocket::bytesWritten, this, &Http1ServerConnection::updateQueued);
-    connect(m_socket, &HttpServerSocket::disconnected, this, &Http1ServerConnection::closeSoon);
+    counters().http1Connections.fetch_add(1, std::memory_order_relaxed);
+    connect(socket, &HttpServerSocket::readyRead, this, &Http1ServerConnection::onReadyRead);
+    connect(socket, &HttpServerSocket::bytesWritten, this, &Http1ServerConnection::updateQueued);
     armIdleDeadline();
 }
 
-Http1ServerConnection::~Http1ServerConnection()
+Http1ServerConnection::~Http1ServerConnection() = default;
+
+void Http1ServerConnection::start(const DetectedProtocol &detected)
 {
-    cancelDeadline();
+    m_in = detected.received;
+    if (detected.headTimedOut) {
+        headTimedOut();
+        return;
+    }
+    processInput();
 }
 
-void Http1ServerConnection::shutdown()
+void Http1ServerConnection::abortExchanges()
 {
-    closeNow();
+    if (m_exchange && !m_exchange->finished())
+        context().handler().exchangeAborted(*m_exchange);
+    m_queued = 0;
 }
 
 void Http1ServerConnection::onReadyRead()
 {
-    if (m_closed)
+    if (isClosed())
         return;
     char buffer[kReadChunk];
     for (;;) {
-        const qint64 n = m_socket->read(buffer, kReadChunk);
+        const qint64 n = socket()->read(buffer, kReadChunk);
         if (n < 0) { // end of stream or error: the peer is gone
             closeNow();
             return;
         }
         if (n == 0)
             break;
-        m_server.counters().bytesReceived.fetch_add(n, std::memory_order_relaxed);
+        countReceived(n);
         m_in.append(buffer, n);
-        if (m_state != State::Waiting && m_in.size() > m_server.limits().maxHeaderBytes) {
+        if (m_state != State::Waiting && m_in.size() > limits().maxHeaderBytes) {
             // Input piling up behind a streaming response: nobody talks like that.
             closeNow();
             return;
@@ -170,38 +176,16 @@ void Http1ServerConnection::onReadyRead()
 
 void Http1ServerConnection::processInput()
 {
-    if (m_inProcess || m_closed)
+    if (m_inProcess || isClosed())
         return;
     if (m_state == State::Waiting)
         m_exchange.reset(); // finished; the handler let go of it
     m_inProcess = true;
-    while (!m_closed && m_state == State::Waiting && !m_in.isEmpty()) {
-        if (m_sniffing) {
-            const qsizetype n = std::min(m_in.size(), kHttp2Preface.size());
-            if (QByteArrayView(m_in).first(n) != QByteArrayView(kHttp2Preface).first(n)) {
-                m_sniffing = false;
-            } else if (m_in.size() < kHttp2Preface.size()) {
-                armHeaderDeadline();
-                break;
-            } else {
-                // HTTP/2 with prior knowledge: the socket and its bytes go to an HTTP/2 connection.
-                cancelDeadline();
-                m_closed = true;
-                HttpServerSocket *socket = m_socket;
-                m_socket = nullptr;
-                socket->disconnect(this);
-                m_server.counters().bytesQueued.fetch_sub(m_reportedQueued, std::memory_order_relaxed);
-                m_reportedQueued = 0;
-                m_server.startHttp2(socket, std::move(m_in), m_reject);
-                m_server.connectionFinished(this, false);
-                m_inProcess = false;
-                return;
-            }
-        }
+    while (!isClosed() && m_state == State::Waiting && !m_in.isEmpty()) {
         if (!m_parser) {
             m_parser = std::make_unique<Parser>();
-            m_parser->parser.header_limit(static_cast<std::uint32_t>(m_server.limits().maxHeaderBytes));
-            m_parser->parser.body_limit(static_cast<std::uint64_t>(m_server.limits().maxBodyBytes));
+            m_parser->parser.header_limit(static_cast<std::uint32_t>(limits().maxHeaderBytes));
+            m_parser->parser.body_limit(static_cast<std::uint64_t>(limits().maxBodyBytes));
             m_parser->parser.eager(true);
         }
         boost::system::error_code ec;
@@ -213,7 +197,7 @@ void Http1ServerConnection::processInput()
             break;
         }
         if (ec) {
-            m_server.counters().badRequests.fetch_add(1, std::memory_order_relaxed);
+            counters().badRequests.fetch_add(1, std::memory_order_relaxed);
             if (ec == bhttp::error::header_limit)
                 failRequest(431, "request line and header fields exceed the server's limit");
             else if (ec == bhttp::error::body_limit)
@@ -233,6 +217,7 @@ void Http1ServerConnection::processInput()
 void Http1ServerConnection::dispatch()
 {
     cancelDeadline();
+    m_headerDeadline = false;
     const auto &message = m_parser->parser.get();
     HttpRequest request;
     request.method = QByteArray(message.method_string().data(),
@@ -247,21 +232,17 @@ void Http1ServerConnection::dispatch()
             QByteArray(value.data(), static_cast<qsizetype>(value.size())));
     }
     request.authority = request.header("host");
-    const bool keepAlive = m_parser->parser.keep_alive() && !m_reject;
+    const bool keepAlive = m_parser->parser.keep_alive() && !rejecting();
     m_parser.reset();
 
-    auto &counters = m_server.counters();
-    counters.requests.fetch_add(1, std::memory_order_relaxed);
+    counters().requests.fetch_add(1, std::memory_order_relaxed);
     m_state = State::Handling;
     m_exchange = std::make_unique<Http1ServerExchange>(*this, std::move(request), keepAlive);
-    if (m_reject) {
-        m_exchange->respond(503,
-                            {{"retry-after", QByteArray::number(m_server.limits().retryAfter.count())},
-                             {"content-type", "text/plain; charset=utf-8"}},
-                            QByteArrayLiteral("The server is at its connection limit; retry later.\n"));
+    if (rejecting()) {
+        m_exchange->respond(kRejectStatus, rejectHeaders(), rejectBody());
         return;
     }
-    m_server.handler()->handleRequest(*m_exchange);
+    context().handler().handleRequest(*m_exchange);
 }
 
 void Http1ServerConnection::exchangeFinished(bool keepAlive)
@@ -269,7 +250,7 @@ void Http1ServerConnection::exchangeFinished(bool keepAlive)
     // The handler may still be inside a call on the exchange: it is destroyed on the next
     // pass over the input or with the connection, not here.
     if (!keepAlive) {
-        closeAfterWrite();
+        closeAfterResponse();
         return;
     }
     m_state = State::Waiting;
@@ -285,105 +266,65 @@ void Http1ServerConnection::failRequest(int status, QByteArrayView why)
     out.append(QByteArrayLiteral("content-type: text/plain; charset=utf-8\r\nconnection: close\r\ncontent-length: ")
                + QByteArray::number(body.size()) + "\r\n\r\n" + body);
     write(out);
-    closeAfterWrite();
+    closeAfterResponse();
+}
+
+void Http1ServerConnection::headTimedOut()
+{
+    counters().headerTimeouts.fetch_add(1, std::memory_order_relaxed);
+    m_in.clear();
+    failRequest(408, "the request head did not arrive within the server's header timeout");
 }
 
 qint64 Http1ServerConnection::write(const QByteArray &bytes)
 {
-    if (m_closed || m_state == State::Closing)
+    if (isClosed() || isClosing() || m_state == State::Closing)
         return -1;
-    const qint64 n = m_socket->write(bytes);
+    const qint64 n = socket()->write(bytes);
     if (n < 0) {
         closeSoon();
         return n;
     }
-    m_server.counters().bytesSent.fetch_add(n, std::memory_order_relaxed);
+    countSent(n);
     updateQueued();
-    if (m_reportedQueued > m_server.limits().maxQueuedBytesPerStream) {
-        m_server.counters().slowConsumersDropped.fetch_add(1, std::memory_order_relaxed);
+    if (m_queued > limits().maxQueuedBytesPerStream) {
+        counters().slowConsumersDropped.fetch_add(1, std::memory_order_relaxed);
         m_state = State::Closing;
         closeSoon();
     }
     return n;
 }
 
-void Http1ServerConnection::closeAfterWrite()
+void Http1ServerConnection::closeAfterResponse()
 {
-    if (m_closed)
-        return;
     m_state = State::Closing;
-    cancelDeadline();
-    // Flushes what is queued, then closes; `disconnected` finishes the connection. A peer
-    // that never reads is cut off by the idle deadline.
-    m_deadline = m_server.deadlines().scheduleAfter(m_server.limits().headerTimeout, [this] {
-        m_deadline = 0;
-        closeNow();
-    });
-    m_socket->disconnectFromHost();
-}
-
-void Http1ServerConnection::closeSoon()
-{
-    if (!m_closed)
-        QMetaObject::invokeMethod(this, &Http1ServerConnection::closeNow, Qt::QueuedConnection);
-}
-
-void Http1ServerConnection::closeNow()
-{
-    if (m_closed)
-        return;
-    m_closed = true;
-    cancelDeadline();
-    if (m_exchange && !m_exchange->finished())
-        m_server.handler()->exchangeAborted(*m_exchange);
-    m_server.counters().bytesQueued.fetch_sub(m_reportedQueued, std::memory_order_relaxed);
-    m_reportedQueued = 0;
-    m_socket->disconnect(this);
-    m_socket->abort();
-    m_server.connectionFinished(this, !m_reject);
+    m_headerDeadline = false;
+    closeAfterWrite();
 }
 
 void Http1ServerConnection::armIdleDeadline()
 {
-    cancelDeadline();
-    m_deadline = m_server.deadlines().scheduleAfter(m_server.limits().idleTimeout, [this] {
-        m_deadline = 0;
-        closeNow();
-    });
     m_headerDeadline = false;
+    armDeadline(limits().idleTimeout, [this] { closeNow(); });
 }
 
 void Http1ServerConnection::armHeaderDeadline()
 {
     if (m_headerDeadline)
         return;
-    cancelDeadline();
     m_headerDeadline = true;
-    m_deadline = m_server.deadlines().scheduleAfter(m_server.limits().headerTimeout, [this] {
-        m_deadline = 0;
-        m_server.counters().headerTimeouts.fetch_add(1, std::memory_order_relaxed);
-        m_in.clear();
-        failRequest(408, "the request head did not arrive within the server's header timeout");
+    armDeadline(limits().headerTimeout, [this] {
+        m_headerDeadline = false;
+        headTimedOut();
     });
-}
-
-void Http1ServerConnection::cancelDeadline()
-{
-    if (m_deadline != 0)
-        m_server.deadlines().cancel(m_deadline);
-    m_deadline = 0;
-    m_headerDeadline = false;
 }
 
 void Http1ServerConnection::updateQueued()
 {
-    if (!m_socket)
+    if (isClosed())
         return;
-    const qint64 queued = m_socket->bytesToWrite();
-    if (queued != m_reportedQueued) {
-        m_server.counters().bytesQueued.fetch_add(queued - m_reportedQueued, std::memory_order_relaxed);
-        m_reportedQueued = queued;
-    }
+    m_queued = socket()->bytesToWrite();
+    reportQueued(m_queued);
 }
 
 } // namespace edgesse::http

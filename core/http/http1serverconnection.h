@@ -1,67 +1,52 @@
 #pragma once
 
-#include "core/http/httpserverexchange.h"
+#include "core/http/serverconnection.h"
 
-#include <QObject>
-
-#include <cstdint>
 #include <memory>
-
 
 namespace edgesse::http {
 
-class HttpServer;
-class HttpServerSocket;
 class Http1ServerExchange;
 
-// One accepted connection until its protocol is known, then one HTTP/1.1 connection.
-// Request heads are parsed by Boost.Beast's parser fed from the socket's bytes; when the
-// first bytes are the HTTP/2 connection preface the socket is handed to HttpServer for
-// HTTP/2. Requests are served one at a time (pipelined ones wait in the input buffer).
-class Http1ServerConnection final : public QObject
+// One HTTP/1.1 connection. Request heads are parsed by Boost.Beast's parser fed from the
+// socket's bytes. Requests are served one at a time (pipelined ones wait in the input buffer).
+class Http1ServerConnection final : public ServerConnection
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(Http1ServerConnection)
 
 public:
-    Http1ServerConnection(HttpServer &server, HttpServerSocket *socket, bool reject);
+    Http1ServerConnection(ConnectionContext &context, HttpServerSocket *socket, bool reject, QObject *parent);
     ~Http1ServerConnection() override;
 
-    // Server shutdown: aborts the exchange in progress and closes the socket now.
-    void shutdown();
+    void start(const DetectedProtocol &detected) override;
+    void shutdown() override { closeNow(); }
 
 private:
     friend class Http1ServerExchange;
     enum class State { Waiting, Handling, Closing };
     struct Parser;
 
+    void abortExchanges() override;
     void onReadyRead();
     void processInput();
     void dispatch();
     void exchangeFinished(bool keepAlive);
     void failRequest(int status, QByteArrayView why);
+    void headTimedOut();
     qint64 write(const QByteArray &bytes);
-    void closeAfterWrite();
-    void closeSoon();
-    void closeNow();
+    void closeAfterResponse();
     void armIdleDeadline();
     void armHeaderDeadline();
-    void cancelDeadline();
     void updateQueued();
 
-    HttpServer &m_server;
-    HttpServerSocket *m_socket = nullptr;
     QByteArray m_in;
     std::unique_ptr<Parser> m_parser;
     std::unique_ptr<Http1ServerExchange> m_exchange;
-    std::uint64_t m_deadline = 0;
-    qint64 m_reportedQueued = 0;
+    qint64 m_queued = 0;
     State m_state = State::Waiting;
-    bool m_reject = false;
-    bool m_sniffing = true;
     bool m_inProcess = false;
     bool m_headerDeadline = false;
-    bool m_closed = false;
 };
 
 } // namespace edgesse::http

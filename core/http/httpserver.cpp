@@ -2,10 +2,11 @@
 
 #include "core/http/h2serverconnection.h"
 #include "core/http/http1serverconnection.h"
+#include "core/http/httpserversocket.h"
+#include "core/http/protocoldetector.h"
 #include "core/net/deadlinequeue.h"
 
 #include <QTcpServer>
-#include "core/http/httpserversocket.h"
 
 #include <algorithm>
 
@@ -41,8 +42,7 @@ HttpServer::~HttpServer()
 {
     close();
     // Connections are children; they cancel their deadlines while the queue still exists.
-    qDeleteAll(findChildren<Http1ServerConnection *>(Qt::FindDirectChildrenOnly));
-    qDeleteAll(findChildren<H2ServerConnection *>(Qt::FindDirectChildrenOnly));
+    qDeleteAll(findChildren<ServerConnection *>(Qt::FindDirectChildrenOnly));
 }
 
 bool HttpServer::listen(const QHostAddress &address, quint16 port)
@@ -64,39 +64,47 @@ QString HttpServer::errorString() const
 void HttpServer::accepted(qintptr descriptor)
 {
     auto *socket = new HttpServerSocket(descriptor);
+    const bool reject = !admit();
+    new ProtocolDetector(*this, socket, reject, this);
+}
+
+// Counts the connection in; false when it is over the cap (it is answered 503).
+bool HttpServer::admit()
+{
     m_counters->connectionsTotal.fetch_add(1, std::memory_order_relaxed);
-    const bool reject = m_limits.maxConnections > 0
-        && m_counters->connectionsOpen.load(std::memory_order_relaxed) >= m_limits.maxConnections;
-    if (reject) {
+    if (m_limits.maxConnections > 0
+        && m_counters->connectionsOpen.load(std::memory_order_relaxed) >= m_limits.maxConnections) {
         m_counters->connectionsRejected.fetch_add(1, std::memory_order_relaxed);
-    } else {
-        const qint64 open = m_counters->connectionsOpen.fetch_add(1, std::memory_order_relaxed) + 1;
-        qint64 max = m_counters->connectionsMax.load(std::memory_order_relaxed);
-        while (open > max && !m_counters->connectionsMax.compare_exchange_weak(max, open, std::memory_order_relaxed)) {
-        }
+        return false;
     }
-    new Http1ServerConnection(*this, socket, reject);
+    const qint64 open = m_counters->connectionsOpen.fetch_add(1, std::memory_order_relaxed) + 1;
+    qint64 max = m_counters->connectionsMax.load(std::memory_order_relaxed);
+    while (open > max && !m_counters->connectionsMax.compare_exchange_weak(max, open, std::memory_order_relaxed)) {
+    }
+    return true;
 }
 
-void HttpServer::startHttp2(HttpServerSocket *socket, QByteArray received, bool reject)
+void HttpServer::protocolDetected(HttpServerSocket *socket, DetectedProtocol detected, bool reject)
 {
-    m_counters->http2Connections.fetch_add(1, std::memory_order_relaxed);
-    auto *connection = new H2ServerConnection(*this, socket, reject);
-    connection->start(received);
+    ServerConnection *connection = nullptr;
+    if (detected.protocol == WireProtocol::Http2)
+        connection = new H2ServerConnection(*this, socket, reject, this);
+    else
+        connection = new Http1ServerConnection(*this, socket, reject, this);
+    connection->start(detected);
 }
 
-void HttpServer::connectionFinished(QObject *connection, bool counted)
+void HttpServer::connectionFinished(ServerConnection &connection)
 {
-    if (counted)
+    if (connection.counted())
         m_counters->connectionsOpen.fetch_sub(1, std::memory_order_relaxed);
-    if (auto *h2 = qobject_cast<H2ServerConnection *>(connection))
-        m_dirty.erase(std::remove(m_dirty.begin(), m_dirty.end(), h2), m_dirty.end());
-    connection->deleteLater();
+    m_dirty.erase(std::remove(m_dirty.begin(), m_dirty.end(), &connection), m_dirty.end());
+    connection.deleteLater();
 }
 
-void HttpServer::h2NeedsFlush(H2ServerConnection *connection)
+void HttpServer::flushRequested(ServerConnection &connection)
 {
-    m_dirty.push_back(connection);
+    m_dirty.push_back(&connection);
     if (!m_flushQueued) {
         m_flushQueued = true;
         QMetaObject::invokeMethod(this, &HttpServer::flush, Qt::QueuedConnection);
@@ -106,9 +114,9 @@ void HttpServer::h2NeedsFlush(H2ServerConnection *connection)
 void HttpServer::flush()
 {
     m_flushQueued = false;
-    std::vector<H2ServerConnection *> dirty;
+    std::vector<ServerConnection *> dirty;
     dirty.swap(m_dirty);
-    for (H2ServerConnection *connection : dirty)
+    for (ServerConnection *connection : dirty)
         connection->flush();
 }
 
@@ -118,9 +126,7 @@ void HttpServer::close()
         return;
     m_closing = true;
     m_listener->close();
-    for (auto *c : findChildren<Http1ServerConnection *>(Qt::FindDirectChildrenOnly))
-        c->shutdown();
-    for (auto *c : findChildren<H2ServerConnection *>(Qt::FindDirectChildrenOnly))
+    for (auto *c : findChildren<ServerConnection *>(Qt::FindDirectChildrenOnly))
         c->shutdown();
     m_dirty.clear();
 }

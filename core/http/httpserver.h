@@ -1,6 +1,8 @@
 #pragma once
 
 #include "core/http/httpserverexchange.h"
+#include "core/http/serverconnection.h"
+#include "core/http/serverlimits.h"
 
 #include <QHostAddress>
 #include <QObject>
@@ -18,53 +20,11 @@ class DeadlineQueue;
 
 namespace edgesse::http {
 
-class Http1ServerConnection;
-class H2ServerConnection;
-class HttpServerSocket;
-
-struct ServerLimits {
-    // Request line plus header fields (HTTP/1.1) or the decoded header list (HTTP/2);
-    // beyond it the answer is 431.
-    qsizetype maxHeaderBytes = 16 * 1024;
-    // A request body beyond it is answered with 413 (the server reads and ignores bodies).
-    qsizetype maxBodyBytes = 64 * 1024;
-    // From the first byte of a request head to its end (slow-loris guard): 408 and close.
-    std::chrono::milliseconds headerTimeout{10'000};
-    // A connection with no request in progress and nothing streaming is closed after it.
-    std::chrono::milliseconds idleTimeout{60'000};
-    // SETTINGS_MAX_CONCURRENT_STREAMS announced on HTTP/2 (browsers assume 100).
-    quint32 maxConcurrentStreams = 100;
-    // A stream (HTTP/2) or connection (HTTP/1.1) with more output queued than this is a
-    // slow consumer and is dropped, so one stalled reader cannot grow memory without bound.
-    qint64 maxQueuedBytesPerStream = 4 * 1024 * 1024;
-    // Connections served at once; beyond it every request is answered 503 with
-    // Retry-After and the connection closed. 0 means no cap.
-    qint64 maxConnections = 0;
-    std::chrono::seconds retryAfter{5};
-    int listenBacklog = 4096;
-};
-
-// Written by the server thread, read from any thread (relaxed atomics, no locks).
-struct ServerCounters {
-    std::atomic<qint64> connectionsOpen{0};
-    std::atomic<qint64> connectionsMax{0};
-    std::atomic<qint64> connectionsTotal{0};
-    std::atomic<qint64> connectionsRejected{0}; // answered 503 (over the cap)
-    std::atomic<qint64> http1Connections{0};
-    std::atomic<qint64> http2Connections{0};
-    std::atomic<qint64> requests{0};
-    std::atomic<qint64> badRequests{0};      // 400/413/431 and malformed HTTP/2 input
-    std::atomic<qint64> headerTimeouts{0};
-    std::atomic<qint64> slowConsumersDropped{0};
-    std::atomic<qint64> bytesReceived{0};
-    std::atomic<qint64> bytesSent{0};        // handed to the kernel
-    std::atomic<qint64> bytesQueued{0};      // accepted, not yet handed to the kernel
-};
-
 // HTTP/1.1 and HTTP/2 (h2c with prior knowledge) on one listening port; the protocol is
-// chosen from the first bytes (the 24-byte HTTP/2 connection preface). Lives in one thread
-// (any event dispatcher); every connection it accepts is served there.
-class HttpServer final : public QObject
+// chosen at accept from the first bytes (the 24-byte HTTP/2 connection preface). Lives in
+// one thread (any event dispatcher); every connection it accepts is served there, and sees
+// the server only as its ConnectionContext.
+class HttpServer final : public QObject, private ConnectionContext
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(HttpServer)
@@ -74,6 +34,8 @@ public:
                QObject *parent = nullptr);
     ~HttpServer() override;
 
+    // Serves TLS (told from cleartext by the first byte) with this certificate. Before listen().
+    void setTls(std::shared_ptr<const tls::TlsContext> context) { m_tls = std::move(context); }
     bool listen(const QHostAddress &address, quint16 port);
     quint16 port() const;
     QString errorString() const;
@@ -85,27 +47,28 @@ public:
     // unfinished exchange aborted.
     void close();
 
-    const ServerLimits &limits() const { return m_limits; }
-    RequestHandler *handler() const { return m_handler; }
-    ServerCounters &counters() const { return *m_counters; }
-    net::DeadlineQueue &deadlines() const { return *m_deadlines; }
-
-    // For the connections.
-    void h2NeedsFlush(H2ServerConnection *connection);
-    void startHttp2(HttpServerSocket *socket, QByteArray received, bool reject);
-    // `counted`: the connection was in connectionsOpen and now leaves it.
-    void connectionFinished(QObject *connection, bool counted);
+    const ServerLimits &limits() const override { return m_limits; }
+    ServerCounters &counters() const override { return *m_counters; }
+    net::DeadlineQueue &deadlines() const override { return *m_deadlines; }
 
 private:
     class Listener;
     void accepted(qintptr descriptor);
+    bool admit();
+
+    RequestHandler &handler() const override { return *m_handler; }
+    const tls::TlsContext *tls() const override { return m_tls.get(); }
+    void flushRequested(ServerConnection &connection) override;
+    void connectionFinished(ServerConnection &connection) override;
+    void protocolDetected(HttpServerSocket *socket, DetectedProtocol detected, bool reject) override;
 
     ServerLimits m_limits;
     RequestHandler *m_handler = nullptr;
     ServerCounters *m_counters = nullptr;
     std::unique_ptr<net::DeadlineQueue> m_deadlines;
+    std::shared_ptr<const tls::TlsContext> m_tls;
     Listener *m_listener = nullptr;
-    std::vector<H2ServerConnection *> m_dirty;
+    std::vector<ServerConnection *> m_dirty;
     bool m_flushQueued = false;
     bool m_closing = false;
 };

@@ -1,5 +1,7 @@
 #include "core/http/httpserversocket.h"
 
+#include "core/tls/tlschannel.h"
+
 #include <QSocketNotifier>
 
 #include <cerrno>
@@ -27,7 +29,57 @@ HttpServerSocket::~HttpServerSocket()
     abort();
 }
 
+void HttpServerSocket::startTls(const tls::TlsContext &context, const QByteArray &received)
+{
+    m_tls = tls::TlsChannel::server(context);
+    if (!m_tls->receive(received.constData(), received.size()))
+        m_rawEnded = true;
+    pushTls();
+}
+
+QByteArray HttpServerSocket::alpn() const
+{
+    return m_tls && m_tls->handshakeComplete() ? m_tls->alpn() : QByteArray();
+}
+
 qint64 HttpServerSocket::read(char *data, qint64 maxSize)
+{
+    if (!m_tls)
+        return readRaw(data, maxSize);
+    if (m_tls->plaintextAvailable() == 0 && !m_rawEnded && !pullTls())
+        m_rawEnded = true;
+    if (m_tls->plaintextAvailable() > 0)
+        return m_tls->readPlaintext(data, maxSize);
+    return m_rawEnded || m_tls->peerClosed() ? -1 : 0;
+}
+
+// Reads every TLS record the kernel holds and answers what the handshake asks for.
+bool HttpServerSocket::pullTls()
+{
+    char buffer[16 * 1024];
+    for (;;) {
+        const qint64 n = readRaw(buffer, sizeof buffer);
+        if (n < 0) {
+            pushTls();
+            return false;
+        }
+        if (n == 0)
+            break;
+        if (!m_tls->receive(buffer, n)) {
+            pushTls(); // the alert
+            return false;
+        }
+    }
+    return pushTls();
+}
+
+bool HttpServerSocket::pushTls()
+{
+    const QByteArray records = m_tls->takeCiphertext();
+    return records.isEmpty() || writeRaw(records.constData(), records.size()) >= 0;
+}
+
+qint64 HttpServerSocket::readRaw(char *data, qint64 maxSize)
 {
     if (m_fd < 0)
         return -1;
@@ -44,6 +96,15 @@ qint64 HttpServerSocket::read(char *data, qint64 maxSize)
 }
 
 qint64 HttpServerSocket::write(const char *data, qint64 size)
+{
+    if (!m_tls)
+        return writeRaw(data, size);
+    if (m_fd < 0 || m_closing || !m_tls->send(data, size) || !pushTls())
+        return -1;
+    return size;
+}
+
+qint64 HttpServerSocket::writeRaw(const char *data, qint64 size)
 {
     if (m_fd < 0 || m_closing)
         return -1;
@@ -114,7 +175,7 @@ void HttpServerSocket::onReadable()
     // Closing: input is read and dropped until the peer closes its side.
     char sink[4096];
     for (;;) {
-        const qint64 n = read(sink, sizeof sink);
+        const qint64 n = readRaw(sink, sizeof sink);
         if (n < 0) {
             abort();
             emit disconnected();
@@ -129,6 +190,10 @@ void HttpServerSocket::disconnectFromHost()
 {
     if (m_fd < 0 || m_closing)
         return;
+    if (m_tls) {
+        m_tls->close();
+        pushTls();
+    }
     m_closing = true;
     if (m_out.size() == m_outOffset)
         finishClosing();

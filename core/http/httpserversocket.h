@@ -3,7 +3,14 @@
 #include <QByteArray>
 #include <QObject>
 
+#include <memory>
+
 class QSocketNotifier;
+
+namespace edgesse::tls {
+class TlsChannel;
+class TlsContext;
+}
 
 namespace edgesse::http {
 
@@ -12,7 +19,8 @@ namespace edgesse::http {
 // Qt 6.4, which buffers every TCP write and flushes it from the write notifier on a later
 // loop pass and keeps 16 KB buffer blocks per socket, a write here goes to the kernel at
 // once; only what the kernel does not take is kept, until the socket drains. An idle
-// connection holds no buffer at all.
+// connection holds no buffer at all. After startTls() every read and write is plaintext
+// and TLS records go to and from the descriptor underneath.
 class HttpServerSocket final : public QObject
 {
     Q_OBJECT
@@ -24,6 +32,11 @@ public:
     ~HttpServerSocket() override;
 
     bool isOpen() const { return m_fd >= 0; }
+    // Serves TLS from here on; `received` is what was read already (the ClientHello's start).
+    void startTls(const tls::TlsContext &context, const QByteArray &received);
+    bool isTls() const { return m_tls != nullptr; }
+    // The protocol ALPN agreed on ("h2", "http/1.1"), once the handshake is complete.
+    QByteArray alpn() const;
     // > 0 bytes read; 0 nothing to read now; -1 end of stream or error (the peer is gone).
     qint64 read(char *data, qint64 maxSize);
     // Sends what the kernel takes now and keeps the rest; returns `size`, or -1 when the
@@ -45,6 +58,10 @@ signals:
     void disconnected();
 
 private:
+    qint64 readRaw(char *data, qint64 maxSize);
+    qint64 writeRaw(const char *data, qint64 size);
+    bool pullTls();
+    bool pushTls();
     void onReadable();
     void onWritable();
     void finishClosing();
@@ -52,10 +69,12 @@ private:
     int m_fd = -1;
     QSocketNotifier *m_readNotifier = nullptr;
     QSocketNotifier *m_writeNotifier = nullptr;
+    std::unique_ptr<tls::TlsChannel> m_tls;
     QByteArray m_out;
     qsizetype m_outOffset = 0;
     bool m_closing = false;
     bool m_halfClosed = false;
+    bool m_rawEnded = false; // TLS: the peer closed or the channel failed
 };
 
 } // namespace edgesse::http

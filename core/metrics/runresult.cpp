@@ -413,6 +413,12 @@ QJsonObject RunResult::toJson() const
     QJsonObject scenario{{QStringLiteral("file"), scenarioFile},
                          {QStringLiteral("name"), scenarioName},
                          {QStringLiteral("seed"), count(seed)}};
+    if (!scenarioQuestion.isEmpty())
+        scenario.insert(QStringLiteral("question"), scenarioQuestion);
+    if (!scenarioText.isEmpty())
+        scenario.insert(QStringLiteral("text"), scenarioText);
+    if (!scenarioVariants.isEmpty())
+        scenario.insert(QStringLiteral("variants"), QJsonArray::fromStringList(scenarioVariants));
     QJsonObject json{{QStringLiteral("tool"), QJsonObject{{QStringLiteral("name"), toolName},
                                                           {QStringLiteral("version"), toolVersion}}},
                      {QStringLiteral("scenario"), scenario},
@@ -435,6 +441,10 @@ std::optional<RunResult> RunResult::fromJson(const QJsonObject &json, QString *e
     result.scenarioFile = r.string(scenario, QStringLiteral("file"), sat, false);
     result.scenarioName = r.string(scenario, QStringLiteral("name"), sat, false);
     result.seed = r.counter(scenario, QStringLiteral("seed"), sat, false);
+    result.scenarioQuestion = r.string(scenario, QStringLiteral("question"), sat, false);
+    result.scenarioText = r.string(scenario, QStringLiteral("text"), sat, false);
+    for (const QJsonValue name : r.array(scenario, QStringLiteral("variants"), sat, false))
+        result.scenarioVariants.append(name.toString());
     result.startedAt = r.string(json, QStringLiteral("started_at"), root, false);
 
     const QJsonArray variants = r.array(json, QStringLiteral("variants"), root);

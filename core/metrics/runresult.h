@@ -172,6 +172,12 @@ struct RunResult {
     QString scenarioName;
     std::uint64_t seed = 0;
     QString startedAt;            // ISO 8601 UTC
+    // "scenario.question", "scenario.text", "scenario.variants": what the scenario asks, the
+    // text it was run from, and every variant it has in file order (charts give a variant a
+    // colour by its place there, so it keeps that colour in every run). Empty when unknown.
+    QString scenarioQuestion;
+    QString scenarioText;
+    QStringList scenarioVariants;
     std::vector<VariantResult> variants;
 
     const VariantResult *variant(const QString &name) const;

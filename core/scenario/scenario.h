@@ -233,6 +233,7 @@ struct Scenario {
     QString file; // as given to load(); the fileName of loadFromText()
     QString name;
     QString description;
+    QString question; // what the scenario sets out to answer; the comparison opens with it
     quint64 seed = 1;
     QList<Variant> variants; // in file order, sweeps expanded; never empty for a loaded scenario
 

@@ -1,0 +1,127 @@
+#include "core/http/clienttransport.h"
+
+#include "core/tls/tlschannel.h"
+
+#include <QTcpSocket>
+
+namespace edgesse::http {
+
+ClientTransport::ClientTransport(const ClientTls &tls, QByteArray alpn, QObject *parent)
+    : QObject(parent)
+    , m_socket(new QTcpSocket(this))
+    , m_context(tls.context)
+    , m_sessions(tls.sessions)
+    , m_alpn(std::move(alpn))
+{
+    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    connect(m_socket, &QTcpSocket::connected, this, &ClientTransport::onTcpConnected);
+    connect(m_socket, &QTcpSocket::readyRead, this, &ClientTransport::onTcpReadyRead);
+    connect(m_socket, &QTcpSocket::disconnected, this, &ClientTransport::disconnected);
+    connect(m_socket, &QTcpSocket::errorOccurred, this, &ClientTransport::errorOccurred);
+}
+
+ClientTransport::~ClientTransport() = default;
+
+void ClientTransport::connectToHost(const QString &host, quint16 port)
+{
+    m_host = host;
+    m_socket->connectToHost(host, port);
+}
+
+void ClientTransport::onTcpConnected()
+{
+    if (!m_context) {
+        m_ready = true;
+        emit connected();
+        return;
+    }
+    m_tls = tls::TlsChannel::client(*m_context, m_host, m_alpn, m_sessions);
+    m_tls->start();
+    flushCiphertext();
+}
+
+void ClientTransport::onTcpReadyRead()
+{
+    if (!m_tls) {
+        emit readyRead();
+        return;
+    }
+    char buffer[16 * 1024];
+    bool ok = true;
+    while (ok && m_socket->bytesAvailable() > 0) {
+        const qint64 n = m_socket->read(buffer, sizeof buffer);
+        if (n <= 0)
+            break;
+        ok = m_tls->receive(buffer, n);
+    }
+    flushCiphertext();
+    if (!ok) {
+        tlsFailed(m_ready ? QAbstractSocket::SslInternalError : QAbstractSocket::SslHandshakeFailedError);
+        return;
+    }
+    if (!m_ready && m_tls->handshakeComplete()) {
+        m_ready = true;
+        emit connected();
+    }
+    if (m_tls && m_tls->plaintextAvailable() > 0)
+        emit readyRead();
+}
+
+void ClientTransport::flushCiphertext()
+{
+    if (!m_tls)
+        return;
+    const QByteArray records = m_tls->takeCiphertext();
+    if (!records.isEmpty())
+        m_socket->write(records);
+}
+
+void ClientTransport::tlsFailed(QAbstractSocket::SocketError error)
+{
+    m_tlsError = QStringLiteral("TLS with %1: %2").arg(m_host, m_tls->errorString());
+    m_socket->disconnect(this); // the failure is reported once, as this error
+    m_socket->abort();
+    emit errorOccurred(error);
+}
+
+qint64 ClientTransport::bytesAvailable() const
+{
+    return m_tls ? m_tls->plaintextAvailable() : m_socket->bytesAvailable();
+}
+
+qint64 ClientTransport::read(char *data, qint64 maxSize)
+{
+    return m_tls ? m_tls->readPlaintext(data, maxSize) : m_socket->read(data, maxSize);
+}
+
+qint64 ClientTransport::write(const char *data, qint64 size)
+{
+    if (!m_tls)
+        return m_socket->write(data, size);
+    if (!m_tls->send(data, size))
+        return -1;
+    flushCiphertext();
+    return size;
+}
+
+void ClientTransport::abort()
+{
+    m_socket->abort();
+}
+
+QString ClientTransport::errorString() const
+{
+    return m_tlsError.isEmpty() ? m_socket->errorString() : m_tlsError;
+}
+
+QByteArray ClientTransport::alpn() const
+{
+    return m_tls && m_tls->handshakeComplete() ? m_tls->alpn() : QByteArray();
+}
+
+bool ClientTransport::sessionResumed() const
+{
+    return m_tls && m_tls->handshakeComplete() && m_tls->sessionReused();
+}
+
+} // namespace edgesse::http

@@ -1,0 +1,75 @@
+#pragma once
+
+#include <QAbstractSocket>
+#include <QByteArray>
+#include <QObject>
+
+#include <memory>
+
+class QTcpSocket;
+
+namespace edgesse::tls {
+class TlsChannel;
+class TlsContext;
+class TlsSessionSlot;
+}
+
+namespace edgesse::http {
+
+// TLS for a client connection: the context (trusted CA) and where the connection's origin
+// keeps its resumable session (may be null: no resumption).
+struct ClientTls {
+    const tls::TlsContext *context = nullptr;
+    tls::TlsSessionSlot *sessions = nullptr;
+};
+
+// A client connection's byte stream: a QTcpSocket, with TLS on top when given a context.
+// connected() means ready for requests (TCP up, and the TLS handshake complete); read()
+// and write() carry plaintext. A TLS failure (untrusted certificate, bad record) is
+// reported as errorOccurred(SslHandshakeFailedError or SslInternalError).
+class ClientTransport final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ClientTransport)
+
+public:
+    // `alpn` in wire format; ignored without TLS.
+    ClientTransport(const ClientTls &tls, QByteArray alpn, QObject *parent = nullptr);
+    ~ClientTransport() override;
+
+    void connectToHost(const QString &host, quint16 port);
+    qint64 bytesAvailable() const;
+    qint64 read(char *data, qint64 maxSize);
+    qint64 write(const char *data, qint64 size);
+    qint64 write(const QByteArray &bytes) { return write(bytes.constData(), bytes.size()); }
+    void abort();
+    QString errorString() const;
+
+    bool isTls() const { return m_context != nullptr; }
+    // After connected(): the protocol ALPN agreed on, and whether a session was resumed.
+    QByteArray alpn() const;
+    bool sessionResumed() const;
+
+signals:
+    void connected();
+    void readyRead();
+    void disconnected();
+    void errorOccurred(QAbstractSocket::SocketError error);
+
+private:
+    void onTcpConnected();
+    void onTcpReadyRead();
+    void flushCiphertext();
+    void tlsFailed(QAbstractSocket::SocketError error);
+
+    QTcpSocket *m_socket = nullptr;
+    const tls::TlsContext *m_context = nullptr;
+    tls::TlsSessionSlot *m_sessions = nullptr;
+    QByteArray m_alpn;
+    QString m_host;
+    std::unique_ptr<tls::TlsChannel> m_tls;
+    QString m_tlsError;
+    bool m_ready = false;
+};
+
+} // namespace edgesse::http
