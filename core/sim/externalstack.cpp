@@ -295,7 +295,7 @@ quint16 ExternalStack::start(const QString &name, quint16 upstreamLinkPort, QStr
             it.value() = shellQuote(it.value());
     }
     external::ProcessSpec spec;
-    spec.name = QStringLiteral("%1 %2").arg(n->origin ? QStringLiteral("origin") : QStringLiteral("PoP"), name);
+    spec.name = QStringLiteral("%1 \"%2\"").arg(n->origin ? QStringLiteral("origin") : QStringLiteral("PoP"), name);
     spec.command = scenario::fillPlaceholders(n->config.command, quoted);
     spec.workingDirectory = n->config.workingDirectory.isEmpty() ? n->dir : n->config.workingDirectory;
     spec.stdoutPath = QDir(n->dir).filePath(QStringLiteral("stdout.log"));
