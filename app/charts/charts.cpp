@@ -1,11 +1,13 @@
 #include "app/charts/charts.h"
 
+#include "core/io/outputset.h"
 #include "core/scenario/units.h"
 
 #include <QAreaSeries>
 #include <QBarCategoryAxis>
 #include <QBarSeries>
 #include <QBarSet>
+#include <QBuffer>
 #include <QChart>
 #include <QDir>
 #include <QFile>
@@ -783,7 +785,7 @@ void applyTheme(QChart *chart, Theme theme)
         style(chart, theme);
 }
 
-bool exportPng(QChart *chart, const QString &path, const ExportOptions &options, QString *error)
+bool renderPng(QChart *chart, const QString &path, const ExportOptions &options, QByteArray *bytes, QString *error)
 {
     const qreal ratio = options.pixelRatio > 0 ? options.pixelRatio : 1.0;
     QImage image(options.size * ratio, QImage::Format_ARGB32_Premultiplied);
@@ -796,34 +798,75 @@ bool exportPng(QChart *chart, const QString &path, const ExportOptions &options,
         QPainter painter(&image);
         render(chart, painter, options.size);
     }
-    QFile file(path);
-    if (!file.open(QIODevice::WriteOnly))
-        return fail(error, QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
-    if (!image.save(&file, "PNG"))
-        return fail(error, QStringLiteral("cannot write %1: PNG encoding failed").arg(path));
+    QBuffer buffer(bytes);
+    if (!buffer.open(QIODevice::WriteOnly) || !image.save(&buffer, "PNG"))
+        return fail(error, QStringLiteral("cannot render %1: PNG encoding failed").arg(path));
     return true;
 }
 
-bool exportSvg(QChart *chart, const QString &path, const ExportOptions &options, QString *error)
+bool renderSvg(QChart *chart, const ExportOptions &options, QByteArray *bytes)
 {
-    QFile file(path);
-    if (!file.open(QIODevice::WriteOnly))
-        return fail(error, QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+    QBuffer buffer(bytes);
+    buffer.open(QIODevice::WriteOnly);
     QSvgGenerator generator;
-    generator.setOutputDevice(&file);
+    generator.setOutputDevice(&buffer);
     generator.setSize(options.size);
     generator.setViewBox(QRect(QPoint(0, 0), options.size));
     generator.setResolution(96); // so the SVG is as wide in CSS pixels as the PNG is in logical ones
     generator.setTitle(chart->title());
     generator.setDescription(QStringLiteral("EdgeSSE chart"));
-    {
-        QPainter painter(&generator);
-        painter.fillRect(QRect(QPoint(0, 0), options.size), chart->backgroundBrush());
-        render(chart, painter, options.size);
-    }
-    if (file.error() != QFileDevice::NoError)
-        return fail(error, QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+    QPainter painter(&generator);
+    painter.fillRect(QRect(QPoint(0, 0), options.size), chart->backgroundBrush());
+    render(chart, painter, options.size);
     return true;
+}
+
+bool exportPng(QChart *chart, const QString &path, const ExportOptions &options, QString *error)
+{
+    QByteArray bytes;
+    return renderPng(chart, path, options, &bytes, error) && io::writeFileAtomically(path, bytes, error);
+}
+
+bool exportSvg(QChart *chart, const QString &path, const ExportOptions &options, QString *error)
+{
+    QByteArray bytes;
+    return renderSvg(chart, options, &bytes) && io::writeFileAtomically(path, bytes, error);
+}
+
+QStringList chartFileNames(const ExportOptions &options)
+{
+    QStringList names;
+    for (ChartKind kind : allChartKinds()) {
+        if (options.png)
+            names << chartFileStem(kind) + QStringLiteral(".png");
+        if (options.svg)
+            names << chartFileStem(kind) + QStringLiteral(".svg");
+    }
+    return names;
+}
+
+std::optional<std::vector<std::pair<QString, QByteArray>>> chartFiles(const metrics::RunResult &result, const ExportOptions &options,
+                                                                      QString *error)
+{
+    std::vector<std::pair<QString, QByteArray>> files;
+    for (ChartKind kind : allChartKinds()) {
+        ChartOptions chartOptions;
+        chartOptions.theme = options.theme;
+        const std::unique_ptr<QChart> chart = buildChart(kind, result, chartOptions);
+        const QString stem = chartFileStem(kind);
+        if (options.png) {
+            QByteArray bytes;
+            if (!renderPng(chart.get(), stem + QStringLiteral(".png"), options, &bytes, error))
+                return std::nullopt;
+            files.emplace_back(stem + QStringLiteral(".png"), bytes);
+        }
+        if (options.svg) {
+            QByteArray bytes;
+            renderSvg(chart.get(), options, &bytes);
+            files.emplace_back(stem + QStringLiteral(".svg"), bytes);
+        }
+    }
+    return files;
 }
 
 QStringList exportCharts(const RunResult &result, const QString &dir, const ExportOptions &options, QString *error)
@@ -832,24 +875,18 @@ QStringList exportCharts(const RunResult &result, const QString &dir, const Expo
         fail(error, QStringLiteral("cannot create the directory %1: check the path and its permissions").arg(dir));
         return {};
     }
-    QStringList written;
-    for (ChartKind kind : allChartKinds()) {
-        ChartOptions chartOptions;
-        chartOptions.theme = options.theme;
-        const std::unique_ptr<QChart> chart = buildChart(kind, result, chartOptions);
-        const QString stem = QDir(dir).filePath(chartFileStem(kind));
-        if (options.png) {
-            if (!exportPng(chart.get(), stem + QStringLiteral(".png"), options, error))
-                return {};
-            written.append(stem + QStringLiteral(".png"));
-        }
-        if (options.svg) {
-            if (!exportSvg(chart.get(), stem + QStringLiteral(".svg"), options, error))
-                return {};
-            written.append(stem + QStringLiteral(".svg"));
-        }
+    const auto files = chartFiles(result, options, error);
+    if (!files)
+        return {};
+    io::OutputSet set(dir);
+    for (const auto &[name, bytes] : *files)
+        if (!set.add(name, bytes))
+            break;
+    if (!set.commit()) {
+        fail(error, set.error());
+        return {};
     }
-    return written;
+    return set.paths();
 }
 
 } // namespace edgesse::charts

@@ -347,6 +347,7 @@ void MainWindow::createLayout()
     m_editorHeader->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_editorHeader->setMinimumWidth(80);
     auto *editorPane = new QWidget(this);
+    editorPane->setMinimumWidth(280); // a run's views never squeeze the text to nothing (1024×700)
     auto *editorLayout = new QVBoxLayout(editorPane);
     editorLayout->setContentsMargins(0, 0, 0, 0);
     editorLayout->setSpacing(0);

@@ -28,6 +28,7 @@ public:
         int maxConnectionsPerOrigin = 6;
         EventSourceConfig stream;       // shared by every stream (seed varies by tag)
         std::uint64_t firstStreamTag = 0;
+        QHostAddress localAddress; // this browser's own source address (null: any)
     };
 
     Browser(Config config, net::DeadlineQueue &timers, StreamObserver *observer, QObject *parent = nullptr);

@@ -3,6 +3,7 @@
 namespace edgesse::scenario::loader {
 
 const QStringList kVariantKeys{QStringLiteral("seed"),    QStringLiteral("duration"), QStringLiteral("warmup"),
+                               QStringLiteral("arrival"),
                                QStringLiteral("placement"), QStringLiteral("protocol"), QStringLiteral("nodes"),
                                QStringLiteral("clients"), QStringLiteral("links"),    QStringLiteral("publisher"),
                                QStringLiteral("sse"),     QStringLiteral("pricing")};
