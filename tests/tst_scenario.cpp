@@ -272,8 +272,8 @@ private slots:
         expected.duration = 90s;
         expected.warmup = 500ms;
         expected.nodes = {
-            Node{QStringLiteral("origin"), NodeKind::Origin, QStringLiteral("us-east"), 5000, 10min, UpstreamMode::Shared},
-            Node{QStringLiteral("pop-fra"), NodeKind::Pop, QStringLiteral("eu-central"), 300, std::nullopt, UpstreamMode::PerClient},
+            Node{QStringLiteral("origin"), NodeKind::Origin, QStringLiteral("us-east"), 5000, 10min, UpstreamMode::Shared, std::nullopt},
+            Node{QStringLiteral("pop-fra"), NodeKind::Pop, QStringLiteral("eu-central"), 300, std::nullopt, UpstreamMode::PerClient, std::nullopt},
         };
         expected.clients = {ClientGroup{QStringLiteral("berlin"), 25, QStringLiteral("pop-fra"), 3, Delivery::LongPoll, 250ms, 20s,
                                         Protocol::Http1, 4}};
@@ -300,7 +300,7 @@ private slots:
         second.loss = 0.001;
         second.gateway = Gateway{QStringLiteral("gcp-lb"), std::nullopt, 30s};
         expected.links = {first, second};
-        expected.publisher = Publisher{QStringLiteral("origin"), 20.0, PublishPattern::Bursty, 5, 4096};
+        expected.publisher = Publisher{QStringLiteral("origin"), 20.0, PublishPattern::Bursty, 5, 4096, {}, QStringLiteral("{payload}")};
         expected.sse = SseSettings{15s, 2500ms, 50, 64};
         expected.pricing = Pricing{QStringLiteral("EUR"), 0.6, 0.09, 0.01, 0.0000166667, 256 * 1024 * 1024};
 

@@ -89,6 +89,7 @@ int runCommand(const QStringList &args)
     if (parsed->duration)
         options.duration = std::chrono::duration_cast<std::chrono::milliseconds>(*parsed->duration);
     options.seed = parsed->seed;
+    options.outputDirectory = outDir;
 
     sim::RunController controller;
     SignalWatcher watcher;

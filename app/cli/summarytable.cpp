@@ -32,6 +32,7 @@ QString summaryTable(const metrics::RunResult &result)
                              QStringLiteral("overhead p99 ms"), QStringLiteral("cost/run"), QStringLiteral("cost/h")};
     std::vector<QStringList> rows{header};
     QStringList notes;
+    QStringList checks;
     for (const auto &v : result.variants) {
         QString costRun = QStringLiteral("-"), costHour = QStringLiteral("-");
         if (v.cost) {
@@ -48,6 +49,8 @@ QString summaryTable(const metrics::RunResult &result)
                         QString::number(v.connections.originMax), overhead, costRun, costHour});
         for (const QString &warning : v.warnings)
             notes.push_back(QStringLiteral("%1: %2").arg(v.name, warning));
+        for (const auto &c : v.conformance)
+            checks.push_back(QStringLiteral("%1: %2 %3 %4: %5").arg(v.name, c.ok ? QStringLiteral("ok  ") : QStringLiteral("FAIL"), c.node, c.check, c.note));
         if (v.overheadTooHigh() && v.warnings.isEmpty())
             notes.push_back(QStringLiteral("%1: overhead p99 %2 ms exceeds 1 ms: the machine was too loaded for these "
                                            "numbers; run fewer streams or close other work")
@@ -69,6 +72,10 @@ QString summaryTable(const metrics::RunResult &result)
     }
     for (const QString &note : notes)
         out += QStringLiteral("warning: ") + note + QLatin1Char('\n');
+    if (!checks.isEmpty())
+        out += QStringLiteral("conformance of your servers:\n");
+    for (const QString &check : checks)
+        out += QStringLiteral("  ") + check + QLatin1Char('\n');
     return out;
 }
 

@@ -104,6 +104,8 @@ void LinkProxy::Connection::start()
     if (m_closed)
         return;
     tuneSocket(m_client.fd);
+    if (m_proxy.m_tapFactory)
+        m_tap = m_proxy.m_tapFactory();
     if (m_proxy.m_passThrough && m_proxy.m_splicingConnections < kMaxSplicingConnections && openPipes()) {
         m_splicing = true;
         ++m_proxy.m_splicingConnections;
@@ -277,10 +279,14 @@ void LinkProxy::Connection::onReadable(Flow &flow)
     const ssize_t n = net::receiveStamped(flow.src.fd, m_proxy.m_readBuffer.get(), want, arrival);
     if (n > 0) {
         m_lastActivity = arrival;
+        if (m_tap && &flow == &m_down)
+            m_tap->bytesFromTarget(m_proxy.m_readBuffer.get(), static_cast<std::size_t>(n), arrival);
         enqueue(flow, m_proxy.m_readBuffer.get(), static_cast<std::size_t>(n), arrival);
         return;
     }
     if (n == 0) {
+        if (m_tap && &flow == &m_down)
+            m_tap->targetClosed(Clock::now());
         onEndOfStream(flow);
         return;
     }

@@ -102,6 +102,7 @@ private:
     net::DeadlineQueue::Id m_connectTimer = 0;
     net::DeadlineQueue::Id m_idleTimer = 0;
     net::DeadlineQueue::Id m_maxTimer = 0;
+    std::unique_ptr<SseTap> m_tap; // the target's responses, observed
     bool m_splicing = false;
     bool m_connecting = false;
     bool m_connected = false;

@@ -43,6 +43,13 @@ LinkProxy::LinkProxy(const LinkSettings &settings, const QHostAddress &targetAdd
     m_paceBytes = static_cast<std::size_t>(std::clamp<std::uint64_t>(perMs, kSegmentBytes, 64 * 1024));
 }
 
+void LinkProxy::setTap(SseTap::Factory factory)
+{
+    m_tapFactory = std::move(factory);
+    if (m_tapFactory)
+        m_passThrough = false;
+}
+
 LinkProxy::~LinkProxy()
 {
     for (Id id : m_faultIds)

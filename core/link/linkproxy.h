@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/link/linksettings.h"
+#include "core/link/ssetap.h"
 #include "core/link/releaselog.h"
 #include "core/link/tokenbucket.h"
 #include "core/net/acceptbackoff.h"
@@ -87,6 +88,10 @@ public:
     void scheduleUp(TimePoint at);
     // Down `after` from now, up again `duration` later.
     void scheduleOutage(std::chrono::microseconds after, std::chrono::microseconds duration);
+
+    // Every connection accepted from now on gets a tap from `factory`, fed the bytes the
+    // target sends (with their receive time). Forwarding through kernel pipes is off then.
+    void setTap(SseTap::Factory factory);
 
     std::size_t openConnections() const { return m_connections.size(); }
     // When every byte queued so far will have left the link (its last release), at least
@@ -181,6 +186,7 @@ private:
     std::size_t m_paceBytes = 0;
     bool m_passThrough = false;
     int m_splicingConnections = 0;
+    SseTap::Factory m_tapFactory;
 
     AtomicCounters m_counters;
 };

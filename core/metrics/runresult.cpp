@@ -426,6 +426,15 @@ QJsonObject RunResult::toJson() const
             {QStringLiteral("latency_cdf"), pointsToJson(v.latencyCdf)},
             {QStringLiteral("time_series"), metrics::toJson(v.timeSeries)},
         };
+        if (!v.conformance.empty()) {
+            QJsonArray notes;
+            for (const ConformanceNote &c : v.conformance)
+                notes.append(QJsonObject{{QStringLiteral("node"), c.node},
+                                         {QStringLiteral("check"), c.check},
+                                         {QStringLiteral("ok"), c.ok},
+                                         {QStringLiteral("note"), c.note}});
+            variant.insert(QStringLiteral("conformance"), notes);
+        }
         variantArray.append(variant);
     }
     QJsonObject scenario{{QStringLiteral("file"), scenarioFile},
@@ -538,6 +547,11 @@ std::optional<RunResult> RunResult::fromJson(const QJsonObject &json, QString *e
         }
         for (const QJsonValue w : r.array(o, QStringLiteral("warnings"), at, false))
             v.warnings.append(w.toString());
+        for (const QJsonValue c : r.array(o, QStringLiteral("conformance"), at, false)) {
+            const QJsonObject co = c.toObject();
+            v.conformance.push_back({co.value(QStringLiteral("node")).toString(), co.value(QStringLiteral("check")).toString(),
+                                     co.value(QStringLiteral("ok")).toBool(true), co.value(QStringLiteral("note")).toString()});
+        }
         v.latencyCdf = r.points(o, QStringLiteral("latency_cdf"), at);
         v.timeSeries = r.timeSeries(o, at);
         result.variants.push_back(std::move(v));

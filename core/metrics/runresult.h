@@ -129,6 +129,15 @@ struct EventSample {
     std::int64_t latencyUs() const { return receivedUs - publishedUs; }
 };
 
+// One conformance check on one of the user's own servers ("conformance" in results.json).
+struct ConformanceNote {
+    QString node;
+    QString check; // content-type, cache-control, buffering, heartbeat, retry, last-event-id, cap
+    bool ok = true;
+    QString note;  // a short sentence
+    friend bool operator==(const ConformanceNote &, const ConformanceNote &) = default;
+};
+
 struct VariantResult {
     QString name;
     QJsonObject resolved;         // the fully resolved variant, filled by the engine
@@ -155,6 +164,7 @@ struct VariantResult {
     TimeSeries timeSeries;        // "time_series"
     QList<QPointF> latencyCdf;    // "latency_cdf": (ms, fraction ≤)
     QStringList warnings;         // "warnings": e.g. overhead above 1 ms
+    std::vector<ConformanceNote> conformance; // "conformance": the external servers' checks
     std::vector<StreamSummary> streamSummaries; // streams.csv only
     std::vector<EventSample> samples;           // samples.csv only
 

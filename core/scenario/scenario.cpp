@@ -113,6 +113,95 @@ microseconds Variant::pathLatency(const ClientGroup &group) const
     return total;
 }
 
+const QStringList &externalPlaceholders()
+{
+    static const QStringList names{
+        QStringLiteral("port"),          QStringLiteral("dir"),          QStringLiteral("cert"),
+        QStringLiteral("key"),           QStringLiteral("heartbeat_ms"), QStringLiteral("retry_ms"),
+        QStringLiteral("replay"),        QStringLiteral("max_connections"), QStringLiteral("upstream"),
+        QStringLiteral("upstream_address"), QStringLiteral("upstream_port"), QStringLiteral("upstream_path"),
+    };
+    return names;
+}
+
+namespace {
+
+// Calls `onName(start, length, name)` for each placeholder and `onEscape(start)` for each "{{".
+template<typename OnName, typename OnEscape>
+void scanPlaceholders(const QString &text, OnName onName, OnEscape onEscape)
+{
+    auto nameChar = [](QChar c, bool first) {
+        return (c >= u'a' && c <= u'z') || c == u'_' || (!first && c >= u'0' && c <= u'9');
+    };
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        if (text[i] != u'{')
+            continue;
+        if (i + 1 < text.size() && text[i + 1] == u'{') {
+            onEscape(i);
+            ++i;
+            continue;
+        }
+        qsizetype j = i + 1;
+        while (j < text.size() && nameChar(text[j], j == i + 1))
+            ++j;
+        if (j > i + 1 && j < text.size() && text[j] == u'}') {
+            onName(i, j + 1 - i, text.mid(i + 1, j - i - 1));
+            i = j;
+        }
+    }
+}
+
+} // namespace
+
+QStringList placeholderNames(const QString &text)
+{
+    QStringList names;
+    scanPlaceholders(text, [&](qsizetype, qsizetype, const QString &name) { names << name; }, [](qsizetype) {});
+    return names;
+}
+
+QString fillPlaceholders(const QString &text, const QHash<QString, QString> &values)
+{
+    QString out;
+    qsizetype copied = 0;
+    scanPlaceholders(
+        text,
+        [&](qsizetype start, qsizetype length, const QString &name) {
+            const auto it = values.find(name);
+            if (it == values.end())
+                return;
+            out += QStringView(text).mid(copied, start - copied);
+            out += *it;
+            copied = start + length;
+        },
+        [&](qsizetype start) {
+            out += QStringView(text).mid(copied, start + 1 - copied);
+            copied = start + 2;
+        });
+    out += QStringView(text).mid(copied);
+    return out;
+}
+
+QStringList Variant::externalNodes() const
+{
+    QStringList names;
+    for (const Node &n : nodes) {
+        if (n.external)
+            names << n.name;
+    }
+    return names;
+}
+
+QString Variant::timeDilationRefusal() const
+{
+    const QStringList names = externalNodes();
+    if (names.isEmpty())
+        return {};
+    return QStringLiteral("variant %1 runs servers EdgeSSE does not clock (%2): their delays, timeouts and heartbeats "
+                          "happen in real time, so its time cannot be dilated; run it at time scale 1")
+        .arg(name, names.join(QStringLiteral(", ")));
+}
+
 qint64 Variant::totalBrowsers() const
 {
     qint64 total = 0;
@@ -188,6 +277,30 @@ QJsonValue optionalDuration(const std::optional<microseconds> &d, const QString 
     return d ? QJsonValue(units::formatDuration(*d)) : QJsonValue(absent);
 }
 
+QJsonObject pairsObject(const QList<QPair<QString, QString>> &pairs)
+{
+    QJsonObject o;
+    for (const auto &[name, text] : pairs)
+        o.insert(name, text);
+    return o;
+}
+
+void insertExternal(QJsonObject &node, const ExternalServer &x)
+{
+    if (!x.command.isEmpty())
+        node.insert(QStringLiteral("command"), x.command);
+    if (!x.url.isEmpty())
+        node.insert(QStringLiteral("url"), x.url);
+    if (!x.files.isEmpty())
+        node.insert(QStringLiteral("files"), pairsObject(x.files));
+    if (!x.vars.isEmpty())
+        node.insert(QStringLiteral("vars"), pairsObject(x.vars));
+    node.insert(QStringLiteral("ready_timeout"), units::formatDuration(x.readyTimeout));
+    node.insert(QStringLiteral("stop_grace"), units::formatDuration(x.stopGrace));
+    if (!x.workingDirectory.isEmpty())
+        node.insert(QStringLiteral("working_directory"), x.workingDirectory);
+}
+
 } // namespace
 
 QJsonObject toJson(const Variant &v)
@@ -200,6 +313,8 @@ QJsonObject toJson(const Variant &v)
                       {QStringLiteral("max_stream_duration"), optionalDuration(n.maxStreamDuration, QStringLiteral("none"))}};
         if (n.kind == NodeKind::Pop)
             o.insert(QStringLiteral("upstream"), keyword(n.upstream));
+        if (n.external)
+            insertExternal(o, *n.external);
         nodes.insert(n.name, o);
     }
     QJsonArray clients;
@@ -251,6 +366,10 @@ QJsonObject toJson(const Variant &v)
                           {QStringLiteral("payload"), units::formatBytes(v.publisher.payloadBytes)}};
     if (v.publisher.pattern == PublishPattern::Bursty)
         publisher.insert(QStringLiteral("burst_size"), v.publisher.burstSize);
+    if (!v.publisher.post.isEmpty()) {
+        publisher.insert(QStringLiteral("post"), v.publisher.post);
+        publisher.insert(QStringLiteral("body"), v.publisher.body);
+    }
     QJsonObject sse{{QStringLiteral("heartbeat"), optionalDuration(v.sse.heartbeat, QStringLiteral("off"))},
                     {QStringLiteral("retry"), units::formatDuration(v.sse.retry)},
                     {QStringLiteral("replay"), v.sse.replay},

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <QByteArray>
+#include <QHash>
 #include <QJsonObject>
 #include <QList>
 #include <QPair>
@@ -35,6 +36,28 @@ enum class NodeKind { Origin, Pop };
 // clients, or one upstream stream per client stream (an edge function per request).
 enum class UpstreamMode { Shared, PerClient };
 
+// A server the user brings: a command EdgeSSE starts (and stops) or a URL already serving.
+// Text may hold placeholders ({port}, {upstream}, {dir}, ...; see externalPlaceholders()),
+// filled in when the run starts.
+struct ExternalServer {
+    QString command; // a shell command line; empty when the server is already running at `url`
+    QString url;     // its event stream; empty = http://127.0.0.1:{port}/events
+    QList<QPair<QString, QString>> files; // written into {dir} (name, text) before the command starts
+    QList<QPair<QString, QString>> vars;  // placeholders of the scenario's own (name, value)
+    microseconds readyTimeout{std::chrono::seconds(10)}; // to start listening
+    microseconds stopGrace{std::chrono::seconds(2)};     // between SIGTERM and SIGKILL
+    QString workingDirectory; // the command's; by default the scenario file's folder
+    friend bool operator==(const ExternalServer &, const ExternalServer &) = default;
+};
+
+// Placeholders every external server's text may use; {upstream} and its parts only on a PoP.
+const QStringList &externalPlaceholders();
+// The names of the {placeholders} in `text`, in order (a name is [a-z_][a-z0-9_]*; "{{" is a
+// literal brace, so is a brace not followed by a name and "}").
+QStringList placeholderNames(const QString &text);
+// `text` with every {name} in `values` replaced and "{{" turned into "{"; other names stay.
+QString fillPlaceholders(const QString &text, const QHash<QString, QString> &values);
+
 struct Node {
     QString name;
     NodeKind kind = NodeKind::Origin;
@@ -42,6 +65,7 @@ struct Node {
     qint64 maxConnections = 0; // 0 = no cap; beyond it the server answers 503
     std::optional<microseconds> maxStreamDuration; // the server ends a stream after this long
     UpstreamMode upstream = UpstreamMode::Shared;  // meaningful for a PoP only
+    std::optional<ExternalServer> external;         // the user's own server instead of EdgeSSE's
     friend bool operator==(const Node &, const Node &) = default;
 };
 
@@ -131,6 +155,10 @@ struct Publisher {
     PublishPattern pattern = PublishPattern::Constant;
     int burstSize = 1; // Bursty: events per burst; bursts come every burstPeriod()
     qint64 payloadBytes = 256;
+    // An external origin's publish endpoint: each event is a POST of `body` to `post`
+    // (placeholders {seq}, {payload}, {port}), and its latency counts from the POST.
+    QString post;
+    QString body = QStringLiteral("{payload}");
 
     microseconds burstPeriod() const;
     friend bool operator==(const Publisher &, const Publisher &) = default;
@@ -190,6 +218,12 @@ struct Variant {
     QList<const Link *> pathLinks(const ClientGroup &group) const;
     // Configured one-way latency from the publisher to the group (sum over the path).
     microseconds pathLatency(const ClientGroup &group) const;
+
+    // Nodes not under EdgeSSE's clock (external servers): their time cannot be dilated.
+    QStringList externalNodes() const;
+    bool runsOutsideClock() const { return !externalNodes().isEmpty(); }
+    // Why this variant's time cannot be dilated (empty when it can).
+    QString timeDilationRefusal() const;
 
     qint64 totalBrowsers() const;
     qint64 totalStreams() const;

@@ -6,12 +6,14 @@
 
 namespace edgesse::sim {
 
-LiveTopology::LiveTopology(const scenario::Variant &variant, const TopologyPlan &plan)
+LiveTopology::LiveTopology(const scenario::Variant &variant, const TopologyPlan &plan, const QString &externalFolder)
     : m_v(variant)
     , m_plan(plan)
     , m_shared(std::size_t(plan.threadCount))
     , m_threads(plan.threadCount)
 {
+    if (variant.runsOutsideClock())
+        m_external = std::make_unique<ExternalStack>(variant, m_shared, externalFolder);
     for (int i = 0; i < plan.threadCount; ++i)
         m_recorders.push_back(std::make_unique<StreamRecorder>(m_shared, std::size_t(i)));
     for (const auto &group : plan.groups) {
@@ -42,7 +44,12 @@ bool LiveTopology::startServer(std::size_t node, QString *error)
 bool LiveTopology::startLink(std::size_t link, QString *error)
 {
     const TopologyPlan::Link &l = m_plan.links[link];
-    const quint16 targetPort = m_servers[std::size_t(l.target)]->port();
+    const quint16 targetPort = m_ports[std::size_t(l.target)];
+    // A PoP's hold time counts from when an event reached it: its upstream link's latency.
+    const TopologyPlan::Node &target = m_plan.nodes[std::size_t(l.target)];
+    const auto upstreamLatency = target.upstreamLink >= 0 ? m_plan.links[std::size_t(target.upstreamLink)].config->latency
+                                                          : std::chrono::microseconds(0);
+    link::SseTap::Factory tap = m_external ? m_external->tapFor(target.name, upstreamLatency) : link::SseTap::Factory();
     QString problem;
     m_links[link] = OnThread<link::LinkProxy>::make(m_threads, l.thread, [&] {
         auto proxy = std::make_unique<link::LinkProxy>(l.settings, QHostAddress::LocalHost, targetPort,
@@ -54,6 +61,8 @@ bool LiveTopology::startLink(std::size_t link, QString *error)
         }
         for (const auto &fault : l.config->faults)
             proxy->scheduleOutage(fault.at, fault.downFor);
+        if (tap)
+            proxy->setTap(tap);
         return proxy;
     });
     if (m_links[link])
@@ -62,23 +71,45 @@ bool LiveTopology::startLink(std::size_t link, QString *error)
     return false;
 }
 
-bool LiveTopology::bringUp(QString *error)
+bool LiveTopology::startNode(std::size_t node, quint16 upstreamPort, QString *error, const std::function<bool()> &cancelled)
+{
+    const TopologyPlan::Node &n = m_plan.nodes[node];
+    if (m_external && m_external->isExternal(n.name)) {
+        m_ports[node] = m_external->start(n.name, upstreamPort, error, cancelled);
+        return m_ports[node] != 0;
+    }
+    if (!startServer(node, error))
+        return false;
+    m_ports[node] = m_servers[node]->port();
+    return true;
+}
+
+bool LiveTopology::bringUp(QString *error, const std::function<bool()> &cancelled)
 {
     m_servers.resize(m_plan.nodes.size());
     m_links.resize(m_plan.links.size());
     m_relays.resize(m_plan.nodes.size());
+    m_ports.assign(m_plan.nodes.size(), 0);
     // The origin first, so PoPs can subscribe through their links to it.
-    if (!startServer(0, error))
+    if (!startNode(0, 0, error, cancelled))
         return false;
+    const QByteArray originPath = m_external ? m_external->path(m_plan.nodes.front().name) : QByteArrayLiteral("/events");
     for (std::size_t i = 1; i < m_plan.nodes.size(); ++i) {
         const TopologyPlan::Node &n = m_plan.nodes[i];
-        if (!startServer(i, error) || !startLink(std::size_t(n.upstreamLink), error))
+        if (m_external && m_external->isExternal(n.name)) {
+            // The user's PoP: its {upstream} is the link to the origin, which comes up first.
+            if (!startLink(std::size_t(n.upstreamLink), error)
+                || !startNode(i, m_links[std::size_t(n.upstreamLink)]->port(), error, cancelled))
+                return false;
+            continue;
+        }
+        if (!startNode(i, 0, error, cancelled) || !startLink(std::size_t(n.upstreamLink), error))
             return false;
         const quint16 upstreamPort = m_links[std::size_t(n.upstreamLink)]->port();
         ServerPart *server = m_servers[i].get();
         m_relays[i] = OnThread<RelayPart>::make(m_threads, n.thread, [&] {
             return std::make_unique<RelayPart>(*n.config, m_v.protocol, server, upstreamPort,
-                                               *m_threads.deadlines(n.thread));
+                                               *m_threads.deadlines(n.thread), originPath);
         });
     }
     for (const auto &group : m_plan.groups) {
@@ -103,16 +134,22 @@ int LiveTopology::relaysWithoutUpstream()
 
 void LiveTopology::prepareClients()
 {
-    ServerPart *origin = m_servers.front().get();
-    m_publisher = OnThread<Publisher>::make(m_threads, m_plan.publisherThread, [&] {
-        return std::make_unique<Publisher>(m_plan.publisher, payloadOfSize(m_v.publisher.payloadBytes), m_shared.log,
-                                           *m_threads.deadlines(m_plan.publisherThread),
-                                           [origin](const sse::PublishedEvent &event) { origin->publish(event); });
-    });
+    // An external origin publishes on its own (or through publisher.post), not from here.
+    if (ServerPart *origin = m_servers.front().get()) {
+        m_publisher = OnThread<Publisher>::make(m_threads, m_plan.publisherThread, [&] {
+            return std::make_unique<Publisher>(m_plan.publisher, payloadOfSize(m_v.publisher.payloadBytes), m_shared.log,
+                                               *m_threads.deadlines(m_plan.publisherThread),
+                                               [origin](const sse::PublishedEvent &event) { origin->publish(event); });
+        });
+    }
     for (int i = 0; i < m_plan.threadCount; ++i) {
         std::vector<ClientsPart::Browser> browsers = m_plan.browsers[std::size_t(i)];
-        for (auto &browser : browsers)
-            browser.port = m_links[std::size_t(m_plan.groups[std::size_t(browser.group)].link)]->port();
+        for (auto &browser : browsers) {
+            const TopologyPlan::Group &group = m_plan.groups[std::size_t(browser.group)];
+            browser.port = m_links[std::size_t(group.link)]->port();
+            if (m_external)
+                browser.path = m_external->path(group.node);
+        }
         m_clients.push_back(OnThread<ClientsPart>::make(m_threads, i, [&] {
             auto part = std::make_unique<ClientsPart>(*m_recorders[std::size_t(i)], *m_threads.deadlines(i));
             part->addBrowsers(browsers);
@@ -123,12 +160,18 @@ void LiveTopology::prepareClients()
 
 void LiveTopology::startPublisher()
 {
-    m_threads.runOn(m_publisher.thread(), [this] { m_publisher->start(); });
+    if (m_publisher)
+        m_threads.runOn(m_publisher.thread(), [this] { m_publisher->start(); });
+    else if (m_external)
+        m_external->startPublishing(m_plan.publisher);
 }
 
 void LiveTopology::stopPublisher()
 {
-    m_threads.runOn(m_publisher.thread(), [this] { m_publisher->stop(); });
+    if (m_publisher)
+        m_threads.runOn(m_publisher.thread(), [this] { m_publisher->stop(); });
+    if (m_external)
+        m_external->stopPublishing();
 }
 
 void LiveTopology::openClients()
@@ -142,10 +185,16 @@ void LiveTopology::openClients()
 QList<Endpoint> LiveTopology::endpoints() const
 {
     QList<Endpoint> endpoints;
-    for (std::size_t i = 0; i < m_plan.nodes.size(); ++i)
-        endpoints.push_back({m_plan.nodes[i].name, streamUrl(m_servers[i]->port())});
-    for (const auto &group : m_plan.groups)
-        endpoints.push_back({group.name, streamUrl(m_links[std::size_t(group.link)]->port())});
+    for (std::size_t i = 0; i < m_plan.nodes.size(); ++i) {
+        const QString &name = m_plan.nodes[i].name;
+        endpoints.push_back({name, m_external && m_external->isExternal(name) ? m_external->url(name) : streamUrl(m_ports[i])});
+    }
+    for (const auto &group : m_plan.groups) {
+        QUrl url = streamUrl(m_links[std::size_t(group.link)]->port());
+        if (m_external)
+            url.setPath(QString::fromUtf8(m_external->path(group.node)));
+        endpoints.push_back({group.name, url});
+    }
     return endpoints;
 }
 

@@ -4,6 +4,7 @@
 #include "core/net/netthreads.h"
 #include "core/scenario/scenario.h"
 #include "core/sim/endpoint.h"
+#include "core/sim/externalstack.h"
 #include "core/sim/onthread.h"
 #include "core/sim/publisher.h"
 #include "core/sim/streamrecorder.h"
@@ -31,11 +32,13 @@ class LiveTopology final
     Q_DISABLE_COPY_MOVE(LiveTopology)
 
 public:
-    LiveTopology(const scenario::Variant &variant, const TopologyPlan &plan);
+    // `externalFolder`: where the variant's external servers get their folders (see ExternalStack).
+    LiveTopology(const scenario::Variant &variant, const TopologyPlan &plan, const QString &externalFolder = {});
     ~LiveTopology();
 
     // Servers (the origin first), links and PoP relays; false with `error` set on failure.
-    bool bringUp(QString *error);
+    // An external server's start is abandoned when `cancelled` returns true.
+    bool bringUp(QString *error, const std::function<bool()> &cancelled = {});
     // PoPs whose relay has no upstream stream open yet.
     int relaysWithoutUpstream();
     // The publisher (stopped) and the browsers (not yet open).
@@ -61,8 +64,11 @@ public:
     std::uint64_t publisherFellBehind() const { return m_publisher ? m_publisher->timesFellBehind() : 0; }
     // Runs `fn(i)` on every worker thread i in turn, waiting for each.
     void onEachThread(const std::function<void(int)> &fn);
+    // The user's own servers; null when the variant has none.
+    ExternalStack *external() const { return m_external.get(); }
 
 private:
+    bool startNode(std::size_t node, quint16 upstreamPort, QString *error, const std::function<bool()> &cancelled);
     bool startServer(std::size_t node, QString *error);
     bool startLink(std::size_t link, QString *error);
 
@@ -71,6 +77,8 @@ private:
     RunShared m_shared;
     std::vector<std::unique_ptr<StreamRecorder>> m_recorders; // one a thread
     net::NetThreads m_threads;
+    std::unique_ptr<ExternalStack> m_external; // stopped after the links that tap it are gone
+    std::vector<quint16> m_ports;              // by plan node: where its server listens
     // Declared in reverse order of tear-down.
     std::vector<OnThread<ServerPart>> m_servers; // by plan node
     std::vector<OnThread<link::LinkProxy>> m_links; // by plan link

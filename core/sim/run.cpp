@@ -118,7 +118,7 @@ void Run::execute()
         emit failed(QStringLiteral("variant %1: %2").arg(v.name, error));
         return;
     }
-    auto live = std::make_unique<LiveTopology>(v, *plan);
+    auto live = std::make_unique<LiveTopology>(v, *plan, m_settings.externalFolder);
     const Outcome outcome = conduct(*plan, *live, setUpStart, &error);
     tearDown(std::move(live));
     switch (outcome) {
@@ -132,8 +132,8 @@ void Run::execute()
 Run::Outcome Run::conduct(const TopologyPlan &plan, LiveTopology &live, Clock::time_point setUpStart, QString *error)
 {
     const scenario::Variant &v = m_variant;
-    if (!live.bringUp(error))
-        return Outcome::Failed;
+    if (!live.bringUp(error, [this] { return m_cancelRequested.load(); }))
+        return m_cancelRequested ? Outcome::Cancelled : Outcome::Failed;
     if (!waitForRelays(plan, live))
         return Outcome::Cancelled;
     {
@@ -175,8 +175,11 @@ Run::Outcome Run::conduct(const TopologyPlan &plan, LiveTopology &live, Clock::t
     recordAllOpen(live, setUpStart);
     metrics::VariantResult result =
         collector.finalise(measured.reachedWindow ? measureStart : end, end, m_settings.keepStreamRows);
-    std::lock_guard lock(m_mutex);
-    m_result = std::move(result);
+    {
+        std::lock_guard lock(m_mutex);
+        m_result = std::move(result);
+    }
+    addExternalFindings(live);
     return Outcome::Finished;
 }
 
@@ -286,6 +289,28 @@ void Run::recordAllOpen(LiveTopology &live, Clock::time_point setUpStart)
     std::lock_guard lock(m_mutex);
     m_timings.allOpen =
         std::chrono::duration_cast<std::chrono::microseconds>(Clock::time_point(Clock::duration(last)) - setUpStart);
+}
+
+// The external servers' conformance (probed now, before they stop) and their problems.
+void Run::addExternalFindings(LiveTopology &live)
+{
+    ExternalStack *external = live.external();
+    if (!external)
+        return;
+    const QList<external::Finding> findings = external->check();
+    const QStringList problems = external->problems();
+    std::lock_guard lock(m_mutex);
+    if (m_result.overheadTooHigh()) {
+        // Above the links' latency is also the time the user's servers took, not only the machine's.
+        m_result.warnings.removeIf([](const QString &w) { return w.startsWith(QLatin1String("overhead p99")); });
+        m_result.warnings.append(QStringLiteral("overhead p99 %1 ms above the links' latency includes the time your own "
+                                                "servers took (see buffering under conformance), not only this machine's")
+                                     .arg(m_result.overhead.p99, 0, 'f', 1));
+    }
+    for (const external::Finding &f : findings)
+        m_result.conformance.push_back({f.node, f.check, f.ok, f.note});
+    for (const QString &problem : problems)
+        m_result.warnings.append(problem);
 }
 
 void Run::tearDown(std::unique_ptr<LiveTopology> live)

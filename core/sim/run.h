@@ -44,6 +44,9 @@ public:
         // Simulated browsers for the client populations. Off for serve: the user's own
         // clients (curl, a browser) connect to the populations' link URLs instead.
         bool simulatedClients = true;
+        // Where the variant's external servers get their folders ({dir}, output); empty = a
+        // new folder under the temporary directory.
+        QString externalFolder;
     };
 
     Run(scenario::Variant variant, const Settings &settings, QObject *parent = nullptr);
@@ -100,6 +103,7 @@ private:
     void publishSample(Collector &collector, double atSeconds);
     void recordAllOpen(LiveTopology &live, Clock::time_point setUpStart);
     void tearDown(std::unique_ptr<LiveTopology> live);
+    void addExternalFindings(LiveTopology &live);
     bool waitFor(Clock::time_point until); // false when cancelled/stopped
 
     scenario::Variant m_variant;

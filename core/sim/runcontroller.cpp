@@ -6,6 +6,7 @@
 #include "core/version.h"
 
 #include <QDateTime>
+#include <QDir>
 
 #include <cmath>
 
@@ -103,6 +104,7 @@ void RunController::start(const scenario::Scenario &scenario, const QStringList 
         m_state->result.startedAt = QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
     }
     m_threads = options.threads;
+    m_outputDirectory = options.outputDirectory;
     QMetaObject::invokeMethod(this, [this] { startNextVariant(); }, Qt::QueuedConnection);
 }
 
@@ -118,6 +120,8 @@ void RunController::startNextVariant()
     const scenario::Variant &variant = m_state->variants[m_state->current];
     Run::Settings settings;
     settings.threads = m_threads;
+    if (!m_outputDirectory.isEmpty())
+        settings.externalFolder = QDir(m_outputDirectory).filePath(QStringLiteral("servers/") + variant.name);
     auto run = std::make_unique<Run>(variant, settings);
     connect(run.get(), &Run::progressed, this, &RunController::onProgress, Qt::QueuedConnection);
     connect(run.get(), &Run::finished, this, &RunController::onVariantDone, Qt::QueuedConnection);

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <QString>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -12,6 +14,7 @@ struct RunOptions {
     std::optional<std::chrono::milliseconds> warmup;   // replaces each variant's warm-up
     std::optional<std::uint64_t> seed;                 // replaces the scenario's seed
     int threads = 0;                                   // data-plane threads; 0 = one per core
+    QString outputDirectory; // the run's folder: external servers keep their output under servers/VARIANT/NODE
 };
 
 } // namespace edgesse::sim

@@ -1,5 +1,6 @@
 #include "core/sim/streamrecorder.h"
 
+#include "core/external/eventidentity.h"
 #include "core/sse/sseencoder.h"
 
 #include <algorithm>
@@ -109,6 +110,7 @@ void StreamRecorder::streamOpened(std::uint64_t stream, std::chrono::microsecond
         m_live.lastFirstOpen.store(now.time_since_epoch().count(), std::memory_order_relaxed);
         m_live.streamsEverOpened.fetch_add(1, std::memory_order_relaxed);
     }
+    s.unnamed = 0;
     if (s.reconnecting) {
         s.reconnecting = false;
         m_live.streamsReconnecting.fetch_sub(1, std::memory_order_relaxed);
@@ -129,12 +131,21 @@ void StreamRecorder::firstEventReceived(std::uint64_t stream, std::chrono::micro
     m_shared.groups[std::size_t(s.group)]->timeToFirstEvent.shard(m_shard).record(timeToFirstEvent);
 }
 
+std::optional<std::uint64_t> StreamRecorder::seqOf(Stream &s, const sse::ReceivedEvent &event) const
+{
+    if (!m_shared.identity)
+        return event.seq;
+    const std::uint64_t ordinal = event.event.id.isEmpty() ? ++s.unnamed : 0;
+    return m_shared.identity->find(external::EventIdentity::keyOf(event.event.id, ordinal));
+}
+
 void StreamRecorder::eventReceived(std::uint64_t stream, const sse::ReceivedEvent &event)
 {
-    if (!event.seq)
-        return;
     Stream &s = m_streams[stream];
-    const std::uint64_t seq = *event.seq;
+    const std::optional<std::uint64_t> named = seqOf(s, event);
+    if (!named)
+        return;
+    const std::uint64_t seq = *named;
     if (!s.opened) {
         // Polling answers without an event-stream response head: the first answer opens it.
         s.opened = true;

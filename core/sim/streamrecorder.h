@@ -16,6 +16,10 @@
 #include <memory>
 #include <vector>
 
+namespace edgesse::external {
+class EventIdentity;
+}
+
 namespace edgesse::sim {
 
 // Figures of one client population, recorded by every data-plane thread without locks.
@@ -53,6 +57,9 @@ struct RunShared {
     std::atomic<Clock::rep> windowUntil{std::numeric_limits<Clock::rep>::max()};
     std::vector<std::unique_ptr<GroupMetrics>> groups;
     metrics::ShardedLatency allLatency; // every group, for the time series
+    // Set when the origin is the user's own server: events are named by their keys (the
+    // first link stamped them), not by the decimal id EdgeSSE's publisher writes.
+    const external::EventIdentity *identity = nullptr;
 };
 
 // The StreamObserver of one data-plane thread: owns the per-stream state of every stream
@@ -133,8 +140,10 @@ private:
         std::uint64_t requests = 0;  // made in the window
         std::uint64_t bytes = 0;
         std::uint64_t heartbeatBytes = 0;
+        std::uint64_t unnamed = 0; // id-less events on this connection (an external origin's)
         metrics::SparseLatencyHistogram latency;
     };
+    std::optional<std::uint64_t> seqOf(Stream &s, const sse::ReceivedEvent &event) const;
 
     metrics::StreamAccount accountFor(const Stream &s, std::uint64_t lastSeq) const;
 

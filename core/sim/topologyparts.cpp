@@ -179,6 +179,7 @@ void ClientsPart::openBrowser(const Browser &plan)
     config.streams = group.streams;
     config.maxConnectionsPerOrigin = group.connectionsPerOrigin;
     config.stream.defaultRetry = duration_cast<milliseconds>(plan.retry);
+    config.stream.path = plan.path;
     config.stream.seed = plan.seed;
     config.stream.idleReapHint = duration_cast<milliseconds>(plan.idleReapHint);
     config.stream.maxDurationHint = duration_cast<milliseconds>(plan.maxDurationHint);
@@ -219,10 +220,11 @@ void ClientsPart::streamDisconnected(std::uint64_t stream, const sse::Disconnect
 }
 
 RelayPart::RelayPart(const scenario::Node &pop, scenario::Protocol protocol, ServerPart *server, quint16 upstreamPort,
-                     net::DeadlineQueue &deadlines, QObject *parent)
+                     net::DeadlineQueue &deadlines, const QByteArray &upstreamPath, QObject *parent)
     : QObject(parent)
 {
     sse::EdgeRelay::Config config;
+    config.path = upstreamPath;
     config.upstreamPort = upstreamPort;
     config.protocol = clientProtocol(protocol);
     config.perClient = pop.upstream == scenario::UpstreamMode::PerClient;

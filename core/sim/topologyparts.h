@@ -71,7 +71,8 @@ class RelayPart final : public QObject
 
 public:
     RelayPart(const scenario::Node &pop, scenario::Protocol protocol, ServerPart *server, quint16 upstreamPort,
-              net::DeadlineQueue &deadlines, QObject *parent = nullptr);
+              net::DeadlineQueue &deadlines, const QByteArray &upstreamPath = QByteArrayLiteral("/events"),
+              QObject *parent = nullptr);
     ~RelayPart() override;
 
     // Upstream streams open to the origin (call on the relay's thread).
@@ -95,6 +96,7 @@ public:
         scenario::Protocol protocol = scenario::Protocol::Http1;
         quint16 port = 0;
         QString node;
+        QByteArray path = QByteArrayLiteral("/events"); // the node's event stream
         std::chrono::microseconds retry{0};
         std::chrono::microseconds idleReapHint{0};   // the gateway of the population's link
         std::chrono::microseconds maxDurationHint{0};

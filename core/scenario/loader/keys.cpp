@@ -13,7 +13,10 @@ const QStringList kTopLevelKeys = QStringList{QStringLiteral("name"), QStringLit
 const QStringList kVariantItemKeys =
     QStringList{QStringLiteral("name"), QStringLiteral("description"), QStringLiteral("sweep")} + kVariantKeys;
 const QStringList kNodeKeys{QStringLiteral("kind"), QStringLiteral("region"), QStringLiteral("max_connections"),
-                            QStringLiteral("max_stream_duration"), QStringLiteral("upstream")};
+                            QStringLiteral("max_stream_duration"), QStringLiteral("upstream"),
+                            QStringLiteral("command"), QStringLiteral("url"), QStringLiteral("files"),
+                            QStringLiteral("vars"), QStringLiteral("ready_timeout"), QStringLiteral("stop_grace"),
+                            QStringLiteral("working_directory")};
 const QStringList kClientKeys{QStringLiteral("name"),          QStringLiteral("count"),
                               QStringLiteral("near"),          QStringLiteral("streams"),
                               QStringLiteral("delivery"),      QStringLiteral("poll_interval"),
@@ -26,7 +29,8 @@ const QStringList kLinkKeys{QStringLiteral("between"),  QStringLiteral("latency"
 const QStringList kGatewayKeys{QStringLiteral("preset"), QStringLiteral("idle_timeout"), QStringLiteral("max_duration")};
 const QStringList kFaultKeys{QStringLiteral("at"), QStringLiteral("down_for")};
 const QStringList kPublisherKeys{QStringLiteral("at"), QStringLiteral("rate"), QStringLiteral("pattern"),
-                                 QStringLiteral("burst_size"), QStringLiteral("payload")};
+                                 QStringLiteral("burst_size"), QStringLiteral("payload"), QStringLiteral("post"),
+                                 QStringLiteral("body")};
 const QStringList kSseKeys{QStringLiteral("heartbeat"), QStringLiteral("retry"), QStringLiteral("replay"),
                            QStringLiteral("max_concurrent_streams")};
 const QStringList kPricingKeys{QStringLiteral("currency"),          QStringLiteral("per_million_requests"),

@@ -14,6 +14,7 @@ class Report
 {
 public:
     explicit Report(QString file) : m_file(std::move(file)) {}
+    const QString &file() const { return m_file; }
 
     void add(int line, int column, const QString &message);
     void at(const Value &v, const QString &message);

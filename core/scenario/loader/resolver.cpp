@@ -5,7 +5,11 @@
 #include "core/scenario/loader/limits.h"
 #include "core/scenario/units.h"
 
+#include <QDir>
+#include <QFileInfo>
 #include <QHash>
+#include <QRegularExpression>
+#include <QUrl>
 
 #include <algorithm>
 
@@ -113,11 +117,141 @@ private:
                 if (n.kind == NodeKind::Origin)
                     m_report.at(*x, QStringLiteral("upstream applies to a pop only; an origin has no upstream"));
             }
+            readExternal(spec, n);
             m_nodeValues.insert(n.name, &spec);
             v.nodes << n;
         }
         if (std::none_of(v.nodes.begin(), v.nodes.end(), [](const Node &n) { return n.kind == NodeKind::Origin; }))
             m_report.at(*nodes, QStringLiteral("no node of kind origin; the publisher needs one"));
+    }
+
+    // command / url / files / vars: the user's own server standing as this node.
+    void readExternal(const Value &spec, Node &n)
+    {
+        const Value *command = spec.find(u"command");
+        const Value *url = spec.find(u"url");
+        if (!command && !url) {
+            for (const char16_t *key : {u"files", u"vars", u"ready_timeout", u"stop_grace", u"working_directory"})
+                if (const Value *x = spec.find(key))
+                    m_report.at(*x, QStringLiteral("%1 applies to an external node; add command: or url:").arg(QString::fromUtf16(key)));
+            return;
+        }
+        ExternalServer x;
+        if (command)
+            if (auto s = m_read.scalar(*command, QStringLiteral("a command line like \"node server.js --port {port}\"")))
+                x.command = s->trimmed();
+        if (url)
+            if (auto s = m_read.scalar(*url, QStringLiteral("a URL like http://127.0.0.1:8080/events")))
+                x.url = s->trimmed();
+        readTexts(spec, u"files", x.files, QStringLiteral("file name"));
+        readTexts(spec, u"vars", x.vars, QStringLiteral("placeholder name"));
+        if (const Value *t = spec.find(u"ready_timeout"))
+            if (auto d = m_read.requiredDuration(*t, 100ms))
+                x.readyTimeout = *d;
+        if (const Value *t = spec.find(u"stop_grace"))
+            if (auto d = m_read.requiredDuration(*t, 0us))
+                x.stopGrace = *d;
+        // Commands run where the scenario file is, so they can name files beside it.
+        const QDir base = QFileInfo(m_report.file()).absoluteDir();
+        x.workingDirectory = base.absolutePath();
+        if (const Value *w = spec.find(u"working_directory"))
+            if (auto s = m_read.scalar(*w, QStringLiteral("a folder")))
+                x.workingDirectory = QDir::cleanPath(base.absoluteFilePath(*s));
+        if (command && x.command.isEmpty())
+            m_report.at(*command, QStringLiteral("command is empty; give the command line that starts the server"));
+        if (n.kind == NodeKind::Pop && !command) {
+            m_report.at(*url, QStringLiteral("a PoP EdgeSSE does not start cannot be put behind its upstream link; "
+                                             "start it with command: and point it at {upstream}"));
+            return;
+        }
+        if (n.kind == NodeKind::Pop && !usesUpstream(spec, x))
+            m_report.at(*command, QStringLiteral("a PoP's command or files must use {upstream} (or {upstream_address}, "
+                                                 "{upstream_port}) so its traffic crosses the link to the origin"));
+        if (url && !checkUrl(*url, x))
+            return;
+        for (const auto &var : x.vars)
+            if (externalPlaceholders().contains(var.first))
+                m_report.at(spec.find(u"vars") ? *spec.find(u"vars") : spec,
+                            QStringLiteral("vars: \"%1\" is a placeholder EdgeSSE fills in itself; choose another name").arg(var.first));
+        checkPlaceholders(command, x.command, n, x);
+        checkPlaceholders(url, x.url, n, x);
+        if (const Value *files = spec.find(u"files"); files && files->isMap())
+            for (const Entry &e : files->entries)
+                checkPlaceholders(&e.value, e.value.scalar, n, x);
+        n.external = x;
+    }
+
+    static bool usesUpstream(const Value &spec, const ExternalServer &x)
+    {
+        QStringList names = placeholderNames(x.command);
+        for (const auto &file : x.files)
+            names << placeholderNames(file.second);
+        (void)spec;
+        return names.contains(QStringLiteral("upstream")) || names.contains(QStringLiteral("upstream_address"))
+            || names.contains(QStringLiteral("upstream_port"));
+    }
+
+    bool checkUrl(const Value &at, const ExternalServer &x)
+    {
+        const QString probe = QString(x.url).replace(QStringLiteral("{port}"), QStringLiteral("1"));
+        const QUrl u(probe, QUrl::StrictMode);
+        if (!u.isValid() || u.scheme() != QLatin1String("http") || u.host().isEmpty()) {
+            m_report.at(at, QStringLiteral("url must be an http:// URL of the event stream, like http://127.0.0.1:8080/events; got \"%1\"").arg(x.url));
+            return false;
+        }
+        if (x.command.isEmpty() && x.url.contains(QStringLiteral("{port}"))) {
+            m_report.at(at, QStringLiteral("{port} in url needs a command: EdgeSSE only chooses the port of a server it starts"));
+            return false;
+        }
+        if (x.command.isEmpty() && u.port() <= 0) {
+            m_report.at(at, QStringLiteral("url needs an explicit port, like http://127.0.0.1:8080/events"));
+            return false;
+        }
+        return true;
+    }
+
+    void readTexts(const Value &spec, QStringView key, QList<QPair<QString, QString>> &out, const QString &what)
+    {
+        const Value *map = spec.find(key);
+        if (!map || !m_read.expectMap(*map, what + QStringLiteral("s with their text")))
+            return;
+        static const QRegularExpression fileName(QStringLiteral("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$"));
+        static const QRegularExpression varName(QStringLiteral("^[a-z_][a-z0-9_]{0,63}$"));
+        const QRegularExpression &valid = key == u"files" ? fileName : varName;
+        for (const Entry &e : map->entries) {
+            if (!valid.match(e.key).hasMatch()) {
+                m_report.add(e.line, e.column, QStringLiteral("%1: %2 \"%3\" must be %4").arg(map->path, what, e.key,
+                             key == u"files" ? QStringLiteral("a plain file name (letters, digits, '_', '-', '.'), no folders")
+                                             : QStringLiteral("lower-case letters, digits and '_'")));
+                continue;
+            }
+            if (auto text = m_read.scalar(e.value, QStringLiteral("text")))
+                out.push_back({e.key, *text});
+        }
+    }
+
+    void checkPlaceholders(const Value *at, const QString &text, const Node &n, const ExternalServer &x)
+    {
+        if (!at)
+            return;
+        static const QStringList upstreamNames{QStringLiteral("upstream"), QStringLiteral("upstream_address"),
+                                               QStringLiteral("upstream_port"), QStringLiteral("upstream_path")};
+        for (const QString &name : placeholderNames(text)) {
+            const bool var = std::any_of(x.vars.begin(), x.vars.end(), [&](const auto &p) { return p.first == name; });
+            if (var)
+                continue;
+            if (!externalPlaceholders().contains(name)) {
+                QStringList known = externalPlaceholders();
+                for (const auto &p : x.vars)
+                    known << p.first;
+                m_report.at(*at, QStringLiteral("unknown placeholder {%1}; known: %2 (vars: adds your own; {{ is a literal brace)")
+                                     .arg(name, known.join(QStringLiteral(", "))));
+            } else if (n.kind == NodeKind::Origin && upstreamNames.contains(name)) {
+                m_report.at(*at, QStringLiteral("{%1} is the URL of a PoP's upstream link; an origin has none").arg(name));
+            } else if (name == QLatin1String("port") && x.command.isEmpty()) {
+                m_report.at(*at, QStringLiteral("{port} needs a command: EdgeSSE only chooses the port of a server it starts"));
+            }
+        }
     }
 
     void readClients(Variant &v)
@@ -437,6 +571,44 @@ private:
                     v.publisher.payloadBytes = *b;
             }
         }
+        readPublishHook(*p, v);
+    }
+
+    // post / body: EdgeSSE drives an external origin's publish endpoint.
+    void readPublishHook(const Value &p, Variant &v)
+    {
+        const Value *post = p.find(u"post");
+        const Value *body = p.find(u"body");
+        if (body && !post)
+            m_report.at(*body, QStringLiteral("body is what the publisher POSTs; add post: with the origin's publish URL"));
+        if (!post)
+            return;
+        const auto url = m_read.scalar(*post, QStringLiteral("a URL like http://127.0.0.1:{port}/publish"));
+        if (!url)
+            return;
+        const Node *origin = v.node(v.publisher.at);
+        if (origin && !origin->external) {
+            m_report.at(*post, QStringLiteral("post drives an external origin's publish endpoint; \"%1\" is EdgeSSE's own "
+                                              "(add command: or url: to it, or remove post:)").arg(origin->name));
+            return;
+        }
+        const QUrl u(QString(*url).replace(QStringLiteral("{port}"), QStringLiteral("1")), QUrl::StrictMode);
+        if (!u.isValid() || u.scheme() != QLatin1String("http") || u.host().isEmpty()) {
+            m_report.at(*post, QStringLiteral("post must be an http:// URL, like http://127.0.0.1:{port}/publish; got \"%1\"").arg(*url));
+            return;
+        }
+        static const QStringList allowed{QStringLiteral("port"), QStringLiteral("seq"), QStringLiteral("payload")};
+        for (const Value *x : {post, body}) {
+            if (!x)
+                continue;
+            for (const QString &name : placeholderNames(x->scalar))
+                if (!allowed.contains(name))
+                    m_report.at(*x, QStringLiteral("unknown placeholder {%1}; the publisher knows {port}, {seq} and {payload}").arg(name));
+        }
+        v.publisher.post = *url;
+        if (body)
+            if (auto b = m_read.scalar(*body, QStringLiteral("the text to POST")))
+                v.publisher.body = *b;
     }
 
     void readSse(Variant &v)
@@ -508,6 +680,7 @@ private:
                                         .arg(variantLabel, hops[i - 1], hops[i], why));
             }
         }
+        checkExternalOrigin(v, variantLabel);
         const QString budget = net::checkDescriptorBudget(v.descriptorsNeeded(m_options.simulatedClients));
         if (!budget.isEmpty()) {
             const ClientGroup *largest = nullptr;
@@ -520,6 +693,27 @@ private:
                                     .arg(v.name)
                                     .arg(v.connectionsNeeded(m_options.simulatedClients))
                                     .arg(budget));
+        }
+    }
+
+    // The first link reads an external origin's events from HTTP/1.1 responses.
+    void checkExternalOrigin(const Variant &v, const QString &variantLabel)
+    {
+        const Node *origin = v.origin();
+        if (!origin || !origin->external)
+            return;
+        for (const ClientGroup &g : v.clients) {
+            const QStringList hops = v.path(g);
+            const QString before = hops.size() >= 2 ? hops[hops.size() - 2] : QString();
+            const Node *pop = v.node(before);
+            const bool http2 = pop ? (!pop->external && v.protocol == Protocol::Http2) : v.protocolFor(g) == Protocol::Http2;
+            if (!http2)
+                continue;
+            const Value *where = m_placementValue ? m_placementValue : m_groupValues.value(g.name);
+            m_report.at(*where, QStringLiteral("%1 speaks HTTP/2 to the external origin \"%2\" (from \"%3\"); EdgeSSE reads "
+                                               "the events of a server it did not publish from HTTP/1.1: use protocol: http1 there")
+                                    .arg(variantLabel, origin->name, before));
+            return;
         }
     }
 

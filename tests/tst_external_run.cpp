@@ -1,0 +1,196 @@
+// The user's own servers in a run, for real: the Node reference origin behind Debian's
+// nginx (buffering on and off, a 5 s read timeout with and without heartbeats) and behind
+// HAProxy (timeout server), and commands that fail — the run fails with the command and
+// its output, nothing is left running, and the next run works.
+#include "core/external/externalprocess.h"
+#include "core/scenario/scenario.h"
+#include "tests/simtesthelpers.h"
+#include "tests/support/scenariofiles.h"
+
+#include <QDir>
+#include <QtTest>
+
+using namespace edgesse;
+using namespace std::chrono_literals;
+
+namespace {
+
+const metrics::ConformanceNote *finding(const metrics::VariantResult &r, const QString &node, const QString &check)
+{
+    for (const auto &c : r.conformance) {
+        if (c.node == node && c.check == check)
+            return &c;
+    }
+    return nullptr;
+}
+
+scenario::Variant stackVariant(const QString &name, std::chrono::microseconds duration)
+{
+    scenario::Variant v = simtest::variantNamed(simtest::loadBundled(QStringLiteral("your-own-stack")), name);
+    v.warmup = 1s;
+    v.duration = duration;
+    return v;
+}
+
+scenario::Variant fromText(const QByteArray &text)
+{
+    // Named as if beside the bundled scenarios, so commands find servers/sse-origin.mjs.
+    const auto r = scenario::loadFromText(text, testing::sourceDir() + QStringLiteral("/scenarios/test-stack.yaml"));
+    if (!r.ok())
+        qFatal("%s", qPrintable(r.diagnostics.first().toString()));
+    return r.scenario->variants.first();
+}
+
+QByteArray haproxyScenario(const char *serverTimeout, const char *heartbeat)
+{
+    QFile file(testing::sourceDir() + QStringLiteral("/tests/data/external/haproxy-timeout-server.yaml"));
+    if (!file.open(QIODevice::ReadOnly))
+        qFatal("cannot read %s", qPrintable(file.fileName()));
+    return file.readAll().replace("@TIMEOUT@", serverTimeout).replace("@HEARTBEAT@", heartbeat);
+}
+
+// Processes whose command line holds `marker`, alive (not zombies).
+int processesWith(const QByteArray &marker)
+{
+    int n = 0;
+    for (const QString &entry : QDir(QStringLiteral("/proc")).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+        QFile cmdline(QStringLiteral("/proc/%1/cmdline").arg(entry));
+        QFile stat(QStringLiteral("/proc/%1/stat").arg(entry));
+        if (!cmdline.open(QIODevice::ReadOnly) || !stat.open(QIODevice::ReadOnly))
+            continue;
+        const QByteArray s = stat.readAll();
+        const qsizetype close = s.lastIndexOf(')');
+        if (close > 0 && s.mid(close + 2, 1) == "Z")
+            continue;
+        if (cmdline.readAll().replace('\0', ' ').contains(marker))
+            ++n;
+    }
+    return n;
+}
+
+} // namespace
+
+class TestExternalRun final : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    // proxy_buffering off: each event takes the 40 ms path (10 + 30) plus what the origin
+    // and nginx need, within max(2 ms, 5%).
+    void nginxUnbufferedMatchesThePath()
+    {
+        const auto outcome = simtest::runVariant(stackVariant(QStringLiteral("buffering-off"), 5s));
+        QVERIFY2(outcome.result, qPrintable(outcome.error));
+        const auto &r = *outcome.result;
+        QVERIFY(r.latency.count > 1000);
+        const double path = 40.0;
+        QVERIFY2(std::abs(r.latency.p50 - path) <= std::max(2.0, 0.05 * path), qPrintable(QString::number(r.latency.p50)));
+        QCOMPARE(r.events.lost, std::uint64_t(0));
+        QCOMPARE(r.events.delivered, r.events.expected);
+        const auto *buffering = finding(r, QStringLiteral("edge"), QStringLiteral("buffering"));
+        QVERIFY(buffering);
+        QVERIFY2(buffering->ok && buffering->note.startsWith(QStringLiteral("passes events on at once")), qPrintable(buffering->note));
+        for (const QString &check : {QStringLiteral("content-type"), QStringLiteral("cache-control"), QStringLiteral("last-event-id")}) {
+            const auto *f = finding(r, QStringLiteral("origin"), check);
+            QVERIFY2(f && f->ok, qPrintable(check));
+        }
+    }
+
+    // nginx's default: HTTP/1.0 to the upstream, read into buffers passed on when full.
+    void nginxBufferedHoldsEvents()
+    {
+        const auto outcome = simtest::runVariant(stackVariant(QStringLiteral("buffering-on"), 5s));
+        QVERIFY2(outcome.result, qPrintable(outcome.error));
+        const auto &r = *outcome.result;
+        QVERIFY2(r.latency.p50 > 40.0 + 50.0, qPrintable(QString::number(r.latency.p50)));
+        const auto *buffering = finding(r, QStringLiteral("edge"), QStringLiteral("buffering"));
+        QVERIFY(buffering);
+        QVERIFY2(!buffering->ok && buffering->note.startsWith(QStringLiteral("holds events back")), qPrintable(buffering->note));
+        const auto *origin = finding(r, QStringLiteral("origin"), QStringLiteral("buffering"));
+        QVERIFY2(origin && origin->ok, qPrintable(origin ? origin->note : QString()));
+    }
+
+    // An event every 8 s behind proxy_read_timeout 5s: nginx cuts every quiet stream, the
+    // browsers come back with Last-Event-ID, the origin replays: nothing is lost.
+    void quietStreamsReconnectAndLoseNothing()
+    {
+        const auto outcome = simtest::runVariant(stackVariant(QStringLiteral("quiet-no-heartbeat"), 17s));
+        QVERIFY2(outcome.result, qPrintable(outcome.error));
+        const auto &r = *outcome.result;
+        QVERIFY2(r.streams.reconnects >= 20, qPrintable(QString::number(r.streams.reconnects))); // 20 viewers, cut at least once each
+        QVERIFY(r.events.expected >= 20);
+        QCOMPARE(r.events.lost, std::uint64_t(0));
+        QCOMPARE(r.events.duplicated, std::uint64_t(0));
+        QCOMPARE(r.events.delivered, r.events.expected);
+        const auto *heartbeat = finding(r, QStringLiteral("edge"), QStringLiteral("heartbeat"));
+        QVERIFY2(heartbeat && !heartbeat->ok, qPrintable(heartbeat ? heartbeat->note : QString()));
+    }
+
+    void quietStreamsWithHeartbeatsStayOpen()
+    {
+        const auto outcome = simtest::runVariant(stackVariant(QStringLiteral("quiet-heartbeat"), 12s));
+        QVERIFY2(outcome.result, qPrintable(outcome.error));
+        const auto &r = *outcome.result;
+        QCOMPARE(r.streams.reconnects, std::uint64_t(0));
+        QCOMPARE(r.events.lost, std::uint64_t(0));
+        const auto *heartbeat = finding(r, QStringLiteral("origin"), QStringLiteral("heartbeat"));
+        QVERIFY2(heartbeat && heartbeat->ok, qPrintable(heartbeat ? heartbeat->note : QString()));
+    }
+
+    // HAProxy's timeout server reaps a stream quiet for longer; heartbeats keep it open.
+    void haproxyTimeoutServer_data()
+    {
+        QTest::addColumn<QByteArray>("heartbeat");
+        QTest::addColumn<bool>("reaped");
+        QTest::newRow("no heartbeat: reaped") << QByteArray("off") << true;
+        QTest::newRow("1s heartbeat: kept") << QByteArray("1s") << false;
+    }
+    void haproxyTimeoutServer()
+    {
+        QFETCH(QByteArray, heartbeat);
+        QFETCH(bool, reaped);
+        const auto outcome = simtest::runVariant(fromText(haproxyScenario("2s", heartbeat.constData())));
+        QVERIFY2(outcome.result, qPrintable(outcome.error));
+        const auto &r = *outcome.result;
+        if (reaped)
+            QVERIFY2(r.streams.reconnects >= 5, qPrintable(QString::number(r.streams.reconnects)));
+        else
+            QCOMPARE(r.streams.reconnects, std::uint64_t(0));
+        QCOMPARE(r.events.lost, std::uint64_t(0));
+        QVERIFY(r.events.delivered > 0);
+    }
+
+    void failingCommands_data()
+    {
+        QTest::addColumn<QByteArray>("command");
+        QTest::addColumn<QStringList>("expected");
+        QTest::newRow("exits early") << QByteArray("echo cannot bind; exit 4") << QStringList{QStringLiteral("exited with status 4"), QStringLiteral("cannot bind")};
+        QTest::newRow("never listens, forks") << QByteArray("sleep 77.25 & echo started; exec sleep 77.5")
+                                              << QStringList{QStringLiteral("did not listen on port"), QStringLiteral("started")};
+        QTest::newRow("not found") << QByteArray("edgesse-no-such-server --port {port}") << QStringList{QStringLiteral("not found")};
+    }
+    void failingCommands()
+    {
+        QFETCH(QByteArray, command);
+        QFETCH(QStringList, expected);
+        const QByteArray text = "name: broken\nnodes:\n  origin: { kind: origin, ready_timeout: 1s, command: \"" + command
+            + "\" }\nclients:\n  - { name: viewers, count: 2, near: origin }\nlinks:\n  - { between: [viewers, origin], latency: 1ms }\n"
+              "publisher: { at: origin, rate: 10/s }\nduration: 1s\nwarmup: 0s\n";
+        const auto outcome = simtest::runVariant(fromText(text));
+        QVERIFY(!outcome.result);
+        // The command as it ran: placeholders filled in.
+        const QString ran = QString::fromUtf8(command).replace(QStringLiteral("{port}"), QString());
+        QVERIFY2(outcome.error.contains(ran.left(ran.indexOf(u' ') + 1)), qPrintable(outcome.error));
+        QVERIFY2(outcome.error.contains(QStringLiteral("command `")), qPrintable(outcome.error));
+        for (const QString &e : expected)
+            QVERIFY2(outcome.error.contains(e), qPrintable(QStringLiteral("missing \"%1\" in: %2").arg(e, outcome.error)));
+        QCOMPARE(processesWith("sleep 77."), 0);
+        // The app keeps working: a run after it succeeds.
+        auto ok = simtest::runVariant(stackVariant(QStringLiteral("buffering-off"), 1s));
+        QVERIFY2(ok.result, qPrintable(ok.error));
+        QVERIFY(ok.result->events.delivered > 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestExternalRun)
+#include "tst_external_run.moc"
