@@ -27,8 +27,9 @@ constexpr const char kUsage[] =
     "  edgesse validate FILE...            check scenarios; FILE:LINE:COL: error: ... per problem\n"
     "  edgesse run FILE [--out DIR] [--variant NAME]... [--duration D] [--seed N]\n"
     "                                      run headless; summary on stdout, files in DIR\n"
-    "  edgesse serve FILE [--variant NAME] [--duration D]\n"
+    "  edgesse serve FILE [--variant NAME] [--duration D] [--tls-cert PEM --tls-key PEM]\n"
     "                                      bring the topology up; print NAME URL per endpoint\n"
+    "                                      (and NAME.https URL, tls-ca FILE, tls-spki HASH)\n"
     "  edgesse --version | --help\n"
     "\n"
     "Exit codes: 0 success, 1 run failed, 2 invalid scenario or command line, 130 interrupted.\n";

@@ -251,6 +251,8 @@ void H2ClientConnection::startStream(Queued &&q)
     if (q.starvedReported)
         info.starvedFor = std::chrono::duration_cast<std::chrono::microseconds>(now - q.since);
     info.requestSentAt = now;
+    info.tls = m_socket && m_socket->isTls();
+    info.tlsResumed = m_socket && m_socket->sessionResumed();
     if (m_connected && m_settingsReceived)
         m_connectReported = true;
     q.handler->requestStarted(info);

@@ -70,7 +70,9 @@ link::LinkSettings linkSettings(const scenario::Link &l, std::uint64_t seed)
     s.lossProbability = l.loss;
     s.lossRecovery = l.lossRecovery == scenario::LossRecovery::Timeout ? link::LossRecovery::Timeout
                                                                        : link::LossRecovery::FastRetransmit;
-    s.tls = l.tls;
+    // Real TLS crosses the link (its handshake round trips are real), so the link does not
+    // add the emulated one too.
+    s.tls = false;
     if (l.gateway) {
         s.idleTimeout = l.gateway->idleTimeout;
         s.maxDuration = l.gateway->maxDuration;
@@ -161,6 +163,7 @@ Run::Run(scenario::Variant variant, const Settings &settings, QObject *parent)
 {
     m_live.variant = m_variant.name;
     m_result.name = m_variant.name;
+    m_tls = tls::TlsIdentity::make(m_settings.tlsCredentials.get(), &m_tlsError);
 }
 
 Run::~Run()
@@ -230,6 +233,10 @@ bool Run::waitFor(Clock::time_point until)
 void Run::execute()
 {
     const scenario::Variant &v = m_variant;
+    if (!m_tls) {
+        emit failed(QStringLiteral("variant %1: %2").arg(v.name, m_tlsError));
+        return;
+    }
 
     // 1. Descriptors: refuse to start what cannot fit, with the number needed.
     net::raiseFdLimitToHard();
@@ -370,7 +377,7 @@ void Run::execute()
     auto startServer = [&](Topology::NodeUp &up, QString *error) -> ServerPart * {
         const scenario::Node *config = v.node(up.name);
         return t.threads.create<ServerPart>(up.thread, [&]() -> ServerPart * {
-            auto *part = new ServerPart(*config, v.sse, *t.threads.deadlines(up.thread));
+            auto *part = new ServerPart(*config, v.sse, *t.threads.deadlines(up.thread), m_tls->server);
             if (!part->listen(error)) {
                 delete part;
                 return nullptr;
@@ -404,8 +411,10 @@ void Run::execute()
             break;
         const quint16 upstreamPort = upstream->proxy->port();
         const auto protocol = v.protocol;
+        const scenario::Link *upstreamLink = v.linkBetween(up.name, origin->name);
+        const auto upstreamTls = upstreamLink && upstreamLink->tls ? m_tls->client : nullptr;
         up.relay = t.threads.create<RelayPart>(up.thread, [&]() -> RelayPart * {
-            return new RelayPart(*config, protocol, up.server, upstreamPort, *t.threads.deadlines(up.thread));
+            return new RelayPart(*config, protocol, up.server, upstreamPort, *t.threads.deadlines(up.thread), upstreamTls);
         });
     }
 
@@ -467,9 +476,11 @@ void Run::execute()
     {
         QList<Endpoint> endpoints;
         for (const auto &up : t.nodes)
-            endpoints.push_back({up.name, streamUrl(up.port)});
-        for (int g = 0; g < v.clients.size(); ++g)
-            endpoints.push_back({v.clients[g].name, streamUrl(groupPorts[std::size_t(g)])});
+            endpoints.push_back({up.name, streamUrl(up.port), secureStreamUrl(up.port)});
+        for (int g = 0; g < v.clients.size(); ++g) {
+            const quint16 port = groupPorts[std::size_t(g)];
+            endpoints.push_back({v.clients[g].name, streamUrl(port), secureStreamUrl(port)});
+        }
         std::lock_guard lock(m_mutex);
         m_endpoints = endpoints;
     }
@@ -527,7 +538,10 @@ void Run::execute()
                 browser.retry = v.sse.retry;
                 browser.rejectionRetry = rejectionRetryAfter(v.sse);
                 // Lets a stream name why its connection ended (idle reap, max duration).
-                if (const scenario::Link *l = v.linkBetween(group.name, groupNodes[std::size_t(g)]); l && l->gateway) {
+                const scenario::Link *access = v.linkBetween(group.name, groupNodes[std::size_t(g)]);
+                if (access && access->tls)
+                    browser.tls = m_tls->client;
+                if (const scenario::Link *l = access; l && l->gateway) {
                     browser.idleReapHint = l->gateway->idleTimeout.value_or(std::chrono::microseconds(0));
                     browser.maxDurationHint = l->gateway->maxDuration.value_or(std::chrono::microseconds(0));
                 }

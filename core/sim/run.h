@@ -3,6 +3,7 @@
 #include "core/metrics/runresult.h"
 #include "core/scenario/scenario.h"
 #include "core/sim/livesnapshot.h"
+#include "core/tls/tlsidentity.h"
 
 #include <QObject>
 #include <QString>
@@ -22,6 +23,7 @@ namespace edgesse::sim {
 struct Endpoint {
     QString name;
     QUrl url;
+    QUrl secureUrl; // the same over HTTPS (every node also speaks TLS on its port)
 };
 
 // One resolved variant brought up for real and measured: the origin server, PoP relays
@@ -46,6 +48,8 @@ public:
         // Simulated browsers for the client populations. Off for serve: the user's own
         // clients (curl, a browser) connect to the populations' link URLs instead.
         bool simulatedClients = true;
+        // The certificate nodes serve (--tls-cert/--tls-key); a throw-away local CA when null.
+        std::shared_ptr<const tls::Credentials> tlsCredentials;
     };
 
     Run(scenario::Variant variant, const Settings &settings, QObject *parent = nullptr);
@@ -60,6 +64,9 @@ public:
     void wait();
 
     const scenario::Variant &variant() const { return m_variant; }
+    // What the nodes serve TLS with and clients trust; null when it could not be made
+    // (start() then fails with the reason).
+    std::shared_ptr<const tls::TlsIdentity> tls() const { return m_tls; }
     // How long bringing the topology up (until every stream was asked to open) and tearing
     // it down took; valid after finished().
     struct Timings {
@@ -93,6 +100,8 @@ private:
 
     scenario::Variant m_variant;
     Settings m_settings;
+    std::shared_ptr<const tls::TlsIdentity> m_tls;
+    QString m_tlsError;
 
     std::thread m_conductor;
     std::mutex m_waitMutex;

@@ -22,6 +22,11 @@ QUrl streamUrl(quint16 port)
     return QUrl(QStringLiteral("http://127.0.0.1:%1/events").arg(port));
 }
 
+QUrl secureStreamUrl(quint16 port)
+{
+    return QUrl(QStringLiteral("https://127.0.0.1:%1/events").arg(port));
+}
+
 namespace {
 
 http::ClientProtocol clientProtocol(scenario::Protocol protocol)
@@ -39,7 +44,7 @@ std::chrono::seconds rejectionRetryAfter(const scenario::SseSettings &sse)
 }
 
 ServerPart::ServerPart(const scenario::Node &node, const scenario::SseSettings &sse, net::DeadlineQueue &,
-                       QObject *parent)
+                       std::shared_ptr<const tls::TlsContext> tls, QObject *parent)
     : QObject(parent)
 {
     sse::ServerSettings settings;
@@ -55,6 +60,7 @@ ServerPart::ServerPart(const scenario::Node &node, const scenario::SseSettings &
     settings.http.retryAfter = rejectionRetryAfter(sse);
     // A simulated stream may stay silent longer than a real server's keep-alive default.
     settings.http.idleTimeout = std::chrono::hours(24);
+    settings.tls = std::move(tls);
     m_server = std::make_unique<sse::SseServer>(settings);
 }
 
@@ -140,6 +146,7 @@ void ClientsPart::open()
             config.stream.idleReapHint = duration_cast<milliseconds>(plan.idleReapHint);
             config.stream.maxDurationHint = duration_cast<milliseconds>(plan.maxDurationHint);
             config.firstStreamTag = firstTag;
+            config.tls = plan.tls;
             auto browser = std::make_unique<sse::Browser>(config, m_deadlines, observer);
             if (m_owners.size() < firstTag + std::uint64_t(group.streams))
                 m_owners.resize(firstTag + std::uint64_t(group.streams));
@@ -154,6 +161,7 @@ void ClientsPart::open()
                 config.protocol = clientProtocol(plan.protocol);
                 config.longPoll = group.delivery == scenario::Delivery::LongPoll;
                 config.interval = duration_cast<milliseconds>(group.pollInterval);
+                config.tls = plan.tls;
                 auto poller = std::make_unique<sse::Poller>(config, m_deadlines, observer, firstTag + std::uint64_t(s));
                 poller->start();
                 m_pollers.push_back(std::move(poller));
@@ -193,13 +201,15 @@ void ClientsPart::streamDisconnected(std::uint64_t stream, const sse::Disconnect
 }
 
 RelayPart::RelayPart(const scenario::Node &pop, scenario::Protocol protocol, ServerPart *server, quint16 upstreamPort,
-                     net::DeadlineQueue &deadlines, QObject *parent)
+                     net::DeadlineQueue &deadlines, std::shared_ptr<const tls::TlsContext> upstreamTls,
+                     QObject *parent)
     : QObject(parent)
 {
     sse::EdgeRelay::Config config;
     config.upstreamPort = upstreamPort;
     config.protocol = clientProtocol(protocol);
     config.perClient = pop.upstream == scenario::UpstreamMode::PerClient;
+    config.tls = std::move(upstreamTls);
     m_relay = std::make_unique<sse::EdgeRelay>(config, server->server(), deadlines);
     m_relay->start();
 }

@@ -3,6 +3,7 @@
 #include "core/scenario/scenario.h"
 #include "core/sim/streamrecorder.h"
 #include "core/sse/sseevent.h"
+#include "core/tls/tlscontext.h"
 #include "core/sse/streamobserver.h"
 
 #include <QObject>
@@ -32,6 +33,7 @@ std::chrono::seconds rejectionRetryAfter(const scenario::SseSettings &sse);
 
 // The URL of the event stream a server (or a link in front of it) serves on `port`.
 QUrl streamUrl(quint16 port);
+QUrl secureStreamUrl(quint16 port);
 
 // A node's SSE server configured from the scenario: the origin (the publisher feeds it) or
 // a PoP (its relay feeds it). Lives on one worker thread.
@@ -41,8 +43,9 @@ class ServerPart final : public QObject
     Q_DISABLE_COPY_MOVE(ServerPart)
 
 public:
+    // `tls`: the certificate the node serves HTTPS with, beside cleartext on the same port.
     ServerPart(const scenario::Node &node, const scenario::SseSettings &sse, net::DeadlineQueue &deadlines,
-               QObject *parent = nullptr);
+               std::shared_ptr<const tls::TlsContext> tls, QObject *parent = nullptr);
     ~ServerPart() override;
 
     bool listen(QString *error);
@@ -62,8 +65,10 @@ class RelayPart final : public QObject
     Q_DISABLE_COPY_MOVE(RelayPart)
 
 public:
+    // `upstreamTls`: HTTPS to the origin (a tls link); null for cleartext.
     RelayPart(const scenario::Node &pop, scenario::Protocol protocol, ServerPart *server, quint16 upstreamPort,
-              net::DeadlineQueue &deadlines, QObject *parent = nullptr);
+              net::DeadlineQueue &deadlines, std::shared_ptr<const tls::TlsContext> upstreamTls,
+              QObject *parent = nullptr);
     ~RelayPart() override;
 
     // Upstream streams open to the origin (call on the relay's thread).
@@ -92,6 +97,7 @@ public:
         std::chrono::microseconds maxDurationHint{0};
         std::uint64_t seed = 0;
         std::chrono::seconds rejectionRetry{1}; // the node's Retry-After on a 503
+        std::shared_ptr<const tls::TlsContext> tls; // HTTPS on a tls link
     };
 
     ClientsPart(StreamRecorder &recorder, net::DeadlineQueue &deadlines, QObject *parent = nullptr);

@@ -73,6 +73,7 @@ public:
     bool start(quint16 *port, QString *error)
     {
         m_http = std::make_unique<http::HttpServer>(m_settings.http, this, &m_counters->http, this);
+        m_http->setTls(m_settings.tls);
         if (!m_http->listen(m_settings.address, m_settings.port)) {
             *error = QStringLiteral("cannot listen on %1:%2: %3 (choose another address or port, or 0 for any free one)")
                          .arg(m_settings.address.toString())

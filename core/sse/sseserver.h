@@ -2,6 +2,7 @@
 
 #include "core/http/httpserver.h"
 #include "core/sse/sseevent.h"
+#include "core/tls/tlscontext.h"
 
 #include <QHostAddress>
 #include <QObject>
@@ -38,6 +39,8 @@ struct ServerSettings {
     std::chrono::milliseconds longPollTimeout{30'000};
     // Request limits, timeouts, HTTP/2 stream limit, connection cap (503 + Retry-After).
     http::ServerLimits http;
+    // HTTPS beside cleartext on the same port (told apart by the first byte); none when null.
+    std::shared_ptr<const tls::TlsContext> tls;
 };
 
 // Counters as of one moment; each field is read lock-free, the set is not one atomic snapshot.
