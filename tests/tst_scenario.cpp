@@ -1,12 +1,16 @@
 #include "core/net/fdlimit.h"
+#include "core/scenario/keywords.h"
+#include "core/scenario/loader/keys.h"
 #include "core/scenario/scenario.h"
 #include "tests/support/scenariofiles.h"
 
 #include <QDir>
 #include <QFile>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QSet>
 #include <QTest>
 
 using namespace edgesse::scenario;
@@ -52,6 +56,42 @@ Variant loadOne(const QString &path, const QString &variant = {})
         return r.scenario->variants.value(0);
     const Variant *v = r.scenario->variant(variant);
     return v ? *v : Variant{};
+}
+
+// Each word of E's table names a distinct value, keyword() writes it back, and the loader
+// reads it in the place `yaml` puts it (%1 stands for the word).
+template<typename E>
+QStringList keywordProblems(const char *yaml, E Variant::*field)
+{
+    QStringList problems;
+    QSet<QString> words;
+    QList<E> values;
+    for (const Keyword<E> &k : keywords<E>()) {
+        const QString word(k.word);
+        if (words.contains(word) || values.contains(k.value))
+            problems << word + QStringLiteral(": listed twice");
+        words.insert(word);
+        values << k.value;
+        if (keyword(k.value) != word)
+            problems << word + QStringLiteral(": keyword() writes ") + keyword(k.value);
+        if (fromKeyword<E>(word) != k.value)
+            problems << word + QStringLiteral(": fromKeyword() does not read it");
+        const LoadResult r = loadFromText(QString::fromLatin1(yaml).arg(word).toUtf8(), QStringLiteral("k.yaml"));
+        if (!r.ok())
+            problems << word + QStringLiteral(": ") + r.diagnostics.first().toString();
+        else if (field && r.scenario->variants.first().*field != k.value)
+            problems << word + QStringLiteral(": loaded as another value");
+    }
+    return problems;
+}
+
+QStringList missingKeys(const QJsonObject &object, const QStringList &accepted, const QStringList &notWritten = {})
+{
+    QStringList missing;
+    for (const QString &key : accepted)
+        if (!object.contains(key) && !notWritten.contains(key))
+            missing << key;
+    return missing;
 }
 
 } // namespace
@@ -294,6 +334,60 @@ private slots:
             std::sort(back.nodes.begin(), back.nodes.end(), byName);
             QVERIFY2(back == original, qPrintable(QString::fromUtf8(json)));
         }
+    }
+
+    // One table an enum: the loader reads exactly the words toJson writes.
+    void keywordTables()
+    {
+        const char *base = "name: k\nnodes: { origin: { kind: origin }, p: { kind: pop } }\n"
+                           "clients: [{ name: a, count: 1, near: p }]\n"
+                           "links: [{ between: [a, origin], latency: 1ms }, { between: [a, p], latency: 1ms }, "
+                           "{ between: [p, origin], latency: 1ms }]\npublisher: { rate: 1/s }\n";
+        const QString prefix = QString::fromLatin1(base);
+        const auto yaml = [&](const char *extra) { return (prefix + QString::fromLatin1(extra)).toLatin1(); };
+        const QByteArray placement = yaml("placement: %1\n");
+        const QByteArray protocol = yaml("protocol: %1\n");
+        QStringList problems = keywordProblems<Placement>(placement.constData(), &Variant::placement)
+            + keywordProblems<Protocol>(protocol.constData(), &Variant::protocol);
+        const QByteArray kind = "name: k\nnodes: { origin: { kind: origin }, n: { kind: %1 } }\n"
+                                "clients: [{ name: a, count: 1, near: origin }]\n"
+                                "links: [{ between: [a, origin], latency: 1ms }]\npublisher: { at: origin, rate: 1/s }\n";
+        problems += keywordProblems<NodeKind>(kind.constData(), nullptr);
+        const QByteArray upstream = QByteArray(base).replace("p: { kind: pop }", "p: { kind: pop, upstream: %1 }");
+        problems += keywordProblems<UpstreamMode>(upstream.constData(), nullptr);
+        const QByteArray delivery = QByteArray(base).replace("near: p", "near: p, delivery: %1");
+        problems += keywordProblems<Delivery>(delivery.constData(), nullptr);
+        const QByteArray distribution = QByteArray(base).replace("[a, origin], latency: 1ms", "[a, origin], latency: 1ms, jitter_distribution: %1");
+        problems += keywordProblems<JitterDistribution>(distribution.constData(), nullptr);
+        const QByteArray recovery = QByteArray(base).replace("[a, origin], latency: 1ms", "[a, origin], latency: 1ms, loss_recovery: %1");
+        problems += keywordProblems<LossRecovery>(recovery.constData(), nullptr);
+        const QByteArray pattern = QByteArray(base).replace("rate: 1/s", "rate: 1/s, pattern: %1");
+        problems += keywordProblems<PublishPattern>(pattern.constData(), nullptr);
+        QVERIFY2(problems.isEmpty(), qPrintable(problems.join(u'\n')));
+        QCOMPARE(keywords<Delivery>().size(), size_t(3));
+        QCOMPARE(keywords<PublishPattern>().size(), size_t(3));
+    }
+
+    // A key the loader accepts reaches the resolved JSON, so it cannot be parsed and then
+    // dropped on its way to the engine.
+    void toJsonWritesEveryAcceptedKey()
+    {
+        using namespace edgesse::scenario::loader;
+        const Variant v = loadOne(sourceDir() + QStringLiteral("/tests/data/scenarios/valid/full.yaml"));
+        const QJsonObject json = toJson(v);
+        QStringList missing = missingKeys(json, kVariantKeys);
+        const QJsonObject origin = json.value(QStringLiteral("nodes")).toObject().value(QStringLiteral("pop-fra")).toObject();
+        missing += missingKeys(origin, kNodeKeys);
+        missing += missingKeys(json.value(QStringLiteral("clients")).toArray().first().toObject(), kClientKeys);
+        const QJsonObject link = json.value(QStringLiteral("links")).toArray().first().toObject();
+        missing += missingKeys(link, kLinkKeys);
+        missing += missingKeys(link.value(QStringLiteral("gateway")).toObject(), kGatewayKeys);
+        missing += missingKeys(link.value(QStringLiteral("faults")).toArray().first().toObject(), kFaultKeys);
+        missing += missingKeys(json.value(QStringLiteral("publisher")).toObject(), kPublisherKeys);
+        missing += missingKeys(json.value(QStringLiteral("sse")).toObject(), kSseKeys);
+        missing += missingKeys(json.value(QStringLiteral("pricing")).toObject(), kPricingKeys);
+        QVERIFY2(missing.isEmpty(), qPrintable(missing.join(u' ')));
+        QVERIFY(kLinkKeys.contains(QStringLiteral("rto")));
     }
 
     void everyProblemOnce()

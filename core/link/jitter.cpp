@@ -1,5 +1,7 @@
 #include "core/link/jitter.h"
 
+#include "core/util/random.h"
+
 #include <algorithm>
 #include <cmath>
 #include <numbers>
@@ -7,14 +9,6 @@
 namespace edgesse::link {
 
 namespace {
-
-std::uint64_t splitMix64(std::uint64_t &state)
-{
-    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
 
 std::uint64_t rotl(std::uint64_t x, int k)
 {
@@ -30,7 +24,7 @@ Random::Random(std::uint64_t seed)
 {
     std::uint64_t state = seed;
     for (auto &word : m_s)
-        word = splitMix64(state);
+        word = util::splitMix64(state);
 }
 
 std::uint64_t Random::next()
@@ -54,8 +48,8 @@ double Random::uniform()
 std::uint64_t deriveSeed(std::uint64_t seed, std::uint64_t stream)
 {
     std::uint64_t state = seed ^ (stream * 0xd1b54a32d192ed03ULL);
-    splitMix64(state);
-    return splitMix64(state);
+    util::splitMix64(state);
+    return util::splitMix64(state);
 }
 
 JitterSampler::JitterSampler(JitterDistribution distribution, std::chrono::microseconds jitter, std::uint64_t seed)

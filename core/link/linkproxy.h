@@ -114,6 +114,7 @@ private:
         std::array<std::atomic<std::uint64_t>, kReapCauseCount> reaps{};
     };
 
+    static std::size_t readBufferBytes();
     bool openListener(const QHostAddress &address, quint16 port);
     void closeListener();
     void onAcceptable();

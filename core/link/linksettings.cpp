@@ -7,7 +7,7 @@ namespace edgesse::link {
 
 std::chrono::microseconds LinkSettings::retransmissionTimeout() const
 {
-    return std::max<std::chrono::microseconds>(kMinRetransmissionTimeout, roundTrip() + 4 * jitter);
+    return std::max<std::chrono::microseconds>(rto, roundTrip() + 4 * jitter);
 }
 
 std::uint64_t LinkSettings::effectiveMaxBufferedBytes() const
@@ -34,6 +34,12 @@ QString LinkSettings::validationError() const
     if (!(lossProbability >= 0.0 && lossProbability < 1.0))
         return QStringLiteral("link loss %1 is outside [0, 1); give a probability such as 0.01 for 1%")
             .arg(lossProbability);
+    if (rto < kMinRetransmissionTimeout)
+        return QStringLiteral("link rto %1 ms is below Linux's 200 ms minimum; use 200ms or more")
+            .arg(static_cast<double>(rto.count()) / 1000.0);
+    if (lossPattern == LossPattern::Burst && !(burstLength >= 1.0))
+        return QStringLiteral("link loss burst %1 is below one segment; give the mean run of lost segments, 1 or more")
+            .arg(burstLength);
     if (idleTimeout && *idleTimeout <= 0us)
         return QStringLiteral("link idle timeout must be positive; leave it out for none");
     if (maxDuration && *maxDuration <= 0us)

@@ -20,9 +20,16 @@ Q_ENUM_NS(JitterDistribution)
 // How a lost segment is recovered, i.e. how late it (and everything behind it) arrives.
 enum class LossRecovery {
     FastRetransmit, // one extra round trip
-    Timeout,        // the retransmission timeout: max(200 ms, RTT + 4 * jitter)
+    Timeout,        // the retransmission timeout: max(rto, RTT + 4 * jitter)
+    Linux,          // RACK, tail-loss probe or RTO, as the Linux sender would (retransmission.h)
 };
 Q_ENUM_NS(LossRecovery)
+
+enum class LossPattern {
+    Independent, // each segment lost with the link's probability
+    Burst,       // Gilbert-Elliott: losses in runs of burstLength segments on average
+};
+Q_ENUM_NS(LossPattern)
 
 enum class ReapCause {
     IdleTimeout, // no byte either way for idleTimeout
@@ -47,6 +54,10 @@ struct LinkSettings {
     std::uint64_t bandwidthBitsPerSecond = 0; // each way; 0 = unlimited
     double lossProbability = 0;               // per segment (kSegmentBytes), each way
     LossRecovery lossRecovery = LossRecovery::FastRetransmit;
+    LossPattern lossPattern = LossPattern::Independent;
+    double burstLength = 1; // mean run of lost segments, LossPattern::Burst
+    // Timeout: the fixed penalty's floor. Linux: the RTO's floor (the route's rto_min).
+    std::chrono::microseconds rto{std::chrono::milliseconds(200)};
     bool tls = false; // the handshake takes one more round trip
     std::optional<std::chrono::microseconds> idleTimeout;
     std::optional<std::chrono::microseconds> maxDuration;
@@ -58,6 +69,7 @@ struct LinkSettings {
     // The time a client's connect() takes on this link: 1 RTT, 2 with TLS.
     std::chrono::microseconds handshake() const { return (tls ? 2 : 1) * roundTrip(); }
     std::chrono::microseconds retransmissionTimeout() const;
+    std::chrono::microseconds rtoMin() const { return rto; }
     std::uint64_t effectiveMaxBufferedBytes() const;
 
     // Empty when usable; otherwise what is wrong and how to fix it.

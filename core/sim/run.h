@@ -2,12 +2,12 @@
 
 #include "core/metrics/runresult.h"
 #include "core/scenario/scenario.h"
+#include "core/sim/endpoint.h"
 #include "core/sim/livesnapshot.h"
 #include "core/tls/tlsidentity.h"
 
 #include <QObject>
 #include <QString>
-#include <QUrl>
 
 #include <atomic>
 #include <chrono>
@@ -18,21 +18,18 @@
 
 namespace edgesse::sim {
 
-// An address `serve` prints: a node's own URL, or the URL a client population's browsers
-// use (through its link).
-struct Endpoint {
-    QString name;
-    QUrl url;
-    QUrl secureUrl; // the same over HTTPS (every node also speaks TLS on its port)
-};
+class Collector;
+class LiveTopology;
+struct TopologyPlan;
 
 // One resolved variant brought up for real and measured: the origin server, PoP relays
 // (edge placement), one LinkProxy per directed link in use, the client populations spread
 // over data-plane threads, the publisher; warm-up, the measured duration, a drain, and an
 // orderly stop (every socket closed, every thread joined).
 //
-// A Run owns a conductor thread that sets the topology up, samples it every 100 ms and
-// tears it down, so the thread that drives it (GUI or CLI) is never blocked. Signals are
+// A Run owns a conductor thread that plans the topology (TopologyPlan), brings it up
+// (LiveTopology), samples it every 100 ms (Collector), drains it (Drain) and tears it down
+// by destroying it, so the thread that drives it (GUI or CLI) is never blocked. Signals are
 // emitted from the conductor thread (queued to receivers elsewhere).
 class Run final : public QObject
 {
@@ -91,12 +88,25 @@ signals:
     void cancelled();
 
 private:
-    struct Topology;
+    enum class Outcome { Finished, Failed, Cancelled };
+    using Clock = std::chrono::steady_clock;
+    // What the measured period ended as.
+    struct Measured {
+        bool cancelled = false;
+        bool reachedWindow = false; // warm-up was over
+        bool interrupted = false;   // stop() before the end
+    };
+
     void execute();
-    bool waitFor(std::chrono::steady_clock::time_point until); // false when cancelled/stopped
-    void sample(Topology &topology, double atSeconds);
-    void finalise(Topology &topology, std::chrono::steady_clock::time_point measureStart,
-                  std::chrono::steady_clock::time_point measureEnd);
+    Outcome conduct(const TopologyPlan &plan, LiveTopology &live, Clock::time_point setUpStart, QString *error);
+    bool waitForRelays(const TopologyPlan &plan, LiveTopology &live); // false when cancelled
+    Measured measure(Collector &collector, Clock::time_point start, Clock::time_point measureStart,
+                     Clock::time_point measureEnd);
+    bool drain(LiveTopology &live); // false when cancelled
+    void publishSample(Collector &collector, double atSeconds);
+    void recordAllOpen(LiveTopology &live, Clock::time_point setUpStart);
+    void tearDown(std::unique_ptr<LiveTopology> live);
+    bool waitFor(Clock::time_point until); // false when cancelled/stopped
 
     scenario::Variant m_variant;
     Settings m_settings;

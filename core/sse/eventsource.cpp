@@ -2,6 +2,7 @@
 
 #include "core/http/connectionpool.h"
 #include "core/net/deadlinequeue.h"
+#include "core/util/random.h"
 
 #include <algorithm>
 #include <cmath>
@@ -54,16 +55,6 @@ std::optional<std::uint64_t> parseSeq(const QByteArray &id)
     return v;
 }
 
-// splitmix64: a uniform double in [0, 1).
-double nextUnit(std::uint64_t &state)
-{
-    std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    z ^= z >> 31;
-    return static_cast<double>(z >> 11) * 0x1.0p-53;
-}
-
 bool isEventStream(const QByteArray &contentType)
 {
     // The MIME type essence: before any parameter, trimmed, case-insensitive.
@@ -82,7 +73,7 @@ EventSource::EventSource(EventSourceConfig config, http::ConnectionPool &pool, n
     , m_observer(observer ? observer : &nullObserver())
     , m_tag(streamTag)
     , m_parser(*this)
-    , m_random(m_config.seed ^ (streamTag * 0x9E3779B97F4A7C15ULL))
+    , m_random(m_config.seed ^ (streamTag * util::kGoldenGamma))
     , m_retry(m_config.defaultRetry)
 {
     m_parser.setLastEventId(m_config.lastEventId);
@@ -299,7 +290,7 @@ std::chrono::milliseconds EventSource::nextDelay()
     base = std::min(base, static_cast<double>(std::max(m_config.maxBackoff, m_retry).count()));
     double jitter = 0;
     if (m_config.jitter > 0 && base > 0)
-        jitter = nextUnit(m_random) * m_config.jitter * base;
+        jitter = util::unitInterval(m_random) * m_config.jitter * base;
     return milliseconds(static_cast<std::int64_t>(base + jitter));
 }
 

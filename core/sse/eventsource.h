@@ -93,7 +93,7 @@ private:
     StreamObserver *m_observer;
     std::uint64_t m_tag = 0;
     SseParser m_parser;
-    std::uint64_t m_random = 0;       // splitmix64 state: 8 bytes a stream, not a Mersenne twister's 2.5 KB
+    std::uint64_t m_random = 0;       // util::splitMix64 state: 8 bytes a stream, not a Mersenne twister's 2.5 KB
     Disconnect m_lastDisconnect;
     std::chrono::milliseconds m_retry;
     Clock::time_point m_attemptStartedAt;

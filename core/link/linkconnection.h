@@ -1,0 +1,104 @@
+#pragma once
+
+#include "core/link/copyforwarder.h"
+#include "core/link/directionpipeline.h"
+#include "core/link/handshakegate.h"
+#include "core/link/idlepolicy.h"
+#include "core/link/linkproxy.h"
+#include "core/link/maxdurationpolicy.h"
+#include "core/link/spliceforwarder.h"
+#include "core/link/tlsemulation.h"
+#include "core/link/tokenbucket.h"
+
+#include <memory>
+
+class QSocketNotifier;
+
+namespace edgesse::link {
+
+// One proxied connection: the accepted client socket, the upstream socket, and per direction
+// a timing pipeline feeding a forwarder (copy through a release queue, or splice when the link
+// adds no delay). The connection's policies (idle reap, max duration) run beside them.
+class LinkProxy::Connection
+{
+public:
+    Connection(LinkProxy &proxy, int clientFd, std::uint64_t index, TimePoint acceptedAt);
+    ~Connection();
+    Q_DISABLE_COPY_MOVE(Connection)
+
+    void start();
+    void reset();
+    void close();
+    void reap(ReapCause cause);
+    bool isClosed() const { return m_closed; }
+
+private:
+    struct Side {
+        int fd = -1;
+        std::unique_ptr<QSocketNotifier> readNotifier;
+        std::unique_ptr<QSocketNotifier> writeNotifier;
+        bool writeWanted = false;
+    };
+    struct Flow {
+        Flow(Side &from, Side &to, AtomicDirection &counters_, const LinkSettings &settings, std::uint64_t seed,
+             std::size_t paceBytes);
+        Side &src;
+        Side &dst;
+        AtomicDirection &counters;
+        TokenBucket bucket;
+        DirectionPipeline pipeline;
+        CopyForwarder copy;
+        SpliceForwarder splice;
+        net::DeadlineQueue::Id timer = 0;
+        bool eofRead = false;
+        bool finSent = false;
+        bool paused = false;
+    };
+
+    void watch(Side &side);
+    void connectUpstream();
+    void onConnectResult();
+    void failUpstream(const QString &reason);
+    void failConnect(int error);
+    void onReadable(Flow &flow);
+    void onEndOfStream(Flow &flow);
+    void spliceIn(Flow &flow);
+    void spliceOut(Flow &flow);
+    bool openPipes();
+    void onWritable(Side &side);
+    void enqueue(Flow &flow, const char *data, std::size_t size, TimePoint arrival);
+    bool writeDirect(Flow &flow, const char *&data, std::size_t &size);
+    void revise(Flow &flow, std::uint64_t offset, TimePoint release);
+    void kick(Flow &flow);
+    void scheduleFlush(Flow &flow, TimePoint when);
+    void flush(Flow &flow);
+    void resumeReading(Flow &flow);
+    bool destinationReady(const Flow &flow) const;
+    TimePoint sentAt(const Flow &flow, TimePoint arrival) const;
+    void onIdleCheck();
+    void maybeFinish();
+    void closeSockets(bool withReset);
+    void cancel(net::DeadlineQueue::Id &id);
+
+    LinkProxy &m_proxy;
+    const LinkSettings &m_settings;
+    Side m_client;
+    Side m_server;
+    Flow m_up;
+    Flow m_down;
+    TimePoint m_acceptedAt;
+    HandshakeGate m_handshake;
+    TlsEmulation m_tls;
+    IdlePolicy m_idle;
+    MaxDurationPolicy m_maxDuration;
+    TimePoint m_lastActivity;
+    net::DeadlineQueue::Id m_connectTimer = 0;
+    net::DeadlineQueue::Id m_idleTimer = 0;
+    net::DeadlineQueue::Id m_maxTimer = 0;
+    bool m_splicing = false;
+    bool m_connecting = false;
+    bool m_connected = false;
+    bool m_closed = false;
+};
+
+} // namespace edgesse::link

@@ -1,0 +1,56 @@
+#include "core/scenario/keywords.h"
+
+#include <array>
+
+namespace edgesse::scenario {
+
+namespace {
+
+using L = QLatin1String;
+
+constexpr std::array kNodeKinds{Keyword<NodeKind>{L("origin"), NodeKind::Origin}, Keyword<NodeKind>{L("pop"), NodeKind::Pop}};
+constexpr std::array kUpstreamModes{Keyword<UpstreamMode>{L("shared"), UpstreamMode::Shared},
+                                    Keyword<UpstreamMode>{L("per-client"), UpstreamMode::PerClient}};
+constexpr std::array kPlacements{Keyword<Placement>{L("central"), Placement::Central}, Keyword<Placement>{L("edge"), Placement::Edge}};
+constexpr std::array kProtocols{Keyword<Protocol>{L("http1"), Protocol::Http1}, Keyword<Protocol>{L("http2"), Protocol::Http2}};
+constexpr std::array kDeliveries{Keyword<Delivery>{L("sse"), Delivery::Sse}, Keyword<Delivery>{L("poll"), Delivery::Poll},
+                                 Keyword<Delivery>{L("long-poll"), Delivery::LongPoll}};
+constexpr std::array kDistributions{Keyword<JitterDistribution>{L("uniform"), JitterDistribution::Uniform},
+                                    Keyword<JitterDistribution>{L("normal"), JitterDistribution::Normal},
+                                    Keyword<JitterDistribution>{L("pareto"), JitterDistribution::Pareto}};
+constexpr std::array kRecoveries{Keyword<LossRecovery>{L("fast-retransmit"), LossRecovery::FastRetransmit},
+                                 Keyword<LossRecovery>{L("timeout"), LossRecovery::Timeout}};
+constexpr std::array kPatterns{Keyword<PublishPattern>{L("constant"), PublishPattern::Constant},
+                               Keyword<PublishPattern>{L("poisson"), PublishPattern::Poisson},
+                               Keyword<PublishPattern>{L("bursty"), PublishPattern::Bursty}};
+
+template<typename E>
+QString wordFor(E value)
+{
+    for (const Keyword<E> &k : keywords<E>())
+        if (k.value == value)
+            return QString(k.word);
+    return {};
+}
+
+} // namespace
+
+template<> std::span<const Keyword<NodeKind>> keywords<NodeKind>() { return kNodeKinds; }
+template<> std::span<const Keyword<UpstreamMode>> keywords<UpstreamMode>() { return kUpstreamModes; }
+template<> std::span<const Keyword<Placement>> keywords<Placement>() { return kPlacements; }
+template<> std::span<const Keyword<Protocol>> keywords<Protocol>() { return kProtocols; }
+template<> std::span<const Keyword<Delivery>> keywords<Delivery>() { return kDeliveries; }
+template<> std::span<const Keyword<JitterDistribution>> keywords<JitterDistribution>() { return kDistributions; }
+template<> std::span<const Keyword<LossRecovery>> keywords<LossRecovery>() { return kRecoveries; }
+template<> std::span<const Keyword<PublishPattern>> keywords<PublishPattern>() { return kPatterns; }
+
+QString keyword(NodeKind kind) { return wordFor(kind); }
+QString keyword(UpstreamMode mode) { return wordFor(mode); }
+QString keyword(Placement placement) { return wordFor(placement); }
+QString keyword(Protocol protocol) { return wordFor(protocol); }
+QString keyword(Delivery delivery) { return wordFor(delivery); }
+QString keyword(JitterDistribution distribution) { return wordFor(distribution); }
+QString keyword(LossRecovery recovery) { return wordFor(recovery); }
+QString keyword(PublishPattern pattern) { return wordFor(pattern); }
+
+} // namespace edgesse::scenario

@@ -1,0 +1,531 @@
+#include "core/scenario/loader/resolver.h"
+
+#include "core/net/fdlimit.h"
+#include "core/scenario/loader/keys.h"
+#include "core/scenario/loader/limits.h"
+#include "core/scenario/units.h"
+
+#include <QHash>
+
+#include <algorithm>
+
+namespace edgesse::scenario::loader {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+class Resolver
+{
+public:
+    Resolver(Reader &reader, const Value &root) : m_read(reader), m_report(reader.report()), m_root(root) {}
+
+    // `label` names the variant as written (before a sweep), for problems every swept
+    // combination shares.
+    std::optional<Variant> resolve(const QString &name, const QString &label, const Value *variantItem)
+    {
+        m_label = label;
+        const int before = m_report.attempts();
+        Variant v;
+        v.name = name;
+        m_variantItem = variantItem;
+        readTop(v);
+        readNodes(v);
+        readClients(v);
+        readLinks(v);
+        readPublisher(v);
+        readSse(v);
+        readPricing(v);
+        if (m_report.attempts() == before)
+            checkSemantics(v);
+        if (m_report.attempts() != before)
+            return std::nullopt;
+        return v;
+    }
+
+private:
+    void readTop(Variant &v)
+    {
+        if (const Value *x = m_root.find(u"seed"))
+            if (auto n = m_read.integer(*x, 0, kMaxSeed, QStringLiteral("seed")))
+                v.seed = quint64(*n);
+        if (const Value *x = m_root.find(u"duration"))
+            if (auto d = m_read.requiredDuration(*x, 1ms))
+                v.duration = *d;
+        if (const Value *x = m_root.find(u"warmup"))
+            if (auto d = m_read.requiredDuration(*x, 0us))
+                v.warmup = *d;
+        m_placementValue = m_root.find(u"placement");
+        if (m_placementValue)
+            if (auto p = m_read.choice<Placement>(*m_placementValue, QStringLiteral("placement")))
+                v.placement = *p;
+        if (const Value *x = m_root.find(u"protocol"))
+            if (auto p = m_read.choice<Protocol>(*x, QStringLiteral("protocol")))
+                v.protocol = *p;
+    }
+
+    void readNodes(Variant &v)
+    {
+        const Value *nodes = m_read.require(m_root, QStringLiteral("nodes"), QStringLiteral("the origin and any edge PoPs"));
+        if (!nodes || !m_read.expectMap(*nodes, QStringLiteral("nodes by name"))) {
+            m_nodesUnreadable = true;
+            return;
+        }
+        if (nodes->entries.empty()) {
+            m_report.at(*nodes, QStringLiteral("no nodes; define at least one node of kind origin"));
+            return;
+        }
+        for (const Entry &e : nodes->entries) {
+            Value keyValue;
+            keyValue.kind = Value::Kind::Scalar;
+            keyValue.scalar = e.key;
+            keyValue.line = e.line;
+            keyValue.column = e.column;
+            keyValue.path = nodes->path;
+            const auto name = m_read.name(keyValue, QStringLiteral("node name"));
+            const Value &spec = e.value;
+            if (!m_read.expectMap(spec, QStringLiteral("a node like { kind: origin, region: us-east }")))
+                continue;
+            m_read.checkKeys(spec, kNodeKeys);
+            Node n;
+            n.name = name.value_or(e.key);
+            if (const Value *kind = m_read.require(spec, QStringLiteral("kind"), QStringLiteral("origin or pop")))
+                if (auto k = m_read.choice<NodeKind>(*kind, QStringLiteral("node kind")))
+                    n.kind = *k;
+            if (const Value *x = spec.find(u"region"))
+                if (auto s = m_read.scalar(*x, QStringLiteral("a region name")))
+                    n.region = *s;
+            if (const Value *x = spec.find(u"max_connections"))
+                if (auto c = m_read.integer(*x, 0, 10'000'000, QStringLiteral("max_connections")))
+                    n.maxConnections = *c;
+            if (const Value *x = spec.find(u"max_stream_duration"))
+                if (auto d = m_read.duration(*x, 1ms, {QStringLiteral("none")}))
+                    n.maxStreamDuration = *d;
+            if (const Value *x = spec.find(u"upstream")) {
+                if (auto u = m_read.choice<UpstreamMode>(*x, QStringLiteral("upstream mode")))
+                    n.upstream = *u;
+                if (n.kind == NodeKind::Origin)
+                    m_report.at(*x, QStringLiteral("upstream applies to a pop only; an origin has no upstream"));
+            }
+            m_nodeValues.insert(n.name, &spec);
+            v.nodes << n;
+        }
+        if (std::none_of(v.nodes.begin(), v.nodes.end(), [](const Node &n) { return n.kind == NodeKind::Origin; }))
+            m_report.at(*nodes, QStringLiteral("no node of kind origin; the publisher needs one"));
+    }
+
+    void readClients(Variant &v)
+    {
+        const Value *clients = m_read.require(m_root, QStringLiteral("clients"), QStringLiteral("the client populations"));
+        if (!clients || !m_read.expectSequence(*clients, QStringLiteral("client groups"))) {
+            m_clientsUnreadable = true;
+            return;
+        }
+        if (clients->items.empty()) {
+            m_report.at(*clients, QStringLiteral("no client groups; add one like { name: berlin, count: 100, near: origin }"));
+            return;
+        }
+        for (const Value &item : clients->items) {
+            if (!m_read.expectMap(item, QStringLiteral("a client group like { name: berlin, count: 100, near: pop-fra }")))
+                continue;
+            m_read.checkKeys(item, kClientKeys);
+            ClientGroup g;
+            if (const Value *x = m_read.require(item, QStringLiteral("name"), QStringLiteral("a name for the group"))) {
+                // An invalid name is reported but still used, so links to it do not fail again.
+                const bool valid = m_read.name(*x, QStringLiteral("client group name")).has_value();
+                if (x->isScalar() && !x->scalar.isEmpty()) {
+                    g.name = x->scalar;
+                    if (valid && m_groupValues.contains(g.name))
+                        m_report.at(*x, QStringLiteral("duplicate client group name \"%1\"").arg(g.name));
+                    else if (valid && v.node(g.name))
+                        m_report.at(*x, QStringLiteral("client group name \"%1\" is already a node name").arg(g.name));
+                }
+            }
+            if (const Value *x = m_read.require(item, QStringLiteral("count"), QStringLiteral("how many browsers")))
+                if (auto n = m_read.integer(*x, 1, 1'000'000, QStringLiteral("count")))
+                    g.count = *n;
+            if (const Value *x = m_read.require(item, QStringLiteral("near"), QStringLiteral("the node the browsers are closest to"))) {
+                if (auto s = m_read.scalar(*x, QStringLiteral("a node name"))) {
+                    g.near = *s;
+                    if (!m_nodesUnreadable && !v.nodes.isEmpty() && !v.node(g.near))
+                        unknownReference(*x, g.near, QStringLiteral("node"), nodeNames(v));
+                }
+            }
+            if (const Value *x = item.find(u"streams"))
+                if (auto n = m_read.integer(*x, 1, 1000, QStringLiteral("streams")))
+                    g.streams = int(*n);
+            if (const Value *x = item.find(u"delivery"))
+                if (auto d = m_read.choice<Delivery>(*x, QStringLiteral("delivery")))
+                    g.delivery = *d;
+            if (const Value *x = item.find(u"poll_interval"))
+                if (auto d = m_read.requiredDuration(*x, 1ms))
+                    g.pollInterval = *d;
+            if (const Value *x = item.find(u"long_poll_timeout"))
+                if (auto d = m_read.requiredDuration(*x, 1ms))
+                    g.longPollTimeout = *d;
+            if (const Value *x = item.find(u"protocol"))
+                if (auto p = m_read.choice<Protocol>(*x, QStringLiteral("protocol")))
+                    g.protocol = *p;
+            if (const Value *x = item.find(u"connections_per_origin"))
+                if (auto n = m_read.integer(*x, 1, 256, QStringLiteral("connections_per_origin")))
+                    g.connectionsPerOrigin = int(*n);
+            if (!g.name.isEmpty() && !m_groupValues.contains(g.name)) {
+                m_groupValues.insert(g.name, &item);
+                v.clients << g;
+            }
+        }
+    }
+
+    void readLinks(Variant &v)
+    {
+        const Value *links = m_read.require(m_root, QStringLiteral("links"), QStringLiteral("the network paths between clients and nodes"));
+        if (!links || !m_read.expectSequence(*links, QStringLiteral("links")))
+            return;
+        const QStringList endpoints = nodeNames(v) + groupNames(v);
+        for (const Value &item : links->items) {
+            if (!m_read.expectMap(item, QStringLiteral("a link like { between: [berlin, pop-fra], latency: 8ms }")))
+                continue;
+            m_read.checkKeys(item, kLinkKeys);
+            Link l;
+            bool endpointsOk = false;
+            if (const Value *x = m_read.require(item, QStringLiteral("between"), QStringLiteral("the two ends, like [berlin, pop-fra]")))
+                endpointsOk = readBetween(v, *x, endpoints, l);
+            bool latencyOk = false; // a bad latency is reported once, not again through the jitter check
+            if (const Value *x = m_read.require(item, QStringLiteral("latency"), QStringLiteral("one-way delay, like 40ms")))
+                if (auto d = m_read.requiredDuration(*x, 0us)) {
+                    l.latency = *d;
+                    latencyOk = true;
+                }
+            if (const Value *x = item.find(u"jitter"))
+                if (auto d = m_read.requiredDuration(*x, 0us))
+                    l.jitter = *d;
+            if (const Value *x = item.find(u"jitter_distribution"))
+                if (auto d = m_read.choice<JitterDistribution>(*x, QStringLiteral("jitter distribution")))
+                    l.jitterDistribution = *d;
+            if (latencyOk && l.jitter > l.latency && l.jitterDistribution != JitterDistribution::Pareto)
+                if (const Value *x = item.find(u"jitter"))
+                    m_report.at(*x, QStringLiteral("jitter %1 exceeds latency %2; a delay cannot go below zero")
+                                        .arg(units::formatDuration(l.jitter), units::formatDuration(l.latency)));
+            if (const Value *x = item.find(u"bandwidth"))
+                if (auto b = m_read.unit(*x, QStringLiteral("a bandwidth like 100Mbps"),
+                                         [](QStringView t, QString *e) { return units::parseBandwidth(t, e); }))
+                    l.bandwidthBitsPerSecond = *b;
+            if (const Value *x = item.find(u"loss")) {
+                if (auto p = m_read.unit(*x, QStringLiteral("a probability like 0.01 or 1%"),
+                                         [](QStringView t, QString *e) { return units::parseProbability(t, e); })) {
+                    if (*p >= 1.0)
+                        m_report.at(*x, QStringLiteral("loss %1 would drop every segment; use a value below 1 (100%)").arg(x->scalar));
+                    else
+                        l.loss = *p;
+                }
+            }
+            if (const Value *x = item.find(u"loss_recovery"))
+                if (auto r = m_read.choice<LossRecovery>(*x, QStringLiteral("loss recovery")))
+                    l.lossRecovery = *r;
+            if (const Value *x = item.find(u"rto"))
+                if (auto d = m_read.requiredDuration(*x, 200ms))
+                    l.rto = *d;
+            if (const Value *x = item.find(u"tls"))
+                if (auto b = m_read.boolean(*x))
+                    l.tls = *b;
+            if (const Value *x = item.find(u"gateway"))
+                l.gateway = readGateway(*x);
+            if (const Value *x = item.find(u"faults"))
+                l.faults = readFaults(*x);
+            if (endpointsOk) {
+                if (const Link *previous = v.linkBetween(l.a, l.b)) {
+                    m_report.at(*item.find(u"between"),
+                                QStringLiteral("a second link between \"%1\" and \"%2\"; each pair is linked once")
+                                    .arg(previous->a, previous->b));
+                    continue;
+                }
+                m_linkValues.insert(v.links.size(), &item);
+                v.links << l;
+            }
+        }
+    }
+
+    bool readBetween(const Variant &v, const Value &x, const QStringList &endpoints, Link &l)
+    {
+        if (!x.isSequence() || x.items.size() != 2 || !x.items[0].isScalar() || !x.items[1].isScalar()) {
+            m_report.at(x, QStringLiteral("expected two names like [berlin, pop-fra], got %1").arg(x.describe()));
+            return false;
+        }
+        bool ok = true;
+        for (const Value &end : x.items) {
+            if (!v.node(end.scalar) && !v.clientGroup(end.scalar)) {
+                if (!m_nodesUnreadable && !m_clientsUnreadable)
+                    unknownReference(end, end.scalar, QStringLiteral("node or client group"), endpoints);
+                ok = false;
+            }
+        }
+        l.a = x.items[0].scalar;
+        l.b = x.items[1].scalar;
+        if (!ok)
+            return false;
+        if (l.a == l.b) {
+            m_report.at(x, QStringLiteral("a link joins two different ends, got \"%1\" twice").arg(l.a));
+            return false;
+        }
+        if (v.clientGroup(l.a) && v.clientGroup(l.b)) {
+            m_report.at(x, QStringLiteral("a link joins clients to a node; \"%1\" and \"%2\" are both client groups").arg(l.a, l.b));
+            return false;
+        }
+        return true;
+    }
+
+    std::optional<Gateway> readGateway(const Value &x)
+    {
+        QStringList presetNames;
+        for (const GatewayPreset &p : gatewayPresets())
+            presetNames << p.name;
+        const auto fromPreset = [&](const Value &nameValue) -> std::optional<Gateway> {
+            const auto text = m_read.scalar(nameValue, QStringLiteral("a gateway preset name"));
+            if (!text)
+                return std::nullopt;
+            const GatewayPreset *preset = findGatewayPreset(*text);
+            if (!preset) {
+                unknownReference(nameValue, *text, QStringLiteral("gateway preset"), presetNames);
+                return std::nullopt;
+            }
+            return Gateway{preset->name, preset->idleTimeout, preset->maxDuration};
+        };
+        if (x.isScalar() && x.scalar == QLatin1String("none"))
+            return std::nullopt;
+        if (x.isScalar())
+            return fromPreset(x);
+        if (!x.isMap()) {
+            m_report.at(x, QStringLiteral("expected a gateway preset (%1) or { preset: NAME, idle_timeout: D, max_duration: D }, got %2")
+                               .arg(presetNames.join(QStringLiteral(", ")), x.describe()));
+            return std::nullopt;
+        }
+        m_read.checkKeys(x, kGatewayKeys);
+        Gateway g{QStringLiteral("custom"), std::nullopt, std::nullopt};
+        if (const Value *p = x.find(u"preset")) {
+            auto preset = fromPreset(*p);
+            if (!preset)
+                return std::nullopt;
+            g = *preset;
+        } else if (!x.find(u"idle_timeout") && !x.find(u"max_duration")) {
+            m_report.at(x, QStringLiteral("a gateway needs a preset, an idle_timeout or a max_duration"));
+            return std::nullopt;
+        }
+        if (const Value *d = x.find(u"idle_timeout"))
+            if (auto t = m_read.duration(*d, 1ms, {QStringLiteral("none")}))
+                g.idleTimeout = *t;
+        if (const Value *d = x.find(u"max_duration"))
+            if (auto t = m_read.duration(*d, 1ms, {QStringLiteral("none")}))
+                g.maxDuration = *t;
+        return g;
+    }
+
+    QList<LinkFault> readFaults(const Value &x)
+    {
+        QList<LinkFault> faults;
+        if (!m_read.expectSequence(x, QStringLiteral("faults like [{ at: 10s, down_for: 2s }]")))
+            return faults;
+        for (const Value &item : x.items) {
+            if (!m_read.expectMap(item, QStringLiteral("a fault like { at: 10s, down_for: 2s }")))
+                continue;
+            m_read.checkKeys(item, kFaultKeys);
+            LinkFault f;
+            if (const Value *at = m_read.require(item, QStringLiteral("at"), QStringLiteral("when the link goes down, like 10s")))
+                if (auto d = m_read.requiredDuration(*at, 0us))
+                    f.at = *d;
+            if (const Value *down = m_read.require(item, QStringLiteral("down_for"), QStringLiteral("how long it stays down, like 2s")))
+                if (auto d = m_read.requiredDuration(*down, 1ms))
+                    f.downFor = *d;
+            if (!faults.isEmpty() && f.at < faults.back().at + faults.back().downFor)
+                m_report.at(item, QStringLiteral("faults must be in time order without overlap; this one starts at %1, "
+                                                 "before the previous one ends at %2")
+                                      .arg(units::formatDuration(f.at), units::formatDuration(faults.back().at + faults.back().downFor)));
+            faults << f;
+        }
+        return faults;
+    }
+
+    void readPublisher(Variant &v)
+    {
+        const Value *p = m_read.require(m_root, QStringLiteral("publisher"), QStringLiteral("where events come from and how often, like { at: origin, rate: 20/s }"));
+        if (!p || !m_read.expectMap(*p, QStringLiteral("a publisher like { at: origin, rate: 20/s, payload: 256B }")))
+            return;
+        m_read.checkKeys(*p, kPublisherKeys);
+        QStringList origins;
+        for (const Node &n : v.nodes)
+            if (n.kind == NodeKind::Origin)
+                origins << n.name;
+        if (const Value *at = p->find(u"at")) {
+            if (auto s = m_read.scalar(*at, QStringLiteral("an origin node name"))) {
+                v.publisher.at = *s;
+                const Node *n = v.node(*s);
+                if (!n && !v.nodes.isEmpty())
+                    unknownReference(*at, *s, QStringLiteral("node"), origins);
+                else if (n && n->kind != NodeKind::Origin && !origins.isEmpty())
+                    m_report.at(*at, QStringLiteral("\"%1\" is a pop; the publisher is attached to an origin (%2)")
+                                         .arg(*s, origins.join(QStringLiteral(", "))));
+            }
+        } else if (origins.size() == 1) {
+            v.publisher.at = origins.first();
+        } else if (origins.size() > 1) {
+            m_report.at(*p, QStringLiteral("missing required key \"at\": the scenario has %1 origins (%2); say which one publishes")
+                                .arg(origins.size())
+                                .arg(origins.join(QStringLiteral(", "))));
+        }
+        if (const Value *r = m_read.require(*p, QStringLiteral("rate"), QStringLiteral("events per second, like 20/s"))) {
+            if (auto rate = m_read.unit(*r, QStringLiteral("a rate like 20/s"), [](QStringView t, QString *e) { return units::parseRate(t, e); })) {
+                if (*rate <= 0 || *rate > 100'000)
+                    m_report.at(*r, QStringLiteral("rate must be above 0/s and at most 100000/s, got %1").arg(r->scalar));
+                else
+                    v.publisher.rate = *rate;
+            }
+        }
+        if (const Value *x = p->find(u"pattern"))
+            if (auto pattern = m_read.choice<PublishPattern>(*x, QStringLiteral("publish pattern")))
+                v.publisher.pattern = *pattern;
+        if (const Value *x = p->find(u"burst_size"))
+            if (auto n = m_read.integer(*x, 1, 100'000, QStringLiteral("burst_size")))
+                v.publisher.burstSize = int(*n);
+        if (const Value *x = p->find(u"payload")) {
+            if (auto b = m_read.unit(*x, QStringLiteral("a size like 256B"), [](QStringView t, QString *e) { return units::parseBytes(t, e); })) {
+                if (*b > 1024 * 1024)
+                    m_report.at(*x, QStringLiteral("payload must be at most 1MB, got %1").arg(x->scalar));
+                else
+                    v.publisher.payloadBytes = *b;
+            }
+        }
+    }
+
+    void readSse(Variant &v)
+    {
+        const Value *s = m_root.find(u"sse");
+        if (!s || !m_read.expectMap(*s, QStringLiteral("SSE settings like { heartbeat: 15s, retry: 3s, replay: 1000 }")))
+            return;
+        m_read.checkKeys(*s, kSseKeys);
+        if (const Value *x = s->find(u"heartbeat"))
+            if (auto d = m_read.duration(*x, 1ms, {QStringLiteral("off"), QStringLiteral("none"), QStringLiteral("false")}))
+                v.sse.heartbeat = *d;
+        if (const Value *x = s->find(u"retry"))
+            if (auto d = m_read.requiredDuration(*x, 0us))
+                v.sse.retry = *d;
+        if (const Value *x = s->find(u"replay"))
+            if (auto n = m_read.integer(*x, 0, 1'000'000, QStringLiteral("replay")))
+                v.sse.replay = int(*n);
+        if (const Value *x = s->find(u"max_concurrent_streams"))
+            if (auto n = m_read.integer(*x, 1, 100'000, QStringLiteral("max_concurrent_streams")))
+                v.sse.maxConcurrentStreams = int(*n);
+    }
+
+    void readPricing(Variant &v)
+    {
+        const Value *p = m_root.find(u"pricing");
+        if (!p || (p->isScalar() && p->scalar == QLatin1String("none")))
+            return;
+        if (!m_read.expectMap(*p, QStringLiteral("prices like { per_million_requests: 0.60, per_gb_egress: 0.09 }")))
+            return;
+        m_read.checkKeys(*p, kPricingKeys);
+        Pricing pricing;
+        if (const Value *x = p->find(u"currency"))
+            if (auto s = m_read.scalar(*x, QStringLiteral("a currency code like USD")))
+                pricing.currency = *s;
+        const auto price = [&](const char16_t *key, double &field) {
+            if (const Value *x = p->find(key))
+                if (auto n = m_read.number(*x, 0, 1e9, QStringLiteral("a price")))
+                    field = *n;
+        };
+        price(u"per_million_requests", pricing.perMillionRequests);
+        price(u"per_gb_egress", pricing.perGbEgress);
+        price(u"per_connection_hour", pricing.perConnectionHour);
+        price(u"per_gb_second", pricing.perGbSecond);
+        if (const Value *x = p->find(u"memory")) {
+            if (auto b = m_read.unit(*x, QStringLiteral("a size like 128MB"), [](QStringView t, QString *e) { return units::parseBytes(t, e); })) {
+                if (*b <= 0)
+                    m_report.at(*x, QStringLiteral("memory must be above 0B"));
+                else
+                    pricing.memoryBytes = *b;
+            }
+        }
+        v.pricing = pricing;
+    }
+
+    // Only on a variant that read cleanly: references exist, so placement and budget can be judged.
+    void checkSemantics(const Variant &v)
+    {
+        const QString variantLabel = QStringLiteral("variant \"%1\" (placement %2)").arg(m_label, keyword(v.placement));
+        for (const ClientGroup &g : v.clients) {
+            const QStringList hops = v.path(g);
+            for (qsizetype i = 1; i < hops.size(); ++i) {
+                if (v.linkBetween(hops[i - 1], hops[i]))
+                    continue;
+                const Value *where = m_placementValue ? m_placementValue : m_groupValues.value(g.name);
+                const QString why = i == 1 && hops.size() == 3 ? QStringLiteral("client group \"%1\" reaches its PoP over it").arg(g.name)
+                    : i == 1                                  ? QStringLiteral("client group \"%1\" reaches the origin over it").arg(g.name)
+                                                              : QStringLiteral("PoP \"%1\" subscribes to the origin over it").arg(hops[i - 1]);
+                m_report.at(*where, QStringLiteral("%1 needs a link between \"%2\" and \"%3\" (%4); add { between: [%2, %3], latency: ... } to links")
+                                        .arg(variantLabel, hops[i - 1], hops[i], why));
+            }
+        }
+        const QString budget = net::checkDescriptorBudget(v.descriptorsNeeded());
+        if (!budget.isEmpty()) {
+            const ClientGroup *largest = nullptr;
+            for (const ClientGroup &g : v.clients)
+                if (!largest || v.clientConnections(g) > v.clientConnections(*largest))
+                    largest = &g;
+            const Value *group = largest ? m_groupValues.value(largest->name) : nullptr;
+            const Value *where = group && group->find(u"count") ? group->find(u"count") : (m_variantItem ? m_variantItem : &m_root);
+            m_report.at(*where, QStringLiteral("variant \"%1\" opens %2 connections: %3")
+                                    .arg(v.name)
+                                    .arg(v.connectionsNeeded())
+                                    .arg(budget));
+        }
+    }
+
+    void unknownReference(const Value &at, const QString &name, const QString &what, const QStringList &candidates)
+    {
+        const QString best = suggestion(name, candidates);
+        QString message = QStringLiteral("no %1 named \"%2\"").arg(what, name);
+        if (!best.isEmpty())
+            message += QStringLiteral("; did you mean \"%1\"?").arg(best);
+        else if (!candidates.isEmpty())
+            message += QStringLiteral("; known: %1").arg(candidates.join(QStringLiteral(", ")));
+        m_report.at(at, message);
+    }
+
+    static QStringList nodeNames(const Variant &v)
+    {
+        QStringList names;
+        for (const Node &n : v.nodes)
+            names << n.name;
+        return names;
+    }
+
+    static QStringList groupNames(const Variant &v)
+    {
+        QStringList names;
+        for (const ClientGroup &g : v.clients)
+            names << g.name;
+        return names;
+    }
+
+    Reader &m_read;
+    Report &m_report;
+    const Value &m_root;
+    const Value *m_variantItem = nullptr;
+    QString m_label;
+    const Value *m_placementValue = nullptr;
+    bool m_nodesUnreadable = false; // then references to nodes are not judged
+    bool m_clientsUnreadable = false;
+    QHash<QString, const Value *> m_nodeValues;
+    QHash<QString, const Value *> m_groupValues;
+    QHash<qsizetype, const Value *> m_linkValues;
+};
+
+} // namespace
+
+std::optional<Variant> resolveVariant(Reader &reader, const Value &tree, const QString &name, const QString &label,
+                                      const Value *variantItem)
+{
+    Resolver resolver(reader, tree);
+    return resolver.resolve(name, label, variantItem);
+}
+
+} // namespace edgesse::scenario::loader

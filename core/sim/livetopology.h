@@ -1,0 +1,74 @@
+#pragma once
+
+#include "core/link/linkproxy.h"
+#include "core/net/netthreads.h"
+#include "core/scenario/scenario.h"
+#include "core/sim/endpoint.h"
+#include "core/sim/onthread.h"
+#include "core/sim/publisher.h"
+#include "core/sim/streamrecorder.h"
+#include "core/sim/topologyparts.h"
+#include "core/sim/topologyplan.h"
+#include "core/tls/tlsidentity.h"
+
+#include <QList>
+#include <QString>
+
+#include <memory>
+#include <vector>
+
+namespace edgesse::sim {
+
+// A TopologyPlan brought up for real: servers, links, relays, the publisher and the
+// browsers, each on the worker thread the plan gave it and owned there. Destroying it is
+// the orderly stop: clients first (so nothing reconnects into a closing topology), then the
+// publisher, the relays, the links and the servers, each deleted on its own thread, then
+// every thread joined; the recorders and the shared figures go last.
+// Contract: driven from one controlling thread (never a worker); the variant and the plan
+// outlive it.
+class LiveTopology final
+{
+    Q_DISABLE_COPY_MOVE(LiveTopology)
+
+public:
+    // `tls`: what every node serves HTTPS with and clients on tls links trust.
+    LiveTopology(const scenario::Variant &variant, const TopologyPlan &plan,
+                 std::shared_ptr<const tls::TlsIdentity> tls);
+    ~LiveTopology();
+
+    // Servers (the origin first), links and PoP relays; false with `error` set on failure.
+    bool bringUp(QString *error);
+    // PoPs whose relay has no upstream stream open yet.
+    int relaysWithoutUpstream();
+    // The publisher (stopped) and the browsers (not yet open).
+    void prepareClients();
+    void startPublisher();
+    void stopPublisher();
+    void openClients(); // returns at once; each thread opens its browsers in batches
+
+    QList<Endpoint> endpoints() const;
+    RunShared &shared() { return m_shared; }
+    const std::vector<std::unique_ptr<StreamRecorder>> &recorders() const { return m_recorders; }
+    link::Counters linkCounters(std::size_t link) const { return m_links[link]->snapshot(); }
+    // Runs `fn(i)` on every worker thread i in turn, waiting for each.
+    void onEachThread(const std::function<void(int)> &fn);
+
+private:
+    bool startServer(std::size_t node, QString *error);
+    bool startLink(std::size_t link, QString *error);
+
+    const scenario::Variant &m_v;
+    const TopologyPlan &m_plan;
+    std::shared_ptr<const tls::TlsIdentity> m_tls;
+    RunShared m_shared;
+    std::vector<std::unique_ptr<StreamRecorder>> m_recorders; // one a thread
+    net::NetThreads m_threads;
+    // Declared in reverse order of tear-down.
+    std::vector<OnThread<ServerPart>> m_servers; // by plan node
+    std::vector<OnThread<link::LinkProxy>> m_links; // by plan link
+    std::vector<OnThread<RelayPart>> m_relays;  // by plan node, empty for the origin
+    OnThread<Publisher> m_publisher;
+    std::vector<OnThread<ClientsPart>> m_clients; // by thread
+};
+
+} // namespace edgesse::sim

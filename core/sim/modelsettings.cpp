@@ -1,0 +1,46 @@
+#include "core/sim/modelsettings.h"
+
+#include <algorithm>
+
+namespace edgesse::sim {
+
+link::LinkSettings linkSettings(const scenario::Link &l, std::uint64_t seed)
+{
+    link::LinkSettings s;
+    s.latency = l.latency;
+    s.jitter = l.jitter;
+    switch (l.jitterDistribution) {
+    case scenario::JitterDistribution::Uniform: s.distribution = link::JitterDistribution::Uniform; break;
+    case scenario::JitterDistribution::Normal: s.distribution = link::JitterDistribution::Normal; break;
+    case scenario::JitterDistribution::Pareto: s.distribution = link::JitterDistribution::Pareto; break;
+    }
+    s.seed = seed;
+    s.bandwidthBitsPerSecond = std::uint64_t(std::max<qint64>(l.bandwidthBitsPerSecond, 0));
+    s.lossProbability = l.loss;
+    s.lossRecovery = l.lossRecovery == scenario::LossRecovery::Timeout ? link::LossRecovery::Timeout
+                                                                       : link::LossRecovery::FastRetransmit;
+    // Real TLS crosses the link (its handshake round trips are real), so the link does not
+    // add the emulated one too.
+    s.tls = false;
+    if (l.gateway) {
+        s.idleTimeout = l.gateway->idleTimeout;
+        s.maxDuration = l.gateway->maxDuration;
+    }
+    return s;
+}
+
+PublishSettings publishSettings(const scenario::Publisher &p, std::uint64_t seed)
+{
+    PublishSettings s;
+    switch (p.pattern) {
+    case scenario::PublishPattern::Constant: s.pattern = PublishPattern::Constant; break;
+    case scenario::PublishPattern::Poisson: s.pattern = PublishPattern::Poisson; break;
+    case scenario::PublishPattern::Bursty: s.pattern = PublishPattern::Bursty; break;
+    }
+    s.eventsPerSecond = p.rate;
+    s.burstSize = std::max(p.burstSize, 1);
+    s.seed = seed;
+    return s;
+}
+
+} // namespace edgesse::sim

@@ -1,0 +1,175 @@
+#include "core/sim/topologyplan.h"
+
+#include "core/sim/modelsettings.h"
+#include "core/util/random.h"
+
+#include <algorithm>
+
+namespace edgesse::sim {
+
+namespace {
+
+// Purposes of derived seeds: fixed ranges, so adding a link does not change the
+// publisher's schedule or a browser's draws.
+constexpr std::uint64_t kPublisherSeed = 1;
+constexpr std::uint64_t kFirstLinkSeed = 1000;
+constexpr std::uint64_t kFirstBrowserSeed = 100000;
+constexpr std::uint64_t kBrowserSeedsPerGroup = 1000003;
+
+// The nodes the groups' paths go through, the origin first.
+QStringList nodesInUse(const scenario::Variant &v, const scenario::Node &origin)
+{
+    QStringList names{origin.name};
+    for (const auto &group : v.clients) {
+        const QStringList path = v.path(group);
+        for (int i = 1; i < path.size(); ++i) {
+            if (!names.contains(path[i]))
+                names.push_back(path[i]);
+        }
+    }
+    return names;
+}
+
+class Planner
+{
+public:
+    Planner(const scenario::Variant &v, TopologyPlan &plan) : m_v(v), m_plan(plan) {}
+
+    // The origin serves from thread 0; PoPs and links take the threads round-robin from the
+    // next one, so that an origin and the link in front of it do not share a thread.
+    int nextThread() { return m_nextThread++ % m_plan.threadCount; }
+
+    bool addLink(const QString &from, const QString &to, int group, QString *error)
+    {
+        const scenario::Link *config = m_v.linkBetween(from, to);
+        if (!config) {
+            *error = QStringLiteral("no link between %1 and %2").arg(from, to);
+            return false;
+        }
+        TopologyPlan::Link l;
+        l.name = from + QStringLiteral("->") + to;
+        l.from = from;
+        l.to = to;
+        l.target = m_plan.nodeIndex(to);
+        l.config = config;
+        l.group = group;
+        l.thread = nextThread();
+        l.settings = linkSettings(*config, util::derivedSeed(m_v.seed, kFirstLinkSeed + m_linkSeeds++));
+        m_plan.links.push_back(std::move(l));
+        return true;
+    }
+
+private:
+    const scenario::Variant &m_v;
+    TopologyPlan &m_plan;
+    int m_nextThread = 1;
+    std::uint64_t m_linkSeeds = 0;
+};
+
+ClientsPart::Browser browserPlan(const scenario::Variant &v, const TopologyPlan::Group &plan, int g, qint64 b)
+{
+    const scenario::ClientGroup &group = v.clients[g];
+    ClientsPart::Browser browser;
+    browser.group = g;
+    browser.index = int(b);
+    browser.config = &group;
+    browser.protocol = v.protocolFor(group);
+    browser.node = plan.node;
+    browser.retry = v.sse.retry;
+    browser.rejectionRetry = rejectionRetryAfter(v.sse);
+    // Lets a stream name why its connection ended (idle reap, max duration).
+    if (const scenario::Link *l = v.linkBetween(group.name, plan.node); l && l->gateway) {
+        browser.idleReapHint = l->gateway->idleTimeout.value_or(std::chrono::microseconds(0));
+        browser.maxDurationHint = l->gateway->maxDuration.value_or(std::chrono::microseconds(0));
+    }
+    if (const scenario::Node *n = v.node(plan.node); n && n->maxStreamDuration) {
+        const auto serverLimit = *n->maxStreamDuration;
+        if (browser.maxDurationHint == std::chrono::microseconds(0) || serverLimit < browser.maxDurationHint)
+            browser.maxDurationHint = serverLimit;
+    }
+    browser.seed = util::derivedSeed(v.seed, kFirstBrowserSeed + std::uint64_t(g) * kBrowserSeedsPerGroup + std::uint64_t(b));
+    return browser;
+}
+
+bool planNodesAndLinks(const scenario::Variant &v, const scenario::Node &origin, TopologyPlan &plan, QString *error)
+{
+    Planner planner(v, plan);
+    for (const QString &name : nodesInUse(v, origin)) {
+        TopologyPlan::Node n;
+        n.name = name;
+        n.config = v.node(name);
+        n.origin = n.config == &origin;
+        n.thread = n.origin ? 0 : planner.nextThread();
+        plan.nodes.push_back(std::move(n));
+    }
+    for (auto &n : plan.nodes) {
+        if (n.origin)
+            continue;
+        if (!planner.addLink(n.name, origin.name, -1, error))
+            return false;
+        n.upstreamLink = int(plan.links.size()) - 1;
+    }
+    for (int g = 0; g < v.clients.size(); ++g) {
+        const auto &group = v.clients[g];
+        const QStringList path = v.path(group);
+        if (path.size() < 2) {
+            *error = QStringLiteral("client population %1 has no path to the origin").arg(group.name);
+            return false;
+        }
+        if (!planner.addLink(group.name, path[1], g, error))
+            return false;
+        plan.groups.push_back({group.name, path[1], int(plan.links.size()) - 1, v.pathLatency(group),
+                               group.delivery == scenario::Delivery::Sse});
+    }
+    return true;
+}
+
+} // namespace
+
+const TopologyPlan::Node *TopologyPlan::node(const QString &name) const
+{
+    const int i = nodeIndex(name);
+    return i < 0 ? nullptr : &nodes[std::size_t(i)];
+}
+
+int TopologyPlan::nodeIndex(const QString &name) const
+{
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        if (nodes[i].name == name)
+            return int(i);
+    }
+    return -1;
+}
+
+std::size_t TopologyPlan::browserCount() const
+{
+    std::size_t n = 0;
+    for (const auto &onThread : browsers)
+        n += onThread.size();
+    return n;
+}
+
+std::optional<TopologyPlan> planTopology(const scenario::Variant &v, int threadCount, bool simulatedClients,
+                                         QString *error)
+{
+    const scenario::Node *origin = v.origin();
+    if (!origin) {
+        *error = QStringLiteral("the publisher is not attached to an origin node");
+        return std::nullopt;
+    }
+    TopologyPlan plan;
+    plan.threadCount = std::max(threadCount, 1);
+    if (!planNodesAndLinks(v, *origin, plan, error))
+        return std::nullopt;
+    plan.publisherThread = plan.nodes.front().thread;
+    plan.publisher = publishSettings(v.publisher, util::derivedSeed(v.seed, kPublisherSeed));
+    plan.browsers.resize(std::size_t(plan.threadCount));
+    int next = 0;
+    for (int g = 0; simulatedClients && g < v.clients.size(); ++g) {
+        for (qint64 b = 0; b < v.clients[g].count; ++b)
+            plan.browsers[std::size_t(next++ % plan.threadCount)].push_back(browserPlan(v, plan.groups[std::size_t(g)], g, b));
+    }
+    return plan;
+}
+
+} // namespace edgesse::sim
