@@ -50,6 +50,7 @@ struct ServerStats {
     qint64 connectionsTotal = 0;
     qint64 connectionsRejected = 0; // answered 503 + Retry-After (over the cap)
     qint64 http2Connections = 0;    // total that spoke HTTP/2
+    qint64 http2StreamsMax = 0;     // the most requests at once on one HTTP/2 connection
     qint64 streamsOpen = 0;
     qint64 streamsMax = 0;
     qint64 streamsTotal = 0;
@@ -128,6 +129,8 @@ public:
     // write, as a runtime that corks a socket for the current tick would send them.
     void publish(std::vector<PublishedEvent> events);
     ServerStats stats() const;
+    // What the test page last reported (GET /report?summary=JSON): its streams as it saw them.
+    QByteArray lastReport() const;
 
     struct Counters;
     class Worker;
