@@ -8,5 +8,7 @@ int main(int argc, char *argv[])
     edgesse::cli::provideRuntimeDir();
     if (const auto exitCode = edgesse::cli::runIfCommand(argc, argv))
         return *exitCode;
+    if (const auto exitCode = edgesse::cli::refuseWithoutDisplay())
+        return *exitCode;
     return edgesse::gui::runDesktop(argc, argv);
 }

@@ -7,11 +7,18 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QScopeGuard>
 #include <QStandardPaths>
+#include <QStorageInfo>
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <QElapsedTimer>
+
+#include <sys/mount.h>
+
 #include <csignal>
+#include <cstring>
 
 class TestCli final : public QObject
 {
@@ -23,6 +30,13 @@ private slots:
     void runRejectsBadArguments_data();
     void runRejectsBadArguments();
     void serveKeepsTheTopologyUpForCurl();
+    void unwritableOutRefusedBeforeTheRun_data();
+    void unwritableOutRefusedBeforeTheRun();
+    void symbolicLinkInOutUntouched();
+    void fullDiskKeepsTheEarlierRun();
+    void noDisplaySaysSo_data();
+    void noDisplaySaysSo();
+    void unknownCommandWord();
 
 private:
     QString m_exe;
@@ -144,6 +158,174 @@ void TestCli::serveKeepsTheTopologyUpForCurl()
     QVERIFY(serve.waitForFinished(15'000));
     QCOMPARE(serve.exitStatus(), QProcess::NormalExit);
     QCOMPARE(serve.exitCode(), 130);
+}
+
+
+namespace {
+
+// `edgesse run` on the tiny scenario into `out`; exit code and stderr.
+QPair<int, QString> runInto(const QString &exe, const QString &scenario, const QString &out)
+{
+    QProcess p;
+    p.start(exe, {QStringLiteral("run"), scenario, QStringLiteral("--out"), out, QStringLiteral("--duration"), QStringLiteral("1s")});
+    if (!p.waitForFinished(120'000))
+        return {-1, QStringLiteral("timed out")};
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardError())};
+}
+
+QMap<QString, QByteArray> snapshot(const QString &dir)
+{
+    QMap<QString, QByteArray> files;
+    for (const QString &name : QDir(dir).entryList(QDir::Files | QDir::Hidden | QDir::System)) {
+        QFile f(QDir(dir).filePath(name));
+        if (f.open(QIODevice::ReadOnly))
+            files.insert(name, f.readAll());
+    }
+    return files;
+}
+
+} // namespace
+
+void TestCli::unwritableOutRefusedBeforeTheRun_data()
+{
+    QTest::addColumn<bool>("readOnlyMount");
+    QTest::newRow("under a file") << false;
+    QTest::newRow("read-only file system") << true;
+}
+
+// Refused in the time it takes to load the scenario, not after every variant has run.
+void TestCli::unwritableOutRefusedBeforeTheRun()
+{
+    QFETCH(bool, readOnlyMount);
+    QTemporaryDir dir;
+    QString out;
+    if (readOnlyMount) {
+        if (::mount("tmpfs", QFile::encodeName(dir.path()).constData(), "tmpfs", MS_RDONLY, "size=64k") != 0)
+            QSKIP(qPrintable(QStringLiteral("mounting a tmpfs needs root (%1)").arg(QString::fromLocal8Bit(std::strerror(errno)))));
+        out = QDir(dir.path()).filePath(QStringLiteral("out"));
+    } else {
+        QFile file(QDir(dir.path()).filePath(QStringLiteral("plain")));
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.close();
+        out = file.fileName() + QStringLiteral("/out");
+    }
+    QElapsedTimer timer;
+    timer.start();
+    const auto [code, err] = runInto(m_exe, m_tiny, out);
+    const qint64 elapsed = timer.elapsed();
+    if (readOnlyMount)
+        ::umount2(QFile::encodeName(dir.path()).constData(), MNT_DETACH);
+    QCOMPARE(code, 2);
+    QVERIFY2(err.contains(QStringLiteral("--out: cannot create the directory"))
+                 && err.contains(readOnlyMount ? QStringLiteral("Read-only file system") : QStringLiteral("Not a directory")),
+             qPrintable(err));
+    QVERIFY2(!err.contains(QStringLiteral("done")), qPrintable(err));
+    QVERIFY2(elapsed < 5000, qPrintable(QString::number(elapsed))); // a run of the two variants takes about 8 s
+}
+
+void TestCli::symbolicLinkInOutUntouched()
+{
+    QTemporaryDir out;
+    QTemporaryDir elsewhere;
+    const QString victim = QDir(elsewhere.path()).filePath(QStringLiteral("precious.json"));
+    QFile f(victim);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("keep me");
+    f.close();
+    const QString link = QDir(out.path()).filePath(QStringLiteral("summary.csv"));
+    QVERIFY(QFile::link(victim, link));
+    const auto [code, err] = runInto(m_exe, m_tiny, out.path());
+    QCOMPARE(code, 2);
+    QVERIFY2(err.contains(link + QStringLiteral(" is a symbolic link")), qPrintable(err));
+    QVERIFY2(!err.contains(QStringLiteral("done")), qPrintable(err));
+    QCOMPARE(QFileInfo(link).symLinkTarget(), victim);
+    QFile back(victim);
+    QVERIFY(back.open(QIODevice::ReadOnly));
+    QCOMPARE(back.readAll(), QByteArray("keep me"));
+    QCOMPARE(QDir(out.path()).entryList(QDir::Files | QDir::Hidden | QDir::System), QStringList{QStringLiteral("summary.csv")});
+}
+
+// A run on a nearly full disk keeps the earlier run's files whole, leaves no partial file,
+// and says why; a file an earlier run left and this one did not write is named.
+void TestCli::fullDiskKeepsTheEarlierRun()
+{
+    QTemporaryDir dir;
+    const QByteArray mountPoint = QFile::encodeName(dir.path());
+    if (::mount("tmpfs", mountPoint.constData(), "tmpfs", 0, "size=4m") != 0)
+        QSKIP(qPrintable(QStringLiteral("mounting a tmpfs needs root (%1)").arg(QString::fromLocal8Bit(std::strerror(errno)))));
+    const auto unmount = qScopeGuard([&] { ::umount2(mountPoint.constData(), MNT_DETACH); });
+    const QString out = QDir(dir.path()).filePath(QStringLiteral("out"));
+    QVERIFY(QDir().mkpath(out));
+    QFile stale(QDir(out).filePath(QStringLiteral("samples.csv")));
+    QVERIFY(stale.open(QIODevice::WriteOnly));
+    stale.close();
+
+    const auto [firstCode, firstErr] = runInto(m_exe, m_tiny, out);
+    QVERIFY2(firstCode == 0, qPrintable(firstErr));
+    QVERIFY2(firstErr.contains(QStringLiteral("warning: %1 still holds samples.csv from an earlier run").arg(out)), qPrintable(firstErr));
+    const QMap<QString, QByteArray> before = snapshot(out);
+    QVERIFY(before.size() >= 18);
+
+    QFile filler(QDir(dir.path()).filePath(QStringLiteral("filler")));
+    QVERIFY(filler.open(QIODevice::WriteOnly));
+    const QByteArray block(4096, 'x');
+    while (QStorageInfo(dir.path()).bytesAvailable() > 300 * 1024 && filler.write(block) == block.size())
+        filler.flush();
+    filler.close();
+
+    const auto [secondCode, secondErr] = runInto(m_exe, m_tiny, out);
+    QCOMPARE(secondCode, 1);
+    QVERIFY2(secondErr.contains(QStringLiteral("No space left on device")), qPrintable(secondErr));
+    QVERIFY2(!secondErr.contains(QStringLiteral("wrote ")), qPrintable(secondErr));
+    QCOMPARE(snapshot(out), before);
+}
+
+void TestCli::noDisplaySaysSo_data()
+{
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QString>("display");
+    QTest::addColumn<QString>("message");
+    const QString scenario = QStringLiteral(EDGESSE_SOURCE_DIR "/scenarios/http1-vs-http2.yaml");
+    QTest::newRow("app") << QStringList{} << QString() << QStringLiteral("no display (DISPLAY is not set)");
+    QTest::newRow("app with a file") << QStringList{scenario} << QString() << QStringLiteral("no display (DISPLAY is not set)");
+    QTest::newRow("nobody at the display") << QStringList{scenario} << QStringLiteral(":97")
+                                           << QStringLiteral("cannot connect to display :97");
+}
+
+// One line, the headless commands named, exit 2: not Qt's abort in its platform plugin.
+void TestCli::noDisplaySaysSo()
+{
+    QFETCH(QStringList, args);
+    QFETCH(QString, display);
+    QFETCH(QString, message);
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove(QStringLiteral("QT_QPA_PLATFORM"));
+    env.remove(QStringLiteral("WAYLAND_DISPLAY"));
+    env.remove(QStringLiteral("DISPLAY"));
+    if (!display.isEmpty())
+        env.insert(QStringLiteral("DISPLAY"), display);
+    p.setProcessEnvironment(env);
+    p.start(m_exe, args);
+    QVERIFY(p.waitForFinished(30'000));
+    const QString err = QString::fromUtf8(p.readAllStandardError());
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(p.exitCode(), 2);
+    QVERIFY2(err.startsWith(QStringLiteral("edgesse: ") + message), qPrintable(err));
+    QVERIFY2(err.contains(QStringLiteral("validate, run, serve, compare, merge")), qPrintable(err));
+    QCOMPARE(err.count(u'\n'), 1);
+}
+
+void TestCli::unknownCommandWord()
+{
+    QProcess p;
+    p.start(m_exe, {QStringLiteral("frobnicate"), QStringLiteral("a.json")});
+    QVERIFY(p.waitForFinished(30'000));
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(p.exitCode(), 2);
+    const QString err = QString::fromUtf8(p.readAllStandardError());
+    QVERIFY2(err.startsWith(QStringLiteral("edgesse: unknown command 'frobnicate'\n")), qPrintable(err));
+    QVERIFY2(err.contains(QStringLiteral("Usage:")) && err.contains(QStringLiteral("edgesse validate FILE...")), qPrintable(err));
 }
 
 QTEST_GUILESS_MAIN(TestCli)

@@ -9,6 +9,7 @@
 #include <vector>
 
 using edgesse::metrics::LatencyHistogram;
+using edgesse::metrics::SparseLatencyHistogram;
 using edgesse::metrics::LatencyRecorder;
 using edgesse::metrics::ShardedLatency;
 namespace buckets = edgesse::metrics::buckets;
@@ -92,8 +93,11 @@ void TestHistogram::percentilesMatchExactValues()
         values.push_back(std::uint64_t(std::max(v, 0.0)));
     }
     LatencyHistogram histogram;
-    for (std::uint64_t v : values)
+    SparseLatencyHistogram perStream; // what a streams.csv row is computed from
+    for (std::uint64_t v : values) {
         histogram.record(v);
+        perStream.record(v);
+    }
     std::sort(values.begin(), values.end());
 
     QCOMPARE(histogram.count(), std::uint64_t(n));
@@ -112,7 +116,13 @@ void TestHistogram::percentilesMatchExactValues()
         const double error = std::abs(measured - exact) / std::max(exact, 1.0);
         QVERIFY2(error <= 0.01, qPrintable(QStringLiteral("p%1: exact %2 µs, measured %3 µs (%4%)")
                                                .arg(p).arg(exact).arg(measured).arg(error * 100)));
+        const double sparse = double(perStream.percentileUs(p));
+        const double sparseError = std::abs(sparse - exact) / std::max(exact, 1.0);
+        QVERIFY2(sparseError <= 0.004, qPrintable(QStringLiteral("per stream p%1: exact %2 µs, measured %3 µs (%4%)")
+                                                      .arg(p).arg(exact).arg(sparse).arg(sparseError * 100)));
     }
+    QCOMPARE(perStream.count(), std::uint64_t(n));
+    QCOMPARE(perStream.maxUs(), values.back());
     QCOMPARE(histogram.percentileUs(100), values.back());
 }
 

@@ -23,7 +23,9 @@
 #include <unistd.h>
 
 using namespace std::chrono_literals;
+using edgesse::link::BandwidthSharing;
 using edgesse::link::Counters;
+using edgesse::link::Direction;
 using edgesse::link::JitterDistribution;
 using edgesse::link::JitterSampler;
 using edgesse::link::LinkProxy;
@@ -173,6 +175,9 @@ private slots:
     void jitterReproducibleForSeed();
     void neverReorders();
     void bandwidthPaces();
+    void bandwidthShared_data();
+    void bandwidthShared();
+    void recordsIntendedReleases();
     void lossRateCloseToConfigured();
     void lossHoldsLaterBytes();
     void idleTimeoutReaps();
@@ -464,6 +469,90 @@ void TestLinkProxy::bandwidthPaces()
     const double rate = static_cast<double>(kBytes - firstLump) * 8.0 / seconds;
     qInfo("paced at %.3f Mbit/s (configured 16)", rate / 1e6);
     QVERIFY2(std::abs(rate / 16e6 - 1.0) < 0.15, qPrintable(QStringLiteral("rate %1 bit/s").arg(rate)));
+}
+
+void TestLinkProxy::bandwidthShared_data()
+{
+    QTest::addColumn<BandwidthSharing>("sharing");
+    QTest::addColumn<QString>("secondSource");
+    QTest::addColumn<int>("lines"); // serialisation times the later of two 64 KB writes takes
+    QTest::newRow("per connection") << BandwidthSharing::PerConnection << QStringLiteral("127.0.0.2") << 1;
+    QTest::newRow("one browser's connections share its line") << BandwidthSharing::PerPeer << QStringLiteral("127.0.0.2") << 2;
+    QTest::newRow("two browsers, a line each") << BandwidthSharing::PerPeer << QStringLiteral("127.0.0.3") << 1;
+    QTest::newRow("a link between nodes is one pipe") << BandwidthSharing::PerLink << QStringLiteral("127.0.0.3") << 2;
+}
+
+void TestLinkProxy::bandwidthShared()
+{
+    QFETCH(BandwidthSharing, sharing);
+    QFETCH(QString, secondSource);
+    QFETCH(int, lines);
+    DeadlineQueue queue;
+    QTcpServer server;
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    std::vector<qint64> received(2, 0);
+    std::vector<TimePoint> doneAt(2);
+    constexpr qint64 kBytes = 65536;
+    QObject::connect(&server, &QTcpServer::newConnection, &server, [&] {
+        while (QTcpSocket *socket = server.nextPendingConnection()) {
+            QObject::connect(socket, &QTcpSocket::readyRead, socket, [&, socket] {
+                const QByteArray data = socket->readAll();
+                const auto i = static_cast<std::size_t>(data.isEmpty() || data[0] == 'a' ? 0 : 1);
+                received[i] += data.size();
+                if (received[i] >= kBytes && doneAt[i] == TimePoint{})
+                    doneAt[i] = Clock::now();
+            });
+        }
+    });
+    LinkSettings settings = withLatency(1ms);
+    settings.bandwidthBitsPerSecond = 10'000'000;
+    settings.sharing = sharing;
+    LinkProxy proxy(settings, QHostAddress::LocalHost, server.serverPort(), queue);
+    QVERIFY(proxy.listen());
+    QTcpSocket a;
+    QTcpSocket b;
+    QVERIFY(a.bind(QHostAddress(QStringLiteral("127.0.0.2")), 0));
+    QVERIFY(b.bind(QHostAddress(secondSource), 0));
+    a.connectToHost(QHostAddress::LocalHost, proxy.port());
+    b.connectToHost(QHostAddress::LocalHost, proxy.port());
+    QVERIFY(a.waitForConnected(2000) && b.waitForConnected(2000));
+    waitFor([] { return false; }, 50);
+    const TimePoint sent = Clock::now();
+    a.write(QByteArray(kBytes, 'a'));
+    b.write(QByteArray(kBytes, 'b'));
+    QVERIFY(waitFor([&] { return doneAt[0] != TimePoint{} && doneAt[1] != TimePoint{}; }, 5000));
+    const double serialisationMs = kBytes * 8.0 / 10e6 * 1e3; // 52.4 ms
+    const double lastMs = msBetween(sent, std::max(doneAt[0], doneAt[1]));
+    qInfo("later of two 64 KB writes done after %.1f ms (one serialisation: %.1f ms)", lastMs, serialisationMs);
+    if (lines == 1)
+        QVERIFY2(lastMs < 1.5 * serialisationMs, qPrintable(QString::number(lastMs)));
+    else
+        QVERIFY2(lastMs > 1.8 * serialisationMs && lastMs < 3 * serialisationMs, qPrintable(QString::number(lastMs)));
+}
+
+void TestLinkProxy::recordsIntendedReleases()
+{
+    DeadlineQueue queue;
+    Target target;
+    LinkProxy proxy(withLatency(20ms), QHostAddress::LocalHost, target.port(), queue);
+    QVERIFY(proxy.listen());
+    QTcpSocket client;
+    client.connectToHost(QHostAddress::LocalHost, proxy.port());
+    QVERIFY(client.waitForConnected(2000));
+    waitFor([] { return false; }, 100); // past the handshake
+    const TimePoint sent = Clock::now();
+    client.write(QByteArray(100, 'x'));
+    client.flush();
+    QVERIFY(waitFor([&] { return target.received.size() >= 100; }, 2000));
+    const auto release = proxy.intendedRelease(client.localAddress(), client.localPort(), Direction::Upstream, 99);
+    QVERIFY(release.has_value());
+    // Meant for 20 ms after the bytes reached the link (just after they were sent), and
+    // written at or after that.
+    const double intendedMs = msBetween(sent, release->intended);
+    QVERIFY2(intendedMs >= 20.0 && intendedMs < 25.0, qPrintable(QString::number(intendedMs)));
+    QVERIFY(release->written >= release->intended);
+    QVERIFY(!proxy.intendedRelease(client.localAddress(), client.localPort(), Direction::Upstream, 100).has_value());
+    QVERIFY(!proxy.intendedRelease(client.localAddress(), client.localPort(), Direction::Downstream, 0).has_value());
 }
 
 void TestLinkProxy::lossRateCloseToConfigured()

@@ -48,6 +48,8 @@ private slots:
     void lateStartAndTailAndHoles();
     void eventsBeforeSubscribingAreEarly();
     void outOfOrderFillsHoles();
+    void receiptsBeforeTheWindowCreateNoLoss();
+    void neverServedStreamsLoseWhatTheyWanted();
     void randomizedAgainstASet();
     void accountsAdd();
     // time series
@@ -194,6 +196,52 @@ void TestMetrics::eventsBeforeSubscribingAreEarly()
     QCOMPARE(a.delivered, std::uint64_t{2});
     QCOMPARE(a.expected, std::uint64_t{2});
     checkBalance(a);
+}
+
+void TestMetrics::receiptsBeforeTheWindowCreateNoLoss()
+{
+    // A fault in the warm-up cut the stream after 10; it came back at 20 without replay. The
+    // window opens at 25: the warm-up's hole and receipts are outside it.
+    StreamTracker tracker(0);
+    for (std::uint64_t seq = 0; seq <= 10; ++seq)
+        tracker.received(seq);
+    tracker.disconnected(DisconnectCause::Error);
+    for (std::uint64_t seq = 20; seq <= 40; ++seq)
+        tracker.received(seq);
+    tracker.setFirstExpected(25);
+    const StreamAccount a = tracker.account(40);
+    QCOMPARE(a.expected, std::uint64_t{16});
+    QCOMPARE(a.delivered, std::uint64_t{16});
+    QCOMPARE(a.lost, std::uint64_t{0});
+    checkBalance(a);
+
+    // The window opening inside a received range counts only its part of it.
+    tracker.setFirstExpected(5);
+    const StreamAccount b = tracker.account(40);
+    QCOMPARE(b.expected, std::uint64_t{36});
+    QCOMPARE(b.delivered, std::uint64_t{6 + 21});
+    QCOMPARE(lost(b, LossCause::Error), std::uint64_t{9});
+    checkBalance(b);
+}
+
+void TestMetrics::neverServedStreamsLoseWhatTheyWanted()
+{
+    StreamTracker starved(10);
+    const StreamAccount a = starved.neverServed(29);
+    QCOMPARE(a.expected, std::uint64_t{20});
+    QCOMPARE(lost(a, LossCause::NeverServed), std::uint64_t{20});
+    QCOMPARE(edgesse::metrics::lossCauseName(LossCause::NeverServed), QStringLiteral("never_served"));
+    checkBalance(a);
+
+    StreamTracker refused(10);
+    refused.disconnected(DisconnectCause::Rejected);
+    refused.disconnected(DisconnectCause::Rejected);
+    const StreamAccount b = refused.neverServed(29);
+    QCOMPARE(lost(b, LossCause::Rejected), std::uint64_t{20});
+    QCOMPARE(b.reconnectsByCause[std::size_t(DisconnectCause::Rejected)], std::uint64_t{2});
+    checkBalance(b);
+
+    QCOMPARE(StreamTracker(30).neverServed(29).expected, std::uint64_t{0}); // arrived after the last event
 }
 
 void TestMetrics::outOfOrderFillsHoles()

@@ -178,9 +178,10 @@ void TestRetransmission::rtoFloorIsHonoured()
     QCOMPARE(run(timeout, 1, 0, 0ms).lostLateMs, 1000.0);
     LinkSettings linux = linkOf(20ms);
     linux.rto = 1s;
-    // The probe is capped by the RTO (SRTT + 1 s) only when it would fire later: 2 SRTT + 200 ms.
+    // The probe is capped by the RTO (SRTT + 1 s) only when it would fire later: 2 SRTT + 200 ms,
+    // on the timer wheel's 32 ms granules.
     const double lone = run(linux, 1, 0, 0ms).lostLateMs;
-    QVERIFY2(lone >= 280.0 && lone <= 286.0, qPrintable(QString::number(lone)));
+    QVERIFY2(lone >= 280.0 && lone <= 300.0, qPrintable(QString::number(lone)));
     // A lost probe now waits the 1 s RTO.
     const double twice = run(linux, 2, 0, 0ms).lostLateMs;
     QVERIFY2(twice - lone >= 1000.0 && twice - lone <= 1045.0, qPrintable(QString::number(twice)));

@@ -1,13 +1,20 @@
 #include "app/charts/charts.h"
 
+#include "core/io/outputset.h"
+#include "core/scenario/units.h"
+
+#include <QAreaSeries>
 #include <QBarCategoryAxis>
 #include <QBarSeries>
 #include <QBarSet>
+#include <QBuffer>
 #include <QChart>
 #include <QDir>
 #include <QFile>
 #include <QGraphicsLayout>
+#include <QFontInfo>
 #include <QGraphicsScene>
+#include <QGraphicsSimpleTextItem>
 #include <QHorizontalStackedBarSeries>
 #include <QImage>
 #include <QLegend>
@@ -79,11 +86,39 @@ Palette paletteFor(Theme theme)
 
 QFont font(int pixelSize, bool bold = false)
 {
-    QFont f;
+    QFont f(fontFamily());
     f.setPixelSize(pixelSize);
     f.setBold(bold);
     return f;
 }
+
+} // namespace
+
+QString fontFamily()
+{
+    // The family the generic "Sans Serif" resolves to here, so an SVG names a real font.
+    static const QString family = QFontInfo(QFont(QStringLiteral("Sans Serif"))).family();
+    return family;
+}
+
+int variantColorIndex(const RunResult &result, const QString &name)
+{
+    qsizetype index = result.scenarioVariants.indexOf(name);
+    if (index < 0)
+        index = result.scenarioVariants.indexOf(name.section(kLabelSeparator, 0, 0));
+    if (index >= 0)
+        return int(index);
+    int position = int(result.scenarioVariants.size());
+    for (const VariantResult &v : result.variants) {
+        if (v.name == name)
+            return position;
+        if (!result.scenarioVariants.contains(v.name.section(kLabelSeparator, 0, 0)))
+            ++position;
+    }
+    return position;
+}
+
+namespace {
 
 QColor seriesColor(Theme theme, int index)
 {
@@ -131,6 +166,8 @@ void styleSeries(QAbstractSeries *series, Theme theme)
 
 void styleBarSet(QBarSet *set, Theme theme, int index)
 {
+    if (set->property(kColorIndex).isValid())
+        index = set->property(kColorIndex).toInt();
     const QString measure = set->property("edgesseMeasure").toString();
     const QColor color = measure.isEmpty() ? seriesColor(theme, index) : measureColor(theme, measure);
     set->setColor(color);
@@ -210,6 +247,92 @@ void setValueRange(QChart *chart, const QString &name, double min, double max)
     }
 }
 
+// The longest warm-up of the result's variants, in seconds (0 when none is known).
+double warmupSeconds(const RunResult &result)
+{
+    double longest = 0;
+    for (const VariantResult &v : result.variants)
+        if (const auto d = scenario::units::parseDuration(v.resolved.value(QLatin1String("warmup")).toString()))
+            longest = std::max(longest, std::chrono::duration<double>(*d).count());
+    return longest;
+}
+
+// The warm-up (not measured) shaded across the plot, under the lines.
+void shadeWarmup(QChart *chart, const RunResult &result)
+{
+    const double warmup = warmupSeconds(result);
+    auto *area = findSeries<QAreaSeries>(chart, QStringLiteral("warmup"));
+    auto *y = qobject_cast<QValueAxis *>(axis(chart, kAxisY));
+    if (warmup <= 0 || !y) {
+        if (area) {
+            chart->removeSeries(area);
+            delete area;
+        }
+        return;
+    }
+    if (!area) {
+        area = new QAreaSeries(new QLineSeries(chart), new QLineSeries(chart));
+        area->setObjectName(QStringLiteral("warmup"));
+        area->setName(QStringLiteral("warm-up (not measured)"));
+        area->setPen(Qt::NoPen);
+        chart->addSeries(area);
+        area->attachAxis(axis(chart, kAxisX));
+        area->attachAxis(y);
+    }
+    const bool dark = themeOf(chart) == Theme::Dark;
+    area->setBrush(dark ? QColor(255, 255, 255, 22) : QColor(0, 0, 0, 16));
+    area->upperSeries()->replace({QPointF(0, y->max()), QPointF(warmup, y->max())});
+    area->lowerSeries()->replace({QPointF(0, 0), QPointF(warmup, 0)});
+}
+
+// Counts get whole-number ticks: every integer up to 8, else a nice step of at least 1.
+void setCountRange(QChart *chart, const QString &name, double max)
+{
+    auto *a = qobject_cast<QValueAxis *>(axis(chart, name));
+    if (!a)
+        return;
+    a->setLabelFormat(QStringLiteral("%.0f"));
+    const double top = std::max(1.0, std::ceil(max * 1.05));
+    if (top <= 8) {
+        a->setRange(0, top);
+        a->setTickCount(int(top) + 1);
+        return;
+    }
+    a->setTickCount(6);
+    a->setRange(0, niceCeiling(top));
+    a->applyNiceNumbers();
+    a->setRange(0, std::max(a->max(), top));
+}
+
+// "Nothing happened" written across the plot area instead of an empty plot; empty: none.
+void setNote(QChart *chart, const QString &text)
+{
+    QGraphicsSimpleTextItem *note = nullptr;
+    for (QGraphicsItem *child : chart->childItems())
+        if (child->data(0).toString() == QLatin1String("edgesseNote"))
+            note = static_cast<QGraphicsSimpleTextItem *>(child);
+    if (!note) {
+        if (text.isEmpty())
+            return;
+        note = new QGraphicsSimpleTextItem(chart);
+        note->setData(0, QStringLiteral("edgesseNote"));
+        note->setZValue(100);
+        QObject::connect(chart, &QChart::plotAreaChanged, chart, [note](const QRectF &area) {
+            const QRectF box = note->boundingRect();
+            note->setPos(area.center() - QPointF(box.width() / 2, box.height() / 2));
+        });
+    }
+    note->setText(text);
+    note->setVisible(!text.isEmpty());
+    QFont f(fontFamily());
+    f.setPixelSize(15);
+    f.setItalic(true);
+    note->setFont(f);
+    note->setBrush(paletteFor(themeOf(chart)).mutedText);
+    const QRectF box = note->boundingRect();
+    note->setPos(chart->plotArea().center() - QPointF(box.width() / 2, box.height() / 2));
+}
+
 struct Unit {
     double divisor;
     QString name;
@@ -257,7 +380,6 @@ void updateLatencyCdf(QChart *chart, const RunResult &result)
 {
     double lo = std::numeric_limits<double>::max();
     double hi = 0;
-    int index = 0;
     for (const VariantResult &v : result.variants) {
         QList<QPointF> points;
         points.reserve(v.latencyCdf.size() + 1);
@@ -272,9 +394,10 @@ void updateLatencyCdf(QChart *chart, const RunResult &result)
                 lo = std::min(lo, x);
             hi = std::max(hi, x);
         }
-        lineSeries(chart, QStringLiteral("cdf:") + v.name, v.name, index++)->replace(points);
+        lineSeries(chart, QStringLiteral("cdf:") + v.name, v.name, variantColorIndex(result, v.name))->replace(points);
     }
     auto *x = qobject_cast<QLogValueAxis *>(axis(chart, kAxisX));
+    setNote(chart, hi <= 0 ? QStringLiteral("No event delivered yet") : QString());
     if (hi <= 0) {
         x->setRange(0.1, 1000);
         return;
@@ -293,7 +416,7 @@ const QList<std::pair<QString, double metrics::LatencySummary::*>> kPercentiles{
 // Bar charts: one set per key, values by category; kept in place when the layout is
 // unchanged, rebuilt otherwise (a handful of bars, so either is cheap).
 void fillBars(QChart *chart, QAbstractBarSeries *series, const QStringList &categories,
-              const QList<std::pair<QString, QList<qreal>>> &sets)
+              const QList<std::pair<QString, QList<qreal>>> &sets, const QList<int> &colors = {})
 {
     bool sameLayout = series->count() == sets.size();
     for (qsizetype i = 0; sameLayout && i < sets.size(); ++i)
@@ -303,6 +426,8 @@ void fillBars(QChart *chart, QAbstractBarSeries *series, const QStringList &cate
         for (qsizetype i = 0; i < sets.size(); ++i) {
             auto *set = new QBarSet(sets[i].first);
             set->setProperty("edgesseMeasure", series->property("edgesseMeasures").toStringList().value(i));
+            if (i < colors.size())
+                set->setProperty(kColorIndex, colors.at(i));
             set->append(sets[i].second);
             styleBarSet(set, themeOf(chart), int(i));
             series->append(set);
@@ -356,8 +481,10 @@ void updatePercentiles(QChart *chart, const RunResult &result)
     for (const auto &[label, member] : kPercentiles)
         categories.append(label);
     QList<std::pair<QString, QList<qreal>>> sets;
+    QList<int> colors;
     double top = 0;
     for (const VariantResult &v : result.variants) {
+        colors.append(variantColorIndex(result, v.name));
         QList<qreal> values;
         for (const auto &[label, member] : kPercentiles) {
             values.append(std::round(v.latency.*member * 100.0) / 100.0);
@@ -365,8 +492,9 @@ void updatePercentiles(QChart *chart, const RunResult &result)
         }
         sets.append({v.name, values});
     }
-    fillBars(chart, findSeries<QAbstractBarSeries>(chart, QStringLiteral("bars")), categories, sets);
+    fillBars(chart, findSeries<QAbstractBarSeries>(chart, QStringLiteral("bars")), categories, sets, colors);
     setValueRange(chart, kAxisY, 0, top * 1.08);
+    setNote(chart, top <= 0 ? QStringLiteral("No event delivered yet") : QString());
 }
 
 void setupOverTime(QChart *chart, const QString &yTitle)
@@ -375,23 +503,26 @@ void setupOverTime(QChart *chart, const QString &yTitle)
     valueAxis(chart, kAxisY, yTitle, Qt::AlignLeft);
 }
 
-void fitTime(QChart *chart, double tMax, double yMax)
+void fitTime(QChart *chart, double tMax, double yMax, bool counts = false)
 {
     if (auto *x = qobject_cast<QValueAxis *>(axis(chart, kAxisX))) {
         x->setRange(0, tMax > 0 ? tMax : 1);
         x->applyNiceNumbers();
         x->setMin(0);
     }
-    setValueRange(chart, kAxisY, 0, yMax > 0 ? yMax : 1);
+    if (counts)
+        setCountRange(chart, kAxisY, yMax);
+    else
+        setValueRange(chart, kAxisY, 0, yMax > 0 ? yMax : 1);
 }
 
 void updateLatencyOverTime(QChart *chart, const RunResult &result)
 {
     double tMax = 0;
     double yMax = 0;
-    int index = 0;
     const bool several = result.variants.size() > 1;
     for (const VariantResult &v : result.variants) {
+        const int index = variantColorIndex(result, v.name);
         const QString prefix = several ? v.name + QStringLiteral(" ") : QString();
         const QList<QPointF> p50 = v.timeSeries.points(metrics::series::kLatencyP50);
         const QList<QPointF> p99 = v.timeSeries.points(metrics::series::kLatencyP99);
@@ -405,9 +536,10 @@ void updateLatencyOverTime(QChart *chart, const RunResult &result)
                 yMax = std::max(yMax, p.y());
             }
         }
-        ++index;
     }
     fitTime(chart, tMax, yMax);
+    shadeWarmup(chart, result);
+    setNote(chart, yMax <= 0 ? QStringLiteral("No event delivered yet") : QString());
 }
 
 void updateConnectionsOverTime(QChart *chart, const RunResult &result)
@@ -437,7 +569,9 @@ void updateConnectionsOverTime(QChart *chart, const RunResult &result)
         }
         ++variantIndex;
     }
-    fitTime(chart, tMax, yMax);
+    fitTime(chart, tMax, yMax, true);
+    shadeWarmup(chart, result);
+    setNote(chart, yMax <= 0 ? QStringLiteral("No connection open") : QString());
 }
 
 void setupReconnects(QChart *chart)
@@ -461,7 +595,9 @@ void updateReconnects(QChart *chart, const RunResult &result)
     double top = 0;
     for (qreal value : reconnects + lost)
         top = std::max(top, value);
-    setValueRange(chart, kAxisY, 0, std::max(top * 1.08, 1.0));
+    setCountRange(chart, kAxisY, top);
+    setNote(chart, top <= 0 && !result.variants.empty() ? QStringLiteral("Nothing happened: no reconnect, no lost event")
+                                                       : QString());
 }
 
 void setupLinkBytes(QChart *chart)
@@ -501,6 +637,7 @@ void updateLinkBytes(QChart *chart, const RunResult &result)
              {{QStringLiteral("Events and headers"), payloadScaled}, {QStringLiteral("Heartbeats"), heartbeatScaled}});
     axis(chart, kAxisX)->setTitleText(QStringLiteral("Bytes over the run, both directions (%1)").arg(unit.name));
     setValueRange(chart, kAxisX, 0, std::max(top / unit.divisor * 1.05, 1.0));
+    setNote(chart, top <= 0 ? QStringLiteral("No link carried a byte yet") : QString());
 }
 
 void style(QChart *chart, Theme theme)
@@ -521,6 +658,9 @@ void style(QChart *chart, Theme theme)
     chart->setMargins(QMargins(12, 8, 16, 8));
     for (QAbstractAxis *a : chart->axes())
         styleAxis(a, p);
+    for (QGraphicsItem *child : chart->childItems())
+        if (child->data(0).toString() == QLatin1String("edgesseNote"))
+            static_cast<QGraphicsSimpleTextItem *>(child)->setBrush(p.mutedText);
     for (QAbstractSeries *s : chart->series()) {
         styleSeries(s, theme);
         if (auto *bars = qobject_cast<QAbstractBarSeries *>(s)) {
@@ -552,6 +692,7 @@ bool render(QChart *chart, QPainter &painter, QSize size)
     target->setSceneRect(QRectF(QPointF(0, 0), QSizeF(size)));
     painter.setRenderHint(QPainter::Antialiasing);
     painter.setRenderHint(QPainter::TextAntialiasing);
+    painter.setFont(QFont(fontFamily())); // what an SVG declares where no text sets its own
     target->render(&painter, QRectF(QPointF(0, 0), QSizeF(size)), QRectF(QPointF(0, 0), QSizeF(size)));
     if (ownScene)
         scene.removeItem(chart);
@@ -644,7 +785,7 @@ void applyTheme(QChart *chart, Theme theme)
         style(chart, theme);
 }
 
-bool exportPng(QChart *chart, const QString &path, const ExportOptions &options, QString *error)
+bool renderPng(QChart *chart, const QString &path, const ExportOptions &options, QByteArray *bytes, QString *error)
 {
     const qreal ratio = options.pixelRatio > 0 ? options.pixelRatio : 1.0;
     QImage image(options.size * ratio, QImage::Format_ARGB32_Premultiplied);
@@ -657,34 +798,75 @@ bool exportPng(QChart *chart, const QString &path, const ExportOptions &options,
         QPainter painter(&image);
         render(chart, painter, options.size);
     }
-    QFile file(path);
-    if (!file.open(QIODevice::WriteOnly))
-        return fail(error, QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
-    if (!image.save(&file, "PNG"))
-        return fail(error, QStringLiteral("cannot write %1: PNG encoding failed").arg(path));
+    QBuffer buffer(bytes);
+    if (!buffer.open(QIODevice::WriteOnly) || !image.save(&buffer, "PNG"))
+        return fail(error, QStringLiteral("cannot render %1: PNG encoding failed").arg(path));
     return true;
 }
 
-bool exportSvg(QChart *chart, const QString &path, const ExportOptions &options, QString *error)
+bool renderSvg(QChart *chart, const ExportOptions &options, QByteArray *bytes)
 {
-    QFile file(path);
-    if (!file.open(QIODevice::WriteOnly))
-        return fail(error, QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+    QBuffer buffer(bytes);
+    buffer.open(QIODevice::WriteOnly);
     QSvgGenerator generator;
-    generator.setOutputDevice(&file);
+    generator.setOutputDevice(&buffer);
     generator.setSize(options.size);
     generator.setViewBox(QRect(QPoint(0, 0), options.size));
     generator.setResolution(96); // so the SVG is as wide in CSS pixels as the PNG is in logical ones
     generator.setTitle(chart->title());
     generator.setDescription(QStringLiteral("EdgeSSE chart"));
-    {
-        QPainter painter(&generator);
-        painter.fillRect(QRect(QPoint(0, 0), options.size), chart->backgroundBrush());
-        render(chart, painter, options.size);
-    }
-    if (file.error() != QFileDevice::NoError)
-        return fail(error, QStringLiteral("cannot write %1: %2").arg(path, file.errorString()));
+    QPainter painter(&generator);
+    painter.fillRect(QRect(QPoint(0, 0), options.size), chart->backgroundBrush());
+    render(chart, painter, options.size);
     return true;
+}
+
+bool exportPng(QChart *chart, const QString &path, const ExportOptions &options, QString *error)
+{
+    QByteArray bytes;
+    return renderPng(chart, path, options, &bytes, error) && io::writeFileAtomically(path, bytes, error);
+}
+
+bool exportSvg(QChart *chart, const QString &path, const ExportOptions &options, QString *error)
+{
+    QByteArray bytes;
+    return renderSvg(chart, options, &bytes) && io::writeFileAtomically(path, bytes, error);
+}
+
+QStringList chartFileNames(const ExportOptions &options)
+{
+    QStringList names;
+    for (ChartKind kind : allChartKinds()) {
+        if (options.png)
+            names << chartFileStem(kind) + QStringLiteral(".png");
+        if (options.svg)
+            names << chartFileStem(kind) + QStringLiteral(".svg");
+    }
+    return names;
+}
+
+std::optional<std::vector<std::pair<QString, QByteArray>>> chartFiles(const metrics::RunResult &result, const ExportOptions &options,
+                                                                      QString *error)
+{
+    std::vector<std::pair<QString, QByteArray>> files;
+    for (ChartKind kind : allChartKinds()) {
+        ChartOptions chartOptions;
+        chartOptions.theme = options.theme;
+        const std::unique_ptr<QChart> chart = buildChart(kind, result, chartOptions);
+        const QString stem = chartFileStem(kind);
+        if (options.png) {
+            QByteArray bytes;
+            if (!renderPng(chart.get(), stem + QStringLiteral(".png"), options, &bytes, error))
+                return std::nullopt;
+            files.emplace_back(stem + QStringLiteral(".png"), bytes);
+        }
+        if (options.svg) {
+            QByteArray bytes;
+            renderSvg(chart.get(), options, &bytes);
+            files.emplace_back(stem + QStringLiteral(".svg"), bytes);
+        }
+    }
+    return files;
 }
 
 QStringList exportCharts(const RunResult &result, const QString &dir, const ExportOptions &options, QString *error)
@@ -693,24 +875,18 @@ QStringList exportCharts(const RunResult &result, const QString &dir, const Expo
         fail(error, QStringLiteral("cannot create the directory %1: check the path and its permissions").arg(dir));
         return {};
     }
-    QStringList written;
-    for (ChartKind kind : allChartKinds()) {
-        ChartOptions chartOptions;
-        chartOptions.theme = options.theme;
-        const std::unique_ptr<QChart> chart = buildChart(kind, result, chartOptions);
-        const QString stem = QDir(dir).filePath(chartFileStem(kind));
-        if (options.png) {
-            if (!exportPng(chart.get(), stem + QStringLiteral(".png"), options, error))
-                return {};
-            written.append(stem + QStringLiteral(".png"));
-        }
-        if (options.svg) {
-            if (!exportSvg(chart.get(), stem + QStringLiteral(".svg"), options, error))
-                return {};
-            written.append(stem + QStringLiteral(".svg"));
-        }
+    const auto files = chartFiles(result, options, error);
+    if (!files)
+        return {};
+    io::OutputSet set(dir);
+    for (const auto &[name, bytes] : *files)
+        if (!set.add(name, bytes))
+            break;
+    if (!set.commit()) {
+        fail(error, set.error());
+        return {};
     }
-    return written;
+    return set.paths();
 }
 
 } // namespace edgesse::charts

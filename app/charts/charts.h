@@ -7,6 +7,9 @@
 #include <QStringList>
 
 #include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
 
 QT_BEGIN_NAMESPACE
 class QChart;
@@ -30,6 +33,15 @@ QString chartFileStem(ChartKind kind);   // "latency-cdf", ... (file names of th
 QString chartTitle(ChartKind kind);
 
 enum class Theme { Light, Dark };
+
+// Labels of a variant seen in several runs: "edge · 10:15:02" (the name, then the run).
+inline const QString kLabelSeparator = QStringLiteral(" · ");
+// A variant's colour, by its place among result.scenarioVariants (the part of a label before
+// kLabelSeparator counts), so a variant keeps its colour whichever others are run with it;
+// variants the scenario does not list follow, in result order.
+int variantColorIndex(const metrics::RunResult &result, const QString &name);
+// The font family charts are set in: the one the platform's sans-serif resolves to.
+QString fontFamily();
 
 struct ChartOptions {
     Theme theme = Theme::Light;
@@ -57,15 +69,23 @@ struct ExportOptions {
     bool svg = true;
 };
 
-// Renders `chart` (which must not be shown in a view at the time). False and `error` set
-// when the file cannot be written.
+// Renders `chart` (which must not be shown in a view at the time) and writes the file
+// atomically (io::writeFileAtomically). False and `error` set when it cannot be written.
 bool exportPng(QChart *chart, const QString &path, const ExportOptions &options, QString *error = nullptr);
 bool exportSvg(QChart *chart, const QString &path, const ExportOptions &options, QString *error = nullptr);
 
 // Writes every chart of allChartKinds() into `dir` as STEM.png and STEM.svg (per options),
-// creating `dir`; used by `edgesse run --out DIR` and the app's Export. Returns the written
-// paths; on failure an empty list and `error` names the file and the reason.
+// creating `dir`, as one io::OutputSet (all or none); used by the app's Export. Returns the
+// written paths; on failure an empty list and `error` names the file and the reason.
 QStringList exportCharts(const metrics::RunResult &result, const QString &dir,
                          const ExportOptions &options = {}, QString *error = nullptr);
+
+// The names exportCharts() writes under `options`.
+QStringList chartFileNames(const ExportOptions &options = {});
+// Every chart rendered, by file name, for writing with other files as one set; nullopt (and
+// `error`) when one cannot be rendered.
+std::optional<std::vector<std::pair<QString, QByteArray>>> chartFiles(const metrics::RunResult &result,
+                                                                      const ExportOptions &options = {},
+                                                                      QString *error = nullptr);
 
 } // namespace edgesse::charts

@@ -16,8 +16,14 @@ inline constexpr int kExitInterrupted = 130; // SIGINT/SIGTERM before the end
 // leaves the variable unset and Qt's own fallback stands.
 void provideRuntimeDir();
 
-// Runs the headless command argv names (validate, run, serve, help, version) and returns
-// its exit code; std::nullopt when argv names none, so the desktop app starts instead.
+// Runs the headless command argv names (validate, run, serve, compare, merge, help, version)
+// and returns its exit code; std::nullopt when argv names none but a file to open (or
+// nothing), so the desktop app starts instead. An unknown command word or option gets its
+// name and the usage on stderr, exit 2.
 std::optional<int> runIfCommand(int argc, char *argv[]);
+
+// Before the desktop app starts: when there is no display to show it on (and Qt would abort
+// in its platform plugin), one line on stderr naming the headless commands, and exit 2.
+std::optional<int> refuseWithoutDisplay();
 
 } // namespace edgesse::cli

@@ -10,5 +10,7 @@ namespace edgesse::cli {
 int validateCommand(const QStringList &args);
 int runCommand(const QStringList &args);
 int serveCommand(const QStringList &args);
+int compareCommand(const QStringList &args); // results.json files side by side, against a baseline
+int mergeCommand(const QStringList &args);   // variant results run apart, as one results.json
 
 } // namespace edgesse::cli

@@ -4,6 +4,8 @@
 #include "app/cli/commands.h"
 #include "app/cli/signalwatcher.h"
 #include "app/cli/summarytable.h"
+#include "app/runs/runstore.h"
+#include "core/io/outputset.h"
 #include "core/metrics/csvwriter.h"
 #include "core/metrics/runresult.h"
 #include "core/scenario/scenario.h"
@@ -12,12 +14,46 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QEventLoop>
+#include <QFile>
 #include <QFileInfo>
 
 #include <cstdio>
 #include <unistd.h>
 
 namespace edgesse::cli {
+
+namespace {
+
+// Results, CSV and charts as one set: all of them replace an earlier run's, or none does.
+int writeOutputs(const metrics::RunResult &result, const QString &outDir, const QStringList &outputNames)
+{
+    QString error;
+    const auto charts = charts::chartFiles(result, {}, &error);
+    if (!charts) {
+        printErr(QStringLiteral("edgesse run: could not write the results: %1\n").arg(error));
+        return kExitRunFailed;
+    }
+    io::OutputSet set(outDir);
+    auto files = metrics::resultFiles(result);
+    files.insert(files.end(), charts->begin(), charts->end());
+    for (const auto &[name, bytes] : files)
+        if (!set.add(name, bytes))
+            break;
+    if (!set.commit()) {
+        printErr(QStringLiteral("edgesse run: could not write the results (no file of this run was kept): %1\n").arg(set.error()));
+        return kExitRunFailed;
+    }
+    printErr(QStringLiteral("wrote %1 files to %2 (results.json, CSV, charts)\n")
+                 .arg(set.paths().size())
+                 .arg(QDir::toNativeSeparators(outDir)));
+    const QStringList leftover = io::leftoverFiles(outDir, outputNames, set.paths());
+    if (!leftover.isEmpty())
+        printErr(QStringLiteral("edgesse run: warning: %1 still holds %2 from an earlier run, not written by this one\n")
+                     .arg(QDir::toNativeSeparators(outDir), leftover.join(QStringLiteral(", "))));
+    return kExitOk;
+}
+
+} // namespace
 
 int runCommand(const QStringList &args)
 {
@@ -45,6 +81,13 @@ int runCommand(const QStringList &args)
     const QString outDir = parsed->outDir.isEmpty()
         ? QDir(QStringLiteral("out")).filePath(QFileInfo(parsed->file).completeBaseName())
         : parsed->outDir;
+
+    const QStringList outputNames = metrics::resultFileNames() + charts::chartFileNames();
+    const QString outError = io::checkOutputDirectory(outDir, outputNames);
+    if (!outError.isEmpty()) {
+        printErr(QStringLiteral("edgesse run: --out: %1\n").arg(outError));
+        return kExitInvalidInput;
+    }
 
     sim::RunOptions options;
     if (parsed->duration)
@@ -114,24 +157,13 @@ int runCommand(const QStringList &args)
         return exitCode == kExitOk ? kExitRunFailed : exitCode;
 
     result->scenarioFile = QFileInfo(parsed->file).fileName();
+    QFile scenarioFile(parsed->file);
+    runs::describeScenario(*result, scenario,
+                           scenarioFile.open(QIODevice::ReadOnly) ? QString::fromUtf8(scenarioFile.readAll()) : QString());
     std::fputs(summaryTable(*result).toLocal8Bit().constData(), stdout);
     std::fflush(stdout);
 
-    QString writeError;
-    const QStringList files = metrics::writeResultFiles(*result, outDir, &writeError);
-    if (files.isEmpty()) {
-        printErr(QStringLiteral("edgesse run: could not write the results: %1\n").arg(writeError));
-        return kExitRunFailed;
-    }
-    const QStringList charts = charts::exportCharts(*result, outDir, {}, &writeError);
-    if (charts.isEmpty()) {
-        printErr(QStringLiteral("edgesse run: could not write the charts: %1\n").arg(writeError));
-        return kExitRunFailed;
-    }
-    printErr(QStringLiteral("wrote %1 files to %2 (results.json, CSV, charts)\n")
-                 .arg(files.size() + charts.size())
-                 .arg(QDir::toNativeSeparators(outDir)));
-    return kExitOk;
+    return writeOutputs(*result, outDir, outputNames);
 }
 
 } // namespace edgesse::cli

@@ -1,8 +1,19 @@
 #include "app/gui/chartgrid.h"
 
+#include <QAbstractBarSeries>
+#include <QBarSet>
 #include <QChart>
 #include <QChartView>
+#include <QCursor>
 #include <QGridLayout>
+#include <QLabel>
+#include <QLegend>
+#include <QLegendMarker>
+#include <QLocale>
+#include <QToolTip>
+#include <QVBoxLayout>
+#include <QUrl>
+#include <QXYSeries>
 
 #include <functional>
 
@@ -41,14 +52,34 @@ ChartGrid::ChartGrid(const QList<charts::ChartKind> &kinds, int columns, QWidget
     layout->setContentsMargins(6, 6, 6, 6);
     layout->setSpacing(6);
     for (int i = 0; i < kinds.size(); ++i) {
-        auto *view = new QChartView(this);
-        view->setObjectName(QStringLiteral("chart-") + charts::chartFileStem(kinds.at(i)));
+        const charts::ChartKind kind = kinds.at(i);
+        auto *cell = new QWidget(this);
+        auto *cellLayout = new QVBoxLayout(cell);
+        cellLayout->setContentsMargins(0, 0, 0, 0);
+        cellLayout->setSpacing(2);
+        auto *view = new QChartView(cell);
+        view->setObjectName(QStringLiteral("chart-") + charts::chartFileStem(kind));
         view->setRenderHint(QPainter::Antialiasing);
         view->setMinimumSize(240, 180);
-        view->setChart(charts::buildChart(kinds.at(i), m_result, {m_theme, false}).release());
-        compact(view->chart());
-        layout->addWidget(view, i / columns, i % columns);
-        m_views.emplace(kinds.at(i), view);
+        auto *legend = new QLabel(cell);
+        legend->setObjectName(QStringLiteral("legend-") + charts::chartFileStem(kind));
+        legend->setWordWrap(true);
+        legend->setTextFormat(Qt::RichText);
+        legend->setContentsMargins(8, 0, 8, 4);
+        legend->setToolTip(tr("Click a line's name to show or hide it"));
+        connect(legend, &QLabel::linkActivated, this, [this, kind](const QString &link) {
+            const QString name = QUrl::fromPercentEncoding(link.mid(5).toUtf8());
+            if (!m_hidden.removeOne(name))
+                m_hidden << name;
+            updateLegend(kind);
+        });
+        cellLayout->addWidget(view, 1);
+        cellLayout->addWidget(legend);
+        layout->addWidget(cell, i / columns, i % columns);
+        m_views.emplace(kind, view);
+        m_legends.emplace(kind, legend);
+        view->setChart(charts::buildChart(kind, m_result, {m_theme, false}).release());
+        prepare(kind, view->chart());
     }
 }
 
@@ -66,7 +97,7 @@ bool ChartGrid::refresh()
         return false;
     for (const auto &[kind, view] : m_views) {
         charts::updateChart(view->chart(), kind, m_result);
-        compact(view->chart());
+        prepare(kind, view->chart());
     }
     m_dirty = false;
     ++m_refreshes;
@@ -80,7 +111,7 @@ void ChartGrid::clear()
     for (const auto &[kind, view] : m_views) {
         QChart *old = view->chart();
         view->setChart(charts::buildChart(kind, m_result, {m_theme, false}).release());
-        compact(view->chart());
+        prepare(kind, view->chart());
         delete old;
     }
     m_dirty = false;
@@ -91,8 +122,71 @@ void ChartGrid::setTheme(charts::Theme theme)
     m_theme = theme;
     for (const auto &[kind, view] : m_views) {
         charts::applyTheme(view->chart(), theme);
-        compact(view->chart());
+        prepare(kind, view->chart());
     }
+}
+
+QLabel *ChartGrid::legend(charts::ChartKind kind) const
+{
+    const auto it = m_legends.find(kind);
+    return it == m_legends.end() ? nullptr : it->second;
+}
+
+void ChartGrid::prepare(charts::ChartKind kind, QChart *chart)
+{
+    compact(chart);
+    chart->legend()->setVisible(false);
+    for (QAbstractSeries *series : chart->series()) {
+        if (series->property("edgesseHover").toBool())
+            continue;
+        series->setProperty("edgesseHover", true);
+        if (auto *xy = qobject_cast<QXYSeries *>(series)) {
+            connect(xy, &QXYSeries::hovered, this, [xy](const QPointF &point, bool state) {
+                if (!state)
+                    return QToolTip::hideText();
+                QToolTip::showText(QCursor::pos(), QStringLiteral("%1\n%2, %3")
+                                                       .arg(xy->name(), QLocale().toString(point.x(), 'g', 4),
+                                                            QLocale().toString(point.y(), 'g', 4)));
+            });
+        } else if (auto *bars = qobject_cast<QAbstractBarSeries *>(series)) {
+            for (QBarSet *set : bars->barSets())
+                connect(set, &QBarSet::hovered, this, [set](bool state, int index) {
+                    if (!state)
+                        return QToolTip::hideText();
+                    QToolTip::showText(QCursor::pos(), QStringLiteral("%1: %2").arg(set->label(), QLocale().toString(set->at(index), 'g', 6)));
+                });
+            series->setProperty("edgesseHover", false); // bar sets are rebuilt when the layout changes
+        }
+    }
+    updateLegend(kind);
+}
+
+void ChartGrid::updateLegend(charts::ChartKind kind)
+{
+    QChartView *view = this->view(kind);
+    QLabel *label = legend(kind);
+    if (!view || !label)
+        return;
+    QStringList entries;
+    for (QLegendMarker *marker : view->chart()->legend()->markers()) {
+        const QString name = marker->label();
+        const bool line = marker->type() == QLegendMarker::LegendMarkerTypeXY;
+        const bool hidden = line && m_hidden.contains(name);
+        if (line && marker->series()->isVisible() == hidden)
+            marker->series()->setVisible(!hidden);
+        const QColor color = line && marker->pen().style() != Qt::NoPen ? marker->pen().color() : marker->brush().color();
+        const auto *xy = qobject_cast<QXYSeries *>(marker->series());
+        const bool dashed = xy && xy->pen().style() != Qt::SolidLine;
+        const QString swatch = QStringLiteral("<span style='color:%1'>%2</span>")
+                                   .arg(hidden ? palette().color(QPalette::Disabled, QPalette::Text).name() : color.name(),
+                                        line ? (dashed ? QStringLiteral("╌╌") : QStringLiteral("━━")) : QStringLiteral("■"));
+        const QString text = hidden ? QStringLiteral("<s>%1</s>").arg(name.toHtmlEscaped()) : name.toHtmlEscaped();
+        entries << (line ? QStringLiteral("%1&nbsp;<a href='show:%2' style='text-decoration:none;color:%3'>%4</a>")
+                               .arg(swatch, QString::fromUtf8(QUrl::toPercentEncoding(name)), palette().color(QPalette::Text).name(), text)
+                         : QStringLiteral("%1&nbsp;%2").arg(swatch, text));
+    }
+    label->setText(entries.join(QStringLiteral(" &nbsp; ")));
+    label->setVisible(!entries.isEmpty());
 }
 
 QChartView *ChartGrid::view(charts::ChartKind kind) const

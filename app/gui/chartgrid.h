@@ -6,12 +6,16 @@
 
 #include <map>
 
+class QChart;
 class QChartView;
 class QGridLayout;
+class QLabel;
 
 namespace edgesse::gui {
 
-// A grid of charts of one RunResult, in a fixed order. setResult() only records the new
+// A grid of charts of one RunResult, in a fixed order. Each chart's legend is a wrapping
+// line of text under it (never elided: every name whole), each line series' entry a link
+// that shows or hides it; hovering a line or bar shows its value. setResult() only records the new
 // result and marks the grid dirty; refresh() (called by the owner's timer, at most ~10 Hz)
 // redraws — and only when the grid is visible, so a hidden tab costs nothing.
 class ChartGrid final : public QWidget
@@ -32,14 +36,20 @@ public:
     void setTheme(charts::Theme theme);
 
     QChartView *view(charts::ChartKind kind) const;
+    QLabel *legend(charts::ChartKind kind) const;
     int refreshCount() const { return m_refreshes; }
 
 protected:
     void showEvent(QShowEvent *event) override;
 
 private:
+    void prepare(charts::ChartKind kind, QChart *chart);
+    void updateLegend(charts::ChartKind kind);
+
     QList<charts::ChartKind> m_kinds;
     std::map<charts::ChartKind, QChartView *> m_views;
+    std::map<charts::ChartKind, QLabel *> m_legends;
+    QStringList m_hidden; // series names hidden from the legend, kept across refreshes
     metrics::RunResult m_result;
     charts::Theme m_theme = charts::Theme::Light;
     bool m_dirty = false;

@@ -2,7 +2,12 @@
 
 #include "app/gui/theme.h"
 
+#include <QAbstractItemView>
+#include <QCompleter>
 #include <QFontDatabase>
+#include <QKeyEvent>
+#include <QScrollBar>
+#include <QStringListModel>
 #include <QFileInfo>
 #include <QHelpEvent>
 #include <QMimeData>
@@ -41,6 +46,77 @@ CodeEditor::CodeEditor(QWidget *parent)
     connect(this, &QPlainTextEdit::cursorPositionChanged, this, &CodeEditor::updateSelections);
     applyTheme();
     updateGutterWidth();
+}
+
+void CodeEditor::setCompletions(const QStringList &words)
+{
+    if (!m_completer) {
+        m_completer = new QCompleter(this);
+        m_completer->setWidget(this);
+        m_completer->setCompletionMode(QCompleter::PopupCompletion);
+        m_completer->setCaseSensitivity(Qt::CaseInsensitive);
+        m_completer->setModel(new QStringListModel(m_completer));
+        connect(m_completer, qOverload<const QString &>(&QCompleter::activated), this, &CodeEditor::insertCompletion);
+    }
+    static_cast<QStringListModel *>(m_completer->model())->setStringList(words);
+}
+
+QString CodeEditor::wordBeforeCursor() const
+{
+    const QTextCursor cursor = textCursor();
+    const QString line = cursor.block().text().left(cursor.positionInBlock());
+    qsizetype start = line.size();
+    while (start > 0 && (line.at(start - 1).isLetterOrNumber() || line.at(start - 1) == QLatin1Char('_')
+                         || line.at(start - 1) == QLatin1Char('-')))
+        --start;
+    return line.mid(start);
+}
+
+void CodeEditor::insertCompletion(const QString &word)
+{
+    QTextCursor cursor = textCursor();
+    cursor.movePosition(QTextCursor::Left, QTextCursor::KeepAnchor, int(wordBeforeCursor().size()));
+    cursor.insertText(word);
+    setTextCursor(cursor);
+}
+
+void CodeEditor::keyPressEvent(QKeyEvent *event)
+{
+    const bool popupOpen = m_completer && m_completer->popup()->isVisible();
+    if (popupOpen) {
+        switch (event->key()) {
+        case Qt::Key_Enter:
+        case Qt::Key_Return:
+        case Qt::Key_Escape:
+        case Qt::Key_Tab:
+        case Qt::Key_Backtab:
+            event->ignore(); // the completer's popup takes these
+            return;
+        default:
+            break;
+        }
+    }
+    const bool forced = event->key() == Qt::Key_Space && (event->modifiers() & Qt::ControlModifier);
+    if (!forced)
+        QPlainTextEdit::keyPressEvent(event);
+    if (!m_completer || isReadOnly())
+        return;
+    const QString prefix = wordBeforeCursor();
+    const bool typedWord = !event->text().isEmpty() && (event->text().at(0).isLetterOrNumber() || event->text() == QLatin1String("_"));
+    if (!forced && (!typedWord || prefix.size() < 2)) {
+        m_completer->popup()->hide();
+        return;
+    }
+    m_completer->setCompletionPrefix(prefix);
+    if (m_completer->completionCount() == 0
+        || (m_completer->completionCount() == 1 && m_completer->currentCompletion() == prefix)) {
+        m_completer->popup()->hide();
+        return;
+    }
+    m_completer->popup()->setCurrentIndex(m_completer->completionModel()->index(0, 0));
+    QRect rect = cursorRect();
+    rect.setWidth(m_completer->popup()->sizeHintForColumn(0) + m_completer->popup()->verticalScrollBar()->sizeHint().width());
+    m_completer->complete(rect);
 }
 
 void CodeEditor::applyTheme()
@@ -171,6 +247,22 @@ void CodeEditor::updateSelections()
         selections.append(s);
     }
     setExtraSelections(selections);
+}
+
+bool CodeEditor::replaceAt(int line, int column, const QString &wrong, const QString &replacement)
+{
+    const QTextBlock block = document()->findBlockByNumber(line - 1);
+    if (!block.isValid() || isReadOnly())
+        return false;
+    const qsizetype at = block.text().indexOf(wrong, std::max(0, column - 1));
+    if (at < 0)
+        return false;
+    QTextCursor cursor(block);
+    cursor.setPosition(block.position() + int(at));
+    cursor.setPosition(block.position() + int(at + wrong.size()), QTextCursor::KeepAnchor);
+    cursor.insertText(replacement);
+    setTextCursor(cursor);
+    return true;
 }
 
 void CodeEditor::goTo(int line, int column)

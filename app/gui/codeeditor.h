@@ -2,6 +2,8 @@
 
 #include <QPlainTextEdit>
 
+class QCompleter;
+
 namespace edgesse::gui {
 
 // A place in the text a diagnostic points at; line and column count from 1.
@@ -27,10 +29,17 @@ public:
 
     // Moves the cursor to line:column (from 1), scrolls it into view and focuses the editor.
     void goTo(int line, int column);
+    // Replaces the first `wrong` at or after line:column on that line (one undo step);
+    // false when the line no longer holds it.
+    bool replaceAt(int line, int column, const QString &wrong, const QString &replacement);
     int cursorLine() const;
     int cursorColumn() const;
 
     void applyTheme();
+    // Words offered as completions (keys and enum values of the schema): after two letters
+    // of a word, or at once with Ctrl+Space.
+    void setCompletions(const QStringList &words);
+    QCompleter *completer() const { return m_completer; }
 
 signals:
     // A .yaml file was dropped on the editor: it means "open this", not "insert its path".
@@ -42,8 +51,11 @@ protected:
     void resizeEvent(QResizeEvent *event) override;
     bool event(QEvent *event) override;
     void changeEvent(QEvent *event) override;
+    void keyPressEvent(QKeyEvent *event) override;
 
 private:
+    QString wordBeforeCursor() const;
+    void insertCompletion(const QString &word);
     friend class LineNumberArea;
     int gutterWidth() const;
     void paintGutter(QPaintEvent *event);
@@ -52,6 +64,7 @@ private:
     void updateSelections();
 
     QWidget *m_gutter = nullptr;
+    QCompleter *m_completer = nullptr;
     QList<TextMark> m_marks;
     QColor m_currentLine;
     QColor m_errorColor;

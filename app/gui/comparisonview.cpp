@@ -3,10 +3,12 @@
 #include "app/gui/chartgrid.h"
 #include "app/gui/theme.h"
 
+#include <QComboBox>
+#include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
-#include <QLocale>
 #include <QScrollArea>
+#include <QSignalBlocker>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
@@ -16,125 +18,100 @@ namespace edgesse::gui {
 
 namespace {
 
-QString ms(double value)
+QTableWidget *figureTable(const QString &name, QWidget *parent)
 {
-    if (std::isnan(value))
-        return QStringLiteral("—");
-    return QLocale::c().toString(value, 'f', value < 10 ? 2 : 1);
+    auto *table = new QTableWidget(parent);
+    table->setObjectName(name);
+    table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    table->setSelectionMode(QAbstractItemView::ContiguousSelection);
+    table->setAlternatingRowColors(true);
+    table->verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    table->horizontalHeader()->setMinimumSectionSize(96);
+    table->setSizeAdjustPolicy(QAbstractScrollArea::AdjustToContents);
+    table->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    table->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    // Never narrower than its columns: the whole tab scrolls instead of the table cutting them.
+    table->setSizePolicy(QSizePolicy::Fixed, QSizePolicy::Fixed);
+    return table;
 }
 
-// NaN (shown as "—", never marked best) where nothing was measured.
-double measured(double value, std::uint64_t samples)
+// One row a figure, one column an entry: the value, and under it Δ and % against the baseline.
+void fillRows(QTableWidget *table, int firstRow, const QString &prefix, const QList<runs::Figure> &figures,
+              const QList<QList<double>> &values, int baseline, const ThemeColors &colors)
 {
-    return samples == 0 ? std::nan("") : value;
-}
-
-QString count(std::uint64_t value)
-{
-    return QLocale().toString(qulonglong(value));
-}
-
-QString bytes(std::uint64_t value)
-{
-    static const char *const units[] = {"B", "KB", "MB", "GB", "TB"};
-    double v = double(value);
-    int unit = 0;
-    while (v >= 1024 && unit < 4) {
-        v /= 1024;
-        ++unit;
+    for (int f = 0; f < figures.size(); ++f) {
+        const runs::Figure &figure = figures.at(f);
+        const int row = firstRow + f;
+        auto *header = new QTableWidgetItem(prefix + figure.header);
+        header->setToolTip(figure.tooltip + (!figure.ranked ? QString()
+                                             : figure.lowerIsBetter ? QObject::tr(" (lower is better)")
+                                                                    : QObject::tr(" (higher is better)")));
+        table->setVerticalHeaderItem(row, header);
+        QList<double> column;
+        for (const QList<double> &v : values)
+            column << v.value(f, std::nan(""));
+        const int best = runs::bestIndex(column, figure);
+        const double base = column.value(baseline, std::nan(""));
+        for (int e = 0; e < column.size(); ++e) {
+            QString text = runs::formatValue(column.at(e), figure.format);
+            if (e != baseline && column.size() > 1)
+                text += QLatin1Char('\n') + runs::formatDelta(column.at(e), base, figure.format);
+            auto *item = new QTableWidgetItem(text);
+            item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+            if (e == best) {
+                QFont font = item->font();
+                font.setBold(true);
+                item->setFont(font);
+                item->setForeground(colors.ok);
+                item->setToolTip(QObject::tr("best: beats every other value by 5% or more"));
+            }
+            table->setItem(row, e, item);
+        }
     }
-    return QStringLiteral("%1 %2").arg(QLocale::c().toString(v, 'f', unit == 0 ? 0 : 1), QLatin1String(units[unit]));
 }
 
 } // namespace
 
-QList<ComparisonView::Column> ComparisonView::columns()
-{
-    return {
-        {tr("p50 ms"), tr("Median publish-to-receipt latency"), true},
-        {tr("p90 ms"), tr("90th percentile latency"), true},
-        {tr("p99 ms"), tr("99th percentile latency"), true},
-        {tr("p99.9 ms"), tr("99.9th percentile latency"), true},
-        {tr("max ms"), tr("Worst latency seen"), true},
-        {tr("first event p50 ms"), tr("Median time from opening a stream to its first event"), true},
-        {tr("delivered"), tr("Events delivered, over every stream"), false, Format::Count},
-        {tr("lost"), tr("Events a stream should have received and never did"), true, Format::Count},
-        {tr("duplicated"), tr("Events a stream received more than once"), true, Format::Count},
-        {tr("reconnects"), tr("EventSource reconnections (gateway reaps, server closes, errors)"), true, Format::Count},
-        {tr("starved"), tr("Streams that waited for a connection (HTTP/1.1's six per origin)"), true, Format::Count},
-        {tr("origin conn"), tr("Most connections open at the origin at once"), true, Format::Count},
-        {tr("bytes"), tr("Bytes over every link, both directions"), true, Format::Bytes},
-        {tr("overhead p99 ms"), tr("Measured minus configured latency: the simulator's own cost"), true},
-    };
-}
-
-QList<double> ComparisonView::valuesFor(const metrics::VariantResult &v)
-{
-    const std::uint64_t n = v.latency.count;
-    return {measured(v.latency.p50, n),
-            measured(v.latency.p90, n),
-            measured(v.latency.p99, n),
-            measured(v.latency.p999, n),
-            measured(v.latency.max, n),
-            measured(v.timeToFirstEvent.p50, v.timeToFirstEvent.count),
-            double(v.events.delivered),
-            double(v.events.lost),
-            double(v.events.duplicated),
-            double(v.streams.reconnects),
-            double(v.streams.starved),
-            double(v.connections.originMax),
-            double(v.bytes.total),
-            measured(v.overhead.p99, v.overhead.count)};
-}
-
-QStringList ComparisonView::rowFor(const metrics::VariantResult &v)
-{
-    const QList<double> values = valuesFor(v);
-    const QList<Column> cols = columns();
-    QStringList row;
-    for (qsizetype i = 0; i < values.size(); ++i) {
-        switch (cols.at(i).format) {
-        case Format::Milliseconds:
-            row << ms(values.at(i));
-            break;
-        case Format::Count:
-            row << count(static_cast<std::uint64_t>(values.at(i)));
-            break;
-        case Format::Bytes:
-            row << bytes(static_cast<std::uint64_t>(values.at(i)));
-            break;
-        }
-    }
-    return row;
-}
-
 ComparisonView::ComparisonView(QWidget *parent)
     : QWidget(parent)
     , m_header(new QLabel(this))
-    , m_table(new QTableWidget(this))
+    , m_baseline(new QComboBox(this))
+    , m_baselineRow(new QWidget(this))
+    , m_table(figureTable(QStringLiteral("summaryTable"), this))
+    , m_groupTable(figureTable(QStringLiteral("groupTable"), this))
     , m_charts(new ChartGrid(charts::allChartKinds(), 2, this))
 {
     setObjectName(QStringLiteral("comparison"));
-    m_table->setObjectName(QStringLiteral("summaryTable"));
-    m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_table->setAlternatingRowColors(true);
-    m_table->verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    m_table->horizontalHeader()->setMinimumSectionSize(110);
-    m_table->setSizeAdjustPolicy(QAbstractScrollArea::AdjustToContents);
-    m_table->setVerticalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    m_table->setSizePolicy(QSizePolicy::Maximum, QSizePolicy::Fixed);
+    m_header->setObjectName(QStringLiteral("comparisonHeader"));
     m_header->setContentsMargins(8, 6, 8, 2);
     m_header->setWordWrap(true);
+    m_header->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_baseline->setObjectName(QStringLiteral("baselineBox"));
+    m_baseline->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+    auto *baselineLayout = new QHBoxLayout(m_baselineRow);
+    baselineLayout->setContentsMargins(8, 0, 8, 0);
+    auto *baselineLabel = new QLabel(tr("&Baseline:"), m_baselineRow);
+    baselineLabel->setBuddy(m_baseline);
+    baselineLayout->addWidget(baselineLabel);
+    baselineLayout->addWidget(m_baseline);
+    baselineLayout->addStretch(1);
+    connect(m_baseline, &QComboBox::currentIndexChanged, this, &ComparisonView::setBaseline);
+
+    auto *tables = new QHBoxLayout;
+    tables->setContentsMargins(0, 0, 0, 0);
+    tables->addWidget(m_table, 0, Qt::AlignTop);
+    tables->addWidget(m_groupTable, 0, Qt::AlignTop);
+    tables->addStretch(1);
 
     auto *content = new QWidget;
     auto *contentLayout = new QVBoxLayout(content);
     contentLayout->setContentsMargins(0, 0, 0, 0);
     contentLayout->addWidget(m_header);
-    contentLayout->addWidget(m_table);
+    contentLayout->addWidget(m_baselineRow);
+    contentLayout->addLayout(tables);
     contentLayout->addWidget(m_charts, 1);
-    m_charts->setMinimumHeight(3 * 260);
+    m_charts->setMinimumHeight(3 * 300);
     auto *scroll = new QScrollArea(this);
     scroll->setWidgetResizable(true);
     scroll->setFrameShape(QFrame::NoFrame);
@@ -147,12 +124,20 @@ ComparisonView::ComparisonView(QWidget *parent)
 
 void ComparisonView::clear()
 {
-    m_table->clear();
-    m_table->setRowCount(0);
-    m_table->setColumnCount(0);
-    m_table->hide();
+    m_comparison = {};
+    for (QTableWidget *table : {m_table, m_groupTable}) {
+        table->clear();
+        table->setRowCount(0);
+        table->setColumnCount(0);
+        table->hide();
+    }
+    {
+        const QSignalBlocker blocker(m_baseline);
+        m_baseline->clear();
+    }
+    m_baselineRow->hide();
     m_charts->clear();
-    m_header->setText(tr("No results yet. Run the scenario (Ctrl+R): the variants are compared here when the run ends."));
+    m_header->setText(tr("No results yet. Run the scenario (Ctrl+R), or check runs under Runs: they are compared here."));
 }
 
 void ComparisonView::setTheme(charts::Theme theme)
@@ -162,77 +147,110 @@ void ComparisonView::setTheme(charts::Theme theme)
 
 void ComparisonView::setResult(const metrics::RunResult &result)
 {
-    // One column a variant, one row a figure: a handful of variants read side by side.
-    const QList<Column> cols = columns();
+    setComparison(runs::compare({result}));
+}
+
+void ComparisonView::setComparison(const runs::Comparison &comparison)
+{
+    if (comparison.isEmpty()) {
+        clear();
+        return;
+    }
+    m_comparison = comparison;
+    {
+        const QSignalBlocker blocker(m_baseline);
+        m_baseline->clear();
+        for (const runs::Entry &e : m_comparison.entries)
+            m_baseline->addItem(e.label);
+        m_baseline->setCurrentIndex(m_comparison.baseline);
+    }
+    m_baselineRow->setVisible(m_comparison.entries.size() > 1);
+    fillHeader();
+    fillTotals();
+    fillGroups();
+    m_charts->clear();
+    m_charts->setResult(m_comparison.asRunResult());
+    m_charts->refresh();
+}
+
+void ComparisonView::setBaseline(int index)
+{
+    if (index < 0 || index >= m_comparison.entries.size() || index == m_comparison.baseline)
+        return;
+    m_comparison.baseline = index;
+    {
+        const QSignalBlocker blocker(m_baseline);
+        m_baseline->setCurrentIndex(index);
+    }
+    fillHeader();
+    fillTotals();
+    fillGroups();
+    emit baselineChanged(index);
+}
+
+void ComparisonView::fillHeader()
+{
+    const runs::Comparison &c = m_comparison;
+    QString html = QStringLiteral("<b>%1</b>").arg(c.scenarioName.toHtmlEscaped());
+    if (!c.question.isEmpty())
+        html += QStringLiteral("<br><i>%1</i>").arg(c.question.toHtmlEscaped());
+    const ThemeColors colors = themeColors(palette());
+    for (const QString &line : c.verdict())
+        html += QStringLiteral("<br><span style='color:%1'>▸ %2</span>").arg(colors.ok.name(), line.toHtmlEscaped());
+    for (const runs::Entry &e : c.entries)
+        for (const QString &w : e.result.warnings)
+            html += QStringLiteral("<br><span style='color:%1'>⚠ %2</span>")
+                        .arg(colors.warning.name(), QStringLiteral("%1: %2").arg(e.label, w).toHtmlEscaped());
+    m_header->setText(html);
+}
+
+void ComparisonView::fillTotals()
+{
+    const QList<runs::Figure> figures = runs::totalFigures();
     m_table->clear();
-    m_table->setRowCount(int(cols.size()));
-    m_table->setColumnCount(int(result.variants.size()));
-    for (int r = 0; r < cols.size(); ++r) {
-        auto *header = new QTableWidgetItem(cols.at(r).header);
-        header->setToolTip(cols.at(r).tooltip + (cols.at(r).lowerIsBetter ? tr(" (lower is better)") : tr(" (higher is better)")));
-        m_table->setVerticalHeaderItem(r, header);
+    m_table->setRowCount(int(figures.size()));
+    m_table->setColumnCount(int(m_comparison.entries.size()));
+    QList<QList<double>> values;
+    for (int e = 0; e < m_comparison.entries.size(); ++e) {
+        const runs::Entry &entry = m_comparison.entries.at(e);
+        auto *name = new QTableWidgetItem(e == m_comparison.baseline && m_comparison.entries.size() > 1
+                                              ? entry.label + tr(" (baseline)") : entry.label);
+        name->setToolTip(entry.run.isEmpty() ? entry.variant : tr("%1, run started %2").arg(entry.variant, entry.run));
+        m_table->setHorizontalHeaderItem(e, name);
+        values << runs::totalValues(entry.result);
     }
-    std::vector<QList<double>> values;
-    for (int c = 0; c < int(result.variants.size()); ++c) {
-        const metrics::VariantResult &variant = result.variants.at(std::size_t(c));
-        auto *name = new QTableWidgetItem(variant.name);
-        if (!variant.warnings.isEmpty())
-            name->setToolTip(variant.warnings.join(QLatin1Char('\n')));
-        m_table->setHorizontalHeaderItem(c, name);
-        const QStringList figures = rowFor(variant);
-        for (int r = 0; r < figures.size(); ++r) {
-            auto *item = new QTableWidgetItem(figures.at(r));
-            item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
-            m_table->setItem(r, c, item);
-        }
-        values.push_back(valuesFor(variant));
-    }
-    // With more than one variant, the best value of each figure is marked.
-    if (values.size() > 1) {
-        const ThemeColors colors = themeColors(palette());
-        for (int r = 0; r < cols.size(); ++r) {
-            int best = -1;
-            bool tie = true;
-            for (int c = 0; c < int(values.size()); ++c) {
-                const double v = values[std::size_t(c)].at(r);
-                if (std::isnan(v))
-                    continue;
-                if (best < 0) {
-                    best = c;
-                    continue;
-                }
-                const double b = values[std::size_t(best)].at(r);
-                if (v != b)
-                    tie = false;
-                if (cols.at(r).lowerIsBetter ? v < b : v > b)
-                    best = c;
-            }
-            if (best >= 0 && !tie) {
-                QTableWidgetItem *item = m_table->item(r, best);
-                QFont f = item->font();
-                f.setBold(true);
-                item->setFont(f);
-                item->setForeground(colors.ok);
-            }
-        }
-    }
+    fillRows(m_table, 0, {}, figures, values, m_comparison.baseline, themeColors(palette()));
     m_table->show();
     m_table->resizeColumnsToContents();
-    QStringList warnings;
-    for (const auto &variant : result.variants)
-        for (const QString &w : variant.warnings)
-            warnings << QStringLiteral("%1: %2").arg(variant.name, w).toHtmlEscaped();
-    QString header = tr("<b>%1</b> · %n variant(s) · seed %2 · started %3", nullptr, int(result.variants.size()))
-                         .arg(result.scenarioName.toHtmlEscaped())
-                         .arg(result.seed)
-                         .arg(result.startedAt.toHtmlEscaped());
-    if (!warnings.isEmpty())
-        header += QStringLiteral("<br><span style='color:%1'>⚠ %2</span>")
-                      .arg(themeColors(palette()).warning.name(), warnings.join(QStringLiteral("<br>⚠ ")));
-    m_header->setText(header);
-    m_charts->clear();
-    m_charts->setResult(result);
-    m_charts->refresh();
+}
+
+void ComparisonView::fillGroups()
+{
+    const QStringList groups = m_comparison.groupNames();
+    if (groups.size() < 2) {
+        m_groupTable->hide();
+        return;
+    }
+    const QList<runs::Figure> figures = runs::groupFigures();
+    m_groupTable->clear();
+    m_groupTable->setRowCount(int(groups.size() * figures.size()));
+    m_groupTable->setColumnCount(int(m_comparison.entries.size()));
+    for (int e = 0; e < m_comparison.entries.size(); ++e)
+        m_groupTable->setHorizontalHeaderItem(e, new QTableWidgetItem(m_comparison.entries.at(e).label));
+    for (int g = 0; g < groups.size(); ++g) {
+        QList<QList<double>> values;
+        for (const runs::Entry &entry : m_comparison.entries) {
+            QList<double> v;
+            for (const metrics::GroupResult &group : entry.result.groups)
+                if (group.name == groups.at(g))
+                    v = runs::groupValues(group);
+            values << v;
+        }
+        fillRows(m_groupTable, int(g * figures.size()), groups.at(g) + QStringLiteral(" · "), figures, values,
+                 m_comparison.baseline, themeColors(palette()));
+    }
+    m_groupTable->show();
+    m_groupTable->resizeColumnsToContents();
 }
 
 } // namespace edgesse::gui

@@ -4,14 +4,20 @@
 #include "app/gui/codeeditor.h"
 #include "app/gui/comparisonview.h"
 #include "app/gui/diagnosticspanel.h"
+#include "app/gui/findbar.h"
 #include "app/gui/livedata.h"
 #include "app/gui/resultexporter.h"
 #include "app/gui/runpanel.h"
+#include "app/gui/runspanel.h"
+#include "app/gui/schemacompletion.h"
 #include "app/gui/scenariobridge.h"
 #include "app/gui/theme.h"
 #include "app/gui/topologyview.h"
 #include "app/gui/variantlist.h"
 #include "app/gui/yamlhighlighter.h"
+#include "app/runs/comparison.h"
+#include "app/runs/runstore.h"
+#include "core/scenario/units.h"
 #include "core/sim/runcontroller.h"
 
 #include <QAction>
@@ -26,11 +32,17 @@
 #include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QInputDialog>
+#include <QStandardPaths>
+#include <QStringDecoder>
 #include <QLabel>
 #include <QListWidget>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
+#include <QPushButton>
+#include <QRegularExpression>
+#include <QTextBlock>
 #include <QSaveFile>
 #include <QSettings>
 #include <QSplitter>
@@ -62,12 +74,78 @@ bool isScenarioFile(const QUrl &url)
     if (!url.isLocalFile())
         return false;
     const QString suffix = QFileInfo(url.toLocalFile()).suffix().toLower();
-    return suffix == QLatin1String("yaml") || suffix == QLatin1String("yml");
+    return suffix == QLatin1String("yaml") || suffix == QLatin1String("yml") || suffix == QLatin1String("json");
+}
+
+// Why `bytes` cannot be edited as a scenario (binary, or not UTF-8); empty when they can.
+QString whyNotText(const QByteArray &bytes)
+{
+    if (bytes.contains('\0'))
+        return QObject::tr("it holds binary data (NUL bytes), not YAML text");
+    QStringDecoder decoder(QStringDecoder::Utf8, QStringDecoder::Flag::Stateless);
+    const QString text = decoder.decode(bytes);
+    if (decoder.hasError())
+        return QObject::tr("it is not UTF-8 text; convert it to UTF-8 (for example with iconv) and open it again");
+    return {};
+}
+
+QString problemsText(qsizetype n)
+{
+    return n == 1 ? QObject::tr("1 problem") : QObject::tr("%1 problems").arg(n);
+}
+
+QString variantsText(qsizetype n)
+{
+    return n == 1 ? QObject::tr("1 variant") : QObject::tr("%1 variants").arg(n);
+}
+
+QString filesText(qsizetype n)
+{
+    return n == 1 ? QObject::tr("1 file") : QObject::tr("%1 files").arg(n);
+}
+
+// The line (from 1) where `name` is defined: a key under nodes, or a client group's name;
+// 0 when none.
+int definitionLine(const QString &text, const QString &name)
+{
+    const QString quoted = QRegularExpression::escape(name);
+    const QRegularExpression node(QStringLiteral("^\\s+[\"']?%1[\"']?\\s*:").arg(quoted));
+    const QRegularExpression group(QStringLiteral("\\bname:\\s*[\"']?%1[\"']?\\s*[,}\\n]").arg(quoted));
+    const QStringList lines = text.split(QLatin1Char('\n'));
+    for (qsizetype i = 0; i < lines.size(); ++i)
+        if (node.match(lines.at(i)).hasMatch() || group.match(lines.at(i) + QLatin1Char('\n')).hasMatch())
+            return int(i + 1);
+    return 0;
+}
+
+// The node or client group a line defines; empty when it defines none.
+QString definedOn(const QString &line, const QStringList &names)
+{
+    for (const QString &name : names)
+        if (definitionLine(line, name) == 1)
+            return name;
+    return {};
+}
+
+// The README's section for what has the focus (F1).
+QUrl readmeSection(const QString &anchor)
+{
+    const QStringList candidates{QCoreApplication::applicationDirPath() + QStringLiteral("/../share/doc/edgesse/README.md"),
+                                 QStringLiteral(EDGESSE_SOURCE_README)};
+    for (const QString &candidate : candidates) {
+        if (QFileInfo::exists(candidate)) {
+            QUrl url = QUrl::fromLocalFile(QFileInfo(candidate).absoluteFilePath());
+            url.setFragment(anchor);
+            return url;
+        }
+    }
+    return {};
 }
 
 // What File ▸ New starts from: a small scenario that validates and runs in seconds.
 const char *const kNewScenario = R"(# A new EdgeSSE scenario: one origin, one edge PoP, two audiences.
 name: New scenario
+question: Do the Berlin browsers get their events sooner through the edge PoP?
 seed: 1
 duration: 10s
 warmup: 1s
@@ -132,14 +210,9 @@ MainWindow::MainWindow(QWidget *parent)
         m_topology->clearLoad();
     });
     connect(m_controller, &sim::RunController::variantFinished, this, [this](const metrics::VariantResult &) {
-        m_liveCharts->setResult(m_controller->liveResult());
+        m_liveCharts->setResult(liveResult());
     });
-    connect(m_controller, &sim::RunController::finished, this, [this](const metrics::RunResult &result) {
-        m_lastResult = result;
-        m_comparison->setResult(result);
-        m_views->setCurrentWidget(m_comparison);
-        onRunEnded(tr("Finished: %n variant(s) compared in the Comparison tab.", nullptr, int(result.variants.size())));
-    });
+    connect(m_controller, &sim::RunController::finished, this, &MainWindow::onRunFinished);
     connect(m_controller, &sim::RunController::failed, this, [this](const QString &reason) {
         onRunEnded({});
         m_runPanel->showFailed(reason);
@@ -182,8 +255,8 @@ void MainWindow::createActions()
                         tr("Open a scenario file"));
     m_saveAction = make(QStringLiteral("actionSave"), tr("&Save"), icon("save"), QKeySequence::keyBindings(QKeySequence::Save),
                         tr("Save the scenario"));
-    m_saveAsAction = make(QStringLiteral("actionSaveAs"), tr("Save &As…"), QIcon(),
-                          QKeySequence::keyBindings(QKeySequence::SaveAs), tr("Save the scenario under a new name"));
+    m_saveAsAction = make(QStringLiteral("actionSaveAs"), tr("Save &As…"), QIcon(), {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S)},
+                          tr("Save the scenario under a new name"));
     m_runAction = make(QStringLiteral("actionRun"), tr("&Run"), icon("run"),
                        {QKeySequence(Qt::CTRL | Qt::Key_R), QKeySequence(Qt::Key_F5)}, tr("Run the checked variants"));
     m_stopAction = make(QStringLiteral("actionStop"), tr("S&top"), icon("stop"),
@@ -202,6 +275,8 @@ void MainWindow::createActions()
                            QKeySequence::keyBindings(QKeySequence::ZoomOut), tr("Zoom the topology out"));
     m_fitAction = make(QStringLiteral("actionFit"), tr("&Fit to Window"), icon("fit"), {QKeySequence(Qt::CTRL | Qt::Key_0)},
                        tr("Fit the whole topology in the view"));
+    m_resetLayoutAction = make(QStringLiteral("actionResetLayout"), tr("&Reset Layout"), QIcon(), {},
+                               tr("Place every node of the topology automatically again"));
     m_stopAction->setShortcutContext(Qt::WindowShortcut);
 
     connect(m_newAction, &QAction::triggered, this, [this] {
@@ -218,11 +293,52 @@ void MainWindow::createActions()
     connect(m_aboutAction, &QAction::triggered, this, &MainWindow::showAbout);
 }
 
+void MainWindow::createEditMenu()
+{
+    QMenu *edit = menuBar()->addMenu(tr("&Edit"));
+    edit->setObjectName(QStringLiteral("editMenu"));
+    const auto add = [this, edit](const QString &name, const QString &text, const QList<QKeySequence> &keys, auto slot) {
+        QAction *a = edit->addAction(text);
+        a->setObjectName(name);
+        a->setShortcuts(keys);
+        connect(a, &QAction::triggered, this, slot);
+        return a;
+    };
+    QAction *undo = add(QStringLiteral("actionUndo"), tr("&Undo"), QKeySequence::keyBindings(QKeySequence::Undo), [this] { m_editor->undo(); });
+    QAction *redo = add(QStringLiteral("actionRedo"), tr("&Redo"), QKeySequence::keyBindings(QKeySequence::Redo), [this] { m_editor->redo(); });
+    undo->setEnabled(false);
+    redo->setEnabled(false);
+    connect(m_editor, &QPlainTextEdit::undoAvailable, undo, &QAction::setEnabled);
+    connect(m_editor, &QPlainTextEdit::redoAvailable, redo, &QAction::setEnabled);
+    edit->addSeparator();
+    add(QStringLiteral("actionCut"), tr("Cu&t"), QKeySequence::keyBindings(QKeySequence::Cut), [this] { m_editor->cut(); });
+    add(QStringLiteral("actionCopy"), tr("&Copy"), QKeySequence::keyBindings(QKeySequence::Copy), [this] { m_editor->copy(); });
+    add(QStringLiteral("actionPaste"), tr("&Paste"), QKeySequence::keyBindings(QKeySequence::Paste), [this] { m_editor->paste(); });
+    add(QStringLiteral("actionSelectAll"), tr("Select &All"), QKeySequence::keyBindings(QKeySequence::SelectAll),
+        [this] { m_editor->selectAll(); });
+    for (QAction *a : edit->actions())
+        a->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    m_editor->addActions(edit->actions()); // the editor's own keys, so a focused table keeps Ctrl+C
+    edit->addSeparator();
+    add(QStringLiteral("actionFind"), tr("&Find…"), {QKeySequence(Qt::CTRL | Qt::Key_F)}, [this] { m_findBar->showFind(false); });
+    add(QStringLiteral("actionReplace"), tr("Find and &Replace…"), {QKeySequence(Qt::CTRL | Qt::Key_H)},
+        [this] { m_findBar->showFind(true); });
+    add(QStringLiteral("actionFindNext"), tr("Find &Next"), {QKeySequence(Qt::Key_F3)}, [this] { m_findBar->findNext(false); });
+    add(QStringLiteral("actionFindPrevious"), tr("Find Pre&vious"), {QKeySequence(Qt::SHIFT | Qt::Key_F3)},
+        [this] { m_findBar->findNext(true); });
+    add(QStringLiteral("actionGoToLine"), tr("&Go to Line…"), {QKeySequence(Qt::CTRL | Qt::Key_L)}, [this] { goToLine(); });
+    edit->addSeparator();
+    add(QStringLiteral("actionNextProblem"), tr("Next &Problem"), {QKeySequence(Qt::Key_F8)}, [this] { goToProblem(false); });
+    add(QStringLiteral("actionPreviousProblem"), tr("Previous Pro&blem"), {QKeySequence(Qt::SHIFT | Qt::Key_F8)},
+        [this] { goToProblem(true); });
+}
+
 void MainWindow::createLayout()
 {
     // Left: the editor with a header naming the file and whether it validates.
     m_editor = new CodeEditor(this);
     m_editor->setObjectName(QStringLiteral("editor"));
+    m_editor->setCompletions(bundledSchemaWords());
     m_highlighter = new YamlHighlighter(m_editor->document(), isDarkPalette(palette()));
     m_editorHeader = new QLabel(this);
     m_editorHeader->setObjectName(QStringLiteral("editorHeader"));
@@ -231,11 +347,14 @@ void MainWindow::createLayout()
     m_editorHeader->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     m_editorHeader->setMinimumWidth(80);
     auto *editorPane = new QWidget(this);
+    editorPane->setMinimumWidth(280); // a run's views never squeeze the text to nothing (1024×700)
     auto *editorLayout = new QVBoxLayout(editorPane);
     editorLayout->setContentsMargins(0, 0, 0, 0);
     editorLayout->setSpacing(0);
     editorLayout->addWidget(m_editorHeader);
     editorLayout->addWidget(m_editor, 1);
+    m_findBar = new FindBar(m_editor, editorPane);
+    editorLayout->addWidget(m_findBar);
 
     // Right: the run strip over the views.
     m_runPanel = new RunPanel(this);
@@ -247,6 +366,7 @@ void MainWindow::createLayout()
     topologyTools->addAction(m_zoomInAction);
     topologyTools->addAction(m_zoomOutAction);
     topologyTools->addAction(m_fitAction);
+    topologyTools->addAction(m_resetLayoutAction);
     auto *hint = new QLabel(tr("  Drag nodes to arrange them · drag the background to pan · Ctrl+wheel zooms"), topologyTools);
     hint->setEnabled(false);
     topologyTools->addWidget(hint);
@@ -304,13 +424,20 @@ void MainWindow::createLayout()
     m_variants->setMinimumWidth(220);
     addDockWidget(Qt::LeftDockWidgetArea, variantsDock);
 
+    m_runs = new RunsPanel(this);
+    auto *runsDock = new QDockWidget(tr("Runs"), this);
+    runsDock->setObjectName(QStringLiteral("runsDock"));
+    runsDock->setWidget(m_runs);
+    addDockWidget(Qt::LeftDockWidgetArea, runsDock);
+    connect(m_runs, &RunsPanel::checkedRunsChanged, this, &MainWindow::compareCheckedRuns);
+
     m_diagnosticsPanel = new DiagnosticsPanel(this);
     auto *problemsDock = new QDockWidget(tr("Problems"), this);
     problemsDock->setObjectName(QStringLiteral("problemsDock"));
     problemsDock->setWidget(m_diagnosticsPanel);
     addDockWidget(Qt::BottomDockWidgetArea, problemsDock);
     resizeDocks({variantsDock}, {250}, Qt::Horizontal);
-    resizeDocks({problemsDock}, {110}, Qt::Vertical);
+    resizeDocks({problemsDock}, {150}, Qt::Vertical);
 
     m_cursorLabel = new QLabel(this);
     m_validityLabel = new QLabel(this);
@@ -325,6 +452,12 @@ void MainWindow::createLayout()
             openFile(path);
     });
     connect(m_diagnosticsPanel, &DiagnosticsPanel::diagnosticActivated, m_editor, &CodeEditor::goTo);
+    connect(m_diagnosticsPanel, &DiagnosticsPanel::fixRequested, this,
+            [this](int line, int column, const QString &wrong, const QString &replacement) {
+                if (!m_editor->replaceAt(line, column, wrong, replacement))
+                    statusBar()->showMessage(tr("\"%1\" is no longer at line %2").arg(wrong).arg(line), 6000);
+                validateNow();
+            });
     connect(m_variants, &VariantList::selectionChanged, this, &MainWindow::updateActions);
     connect(m_variants->list(), &QListWidget::currentRowChanged, this, [this](int row) {
         if (row >= 0)
@@ -332,9 +465,37 @@ void MainWindow::createLayout()
         showVariantTopology();
     });
     connect(m_topology, &TopologyView::layoutEdited, this, &MainWindow::saveLayoutBesideScenario);
+    // Selection linked both ways: a node chosen in the topology shows its definition; the
+    // cursor on a definition selects its node.
+    const auto showDefinition = [this](const QString &name, bool focus) {
+        if (const int line = definitionLine(m_editor->toPlainText(), name); line > 0) {
+            const QSignalBlocker blocker(m_editor);
+            m_editor->goTo(line, 1);
+            if (!focus)
+                m_topology->setFocus();
+            updateCursorPosition();
+        }
+    };
+    connect(m_topology, &TopologyView::nodeSelected, this, [showDefinition](const QString &name) { showDefinition(name, false); });
+    connect(m_topology, &TopologyView::nodeActivated, this, [showDefinition](const QString &name) { showDefinition(name, true); });
+    connect(m_topology, &TopologyView::resetLayoutRequested, m_resetLayoutAction, &QAction::trigger);
+    connect(m_editor, &QPlainTextEdit::cursorPositionChanged, this, [this] {
+        QStringList names;
+        for (const auto &node : m_topology->model().nodes)
+            names << node.name;
+        const QString name = definedOn(m_editor->textCursor().block().text(), names);
+        if (!name.isEmpty() && name != m_topology->selectedNode())
+            m_topology->selectNode(name);
+    });
     connect(m_zoomInAction, &QAction::triggered, m_topology, &TopologyView::zoomIn);
     connect(m_zoomOutAction, &QAction::triggered, m_topology, &TopologyView::zoomOut);
     connect(m_fitAction, &QAction::triggered, m_topology, &TopologyView::fitToWindow);
+    connect(m_resetLayoutAction, &QAction::triggered, this, [this] {
+        m_topology->resetLayout();
+        showVariantTopology();
+        m_topology->fitToWindow();
+        saveLayoutBesideScenario();
+    });
 }
 
 void MainWindow::createMenus()
@@ -354,6 +515,8 @@ void MainWindow::createMenus()
     file->addSeparator();
     file->addAction(m_quitAction);
 
+    createEditMenu();
+
     QMenu *runMenu = menuBar()->addMenu(tr("&Run"));
     runMenu->addAction(m_runAction);
     runMenu->addAction(m_stopAction);
@@ -362,6 +525,7 @@ void MainWindow::createMenus()
     m_viewMenu->addAction(m_zoomInAction);
     m_viewMenu->addAction(m_zoomOutAction);
     m_viewMenu->addAction(m_fitAction);
+    m_viewMenu->addAction(m_resetLayoutAction);
     m_viewMenu->addSeparator();
     for (QDockWidget *dock : findChildren<QDockWidget *>())
         m_viewMenu->addAction(dock->toggleViewAction());
@@ -384,6 +548,9 @@ void MainWindow::createMenus()
     }
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
+    QAction *helpAction = help->addAction(tr("EdgeSSE &Help"), this, &MainWindow::showHelp);
+    helpAction->setObjectName(QStringLiteral("actionHelp"));
+    helpAction->setShortcut(QKeySequence(Qt::Key_F1));
     help->addAction(m_aboutAction);
     help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
 }
@@ -480,13 +647,50 @@ void MainWindow::rebuildRecentMenu()
 void MainWindow::newScenario()
 {
     m_path.clear();
-    m_topologyVariant.clear();
-    m_topology->resetLayout();
-    const QSignalBlocker blocker(m_editor);
-    m_editor->setPlainText(QString::fromUtf8(kNewScenario));
+    resetDocumentState();
+    {
+        const QSignalBlocker blocker(m_editor);
+        m_editor->setPlainText(QString::fromUtf8(kNewScenario));
+    }
     m_editor->document()->setModified(false);
     validateNow();
+    showDocumentRuns();
     updateTitle();
+}
+
+// Everything that belonged to the previous document goes: the variants and their checks,
+// live charts, the comparison, the run strip's text, the last result, the topology layout.
+void MainWindow::resetDocumentState()
+{
+    m_readOnly = false;
+    m_editor->setReadOnly(false);
+    m_findBar->hide();
+    m_topologyVariant.clear();
+    m_topology->resetLayout();
+    m_scenario.reset();
+    m_diagnostics.clear();
+    m_variants->reset();
+    m_lastResult.reset();
+    m_liveCharts->clear();
+    m_liveFigures->setText(tr("Nothing running. Press Run (Ctrl+R) to watch delivery live."));
+    m_comparison->clear();
+    m_runs->clear();
+    m_runPanel->showIdle();
+    m_runPanel->clearFailure();
+    m_views->setCurrentIndex(0);
+}
+
+QString MainWindow::runsFolder() const
+{
+    const QString root = m_untitledRunsRoot.isEmpty()
+                             ? QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation)
+                             : m_untitledRunsRoot;
+    return runs::runsFolderFor(m_path, root);
+}
+
+void MainWindow::showDocumentRuns()
+{
+    m_runs->setFolder(runsFolder());
 }
 
 bool MainWindow::openFile(const QString &path, bool quiet)
@@ -494,15 +698,25 @@ bool MainWindow::openFile(const QString &path, bool quiet)
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly)) {
         if (!quiet)
-            QMessageBox::warning(this, tr("Cannot open the scenario"),
+            QMessageBox::warning(this, tr("Cannot open the file"),
                                  tr("%1 could not be read: %2.\nCheck the path and its permissions.")
                                      .arg(QDir::toNativeSeparators(path), file.errorString()));
         return false;
     }
     const QByteArray bytes = file.readAll();
+    if (runs::looksLikeResults(bytes))
+        return openResults(path, bytes, quiet);
+    if (const QString why = whyNotText(bytes); !why.isEmpty()) {
+        if (!quiet)
+            QMessageBox::warning(this, tr("Not a scenario"),
+                                 tr("%1 was not opened: %2.\nScenarios are YAML text files (.yaml); results are "
+                                    "results.json files.")
+                                     .arg(QDir::toNativeSeparators(path), why));
+        statusBar()->showMessage(tr("%1 was not opened: %2").arg(QFileInfo(path).fileName(), why), 8000);
+        return false;
+    }
     m_path = QFileInfo(path).absoluteFilePath();
-    m_topologyVariant.clear();
-    m_topology->resetLayout();
+    resetDocumentState();
     {
         const QSignalBlocker blocker(m_editor);
         m_editor->setPlainText(QString::fromUtf8(bytes));
@@ -512,14 +726,56 @@ bool MainWindow::openFile(const QString &path, bool quiet)
     validateNow();
     m_topology->loadLayout(TopologyView::layoutPathFor(m_path));
     m_topology->fitToWindow();
+    showDocumentRuns();
     addRecentFile(m_path);
     updateTitle();
+    updateCursorPosition();
     statusBar()->showMessage(tr("Opened %1").arg(QDir::toNativeSeparators(m_path)), 4000);
+    return true;
+}
+
+// A results.json: the comparison of its variants, the scenario text it was run from
+// (read-only; Save As makes a scenario of it), its sibling runs listed under Runs.
+bool MainWindow::openResults(const QString &path, const QByteArray &bytes, bool quiet)
+{
+    QString error;
+    const std::optional<metrics::RunResult> result = metrics::RunResult::fromJsonBytes(bytes, &error);
+    if (!result) {
+        if (!quiet)
+            QMessageBox::warning(this, tr("Cannot open the results"),
+                                 tr("%1 is not a results.json EdgeSSE can read: %2.")
+                                     .arg(QDir::toNativeSeparators(path), error));
+        return false;
+    }
+    m_path = QFileInfo(path).absoluteFilePath();
+    resetDocumentState();
+    m_readOnly = true;
+    {
+        const QSignalBlocker blocker(m_editor);
+        m_editor->setPlainText(result->scenarioText.isEmpty()
+                                   ? tr("# %1 does not hold the scenario text it was run from (%2, version %3).\n")
+                                         .arg(QFileInfo(path).fileName(), result->scenarioFile, result->toolVersion)
+                                   : result->scenarioText);
+    }
+    m_editor->setReadOnly(true);
+    m_editor->document()->setModified(false);
+    m_editor->moveCursor(QTextCursor::Start);
+    validateNow();
+    m_runs->addRun(m_path, *result);
+    m_views->setCurrentWidget(m_comparison);
+    addRecentFile(m_path);
+    updateTitle();
+    updateCursorPosition();
+    statusBar()->showMessage(tr("Opened the results %1 (read-only)").arg(QDir::toNativeSeparators(m_path)), 4000);
     return true;
 }
 
 bool MainWindow::saveTo(const QString &path)
 {
+    if (path == m_path && !m_readOnly && !m_editor->document()->isModified() && QFileInfo::exists(path)) {
+        statusBar()->showMessage(tr("No changes to save"), 3000);
+        return true; // nothing written when nothing changed
+    }
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly) || file.write(m_editor->toPlainText().toUtf8()) < 0 || !file.commit()) {
         QMessageBox::warning(this, tr("Cannot save the scenario"),
@@ -527,9 +783,14 @@ bool MainWindow::saveTo(const QString &path)
                                  .arg(QDir::toNativeSeparators(path), file.errorString()));
         return false;
     }
+    const bool wasResults = m_readOnly;
     m_path = QFileInfo(path).absoluteFilePath();
+    m_readOnly = false;
+    m_editor->setReadOnly(false);
     m_editor->document()->setModified(false);
     saveLayoutBesideScenario();
+    if (wasResults)
+        showDocumentRuns();
     addRecentFile(m_path);
     validateNow(); // diagnostics name the file
     updateTitle();
@@ -539,15 +800,22 @@ bool MainWindow::saveTo(const QString &path)
 
 bool MainWindow::save()
 {
-    return m_path.isEmpty() ? saveAs() : saveTo(m_path);
+    return m_path.isEmpty() || m_readOnly ? saveAs() : saveTo(m_path);
+}
+
+QString MainWindow::withScenarioSuffix(const QString &path)
+{
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    return suffix == QLatin1String("yaml") || suffix == QLatin1String("yml") ? path : path + QStringLiteral(".yaml");
 }
 
 bool MainWindow::saveAs()
 {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Save Scenario"),
-                                                      m_path.isEmpty() ? QStringLiteral("scenario.yaml") : m_path,
-                                                      tr("Scenarios (*.yaml *.yml)"));
-    return !path.isEmpty() && saveTo(path);
+    QString suggested = m_path.isEmpty() ? QStringLiteral("scenario.yaml") : m_path;
+    if (m_readOnly)
+        suggested = QFileInfo(m_path).dir().filePath(QStringLiteral("scenario.yaml"));
+    const QString path = QFileDialog::getSaveFileName(this, tr("Save Scenario"), suggested, tr("Scenarios (*.yaml *.yml)"));
+    return !path.isEmpty() && saveTo(withScenarioSuffix(path));
 }
 
 void MainWindow::open()
@@ -555,14 +823,16 @@ void MainWindow::open()
     if (!maybeSave())
         return;
     const QString dir = m_path.isEmpty() ? QString() : QFileInfo(m_path).absolutePath();
-    const QString path = QFileDialog::getOpenFileName(this, tr("Open Scenario"), dir, tr("Scenarios (*.yaml *.yml);;All files (*)"));
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open Scenario or Results"), dir,
+                                                      tr("Scenarios and results (*.yaml *.yml *.json);;Scenarios (*.yaml *.yml);;"
+                                                         "Results (results.json *.json);;All files (*)"));
     if (!path.isEmpty())
         openFile(path);
 }
 
 bool MainWindow::maybeSave()
 {
-    if (!m_editor->document()->isModified())
+    if (m_readOnly || !m_editor->document()->isModified())
         return true;
     const auto answer = QMessageBox::warning(this, tr("Unsaved changes"),
                                              tr("The scenario has changes that are not saved. Save them first?"),
@@ -602,10 +872,10 @@ void MainWindow::validateNow()
     }
     const ThemeColors colors = themeColors(palette());
     if (m_diagnostics.isEmpty()) {
-        m_validityLabel->setText(tr("✓ valid · %n variant(s)", nullptr, int(m_scenario ? m_scenario->variants.size() : 0)));
+        m_validityLabel->setText(tr("✓ valid · %1").arg(variantsText(m_scenario ? m_scenario->variants.size() : 0)));
         m_validityLabel->setStyleSheet(QStringLiteral("color: %1;").arg(colors.ok.name()));
     } else {
-        m_validityLabel->setText(tr("✗ %n problem(s)", nullptr, int(m_diagnostics.size())));
+        m_validityLabel->setText(tr("✗ %1").arg(problemsText(m_diagnostics.size())));
         m_validityLabel->setStyleSheet(QStringLiteral("color: %1;").arg(colors.error.name()));
     }
     updateTitle();
@@ -625,14 +895,16 @@ void MainWindow::showVariantTopology()
 
 void MainWindow::updateTitle()
 {
-    const QString name = m_path.isEmpty() ? tr("untitled.yaml") : QFileInfo(m_path).fileName();
+    QString name = m_path.isEmpty() ? tr("untitled.yaml") : QFileInfo(m_path).fileName();
+    if (m_readOnly)
+        name += tr(" (results, read-only)");
     setWindowTitle(QStringLiteral("%1[*] — EdgeSSE").arg(name));
     setWindowModified(m_editor->document()->isModified());
     const ThemeColors colors = themeColors(palette());
     const QString state = m_diagnostics.isEmpty()
                               ? QStringLiteral("<span style='color:%1'>✓ valid</span>").arg(colors.ok.name())
                               : QStringLiteral("<span style='color:%1'>✗ %2</span>")
-                                    .arg(colors.error.name(), tr("%n problem(s)", nullptr, int(m_diagnostics.size())));
+                                    .arg(colors.error.name(), problemsText(m_diagnostics.size()));
     const QString title = m_scenario && m_diagnostics.isEmpty() ? m_scenario->name.toHtmlEscaped() : QString();
     m_editorHeader->setText(QStringLiteral("<b>%1</b>%2 &nbsp; %3 &nbsp; <span style='color:%4'>%5</span>")
                                 .arg(name.toHtmlEscaped(), m_editor->document()->isModified() ? QStringLiteral(" •") : QString(),
@@ -642,9 +914,11 @@ void MainWindow::updateTitle()
 void MainWindow::updateActions()
 {
     const bool running = isRunning();
-    m_runAction->setEnabled(!running && m_diagnostics.isEmpty() && m_scenario && !m_variants->checkedVariants().isEmpty());
+    m_runAction->setEnabled(!running && !m_readOnly && m_diagnostics.isEmpty() && m_scenario
+                            && !m_variants->checkedVariants().isEmpty());
     m_stopAction->setEnabled(running);
-    m_exportAction->setEnabled(!running && m_lastResult.has_value());
+    m_exportAction->setEnabled(!running && (!m_comparison->comparison().isEmpty() || m_lastResult.has_value()));
+    m_saveAction->setEnabled(!m_readOnly);
 }
 
 bool MainWindow::isRunning() const
@@ -658,6 +932,10 @@ bool MainWindow::startRun()
         return false;
     if (m_validationTimer->isActive())
         validateNow(); // the last edit has not been validated yet
+    if (m_readOnly) {
+        m_runPanel->showFailed(tr("these are results, read-only; Save As a scenario (Ctrl+Shift+S) to run it again."));
+        return false;
+    }
     if (!m_diagnostics.isEmpty() || !m_scenario) {
         m_runPanel->showFailed(tr("the scenario has problems; fix the ones listed under Problems first."));
         return false;
@@ -711,7 +989,7 @@ void MainWindow::onLiveTick()
         if (snapshot.valid && (snapshot.elapsedSeconds != m_lastSnapshotAt || snapshot.variant != m_lastSnapshotVariant)) {
             m_lastSnapshotAt = snapshot.elapsedSeconds;
             m_lastSnapshotVariant = snapshot.variant;
-            m_liveCharts->setResult(m_controller->liveResult());
+            m_liveCharts->setResult(liveResult());
             m_topology->setLoad(topologyLoadFromSnapshot(snapshot));
             const QLocale locale;
             m_liveFigures->setText(
@@ -730,19 +1008,80 @@ void MainWindow::onLiveTick()
     m_liveCharts->refresh();
 }
 
+void MainWindow::onRunFinished(const metrics::RunResult &finished)
+{
+    metrics::RunResult result = finished;
+    if (m_scenario)
+        runs::describeScenario(result, *m_scenario, m_runScenarioText.isEmpty() ? m_editor->toPlainText() : m_runScenarioText);
+    result.scenarioFile = QFileInfo(m_runScenarioFile).fileName();
+    m_lastResult = result;
+    QString error;
+    const QString stored = runs::storeRun(result, runsFolder(), &error);
+    if (stored.isEmpty())
+        statusBar()->showMessage(tr("The run could not be kept: %1").arg(error), 10000);
+    m_runs->addRun(stored, result); // compares the checked runs
+    m_views->setCurrentWidget(m_comparison);
+    onRunEnded(result.variants.size() == 1 ? tr("Finished: the variant is in the Comparison tab.")
+                                           : tr("Finished: %1 compared in the Comparison tab.").arg(variantsText(result.variants.size())));
+}
+
+// The engine's live snapshot with what the charts need of the scenario: its variants (for
+// their colours) and each variant's warm-up (shaded).
+metrics::RunResult MainWindow::liveResult() const
+{
+    metrics::RunResult result = m_controller->liveResult();
+    if (!m_scenario)
+        return result;
+    runs::describeScenario(result, *m_scenario, {});
+    for (metrics::VariantResult &v : result.variants) {
+        const scenario::Variant *variant = m_scenario->variant(v.name);
+        if (variant && !v.resolved.contains(QLatin1String("warmup")))
+            v.resolved.insert(QStringLiteral("warmup"), scenario::units::formatDuration(variant->warmup));
+    }
+    return result;
+}
+
+void MainWindow::compareCheckedRuns()
+{
+    QStringList problems;
+    const QList<metrics::RunResult> checked = m_runs->checkedResults(&problems);
+    const QString baseline = m_comparison->comparison().isEmpty()
+                                 ? QString()
+                                 : m_comparison->comparison().entries.value(m_comparison->comparison().baseline).label;
+    runs::Comparison comparison = runs::compare(checked);
+    if (const int kept = comparison.indexOf(baseline); kept >= 0)
+        comparison.baseline = kept;
+    m_comparison->setComparison(comparison);
+    if (!problems.isEmpty())
+        statusBar()->showMessage(tr("Could not read %1").arg(problems.join(QStringLiteral("; "))), 10000);
+    updateActions();
+}
+
 QStringList MainWindow::exportTo(const QString &dir, QString *error)
 {
-    if (!m_lastResult) {
+    const runs::Comparison &comparison = m_comparison->comparison();
+    if (comparison.isEmpty() && !m_lastResult) {
         if (error)
             *error = tr("there is nothing to export yet: run the scenario first");
         return {};
     }
-    return exportResults({*m_lastResult, m_runScenarioText, m_runScenarioFile}, dir, error);
+    ExportRequest request;
+    request.comparison = comparison;
+    request.result = comparison.isEmpty() ? *m_lastResult : comparison.asRunResult();
+    if (m_lastResult && comparison.entries.size() == int(m_lastResult->variants.size())
+        && std::equal(comparison.entries.begin(), comparison.entries.end(), m_lastResult->variants.begin(),
+                      [](const runs::Entry &e, const metrics::VariantResult &v) { return e.label == v.name; }))
+        request.result = *m_lastResult; // the last run itself: its start time, seed and tool
+    request.scenarioText = request.result.scenarioText.isEmpty() ? m_editor->toPlainText() : request.result.scenarioText;
+    request.scenarioFile = m_runScenarioFile.isEmpty() ? m_path : m_runScenarioFile;
+    request.theme = isDarkPalette(palette()) ? charts::Theme::Dark : charts::Theme::Light;
+    request.topologyPng = m_topology->renderPng();
+    return exportResults(request, dir, error);
 }
 
 void MainWindow::exportInteractively()
 {
-    if (!m_lastResult)
+    if (m_comparison->comparison().isEmpty() && !m_lastResult)
         return;
     const QString base = m_path.isEmpty() ? QDir::homePath() : QFileInfo(m_path).absolutePath();
     const QString suggested = QDir(base).filePath(
@@ -758,12 +1097,11 @@ void MainWindow::exportInteractively()
         QMessageBox::warning(this, tr("Export failed"), tr("The results could not be exported: %1.").arg(error));
         return;
     }
-    statusBar()->showMessage(tr("Exported %n file(s) to %1", nullptr, int(written.size())).arg(QDir::toNativeSeparators(dir)), 8000);
+    statusBar()->showMessage(tr("Exported %1 to %2").arg(filesText(written.size()), QDir::toNativeSeparators(dir)), 8000);
     const QString report = QDir(dir).filePath(QStringLiteral("report.html"));
     if (QMessageBox::information(this, tr("Export finished"),
-                                 tr("%n file(s) written to %1:\ncharts (PNG, SVG, PDF), results.json, CSV files and report.html.",
-                                    nullptr, int(written.size()))
-                                     .arg(QDir::toNativeSeparators(dir)),
+                                 tr("%1 written to %2:\ncharts (PNG, SVG, PDF), results.json, CSV files and report.html.")
+                                     .arg(filesText(written.size()), QDir::toNativeSeparators(dir)),
                                  QMessageBox::Open | QMessageBox::Close) == QMessageBox::Open)
         QDesktopServices::openUrl(QUrl::fromLocalFile(report));
 }
@@ -812,16 +1150,83 @@ void MainWindow::showEvent(QShowEvent *event)
     }
 }
 
+// Asked before anything else when quitting during a run; Cancel leaves the run going.
+bool MainWindow::confirmQuitWhileRunning()
+{
+    QMessageBox box(QMessageBox::Question, tr("A run is in progress"),
+                    tr("%1 is running. Stop the run and quit?").arg(m_runningVariant.isEmpty() ? tr("A variant") : m_runningVariant),
+                    QMessageBox::Cancel, this);
+    box.setObjectName(QStringLiteral("quitWhileRunningBox"));
+    QPushButton *stop = box.addButton(tr("Stop and Quit"), QMessageBox::DestructiveRole);
+    box.setDefaultButton(QMessageBox::Cancel);
+    box.exec();
+    return box.clickedButton() == stop;
+}
+
 void MainWindow::closeEvent(QCloseEvent *event)
 {
-    if (isRunning())
-        m_controller->cancel();
+    if (isRunning() && !confirmQuitWhileRunning()) {
+        event->ignore();
+        return;
+    }
     if (!maybeSave()) {
         event->ignore();
         return;
     }
+    if (isRunning())
+        m_controller->cancel();
     writeSettings();
     event->accept();
+}
+
+void MainWindow::goToLine()
+{
+    bool ok = false;
+    const int line = QInputDialog::getInt(this, tr("Go to Line"), tr("Line (1–%1):").arg(m_editor->blockCount()),
+                                          m_editor->cursorLine(), 1, m_editor->blockCount(), 1, &ok);
+    if (ok)
+        m_editor->goTo(line, 1);
+}
+
+bool MainWindow::goToProblem(bool previous)
+{
+    const QList<TextMark> &marks = m_editor->marks();
+    if (marks.isEmpty())
+        return false;
+    const int line = m_editor->cursorLine();
+    const int column = m_editor->cursorColumn();
+    const auto before = [](const TextMark &m, int l, int c) { return m.line < l || (m.line == l && m.column < c); };
+    const TextMark *target = nullptr;
+    if (previous) {
+        for (const TextMark &m : marks)
+            if (before(m, line, column))
+                target = &m;
+        if (!target)
+            target = &marks.last();
+    } else {
+        for (const TextMark &m : marks)
+            if (!target && !before(m, line, column + 1))
+                target = &m;
+        if (!target)
+            target = &marks.first();
+    }
+    m_editor->goTo(target->line, target->column);
+    statusBar()->showMessage(target->message, 8000);
+    return true;
+}
+
+void MainWindow::showHelp()
+{
+    QString anchor = QStringLiteral("the-desktop-app");
+    if (m_editor->hasFocus())
+        anchor = QStringLiteral("the-scenario-language");
+    else if (m_views->currentWidget() == m_comparison || m_runs->isAncestorOf(focusWidget()))
+        anchor = QStringLiteral("results");
+    const QUrl url = readmeSection(anchor);
+    if (url.isEmpty() || !QDesktopServices::openUrl(url))
+        statusBar()->showMessage(tr("The README could not be opened: install EdgeSSE with cmake --install, or open README.md "
+                                    "from its source folder"),
+                                 8000);
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent *event)

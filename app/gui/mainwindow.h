@@ -27,6 +27,8 @@ class ChartGrid;
 class CodeEditor;
 class ComparisonView;
 class DiagnosticsPanel;
+class FindBar;
+class RunsPanel;
 class RunPanel;
 class TopologyView;
 class VariantList;
@@ -46,9 +48,18 @@ public:
     explicit MainWindow(QWidget *parent = nullptr);
     ~MainWindow() override;
 
-    // Opens a scenario file; on failure says why in a message box unless `quiet`.
+    // Opens a scenario, or a results.json as results (read-only, with the scenario text it
+    // was run from); refuses binary and non-UTF-8 files. On failure says why in a message
+    // box unless `quiet`.
     bool openFile(const QString &path, bool quiet = false);
+    bool isReadOnlyDocument() const { return m_readOnly; }
+    // Where the runs of the open document are kept, and the folder for an unsaved one's.
+    QString runsFolder() const;
+    void setUntitledRunsRoot(const QString &dir) { m_untitledRunsRoot = dir; }
+    // Writes the editor's text to `path` (nothing when it is the open file, unchanged).
     bool saveTo(const QString &path);
+    // What Save As writes for a name typed without an extension: NAME.yaml.
+    static QString withScenarioSuffix(const QString &path);
     void newScenario();
     // Validates the editor's text now instead of after the debounce delay.
     void validateNow();
@@ -79,6 +90,12 @@ public:
     QTabWidget *views() const { return m_views; }
     ChartGrid *liveCharts() const { return m_liveCharts; }
     ComparisonView *comparisonView() const { return m_comparison; }
+    RunsPanel *runsPanel() const { return m_runs; }
+    FindBar *findBar() const { return m_findBar; }
+    QLabel *cursorLabel() const { return m_cursorLabel; }
+    QLabel *liveFigures() const { return m_liveFigures; }
+    // Moves to the next (or previous) problem after the cursor, wrapping; false when none.
+    bool goToProblem(bool previous);
     sim::RunController *runController() const { return m_controller; }
     QAction *action(const QString &objectName) const;
 
@@ -118,6 +135,16 @@ private:
     void exportInteractively();
     void onLiveTick();
     void onRunEnded(const QString &message);
+    void onRunFinished(const metrics::RunResult &result);
+    void resetDocumentState();
+    void showDocumentRuns();
+    void compareCheckedRuns();
+    metrics::RunResult liveResult() const;
+    bool openResults(const QString &path, const QByteArray &bytes, bool quiet);
+    bool confirmQuitWhileRunning();
+    void goToLine();
+    void showHelp();
+    void createEditMenu();
 
     // Actions
     QAction *m_newAction = nullptr;
@@ -132,6 +159,7 @@ private:
     QAction *m_zoomInAction = nullptr;
     QAction *m_zoomOutAction = nullptr;
     QAction *m_fitAction = nullptr;
+    QAction *m_resetLayoutAction = nullptr;
     QMenu *m_recentMenu = nullptr;
     QMenu *m_viewMenu = nullptr;
 
@@ -163,6 +191,10 @@ private:
     ChartGrid *m_liveCharts = nullptr;
     QLabel *m_liveFigures = nullptr;
     ComparisonView *m_comparison = nullptr;
+    RunsPanel *m_runs = nullptr;
+    FindBar *m_findBar = nullptr;
+    bool m_readOnly = false; // a results.json is open
+    QString m_untitledRunsRoot;
     std::optional<metrics::RunResult> m_lastResult;
     QString m_runScenarioText;
     QString m_runScenarioFile;

@@ -2,6 +2,9 @@
 
 #include "app/gui/theme.h"
 
+#include <QClipboard>
+#include <QEvent>
+#include <QGuiApplication>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QProgressBar>
@@ -41,7 +44,15 @@ RunPanel::RunPanel(QWidget *parent)
 
     m_failure->setObjectName(QStringLiteral("runFailure"));
     m_failure->setWordWrap(true);
-    m_failure->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_failure->setTextInteractionFlags(Qt::TextSelectableByMouse | Qt::TextSelectableByKeyboard);
+    m_failure->setTextFormat(Qt::PlainText);
+    // Grows with its wrapped lines, so the last one is never cut.
+    m_failure->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::MinimumExpanding);
+    auto *copy = new QToolButton(m_failureBox);
+    copy->setObjectName(QStringLiteral("copyFailure"));
+    copy->setText(tr("Copy"));
+    copy->setToolTip(tr("Copy the message to the clipboard"));
+    connect(copy, &QToolButton::clicked, this, [this] { QGuiApplication::clipboard()->setText(m_failure->text()); });
     auto *dismiss = new QToolButton(m_failureBox);
     dismiss->setText(QStringLiteral("✕"));
     dismiss->setAutoRaise(true);
@@ -49,13 +60,11 @@ RunPanel::RunPanel(QWidget *parent)
     auto *failureLayout = new QHBoxLayout(m_failureBox);
     failureLayout->setContentsMargins(10, 6, 4, 6);
     failureLayout->addWidget(m_failure, 1);
+    failureLayout->addWidget(copy, 0, Qt::AlignTop);
     failureLayout->addWidget(dismiss, 0, Qt::AlignTop);
-    const ThemeColors colors = themeColors(palette());
-    m_failureBox->setAutoFillBackground(true);
-    m_failureBox->setStyleSheet(QStringLiteral("QWidget#runFailureBox { background: %1; border: 1px solid %2; border-radius: 4px; }")
-                                    .arg(QColor(colors.error.red(), colors.error.green(), colors.error.blue(), 36).name(QColor::HexArgb),
-                                         colors.error.name()));
     m_failureBox->setObjectName(QStringLiteral("runFailureBox"));
+    m_failureBox->setAttribute(Qt::WA_StyledBackground);
+    applyColors();
     m_failureBox->hide();
     connect(dismiss, &QToolButton::clicked, this, &RunPanel::clearFailure);
 
@@ -72,6 +81,27 @@ RunPanel::RunPanel(QWidget *parent)
     showIdle();
 }
 
+// An opaque tint of the window colour towards the error colour, with the palette's own text
+// colour on it: readable in the light and the dark palette alike.
+void RunPanel::applyColors()
+{
+    const ThemeColors colors = themeColors(palette());
+    const QColor window = palette().color(QPalette::Window);
+    const QColor tint = QColor::fromRgbF(window.redF() * 0.85f + colors.error.redF() * 0.15f,
+                                         window.greenF() * 0.85f + colors.error.greenF() * 0.15f,
+                                         window.blueF() * 0.85f + colors.error.blueF() * 0.15f);
+    m_failureBox->setStyleSheet(QStringLiteral("QWidget#runFailureBox { background: %1; border: 1px solid %2; border-radius: 4px; }"
+                                               " QLabel#runFailure { color: %3; }")
+                                    .arg(tint.name(), colors.error.name(), palette().color(QPalette::WindowText).name()));
+}
+
+void RunPanel::changeEvent(QEvent *event)
+{
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange && m_failureBox)
+        applyColors();
+}
+
 void RunPanel::showIdle(const QString &message)
 {
     m_progress->setValue(0);
@@ -84,7 +114,7 @@ void RunPanel::showStarting(int variants)
     clearFailure();
     m_progress->setEnabled(true);
     m_progress->setValue(0);
-    m_status->setText(tr("Starting %n variant(s)…", nullptr, variants));
+    m_status->setText(variants == 1 ? tr("Starting 1 variant…") : tr("Starting %1 variants…").arg(variants));
 }
 
 void RunPanel::showProgress(double fraction, const QString &variant, int index, int count, std::chrono::seconds eta)

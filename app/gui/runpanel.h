@@ -29,7 +29,12 @@ public:
     QLabel *statusLabel() const { return m_status; }
     QLabel *failureLabel() const { return m_failure; }
 
+protected:
+    void changeEvent(QEvent *event) override;
+
 private:
+    void applyColors();
+
     QProgressBar *m_progress = nullptr;
     QLabel *m_status = nullptr;
     QLabel *m_failure = nullptr;

@@ -4,7 +4,9 @@
 
 #include <QDir>
 #include <QFile>
+#include <QBuffer>
 #include <QFileInfo>
+#include <QImage>
 #include <QGraphicsItem>
 #include <QGraphicsScene>
 #include <QGraphicsSceneMouseEvent>
@@ -18,7 +20,13 @@
 #include <QStyleOptionGraphicsItem>
 #include <QTimer>
 #include <QWheelEvent>
+#include <QContextMenuEvent>
+#include <QMenu>
+#include <QMouseEvent>
+#include <QUndoCommand>
+#include <QUndoStack>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -26,7 +34,8 @@ namespace edgesse::gui {
 
 namespace {
 
-constexpr double kNodeWidth = 150;
+constexpr double kNodeWidth = 150;    // at least; wider for a long name or subtitle
+constexpr double kMaxNodeWidth = 240;
 constexpr double kNodeHeight = 64;
 constexpr double kZoomStep = 1.2;
 constexpr double kMinZoom = 0.15;
@@ -64,11 +73,21 @@ public:
         setCursor(Qt::OpenHandCursor);
         setZValue(2);
         setToolTip(tooltip());
+        // Wide enough for the whole name and subtitle (region, cap), up to a limit.
+        QFont bold = m_view->font();
+        bold.setBold(true);
+        QFont small = m_view->font();
+        small.setPointSizeF(small.pointSizeF() * 0.88);
+        const double text = std::max(QFontMetricsF(bold).horizontalAdvance(m_node.name),
+                                     QFontMetricsF(small).horizontalAdvance(subtitle()));
+        m_width = std::clamp(text + 60, kNodeWidth, kMaxNodeWidth);
     }
+
+    double width() const { return m_width; }
 
     QRectF boundingRect() const override
     {
-        return QRectF(-kNodeWidth / 2 - 4, -kNodeHeight / 2 - 4, kNodeWidth + 8, kNodeHeight + 30);
+        return QRectF(-m_width / 2 - 4, -kNodeHeight / 2 - 4, m_width + 8, kNodeHeight + 30);
     }
 
     const TopologyModel::Node &node() const { return m_node; }
@@ -88,7 +107,7 @@ public:
                               : m_node.kind == TopologyModel::Kind::Pop  ? colors.pop
                                                                           : colors.client;
         painter->setRenderHint(QPainter::Antialiasing);
-        const QRectF body(-kNodeWidth / 2, -kNodeHeight / 2, kNodeWidth, kNodeHeight);
+        const QRectF body(-m_width / 2, -kNodeHeight / 2, m_width, kNodeHeight);
         const bool selected = option->state & QStyle::State_Selected;
 
         QColor fill = colors.dark ? mix(colors.canvas, accent, 0.16) : mix(colors.canvas, accent, 0.08);
@@ -180,6 +199,7 @@ protected:
     void mousePressEvent(QGraphicsSceneMouseEvent *event) override
     {
         setCursor(Qt::ClosedHandCursor);
+        m_view->nodePressed();
         QGraphicsItem::mousePressEvent(event);
     }
     void mouseReleaseEvent(QGraphicsSceneMouseEvent *event) override
@@ -202,6 +222,7 @@ private:
     TopologyView *m_view;
     TopologyModel::Node m_node;
     std::optional<std::int64_t> m_connections;
+    double m_width = kNodeWidth;
 };
 
 class TopologyLinkItem;
@@ -448,9 +469,22 @@ void TopologyLinkLabelItem::paint(QPainter *painter, const QStyleOptionGraphicsI
 TopologyView::TopologyView(QWidget *parent)
     : QGraphicsView(parent)
     , m_flashTimer(new QTimer(this))
+    , m_undo(new QUndoStack(this))
 {
     setObjectName(QStringLiteral("topology"));
     setScene(new QGraphicsScene(this));
+    connect(scene(), &QGraphicsScene::selectionChanged, this, [this] {
+        if (!m_selecting && !selectedNode().isEmpty())
+            emit nodeSelected(selectedNode());
+    });
+    QAction *undo = m_undo->createUndoAction(this, tr("Undo Move"));
+    undo->setShortcuts(QKeySequence::keyBindings(QKeySequence::Undo));
+    undo->setShortcutContext(Qt::WidgetShortcut);
+    addAction(undo);
+    QAction *redo = m_undo->createRedoAction(this, tr("Redo Move"));
+    redo->setShortcuts(QKeySequence::keyBindings(QKeySequence::Redo));
+    redo->setShortcutContext(Qt::WidgetShortcut);
+    addAction(redo);
     setRenderHints(QPainter::Antialiasing | QPainter::TextAntialiasing);
     setDragMode(QGraphicsView::ScrollHandDrag);
     setTransformationAnchor(QGraphicsView::AnchorUnderMouse);
@@ -486,12 +520,16 @@ void TopologyView::drawBackground(QPainter *painter, const QRectF &rect)
     painter->setPen(QPen(colors.grid, 2.0 / std::max(0.5, zoom())));
     const double left = std::floor(rect.left() / step) * step;
     const double top = std::floor(rect.top() / step) * step;
+    // Counted before drawn: far out (or zoomed far out) x += step stops changing x.
+    const double columns = std::ceil((rect.right() - left) / step);
+    const double rows = std::ceil((rect.bottom() - top) / step);
+    if (!(columns * rows < 20000) || left + step == left || top + step == top)
+        return;
     QList<QPointF> points;
-    for (double x = left; x < rect.right(); x += step)
-        for (double y = top; y < rect.bottom(); y += step)
-            points << QPointF(x, y);
-    if (points.size() < 20000)
-        painter->drawPoints(points.constData(), int(points.size()));
+    for (int i = 0; i < int(columns); ++i)
+        for (int j = 0; j < int(rows); ++j)
+            points << QPointF(left + i * step, top + j * step);
+    painter->drawPoints(points.constData(), int(points.size()));
 }
 
 void TopologyView::setModel(const TopologyModel &model)
@@ -545,7 +583,7 @@ void TopologyView::autoLayout()
 {
     // Columns by kind — clients, PoPs, origin — left to right, the way events flow back.
     // Nodes that have a place keep it; new ones go below their column's lowest node.
-    constexpr double kColumnGap = 360;
+    constexpr double kColumnGap = 400; // room for the widest nodes and a label between them
     constexpr double kRowGap = 130;
     const auto columnOf = [](TopologyModel::Kind kind) {
         return kind == TopologyModel::Kind::Clients ? 0 : kind == TopologyModel::Kind::Pop ? 1 : 2;
@@ -590,8 +628,8 @@ void TopologyView::routeLinks()
     // when it is free, else the free place nearest to it.
     QList<QRectF> taken;
     for (TopologyNodeItem *node : std::as_const(m_nodes))
-        taken.append(QRectF(node->pos() - QPointF(kNodeWidth / 2 + 4, kNodeHeight / 2 + 4),
-                            QSizeF(kNodeWidth + 8, kNodeHeight + 28)));
+        taken.append(QRectF(node->pos() - QPointF(node->width() / 2 + 4, kNodeHeight / 2 + 4),
+                            QSizeF(node->width() + 8, kNodeHeight + 28)));
     static constexpr double kCandidates[] = {0.5, 0.4, 0.6, 0.3, 0.7, 0.35, 0.65, 0.25, 0.75};
     for (TopologyLinkItem *link : std::as_const(m_links)) {
         double best = 0.5;
@@ -615,10 +653,97 @@ void TopologyView::routeLinks()
     }
 }
 
+namespace {
+
+// One drag of one or more nodes: undo puts them back where they were.
+class MoveNodes final : public QUndoCommand
+{
+public:
+    MoveNodes(TopologyView *view, QHash<QString, QPointF> before, QHash<QString, QPointF> after)
+        : QUndoCommand(QObject::tr("Move Nodes")), m_view(view), m_before(std::move(before)), m_after(std::move(after))
+    {
+    }
+    void undo() override { apply(m_before); }
+    void redo() override
+    {
+        if (m_applied)
+            apply(m_after);
+        m_applied = true; // the drag itself placed them the first time
+    }
+
+private:
+    void apply(const QHash<QString, QPointF> &positions)
+    {
+        m_view->setNodePositions(positions);
+        emit m_view->layoutEdited();
+    }
+    TopologyView *m_view;
+    QHash<QString, QPointF> m_before;
+    QHash<QString, QPointF> m_after;
+    bool m_applied = false;
+};
+
+} // namespace
+
+void TopologyView::nodePressed()
+{
+    m_dragStart = nodePositions();
+}
+
 void TopologyView::nodeReleased()
 {
     scene()->setSceneRect(scene()->itemsBoundingRect().adjusted(-400, -300, 400, 300));
+    const QHash<QString, QPointF> now = nodePositions();
+    if (!m_dragStart.isEmpty() && now != m_dragStart)
+        m_undo->push(new MoveNodes(this, m_dragStart, now));
+    m_dragStart.clear();
     emit layoutEdited();
+}
+
+void TopologyView::selectNode(const QString &name)
+{
+    m_selecting = true;
+    scene()->clearSelection();
+    if (TopologyNodeItem *item = m_nodes.value(name))
+        item->setSelected(true);
+    m_selecting = false;
+}
+
+QString TopologyView::selectedNode() const
+{
+    for (auto it = m_nodes.cbegin(); it != m_nodes.cend(); ++it)
+        if (it.value()->isSelected())
+            return it.key();
+    return {};
+}
+
+void TopologyView::mouseDoubleClickEvent(QMouseEvent *event)
+{
+    for (QGraphicsItem *item : items(event->pos())) {
+        if (auto *node = dynamic_cast<TopologyNodeItem *>(item)) {
+            emit nodeActivated(node->node().name);
+            return;
+        }
+    }
+    QGraphicsView::mouseDoubleClickEvent(event);
+}
+
+void TopologyView::contextMenuEvent(QContextMenuEvent *event)
+{
+    QMenu menu(this);
+    for (QGraphicsItem *item : items(event->pos())) {
+        if (auto *node = dynamic_cast<TopologyNodeItem *>(item)) {
+            const QString name = node->node().name;
+            menu.addAction(tr("Show \"%1\" in the Scenario").arg(name), this, [this, name] { emit nodeActivated(name); });
+            menu.addSeparator();
+            break;
+        }
+    }
+    QAction *undo = m_undo->createUndoAction(&menu, tr("Undo"));
+    menu.addAction(undo);
+    menu.addAction(tr("Reset Layout"), this, [this] { emit resetLayoutRequested(); });
+    menu.addAction(tr("Fit to Window"), this, &TopologyView::fitToWindow);
+    menu.exec(event->globalPos());
 }
 
 void TopologyView::setLoad(const TopologyLoad &load)
@@ -668,6 +793,7 @@ void TopologyView::onFlashTick()
 
 void TopologyView::resetLayout()
 {
+    m_undo->clear();
     m_positions.clear();
     m_userZoomed = false;
     m_nodes.clear();
@@ -692,6 +818,28 @@ void TopologyView::setNodePositions(const QHash<QString, QPointF> &positions)
             it.value()->setPos(positions.value(it.key()));
     routeLinks();
     scene()->setSceneRect(scene()->itemsBoundingRect().adjusted(-400, -300, 400, 300));
+}
+
+QByteArray TopologyView::renderPng() const
+{
+    const QRectF area = scene()->itemsBoundingRect().adjusted(-24, -24, 24, 24);
+    if (area.isEmpty() || m_nodes.isEmpty())
+        return {};
+    constexpr qreal kRatio = 2.0;
+    QImage image((area.size() * kRatio).toSize(), QImage::Format_ARGB32_Premultiplied);
+    image.setDevicePixelRatio(kRatio);
+    image.fill(backgroundBrush().style() == Qt::NoBrush ? palette().color(QPalette::Base) : backgroundBrush().color());
+    {
+        QPainter painter(&image);
+        painter.setRenderHint(QPainter::Antialiasing);
+        painter.setRenderHint(QPainter::TextAntialiasing);
+        scene()->render(&painter, QRectF(QPointF(0, 0), area.size()), area);
+    }
+    QByteArray png;
+    QBuffer buffer(&png);
+    buffer.open(QIODevice::WriteOnly);
+    image.save(&buffer, "PNG");
+    return png;
 }
 
 QString TopologyView::layoutPathFor(const QString &scenarioPath)
@@ -721,14 +869,19 @@ bool TopologyView::loadLayout(const QString &path)
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly))
         return false;
-    const QJsonObject nodes = QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("nodes")).toObject();
+    constexpr qint64 kMaxLayoutBytes = 1024 * 1024;
+    const QJsonObject nodes = QJsonDocument::fromJson(file.read(kMaxLayoutBytes)).object().value(QStringLiteral("nodes")).toObject();
     if (nodes.isEmpty())
         return false;
     QHash<QString, QPointF> positions;
+    // A hand-edited or hostile file: coordinates kept within a diagram's reach.
+    constexpr double kMaxCoordinate = 100'000;
     for (auto it = nodes.begin(); it != nodes.end(); ++it) {
         const QJsonArray xy = it.value().toArray();
-        if (xy.size() == 2)
-            positions.insert(it.key(), QPointF(xy.at(0).toDouble(), xy.at(1).toDouble()));
+        const double x = xy.at(0).toDouble(0);
+        const double y = xy.at(1).toDouble(0);
+        if (xy.size() == 2 && std::isfinite(x) && std::isfinite(y))
+            positions.insert(it.key(), QPointF(std::clamp(x, -kMaxCoordinate, kMaxCoordinate), std::clamp(y, -kMaxCoordinate, kMaxCoordinate)));
     }
     setNodePositions(positions);
     return true;

@@ -4,6 +4,8 @@
 
 #include <QElapsedTimer>
 #include <QGraphicsView>
+
+class QUndoStack;
 #include <QHash>
 #include <QPointF>
 
@@ -39,12 +41,20 @@ public:
     bool saveLayout(const QString &path, QString *error = nullptr) const;
     bool loadLayout(const QString &path);
     static QString layoutPathFor(const QString &scenarioPath);
+    // The whole diagram as a PNG at 2× (for the report); empty when there is nothing drawn.
+    QByteArray renderPng() const;
 
     // The item drawing a node (nullptr when there is none by that name).
     QGraphicsItem *nodeItem(const QString &name) const;
     double zoom() const;
     // True while a link still shows the red flash of a recent reap.
     bool isFlashing() const;
+
+    // Dragging nodes is undoable (Ctrl+Z with the view focused, or this stack's actions).
+    QUndoStack *undoStack() const { return m_undo; }
+    // Selects the node drawn for `name` (none when empty or unknown) without signalling it.
+    void selectNode(const QString &name);
+    QString selectedNode() const;
 
     void zoomIn();
     void zoomOut();
@@ -53,12 +63,17 @@ public:
 
 signals:
     void layoutEdited();
+    void nodeSelected(const QString &name);  // clicked (or chosen from its context menu)
+    void nodeActivated(const QString &name); // double-clicked: show its definition
+    void resetLayoutRequested();
 
 protected:
     void wheelEvent(QWheelEvent *event) override;
     void resizeEvent(QResizeEvent *event) override;
     void changeEvent(QEvent *event) override;
     void drawBackground(QPainter *painter, const QRectF &rect) override;
+    void contextMenuEvent(QContextMenuEvent *event) override;
+    void mouseDoubleClickEvent(QMouseEvent *event) override;
 
 private:
     friend class TopologyNodeItem;
@@ -66,6 +81,7 @@ private:
     void autoLayout();
     void nodeMoved(TopologyNodeItem *node);
     void routeLinks();
+    void nodePressed();
     void nodeReleased();
     void scaleBy(double factor);
     void onFlashTick();
@@ -76,6 +92,9 @@ private:
     QList<TopologyLinkItem *> m_links;
     QTimer *m_flashTimer = nullptr;
     bool m_userZoomed = false;
+    bool m_selecting = false;
+    QUndoStack *m_undo = nullptr;
+    QHash<QString, QPointF> m_dragStart;
 };
 
 } // namespace edgesse::gui

@@ -58,6 +58,12 @@ void VariantList::setVariants(const QList<VariantEntry> &variants)
     emit selectionChanged();
 }
 
+void VariantList::reset()
+{
+    m_list->clear();
+    emit selectionChanged();
+}
+
 QStringList VariantList::checkedVariants() const
 {
     QStringList names;

@@ -23,6 +23,8 @@ public:
     explicit VariantList(QWidget *parent = nullptr);
 
     void setVariants(const QList<VariantEntry> &variants);
+    // Forgets the variants (and their checks): another document was opened.
+    void reset();
     QStringList checkedVariants() const;
     QStringList allVariants() const;
     void setChecked(const QString &name, bool checked);

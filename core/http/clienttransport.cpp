@@ -22,9 +22,11 @@ ClientTransport::ClientTransport(const ClientTls &tls, QByteArray alpn, QObject 
 
 ClientTransport::~ClientTransport() = default;
 
-void ClientTransport::connectToHost(const QString &host, quint16 port)
+void ClientTransport::connectToHost(const QString &host, quint16 port, const QHostAddress &localAddress)
 {
     m_host = host;
+    if (!localAddress.isNull())
+        m_socket->bind(localAddress, 0);
     m_socket->connectToHost(host, port);
 }
 

@@ -2,6 +2,7 @@
 
 #include <QAbstractSocket>
 #include <QByteArray>
+#include <QHostAddress>
 #include <QObject>
 
 #include <memory>
@@ -37,7 +38,8 @@ public:
     ClientTransport(const ClientTls &tls, QByteArray alpn, QObject *parent = nullptr);
     ~ClientTransport() override;
 
-    void connectToHost(const QString &host, quint16 port);
+    // `localAddress`: the source address to bind first (null: the system's choice).
+    void connectToHost(const QString &host, quint16 port, const QHostAddress &localAddress = {});
     qint64 bytesAvailable() const;
     qint64 read(char *data, qint64 maxSize);
     qint64 write(const char *data, qint64 size);

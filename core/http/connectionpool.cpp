@@ -119,9 +119,9 @@ ClientConnection *ConnectionPool::newConnection()
     ClientConnection *c = nullptr;
     const ClientTls tls{m_tls.get(), &m_tlsSessions};
     if (m_config.protocol == ClientProtocol::Http2)
-        c = new H2ClientConnection(m_config.host, m_config.port, m_config.h2WindowBytes, tls, this);
+        c = new H2ClientConnection(m_config.host, m_config.port, m_config.h2WindowBytes, tls, this, m_localAddress);
     else
-        c = new Http1ClientConnection(m_config.host, m_config.port, tls, this);
+        c = new Http1ClientConnection(m_config.host, m_config.port, tls, this, m_localAddress);
     ++m_connectionsOpened;
     m_connections.push_back(c);
     connect(c, &ClientConnection::capacityFreed, this, &ConnectionPool::dispatch);

@@ -3,6 +3,8 @@
 #include "core/http/httpclient.h"
 #include "core/tls/tlscontext.h"
 
+#include <QHostAddress>
+
 #include <deque>
 #include <memory>
 #include <unordered_map>
@@ -35,6 +37,9 @@ public:
     ~ConnectionPool() override;
 
     const Config &config() const { return m_config; }
+    // Source address every later connection binds to (null: the system's choice), so a link
+    // can tell this pool's connections (one browser's) apart from others'.
+    void setLocalAddress(const QHostAddress &address) { m_localAddress = address; }
     // TLS to the origin from the next connection on (ALPN h2 or http/1.1 by the protocol);
     // null for cleartext.
     void setTls(std::shared_ptr<const tls::TlsContext> context) { m_tls = std::move(context); }
@@ -67,6 +72,7 @@ private:
     void startOn(ClientConnection *connection, Waiting &&waiting, std::chrono::microseconds starvedFor, int retries);
     std::unique_ptr<Relay> takeRelay(Relay *relay);
 
+    QHostAddress m_localAddress;
     Config m_config;
     QByteArray m_authority;
     std::vector<ClientConnection *> m_connections; // owned (children); deleted on close

@@ -125,7 +125,7 @@ struct H2ClientConnection::Callbacks {
 };
 
 H2ClientConnection::H2ClientConnection(QString host, quint16 port, std::int32_t localWindowBytes, ClientTls tls,
-                                       QObject *parent)
+                                       QObject *parent, QHostAddress localAddress)
     : ClientConnection(parent)
     , m_host(std::move(host))
     , m_port(port)
@@ -158,7 +158,7 @@ H2ClientConnection::H2ClientConnection(QString host, quint16 port, std::int32_t 
     connect(m_socket, &ClientTransport::disconnected, this, &H2ClientConnection::onDisconnected);
     connect(m_socket, &ClientTransport::errorOccurred, this, &H2ClientConnection::onError);
     m_connectStartedAt = Clock::now();
-    m_socket->connectToHost(m_host, m_port);
+    m_socket->connectToHost(m_host, m_port, localAddress);
 }
 
 H2ClientConnection::~H2ClientConnection()

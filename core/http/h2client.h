@@ -4,6 +4,7 @@
 #include "core/http/httpclient.h"
 
 #include <QAbstractSocket>
+#include <QHostAddress>
 
 #include <deque>
 #include <memory>
@@ -31,7 +32,7 @@ public:
     // `localWindowBytes` is what this client lets the server send before acknowledging
     // (per stream, and for the connection).
     H2ClientConnection(QString host, quint16 port, std::int32_t localWindowBytes = 1 << 20, ClientTls tls = {},
-                       QObject *parent = nullptr);
+                       QObject *parent = nullptr, QHostAddress localAddress = {});
     ~H2ClientConnection() override;
 
     ClientProtocol protocol() const override { return ClientProtocol::Http2; }

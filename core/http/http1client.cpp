@@ -90,9 +90,11 @@ private:
 };
 
 
-Http1ClientConnection::Http1ClientConnection(QString host, quint16 port, ClientTls tls, QObject *parent)
+Http1ClientConnection::Http1ClientConnection(QString host, quint16 port, ClientTls tls, QObject *parent,
+                                             QHostAddress localAddress)
     : ClientConnection(parent)
     , m_host(std::move(host))
+    , m_localAddress(std::move(localAddress))
     , m_port(port)
     , m_tls(tls)
 {
@@ -145,7 +147,7 @@ void Http1ClientConnection::submit(const ClientRequest &request, ResponseHandler
         connect(m_socket, &ClientTransport::disconnected, this, &Http1ClientConnection::onDisconnected);
         connect(m_socket, &ClientTransport::errorOccurred, this, &Http1ClientConnection::onError);
         m_connectStartedAt = Clock::now();
-        m_socket->connectToHost(m_host, m_port);
+        m_socket->connectToHost(m_host, m_port, m_localAddress);
     }
 }
 

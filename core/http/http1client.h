@@ -4,6 +4,7 @@
 #include "core/http/httpclient.h"
 
 #include <QAbstractSocket>
+#include <QHostAddress>
 
 #include <memory>
 
@@ -20,7 +21,8 @@ class Http1ClientConnection final : public ClientConnection
     Q_DISABLE_COPY_MOVE(Http1ClientConnection)
 
 public:
-    Http1ClientConnection(QString host, quint16 port, ClientTls tls = {}, QObject *parent = nullptr);
+    Http1ClientConnection(QString host, quint16 port, ClientTls tls = {}, QObject *parent = nullptr,
+                          QHostAddress localAddress = {});
     ~Http1ClientConnection() override;
 
     ClientProtocol protocol() const override { return ClientProtocol::Http1; }
@@ -50,6 +52,7 @@ private:
     void shutDown();
 
     QString m_host;
+    QHostAddress m_localAddress;
     quint16 m_port = 0;
     ClientTls m_tls;
     ClientTransport *m_socket = nullptr;

@@ -37,28 +37,32 @@ std::size_t LinkProxy::readBufferBytes()
 }
 
 LinkProxy::Connection::Flow::Flow(Side &from, Side &to, AtomicDirection &counters_, const LinkSettings &settings,
-                                  std::uint64_t seed, std::size_t paceBytes)
+                                  std::uint64_t seed, std::size_t paceBytes, TokenBucket *shared, Direction direction_)
     : src(from)
     , dst(to)
     , counters(counters_)
     , bucket(settings.bandwidthBitsPerSecond, paceBytes)
-    , pipeline(settings, seed, &bucket, paceBytes)
+    , pipeline(settings, seed, shared ? shared : &bucket, paceBytes)
+    , direction(direction_)
 {
 }
 
-LinkProxy::Connection::Connection(LinkProxy &proxy, int clientFd, std::uint64_t index, TimePoint acceptedAt)
+LinkProxy::Connection::Connection(LinkProxy &proxy, int clientFd, std::uint64_t index, TimePoint acceptedAt,
+                                  SharedLine *line, std::shared_ptr<ReleaseLog::Record> record)
     : m_proxy(proxy)
     , m_settings(proxy.m_settings)
     , m_up(m_client, m_server, proxy.m_counters.upstream, proxy.m_settings, deriveSeed(proxy.m_settings.seed, 2 * index),
-           proxy.m_paceBytes)
+           proxy.m_paceBytes, line ? &line->up : nullptr, Direction::Upstream)
     , m_down(m_server, m_client, proxy.m_counters.downstream, proxy.m_settings,
-             deriveSeed(proxy.m_settings.seed, 2 * index + 1), proxy.m_paceBytes)
+             deriveSeed(proxy.m_settings.seed, 2 * index + 1), proxy.m_paceBytes, line ? &line->down : nullptr,
+             Direction::Downstream)
     , m_acceptedAt(acceptedAt)
     , m_handshake(acceptedAt, proxy.m_settings.roundTrip())
     , m_tls(m_handshake.completesAt(), proxy.m_settings.roundTrip(), proxy.m_settings.tls)
     , m_idle(proxy.m_settings.idleTimeout)
     , m_maxDuration(proxy.m_settings.maxDuration)
     , m_lastActivity(acceptedAt)
+    , m_record(std::move(record))
 {
     m_client.fd = clientFd;
 }
@@ -296,7 +300,7 @@ void LinkProxy::Connection::onEndOfStream(Flow &flow)
         kick(flow);
 }
 
-bool LinkProxy::Connection::writeDirect(Flow &flow, const char *&data, std::size_t &size)
+bool LinkProxy::Connection::writeDirect(Flow &flow, const char *&data, std::size_t &size, TimePoint release)
 {
     const ssize_t written = ::send(flow.dst.fd, data, size, MSG_NOSIGNAL);
     if (written < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
@@ -305,6 +309,8 @@ bool LinkProxy::Connection::writeDirect(Flow &flow, const char *&data, std::size
     }
     const auto bytes = static_cast<std::size_t>(std::max<ssize_t>(written, 0));
     add(flow.counters.bytes, bytes);
+    if (bytes > 0)
+        recordWritten(flow, bytes, release, Clock::now());
     data += bytes;
     size -= bytes;
     return true;
@@ -324,10 +330,11 @@ void LinkProxy::Connection::enqueue(Flow &flow, const char *data, std::size_t si
             std::size_t left = length;
             // Nothing to wait for: write straight from the read buffer, queue what is left.
             if (queue.empty() && !pinned && release <= arrival && destinationReady(flow) && !flow.dst.writeWanted
-                && !writeDirect(flow, bytes, left))
+                && !writeDirect(flow, bytes, left, release))
                 return;
             if (m_closed)
                 return;
+            m_proxy.m_lastRelease = std::max(m_proxy.m_lastRelease, release);
             queue.push(release, bytes, left, pinned);
         },
         [&](std::uint64_t offset, TimePoint release) { revise(flow, offset, release); });
@@ -347,11 +354,19 @@ void LinkProxy::Connection::enqueue(Flow &flow, const char *data, std::size_t si
 void LinkProxy::Connection::revise(Flow &flow, std::uint64_t offset, TimePoint release)
 {
     ReleaseQueue &queue = flow.copy.queue();
+    m_proxy.m_lastRelease = std::max(m_proxy.m_lastRelease, release);
     if (!queue.revise(offset, release) || queue.front().offset != offset)
         return;
     // The head moved: its wake-up moves with it.
     cancel(flow.timer);
     kick(flow);
+}
+
+void LinkProxy::Connection::recordWritten(Flow &flow, std::size_t bytes, TimePoint intended, TimePoint at)
+{
+    flow.written += bytes;
+    if (m_record)
+        m_record->add(flow.direction, flow.written, intended, at);
 }
 
 void LinkProxy::Connection::scheduleFlush(Flow &flow, TimePoint when)
@@ -385,6 +400,7 @@ void LinkProxy::Connection::flush(Flow &flow)
         subtract(m_proxy.m_counters.bufferedBytes, written.bytes);
         add(flow.counters.bytes, written.bytes);
         m_lastActivity = now;
+        recordWritten(flow, written.bytes, written.intended, now);
     }
     switch (result) {
     case CopyForwarder::Result::Error:

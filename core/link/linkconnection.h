@@ -6,6 +6,7 @@
 #include "core/link/idlepolicy.h"
 #include "core/link/linkproxy.h"
 #include "core/link/maxdurationpolicy.h"
+#include "core/link/releaselog.h"
 #include "core/link/spliceforwarder.h"
 #include "core/link/tlsemulation.h"
 #include "core/link/tokenbucket.h"
@@ -22,7 +23,9 @@ namespace edgesse::link {
 class LinkProxy::Connection
 {
 public:
-    Connection(LinkProxy &proxy, int clientFd, std::uint64_t index, TimePoint acceptedAt);
+    // `line`: the shared line this connection's bytes take turns on, or null for its own.
+    Connection(LinkProxy &proxy, int clientFd, std::uint64_t index, TimePoint acceptedAt, SharedLine *line,
+               std::shared_ptr<ReleaseLog::Record> record);
     ~Connection();
     Q_DISABLE_COPY_MOVE(Connection)
 
@@ -41,7 +44,7 @@ private:
     };
     struct Flow {
         Flow(Side &from, Side &to, AtomicDirection &counters_, const LinkSettings &settings, std::uint64_t seed,
-             std::size_t paceBytes);
+             std::size_t paceBytes, TokenBucket *shared, Direction direction);
         Side &src;
         Side &dst;
         AtomicDirection &counters;
@@ -49,6 +52,8 @@ private:
         DirectionPipeline pipeline;
         CopyForwarder copy;
         SpliceForwarder splice;
+        Direction direction;
+        std::uint64_t written = 0; // bytes passed on so far
         net::DeadlineQueue::Id timer = 0;
         bool eofRead = false;
         bool finSent = false;
@@ -67,8 +72,9 @@ private:
     bool openPipes();
     void onWritable(Side &side);
     void enqueue(Flow &flow, const char *data, std::size_t size, TimePoint arrival);
-    bool writeDirect(Flow &flow, const char *&data, std::size_t &size);
+    bool writeDirect(Flow &flow, const char *&data, std::size_t &size, TimePoint release);
     void revise(Flow &flow, std::uint64_t offset, TimePoint release);
+    void recordWritten(Flow &flow, std::size_t bytes, TimePoint intended, TimePoint at);
     void kick(Flow &flow);
     void scheduleFlush(Flow &flow, TimePoint when);
     void flush(Flow &flow);
@@ -92,6 +98,7 @@ private:
     IdlePolicy m_idle;
     MaxDurationPolicy m_maxDuration;
     TimePoint m_lastActivity;
+    std::shared_ptr<ReleaseLog::Record> m_record;
     net::DeadlineQueue::Id m_connectTimer = 0;
     net::DeadlineQueue::Id m_idleTimer = 0;
     net::DeadlineQueue::Id m_maxTimer = 0;

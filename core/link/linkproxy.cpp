@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -152,7 +153,9 @@ void LinkProxy::close()
 void LinkProxy::onAcceptable()
 {
     for (int i = 0; i < kAcceptsPerWakeup && m_listenFd >= 0; ++i) {
-        const int fd = ::accept4(m_listenFd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        sockaddr_storage peer{};
+        socklen_t peerLength = sizeof peer;
+        const int fd = ::accept4(m_listenFd, reinterpret_cast<sockaddr *>(&peer), &peerLength, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             const int error = errno;
             if (error == EAGAIN || error == EWOULDBLOCK)
@@ -174,7 +177,12 @@ void LinkProxy::onAcceptable()
                                            : QString()));
             return;
         }
-        auto connection = std::make_unique<Connection>(*this, fd, m_nextConnectionIndex++, Clock::now());
+        QHostAddress client;
+        client.setAddress(reinterpret_cast<const sockaddr *>(&peer));
+        const quint16 clientPort = peer.ss_family == AF_INET6 ? ntohs(reinterpret_cast<const sockaddr_in6 &>(peer).sin6_port)
+                                                              : ntohs(reinterpret_cast<const sockaddr_in &>(peer).sin_port);
+        auto connection = std::make_unique<Connection>(*this, fd, m_nextConnectionIndex++, Clock::now(), lineFor(peer),
+                                                       m_releases.open(client, clientPort));
         Connection *raw = connection.get();
         m_connections.emplace(raw, std::move(connection));
         add(m_counters.connectionsOpen, 1);
@@ -182,6 +190,35 @@ void LinkProxy::onAcceptable()
         raw->start();
         emit connectionOpened();
     }
+}
+
+LinkProxy::SharedLine *LinkProxy::lineFor(const sockaddr_storage &peer)
+{
+    if (m_settings.sharing == BandwidthSharing::PerConnection || m_settings.bandwidthBitsPerSecond == 0)
+        return nullptr;
+    std::uint64_t key = 0;
+    if (m_settings.sharing == BandwidthSharing::PerPeer) {
+        // A browser is told apart by its source address (each binds its own loopback address).
+        if (peer.ss_family == AF_INET) {
+            key = 1 + ntohl(reinterpret_cast<const sockaddr_in &>(peer).sin_addr.s_addr);
+        } else if (peer.ss_family == AF_INET6) {
+            const auto &in6 = reinterpret_cast<const sockaddr_in6 &>(peer);
+            std::uint64_t low = 0;
+            std::memcpy(&low, in6.sin6_addr.s6_addr + 8, sizeof low);
+            key = low | (1ull << 63);
+        }
+    }
+    std::unique_ptr<SharedLine> &line = m_lines[key];
+    if (!line)
+        line = std::make_unique<SharedLine>(SharedLine{TokenBucket(m_settings.bandwidthBitsPerSecond, m_paceBytes),
+                                                       TokenBucket(m_settings.bandwidthBitsPerSecond, m_paceBytes)});
+    return line.get();
+}
+
+LinkProxy::TimePoint LinkProxy::drainedAt() const
+{
+    const TimePoint now = Clock::now();
+    return m_counters.bufferedBytes.load(std::memory_order_relaxed) > 0 ? std::max(now, m_lastRelease) : now;
 }
 
 void LinkProxy::retire(Connection *connection)

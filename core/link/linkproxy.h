@@ -1,6 +1,8 @@
 #pragma once
 
 #include "core/link/linksettings.h"
+#include "core/link/releaselog.h"
+#include "core/link/tokenbucket.h"
 #include "core/net/deadlinequeue.h"
 
 #include <QHostAddress>
@@ -17,6 +19,7 @@
 #include <vector>
 
 class QSocketNotifier;
+struct sockaddr_storage;
 
 namespace edgesse::link {
 
@@ -42,8 +45,10 @@ struct Counters {
 
 // One link: a TCP listener whose accepted connections are forwarded to a target, each byte
 // delayed by latency +- jitter from its own arrival (never reordered), paced by the
-// bandwidth, held back by simulated segment loss, with the handshake time of the link and
-// the idle / max-duration limits of a gateway.
+// bandwidth (one line per connection, per client address or for the whole link, as
+// settings.sharing says), held back by simulated segment loss and its recovery, with the
+// handshake time of the link and the idle / max-duration limits of a gateway. Each
+// direction is a DirectionPipeline of timing stages (linkconnection.h).
 //
 // Lives in one thread (the one its DeadlineQueue serves); call its methods from there, or
 // through QMetaObject::invokeMethod. snapshot() may be called from any thread.
@@ -83,8 +88,18 @@ public:
     void scheduleOutage(std::chrono::microseconds after, std::chrono::microseconds duration);
 
     std::size_t openConnections() const { return m_connections.size(); }
+    // When every byte queued so far will have left the link (its last release), at least
+    // `now`; the run's drain waits for it.
+    TimePoint drainedAt() const;
     // A consistent-enough copy of the counters, readable from any thread.
     Counters snapshot() const;
+    // The release the link intended for byte `offset` of one direction of the connection from
+    // `client`:`clientPort`, and when it wrote it (ReleaseLog); any thread.
+    std::optional<ReleaseLog::Release> intendedRelease(const QHostAddress &client, quint16 clientPort, Direction direction,
+                                                       std::uint64_t offset) const
+    {
+        return m_releases.intended(client, clientPort, direction, offset);
+    }
 
 signals:
     void connectionOpened();
@@ -114,6 +129,12 @@ private:
         std::array<std::atomic<std::uint64_t>, kReapCauseCount> reaps{};
     };
 
+    // One line each way, shared by the connections settings.sharing groups together.
+    struct SharedLine {
+        TokenBucket up;
+        TokenBucket down;
+    };
+    SharedLine *lineFor(const sockaddr_storage &peer);
     static std::size_t readBufferBytes();
     bool openListener(const QHostAddress &address, quint16 port);
     void closeListener();
@@ -146,6 +167,9 @@ private:
     std::uint64_t m_nextConnectionIndex = 0;
     std::unordered_map<Connection *, std::unique_ptr<Connection>> m_connections;
     std::vector<std::unique_ptr<Connection>> m_retired;
+    std::unordered_map<std::uint64_t, std::unique_ptr<SharedLine>> m_lines;
+    TimePoint m_lastRelease{};
+    ReleaseLog m_releases;
     net::DeadlineQueue::Id m_sweepId = 0;
     std::vector<net::DeadlineQueue::Id> m_faultIds;
     net::DeadlineQueue::Id m_acceptRetryId = 0;

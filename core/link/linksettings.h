@@ -31,6 +31,14 @@ enum class LossPattern {
 };
 Q_ENUM_NS(LossPattern)
 
+// Which connections share one token bucket (one line) each way.
+enum class BandwidthSharing {
+    PerConnection, // each connection its own line
+    PerPeer,       // the connections from one client address: a browser's access line
+    PerLink,       // every connection over the link: one pipe between two nodes
+};
+Q_ENUM_NS(BandwidthSharing)
+
 enum class ReapCause {
     IdleTimeout, // no byte either way for idleTimeout
     MaxDuration, // open for maxDuration
@@ -52,8 +60,9 @@ struct LinkSettings {
     JitterDistribution distribution = JitterDistribution::Uniform;
     std::uint64_t seed = 0;
     std::uint64_t bandwidthBitsPerSecond = 0; // each way; 0 = unlimited
+    BandwidthSharing sharing = BandwidthSharing::PerConnection;
     double lossProbability = 0;               // per segment (kSegmentBytes), each way
-    LossRecovery lossRecovery = LossRecovery::FastRetransmit;
+    LossRecovery lossRecovery = LossRecovery::Linux;
     LossPattern lossPattern = LossPattern::Independent;
     double burstLength = 1; // mean run of lost segments, LossPattern::Burst
     // Timeout: the fixed penalty's floor. Linux: the RTO's floor (the route's rto_min).

@@ -27,11 +27,6 @@ Nanos Retransmission::tick()
     return kTick;
 }
 
-Nanos Retransmission::timerSlack()
-{
-    return kTick / 2;
-}
-
 TimePoint Retransmission::Pending::detect() const
 {
     return std::min({rackAt, probeAt, rtoAt});
@@ -44,9 +39,12 @@ TimePoint Retransmission::fixedPenalty(TimePoint arrives) const
 
 TimePoint Retransmission::timer(TimePoint armedAt, Nanos delay) const
 {
-    // Whole ticks, rounded up (usecs_to_jiffies), then on average half a tick to the next one.
+    // Whole ticks, rounded up (usecs_to_jiffies); the timer wheel then fires on the first
+    // granule boundary after that, granules growing 8-fold a level (1, 8, 64 ticks for delays
+    // under 63, 504, 4032 ticks): on average half a granule late.
     const auto ticks = (delay.count() + kTick.count() - 1) / kTick.count();
-    return armedAt + ticks * kTick + timerSlack();
+    const std::int64_t granule = ticks < 63 ? 1 : ticks < 504 ? 8 : ticks < 4032 ? 64 : 512;
+    return armedAt + ticks * kTick + granule * kTick / 2;
 }
 
 Nanos Retransmission::probeTimeout(bool alone) const

@@ -26,8 +26,9 @@ namespace edgesse::link {
 //   delayed-ACK allowance) when this segment was alone in flight, else plus 2 ticks; never
 //   later than the RTO. The probe retransmits the tail; its SACK then reveals earlier losses.
 // - RTO = SRTT + max(4 RTTVAR, rto_min), doubling on each repeated loss of the same segment.
-// Kernel timers run on a tick (HZ = 250 on Debian: 4 ms); a timer fires on the first tick at
-// or after it is due, on average half a tick after the exact time.
+// Kernel timers run on a tick (HZ = 250 on Debian: 4 ms) and the timer wheel's granules: a
+// timer fires on average half a granule after its whole number of ticks (2 ms under 252 ms,
+// 16 ms under 2 s, 128 ms beyond).
 class Retransmission
 {
 public:
@@ -38,7 +39,6 @@ public:
 
     Nanos rto() const { return m_rtt.rto(); }
     const RttEstimator &estimator() const { return m_rtt; }
-    static Nanos timerSlack();
     static Nanos tick();
 
 private:

@@ -3,7 +3,7 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QJsonDocument>
-#include <QSaveFile>
+#include "core/io/outputset.h"
 
 #include <cmath>
 #include <set>
@@ -12,9 +12,27 @@ namespace edgesse::metrics {
 
 namespace csv {
 
+namespace {
+
+// A spreadsheet runs a cell that starts with one of these as a formula (OWASP CSV injection);
+// a plain number such as -5 is only a number.
+bool readAsFormula(const QString &text)
+{
+    static const QString starts = QStringLiteral("=+-@\t\r");
+    if (text.isEmpty() || !starts.contains(text.front()))
+        return false;
+    bool isNumber = false;
+    static_cast<void>(text.toDouble(&isNumber));
+    return !isNumber || text.front() == u'=' || text.front() == u'@' || text.front() == u'\t' || text.front() == u'\r';
+}
+
+} // namespace
+
 QByteArray field(const QString &text)
 {
     QByteArray bytes = text.toUtf8();
+    if (readAsFormula(text))
+        bytes.prepend('\'');
     if (!bytes.contains(',') && !bytes.contains('"') && !bytes.contains('\n') && !bytes.contains('\r'))
         return bytes;
     bytes.replace("\"", "\"\"");
@@ -233,13 +251,15 @@ QByteArray samples(const RunResult &result)
 
 } // namespace csv
 
-QStringList writeResultFiles(const RunResult &result, const QString &dir, QString *error)
+QStringList resultFileNames()
 {
-    if (!QDir().mkpath(dir)) {
-        if (error)
-            *error = QStringLiteral("cannot create the directory %1: check the path and its permissions").arg(dir);
-        return {};
-    }
+    return {QStringLiteral("results.json"), QStringLiteral("summary.csv"),    QStringLiteral("groups.csv"),
+            QStringLiteral("links.csv"),    QStringLiteral("streams.csv"),    QStringLiteral("timeseries.csv"),
+            QStringLiteral("samples.csv")};
+}
+
+std::vector<std::pair<QString, QByteArray>> resultFiles(const RunResult &result)
+{
     bool anySamples = false;
     for (const VariantResult &v : result.variants)
         anySamples = anySamples || !v.samples.empty();
@@ -253,19 +273,26 @@ QStringList writeResultFiles(const RunResult &result, const QString &dir, QStrin
     files.emplace_back(QStringLiteral("timeseries.csv"), csv::timeSeries(result));
     if (anySamples)
         files.emplace_back(QStringLiteral("samples.csv"), csv::samples(result));
+    return files;
+}
 
-    QStringList written;
-    for (const auto &[name, bytes] : files) {
-        const QString path = QDir(dir).filePath(name);
-        QSaveFile file(path);
-        if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit()) {
-            if (error)
-                *error = QStringLiteral("cannot write %1: %2").arg(path, file.errorString());
-            return {};
-        }
-        written.append(path);
+QStringList writeResultFiles(const RunResult &result, const QString &dir, QString *error)
+{
+    if (!QDir().mkpath(dir)) {
+        if (error)
+            *error = QStringLiteral("cannot create the directory %1: check the path and its permissions").arg(dir);
+        return {};
     }
-    return written;
+    io::OutputSet set(dir);
+    for (const auto &[name, bytes] : resultFiles(result))
+        if (!set.add(name, bytes))
+            break;
+    if (!set.commit()) {
+        if (error)
+            *error = set.error();
+        return {};
+    }
+    return set.paths();
 }
 
 } // namespace edgesse::metrics

@@ -6,6 +6,9 @@
 #include <QString>
 #include <QStringList>
 
+#include <utility>
+#include <vector>
+
 class QIODevice;
 
 namespace edgesse::metrics {
@@ -13,7 +16,8 @@ namespace edgesse::metrics {
 // CSV files that open as they are in pandas or a spreadsheet: UTF-8, a header row,
 // comma-separated, CRLF line ends, fields quoted per RFC 4180 only when they hold a comma,
 // a quote or a line break; numbers plain (dot decimal, no thousands separator); a missing
-// value is an empty field.
+// value is an empty field. A text field a spreadsheet would run as a formula (one starting
+// with = + - @, a tab or a carriage return, unless it is a plain number) gets a leading '.
 namespace csv {
 
 QByteArray field(const QString &text);
@@ -30,9 +34,14 @@ QByteArray samples(const RunResult &result);       // samples.csv: one row per d
 
 } // namespace csv
 
-// Writes DIR/results.json and the CSV files (samples.csv only when samples were kept),
-// creating DIR. Returns the written paths; on failure an empty list and `error` names the
-// file and the reason.
+// Every file name writeResultFiles() may write.
+QStringList resultFileNames();
+// results.json and the CSV files (samples.csv only when samples were kept), by name.
+std::vector<std::pair<QString, QByteArray>> resultFiles(const RunResult &result);
+
+// Writes resultFiles() into DIR, creating it, as one io::OutputSet: all of them or none.
+// Returns the written paths; on failure an empty list and `error` names the file and the
+// operating system's reason.
 QStringList writeResultFiles(const RunResult &result, const QString &dir, QString *error = nullptr);
 
 } // namespace edgesse::metrics

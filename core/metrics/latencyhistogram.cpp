@@ -130,6 +130,41 @@ std::uint64_t LatencyHistogram::percentileUs(double p) const
     return m_max;
 }
 
+void SparseLatencyHistogram::record(std::uint64_t valueUs)
+{
+    const auto index = std::uint32_t(buckets::indexOf(valueUs));
+    auto it = std::lower_bound(m_buckets.begin(), m_buckets.end(), index,
+                               [](const Bucket &b, std::uint32_t i) { return b.index < i; });
+    if (it != m_buckets.end() && it->index == index)
+        ++it->count;
+    else
+        m_buckets.insert(it, Bucket{index, 1});
+    ++m_count;
+    m_min = std::min(m_min, valueUs);
+    m_max = std::max(m_max, valueUs);
+}
+
+std::uint64_t SparseLatencyHistogram::percentileUs(double p) const
+{
+    if (m_count == 0)
+        return 0;
+    if (p >= 100.0)
+        return m_max;
+    p = std::max(p, 0.0);
+    std::uint64_t rank = std::uint64_t(std::ceil(p / 100.0 * double(m_count)));
+    rank = std::clamp<std::uint64_t>(rank, 1, m_count);
+    std::uint64_t seen = 0;
+    for (const Bucket &b : m_buckets) {
+        seen += b.count;
+        if (seen >= rank) {
+            const std::uint64_t lo = buckets::lowerBound(b.index);
+            const std::uint64_t mid = lo + (buckets::upperBound(b.index) - lo) / 2;
+            return std::clamp(mid, m_min, m_max);
+        }
+    }
+    return m_max;
+}
+
 QList<QPointF> LatencyHistogram::cdfMs(int maxPoints) const
 {
     QList<QPointF> points;

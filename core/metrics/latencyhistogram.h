@@ -109,6 +109,30 @@ private:
     std::atomic<std::uint64_t> m_max{0};
 };
 
+// The same buckets (and the same 0.4% bound) for one stream among thousands: only the
+// non-empty buckets are held, sorted — a stream's latencies cover few of them. Not
+// thread-safe; recorded by the stream's own thread.
+class SparseLatencyHistogram
+{
+public:
+    void record(std::uint64_t valueUs);
+    std::uint64_t count() const { return m_count; }
+    std::uint64_t maxUs() const { return m_count ? m_max : 0; }
+    // As LatencyHistogram::percentileUs.
+    std::uint64_t percentileUs(double p) const;
+    double percentileMs(double p) const { return double(percentileUs(p)) / 1000.0; }
+
+private:
+    struct Bucket {
+        std::uint32_t index;
+        std::uint32_t count;
+    };
+    std::vector<Bucket> m_buckets;
+    std::uint64_t m_count = 0;
+    std::uint64_t m_min = UINT64_MAX;
+    std::uint64_t m_max = 0;
+};
+
 // One LatencyRecorder for each data-plane thread (index = the thread's number), merged
 // on snapshot; the thread that owns shard i records with shard(i).recordExclusive(). The
 // shard count is fixed at construction.

@@ -60,6 +60,7 @@ QJsonObject toJson(const EventCounts &e)
 QJsonObject toJson(const StreamCounts &s)
 {
     return {{QStringLiteral("total"), count(s.total)}, {QStringLiteral("starved"), count(s.starved)},
+            {QStringLiteral("never_served"), count(s.neverServed)}, {QStringLiteral("rejected"), count(s.rejected)},
             {QStringLiteral("reconnects"), count(s.reconnects)},
             {QStringLiteral("reconnects_by_cause"), countMap(s.reconnectsByCause)}};
 }
@@ -215,6 +216,8 @@ public:
             return s;
         s.total = counter(o, QStringLiteral("total"), at);
         s.starved = counter(o, QStringLiteral("starved"), at, false);
+        s.neverServed = counter(o, QStringLiteral("never_served"), at, false);
+        s.rejected = counter(o, QStringLiteral("rejected"), at, false);
         s.reconnects = counter(o, QStringLiteral("reconnects"), at);
         s.reconnectsByCause = map<std::uint64_t>(o, QStringLiteral("reconnects_by_cause"), at);
         return s;
@@ -388,7 +391,8 @@ QJsonObject RunResult::toJson() const
             {QStringLiteral("events"), metrics::toJson(v.events)},
             {QStringLiteral("streams"), metrics::toJson(v.streams)},
             {QStringLiteral("connections"), QJsonObject{{QStringLiteral("origin_max"), count(v.connections.originMax)},
-                                                        {QStringLiteral("by_node_max"), countMap(v.connections.byNodeMax)}}},
+                                                        {QStringLiteral("by_node_max"), countMap(v.connections.byNodeMax)},
+                                                        {QStringLiteral("rejected_by_node"), countMap(v.connections.rejectedByNode)}}},
             {QStringLiteral("bytes"), QJsonObject{{QStringLiteral("total"), count(v.bytes.total)},
                                                   {QStringLiteral("heartbeat"), count(v.bytes.heartbeat)}}},
             {QStringLiteral("requests"), count(v.requests)},
@@ -404,6 +408,12 @@ QJsonObject RunResult::toJson() const
     QJsonObject scenario{{QStringLiteral("file"), scenarioFile},
                          {QStringLiteral("name"), scenarioName},
                          {QStringLiteral("seed"), count(seed)}};
+    if (!scenarioQuestion.isEmpty())
+        scenario.insert(QStringLiteral("question"), scenarioQuestion);
+    if (!scenarioText.isEmpty())
+        scenario.insert(QStringLiteral("text"), scenarioText);
+    if (!scenarioVariants.isEmpty())
+        scenario.insert(QStringLiteral("variants"), QJsonArray::fromStringList(scenarioVariants));
     QJsonObject json{{QStringLiteral("tool"), QJsonObject{{QStringLiteral("name"), toolName},
                                                           {QStringLiteral("version"), toolVersion}}},
                      {QStringLiteral("scenario"), scenario},
@@ -426,6 +436,10 @@ std::optional<RunResult> RunResult::fromJson(const QJsonObject &json, QString *e
     result.scenarioFile = r.string(scenario, QStringLiteral("file"), sat, false);
     result.scenarioName = r.string(scenario, QStringLiteral("name"), sat, false);
     result.seed = r.counter(scenario, QStringLiteral("seed"), sat, false);
+    result.scenarioQuestion = r.string(scenario, QStringLiteral("question"), sat, false);
+    result.scenarioText = r.string(scenario, QStringLiteral("text"), sat, false);
+    for (const QJsonValue name : r.array(scenario, QStringLiteral("variants"), sat, false))
+        result.scenarioVariants.append(name.toString());
     result.startedAt = r.string(json, QStringLiteral("started_at"), root, false);
 
     const QJsonArray variants = r.array(json, QStringLiteral("variants"), root);
@@ -449,6 +463,8 @@ std::optional<RunResult> RunResult::fromJson(const QJsonObject &json, QString *e
         const QJsonObject connections = r.object(o, QStringLiteral("connections"), at, false);
         v.connections.originMax = r.counter(connections, QStringLiteral("origin_max"), at + QStringLiteral(".connections"), false);
         v.connections.byNodeMax = r.map<std::uint64_t>(connections, QStringLiteral("by_node_max"), at + QStringLiteral(".connections"));
+        v.connections.rejectedByNode =
+            r.map<std::uint64_t>(connections, QStringLiteral("rejected_by_node"), at + QStringLiteral(".connections"));
         const QJsonObject bytes = r.object(o, QStringLiteral("bytes"), at, false);
         v.bytes.total = r.counter(bytes, QStringLiteral("total"), at + QStringLiteral(".bytes"), false);
         v.bytes.heartbeat = r.counter(bytes, QStringLiteral("heartbeat"), at + QStringLiteral(".bytes"), false);

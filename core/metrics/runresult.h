@@ -53,6 +53,8 @@ struct EventCounts {             // "events"
 struct StreamCounts {            // "streams"
     std::uint64_t total = 0;
     std::uint64_t starved = 0;    // streams that waited for a connection (HTTP/1.1's six)
+    std::uint64_t neverServed = 0; // never got a response: starved or failing the whole run
+    std::uint64_t rejected = 0;    // of those, turned away at a connection cap (503)
     std::uint64_t reconnects = 0;
     std::map<QString, std::uint64_t> reconnectsByCause; // disconnectCauseName → count
     void add(const StreamAccount &account); // reconnects and reconnects_by_cause
@@ -60,7 +62,8 @@ struct StreamCounts {            // "streams"
 
 struct ConnectionCounts {        // "connections"
     std::uint64_t originMax = 0;                  // most connections open at the origin at once
-    std::map<QString, std::uint64_t> byNodeMax;   // node name → most open at once
+    std::map<QString, std::uint64_t> byNodeMax;   // node name → most accepted connections open at once
+    std::map<QString, std::uint64_t> rejectedByNode; // node name → connections answered 503 (in the window)
 };
 
 struct ByteCounts {              // "bytes"
@@ -162,6 +165,12 @@ struct RunResult {
     QString scenarioName;
     std::uint64_t seed = 0;
     QString startedAt;            // ISO 8601 UTC
+    // "scenario.question", "scenario.text", "scenario.variants": what the scenario asks, the
+    // text it was run from, and every variant it has in file order (charts give a variant a
+    // colour by its place there, so it keeps that colour in every run). Empty when unknown.
+    QString scenarioQuestion;
+    QString scenarioText;
+    QStringList scenarioVariants;
     std::vector<VariantResult> variants;
 
     const VariantResult *variant(const QString &name) const;

@@ -20,6 +20,7 @@ QString lossCauseName(LossCause cause)
     case LossCause::NotConnected: return QStringLiteral("not_connected");
     case LossCause::Gap: return QStringLiteral("gap");
     case LossCause::Tail: return QStringLiteral("tail");
+    case LossCause::NeverServed: return QStringLiteral("never_served");
     }
     return QStringLiteral("unknown");
 }
@@ -147,6 +148,8 @@ StreamAccount StreamTracker::account(std::uint64_t lastExpectedSeq) const
     for (const Range &range : m_ranges) {
         if (range.lo > lastExpectedSeq)
             break;
+        if (range.hi < cursor)
+            continue; // received before the window opened
         if (range.lo > cursor)
             attribute(cursor, range.lo - 1, account);
         const std::uint64_t hi = std::min(range.hi, lastExpectedSeq);
@@ -156,6 +159,25 @@ StreamAccount StreamTracker::account(std::uint64_t lastExpectedSeq) const
     if (cursor <= lastExpectedSeq)
         attribute(cursor, lastExpectedSeq, account);
     account.lost = account.expected - account.delivered;
+    return account;
+}
+
+StreamAccount StreamTracker::neverServed(std::uint64_t lastExpectedSeq) const
+{
+    StreamAccount account;
+    account.duplicated = m_duplicated;
+    account.early = m_early;
+    account.reconnects = m_interruptions.size();
+    bool rejected = false;
+    for (const Interruption &interruption : m_interruptions) {
+        ++account.reconnectsByCause[std::size_t(interruption.cause)];
+        rejected = rejected || interruption.cause == DisconnectCause::Rejected;
+    }
+    if (lastExpectedSeq < m_first)
+        return account;
+    account.expected = lastExpectedSeq - m_first + 1;
+    account.lost = account.expected;
+    account.lostByCause[std::size_t(rejected ? LossCause::Rejected : LossCause::NeverServed)] = account.lost;
     return account;
 }
 

@@ -33,9 +33,11 @@ enum class LossCause : std::uint8_t {
     Gap,          // a hole between two events of one connection (dropped on the way)
     Tail,         // published after the stream's last event with no reconnect since
                   // (stalled, or still in flight when the run stopped)
+    NeverServed,  // the stream never got a response (starved or failing the whole run):
+                  // everything published while its browser wanted it
 };
-inline constexpr std::size_t kLossCauseCount = 8;
-QString lossCauseName(LossCause cause); // "idle_timeout", ..., "not_connected", "gap", "tail"
+inline constexpr std::size_t kLossCauseCount = 9;
+QString lossCauseName(LossCause cause); // "idle_timeout", ..., "gap", "tail", "never_served"
 LossCause lossCauseFor(DisconnectCause cause);
 
 // Exactly-once figures of one stream (or a sum over streams).
@@ -80,7 +82,12 @@ public:
 
     // Figures against the events [firstExpected, lastExpectedSeq]: the last sequence number
     // the stream should have received (the last one published before the run's cut-off).
+    // Receipts below firstExpected (before the measured window) count for nothing.
     StreamAccount account(std::uint64_t lastExpectedSeq) const;
+    // For a stream that never got a response: every event of [firstExpected,
+    // lastExpectedSeq] lost, as `rejected` when a cap turned it away (a Rejected
+    // interruption), otherwise as `never_served`.
+    StreamAccount neverServed(std::uint64_t lastExpectedSeq) const;
 
 private:
     struct Range {

@@ -18,8 +18,11 @@ constexpr std::array kDeliveries{Keyword<Delivery>{L("sse"), Delivery::Sse}, Key
 constexpr std::array kDistributions{Keyword<JitterDistribution>{L("uniform"), JitterDistribution::Uniform},
                                     Keyword<JitterDistribution>{L("normal"), JitterDistribution::Normal},
                                     Keyword<JitterDistribution>{L("pareto"), JitterDistribution::Pareto}};
-constexpr std::array kRecoveries{Keyword<LossRecovery>{L("fast-retransmit"), LossRecovery::FastRetransmit},
+constexpr std::array kRecoveries{Keyword<LossRecovery>{L("linux"), LossRecovery::Linux},
+                                 Keyword<LossRecovery>{L("fast-retransmit"), LossRecovery::FastRetransmit},
                                  Keyword<LossRecovery>{L("timeout"), LossRecovery::Timeout}};
+constexpr std::array kLossModels{Keyword<LossModel>{L("independent"), LossModel::Independent},
+                                 Keyword<LossModel>{L("burst"), LossModel::Burst}};
 constexpr std::array kPatterns{Keyword<PublishPattern>{L("constant"), PublishPattern::Constant},
                                Keyword<PublishPattern>{L("poisson"), PublishPattern::Poisson},
                                Keyword<PublishPattern>{L("bursty"), PublishPattern::Bursty}};
@@ -42,6 +45,7 @@ template<> std::span<const Keyword<Protocol>> keywords<Protocol>() { return kPro
 template<> std::span<const Keyword<Delivery>> keywords<Delivery>() { return kDeliveries; }
 template<> std::span<const Keyword<JitterDistribution>> keywords<JitterDistribution>() { return kDistributions; }
 template<> std::span<const Keyword<LossRecovery>> keywords<LossRecovery>() { return kRecoveries; }
+template<> std::span<const Keyword<LossModel>> keywords<LossModel>() { return kLossModels; }
 template<> std::span<const Keyword<PublishPattern>> keywords<PublishPattern>() { return kPatterns; }
 
 QString keyword(NodeKind kind) { return wordFor(kind); }

@@ -29,6 +29,7 @@ template<> std::span<const Keyword<Protocol>> keywords<Protocol>();
 template<> std::span<const Keyword<Delivery>> keywords<Delivery>();
 template<> std::span<const Keyword<JitterDistribution>> keywords<JitterDistribution>();
 template<> std::span<const Keyword<LossRecovery>> keywords<LossRecovery>();
+template<> std::span<const Keyword<LossModel>> keywords<LossModel>();
 template<> std::span<const Keyword<PublishPattern>> keywords<PublishPattern>();
 
 // The value `word` names in E's table, if any.

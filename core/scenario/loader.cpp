@@ -2,6 +2,7 @@
 // variants merged and swept → resolved Variant structs, every problem reported once.
 // The steps live in core/scenario/loader/; this file reads the whole document.
 
+#include "core/scenario/loader/budget.h"
 #include "core/scenario/loader/converter.h"
 #include "core/scenario/loader/keys.h"
 #include "core/scenario/loader/limits.h"
@@ -90,11 +91,50 @@ QString valueText(const Value &v, size_t index)
     return u'#' + QString::number(index + 1);
 }
 
+qint64 countValues(const Value &v)
+{
+    qint64 n = 1;
+    for (const Value &item : v.items)
+        n += countValues(item);
+    for (const Entry &e : v.entries)
+        n += countValues(e.value);
+    return n;
+}
+
+// The variants so far, and the values of their trees together.
+struct Expansion {
+    QList<Candidate> candidates;
+    qint64 values = 0;
+};
+
+// Whether `count` more variants of `base` stay within kMaxVariants and kMaxExpandedValues;
+// reports where they would not.
+bool fits(Report &report, Expansion &out, const Candidate &base, qint64 count, int line, int column)
+{
+    if (count + out.candidates.size() > kMaxVariants) {
+        report.add(line, column, QStringLiteral("the variants expand to more than %1 variants; sweep fewer values or split the scenario")
+                                     .arg(kMaxVariants));
+        return false;
+    }
+    const qint64 values = count * countValues(base.tree);
+    if (out.values + values > kMaxExpandedValues) {
+        report.add(line, column, QStringLiteral("the variants expand to more than %1 values together; make fewer variants or a smaller scenario")
+                                     .arg(kMaxExpandedValues));
+        return false;
+    }
+    out.values += values;
+    return true;
+}
+
 // Expands `base` over the sweep dimensions: the cartesian product, first dimension slowest.
-bool expandSweep(Report &report, const Candidate &base, const std::vector<SweepDimension> &dims, QList<Candidate> &out)
+bool expandSweep(Report &report, const Candidate &base, const std::vector<SweepDimension> &dims, Expansion &out)
 {
     if (dims.empty()) {
-        out << base;
+        const int line = base.item ? base.item->line : 1;
+        const int column = base.item ? base.item->column : 1;
+        if (!fits(report, out, base, 1, line, column))
+            return false;
+        out.candidates << base;
         return true;
     }
     qint64 combinations = 1;
@@ -103,11 +143,8 @@ bool expandSweep(Report &report, const Candidate &base, const std::vector<SweepD
         if (combinations > kMaxVariants)
             break;
     }
-    if (combinations + out.size() > kMaxVariants) {
-        report.add(dims.front().line, dims.front().column,
-                   QStringLiteral("the sweep expands to more than %1 variants; sweep fewer values").arg(kMaxVariants));
+    if (!fits(report, out, base, combinations, dims.front().line, dims.front().column))
         return false;
-    }
     std::vector<size_t> index(dims.size(), 0);
     for (qint64 c = 0; c < combinations; ++c) {
         Candidate cand = base;
@@ -129,7 +166,7 @@ bool expandSweep(Report &report, const Candidate &base, const std::vector<SweepD
             return false;
         const QString generated = parts.join(u',');
         cand.name = base.name.isEmpty() ? generated : base.name + u':' + generated;
-        out << cand;
+        out.candidates << cand;
         for (size_t i = dims.size(); i-- > 0;) {
             if (++index[i] < dims[i].values.size())
                 break;
@@ -150,7 +187,7 @@ QList<Candidate> candidates(Reader &read, const Value &root)
     if (const Value *s = root.find(u"sweep"))
         topSweep = readSweep(read, *s);
 
-    QList<Candidate> result;
+    Expansion result;
     const Value *variants = root.find(u"variants");
     if (!variants) {
         Candidate c;
@@ -158,13 +195,19 @@ QList<Candidate> candidates(Reader &read, const Value &root)
         c.baseName = QStringLiteral("default");
         c.tree = base;
         expandSweep(report, c, topSweep, result);
-        return result;
+        return result.candidates;
     }
     if (!read.expectSequence(*variants, QStringLiteral("variants like [{ name: edge, placement: edge }]")))
-        return result;
+        return {};
     if (variants->items.empty()) {
         report.at(*variants, QStringLiteral("the list is empty; add a variant like { name: edge, placement: edge } or remove the key"));
-        return result;
+        return {};
+    }
+    if (variants->items.size() > size_t(kMaxVariants)) {
+        report.at(*variants, QStringLiteral("%1 variants; a scenario has at most %2 (as a sweep does): split it into files")
+                                 .arg(variants->items.size())
+                                 .arg(kMaxVariants));
+        return {};
     }
     for (const Value &item : variants->items) {
         if (!read.expectMap(item, QStringLiteral("a variant like { name: edge, placement: edge }")))
@@ -192,17 +235,34 @@ QList<Candidate> candidates(Reader &read, const Value &root)
             std::vector<SweepDimension> own = readSweep(read, *s);
             dims.insert(dims.end(), own.begin(), own.end());
         }
-        expandSweep(report, c, dims, result);
+        if (!expandSweep(report, c, dims, result) && result.candidates.size() >= kMaxVariants)
+            break;
     }
-    return result;
+    return result.candidates;
+}
+
+// Where the byte at `offset` was written: its line and column, 1-based.
+QPair<int, int> place(const QByteArray &text, qsizetype offset)
+{
+    const QByteArrayView before = QByteArrayView(text).first(offset);
+    const qsizetype lineStart = before.lastIndexOf('\n') + 1;
+    return {int(before.count('\n')) + 1, int(offset - lineStart) + 1};
 }
 
 LoadResult loadDocument(const QByteArray &text, const QString &fileName)
 {
     Report report(fileName);
+    if (text.size() > kMaxFileBytes) {
+        const auto [line, column] = place(text, kMaxFileBytes);
+        report.add(line, column, QStringLiteral("the file is larger than %1MB here; a scenario is a short text file").arg(kMaxFileBytes / (1024 * 1024)));
+        return {std::nullopt, report.take()};
+    }
+    const std::string source = text.toStdString();
+    if (!withinBudget(source, report))
+        return {std::nullopt, report.take()};
     YAML::Node document;
     try {
-        document = YAML::Load(text.toStdString());
+        document = YAML::Load(source);
     } catch (const YAML::Exception &e) {
         report.add(e.mark.line >= 0 ? e.mark.line + 1 : 1, e.mark.column >= 0 ? e.mark.column + 1 : 1,
                    QStringLiteral("YAML syntax: %1").arg(QString::fromStdString(e.msg)));
@@ -230,6 +290,9 @@ LoadResult loadDocument(const QByteArray &text, const QString &fileName)
     if (const Value *d = root.find(u"description"))
         if (auto s = read.scalar(*d, QStringLiteral("a description")))
             scenario.description = *s;
+    if (const Value *q = root.find(u"question"))
+        if (auto s = read.scalar(*q, QStringLiteral("the question the scenario answers")))
+            scenario.question = *s;
     if (const Value *s = root.find(u"seed"))
         if (auto n = read.integer(*s, 0, kMaxSeed, QStringLiteral("seed")))
             scenario.seed = quint64(*n);
@@ -274,10 +337,8 @@ LoadResult load(const QString &path)
     }
     if (!file.open(QIODevice::ReadOnly))
         return {std::nullopt, {Diagnostic{path, 0, 0, QStringLiteral("cannot read the file: %1").arg(file.errorString())}}};
-    constexpr qint64 kMaxFileBytes = 4 * 1024 * 1024;
-    if (file.size() > kMaxFileBytes)
-        return {std::nullopt, {Diagnostic{path, 0, 0, QStringLiteral("the file is larger than 4MB; a scenario is a short text file")}}};
-    return loadFromText(file.readAll(), path);
+    // Past the limit only its place is reported: the rest is never read.
+    return loadFromText(file.read(kMaxFileBytes + 1), path);
 }
 
 } // namespace edgesse::scenario

@@ -45,6 +45,8 @@ microseconds Link::lossPenalty() const
 {
     if (lossRecovery == LossRecovery::FastRetransmit)
         return rtt();
+    if (lossRecovery == LossRecovery::Linux)
+        return rto + rtt(); // a lone loss: the probe or RTO, SRTT + rto_min
     return std::max(rto, rtt() + 4 * jitter);
 }
 
@@ -218,7 +220,11 @@ QJsonObject toJson(const Variant &v)
                       {QStringLiteral("jitter"), units::formatDuration(l.jitter)},
                       {QStringLiteral("jitter_distribution"), keyword(l.jitterDistribution)},
                       {QStringLiteral("bandwidth"), units::formatBandwidth(l.bandwidthBitsPerSecond)},
-                      {QStringLiteral("loss"), l.loss},
+                      {QStringLiteral("loss"), l.lossModel == LossModel::Burst
+                                                   ? QJsonValue(QJsonObject{{QStringLiteral("model"), QStringLiteral("burst")},
+                                                                            {QStringLiteral("p"), l.loss},
+                                                                            {QStringLiteral("burst"), l.lossBurst}})
+                                                   : QJsonValue(l.loss)},
                       {QStringLiteral("loss_recovery"), keyword(l.lossRecovery)},
                       {QStringLiteral("rto"), units::formatDuration(l.rto)},
                       {QStringLiteral("tls"), l.tls}};
@@ -250,6 +256,7 @@ QJsonObject toJson(const Variant &v)
                        {QStringLiteral("seed"), static_cast<qint64>(v.seed)},
                        {QStringLiteral("duration"), units::formatDuration(v.duration)},
                        {QStringLiteral("warmup"), units::formatDuration(v.warmup)},
+                       {QStringLiteral("arrival"), optionalDuration(v.arrival, QStringLiteral("warmup"))},
                        {QStringLiteral("placement"), keyword(v.placement)},
                        {QStringLiteral("protocol"), keyword(v.protocol)},
                        {QStringLiteral("nodes"), nodes},

@@ -74,6 +74,26 @@ void Collector::startMeasuring()
     RunShared &shared = m_live.shared();
     shared.measureFromSeq = shared.log.published() + 1;
     m_lastLatency = shared.allLatency.snapshot();
+    m_atStart = read();
+    m_measuring = true;
+}
+
+void Collector::endMeasuring()
+{
+    if (m_atEnd)
+        return;
+    m_atEnd = read();
+    m_measuring = false;
+}
+
+Collector::Counters Collector::read() const
+{
+    Counters c;
+    for (std::size_t i = 0; i < m_plan.links.size(); ++i)
+        c.links.push_back(m_live.linkCounters(i));
+    for (std::size_t n = 0; n < m_plan.nodes.size(); ++n)
+        c.rejected.push_back(m_live.serverStats(n).connectionsRejected);
+    return c;
 }
 
 Collector::Sample Collector::sample(double atSeconds)
@@ -129,15 +149,17 @@ void Collector::sampleStreams(std::vector<double> &row, LiveSnapshot &live)
     live.streamsStarved = std::uint64_t(std::max<std::int64_t>(starved, 0));
 }
 
-// Connections at a node = connections open on the links leading to it.
+// Connections at a node = the connections its server accepted and holds open (503s not
+// included: they are counted beside, as rejected).
 void Collector::sampleLinks(std::vector<double> &row, LiveSnapshot &live)
 {
     const double perSecond = 1.0 / seconds(kSampleInterval);
     std::vector<std::uint64_t> byNode(m_plan.nodes.size(), 0);
+    for (std::size_t n = 0; n < m_plan.nodes.size(); ++n)
+        byNode[n] = std::uint64_t(std::max<qint64>(m_live.serverStats(n).connectionsOpen, 0));
     for (std::size_t i = 0; i < m_plan.links.size(); ++i) {
         const TopologyPlan::Link &l = m_plan.links[i];
         const link::Counters c = m_live.linkCounters(i);
-        byNode[std::size_t(l.target)] += c.connectionsOpen;
         const std::uint64_t bytes = c.upstream.bytes + c.downstream.bytes;
         const double rate = double(bytes - m_linkLastBytes[i]) * perSecond;
         m_linkLastBytes[i] = bytes;
@@ -155,7 +177,8 @@ void Collector::sampleLinks(std::vector<double> &row, LiveSnapshot &live)
         live.links.push_back(load);
     }
     for (std::size_t n = 0; n < m_plan.nodes.size(); ++n) {
-        m_nodeMaxConnections[n] = std::max(m_nodeMaxConnections[n], byNode[n]);
+        if (m_measuring)
+            m_nodeMaxConnections[n] = std::max(m_nodeMaxConnections[n], byNode[n]);
         row[std::size_t(m_series.channelIndex(series::connections(m_plan.nodes[n].name)))] = double(byNode[n]);
         live.nodes.push_back({m_plan.nodes[n].name, std::int64_t(byNode[n]), {}});
     }
@@ -188,10 +211,11 @@ metrics::VariantResult Collector::finalise(Clock::time_point measureStart, Clock
     const std::uint64_t lastSeq = shared.log.published();
     const std::uint64_t firstSeq = std::min(shared.measureFromSeq.load(), lastSeq + 1);
 
+    endMeasuring();
     std::vector<StreamRecorder::GroupTotals> totals(m_plan.groups.size());
     std::vector<metrics::StreamSummary> rows;
     m_live.onEachThread([&](int i) {
-        m_live.recorders()[std::size_t(i)]->collect(lastSeq, measureEnd, totals, keepStreamRows ? &rows : nullptr);
+        m_live.recorders()[std::size_t(i)]->collect(lastSeq, totals, keepStreamRows ? &rows : nullptr);
     });
 
     metrics::VariantResult r;
@@ -203,8 +227,14 @@ metrics::VariantResult Collector::finalise(Clock::time_point measureStart, Clock
     usage.runSeconds = r.durationS;
     finaliseGroups(totals, r, usage);
     finaliseLinks(totals, r);
+    for (const metrics::LinkResult &l : r.links) {
+        if (m_plan.links[std::size_t(&l - r.links.data())].clientSide())
+            usage.egressBytes += l.bytesDown;
+    }
     for (std::size_t n = 0; n < m_plan.nodes.size(); ++n) {
         r.connections.byNodeMax[m_plan.nodes[n].name] = m_nodeMaxConnections[n];
+        r.connections.rejectedByNode[m_plan.nodes[n].name] =
+            std::uint64_t(std::max<qint64>(m_atEnd->rejected[n] - m_atStart.rejected[n], 0));
         if (m_plan.nodes[n].origin)
             r.connections.originMax = m_nodeMaxConnections[n];
     }
@@ -234,19 +264,22 @@ void Collector::finaliseGroups(const std::vector<StreamRecorder::GroupTotals> &t
         group.streams.add(gt.account);
         group.streams.total = gt.streams;
         group.streams.starved = gt.starved;
+        group.streams.neverServed = gt.neverServed;
+        group.streams.rejected = gt.rejected;
         r.events.add(gt.account);
         r.streams.add(gt.account);
         r.streams.total += gt.streams;
         r.streams.starved += gt.starved;
+        r.streams.neverServed += gt.neverServed;
+        r.streams.rejected += gt.rejected;
         r.requests += gt.requests;
         r.bytes.heartbeat += gt.heartbeatBytes;
         all.merge(latency);
         ttfe.merge(firstEvent);
         overhead.merge(gm.overhead.snapshot());
         usage.requests += gt.requests;
-        usage.egressBytes += gt.bytes;
         usage.connectionSeconds += gt.connectionSeconds;
-        usage.executionSeconds += gt.connectionSeconds;
+        usage.executionSeconds += gt.executionSeconds;
         r.groups.push_back(std::move(group));
     }
     r.setLatency(all);
@@ -259,15 +292,19 @@ void Collector::finaliseLinks(const std::vector<StreamRecorder::GroupTotals> &to
 {
     for (std::size_t i = 0; i < m_plan.links.size(); ++i) {
         const TopologyPlan::Link &l = m_plan.links[i];
-        const link::Counters c = m_live.linkCounters(i);
+        const link::Counters &from = m_atStart.links[i];
+        const link::Counters &to = m_atEnd->links[i];
+        auto reaps = [](const link::Counters &c) {
+            return c.reaped(link::ReapCause::IdleTimeout) + c.reaped(link::ReapCause::MaxDuration);
+        };
         metrics::LinkResult lr;
         lr.name = l.name;
         lr.from = l.from;
         lr.to = l.to;
-        lr.bytesDown = c.downstream.bytes;
-        lr.bytesUp = c.upstream.bytes;
-        lr.connections = c.connectionsTotal;
-        lr.reaps = c.reaped(link::ReapCause::IdleTimeout) + c.reaped(link::ReapCause::MaxDuration);
+        lr.bytesDown = to.downstream.bytes - from.downstream.bytes;
+        lr.bytesUp = to.upstream.bytes - from.upstream.bytes;
+        lr.connections = to.connectionsTotal - from.connectionsTotal;
+        lr.reaps = reaps(to) - reaps(from);
         if (l.clientSide())
             lr.heartbeatBytes = totals[std::size_t(l.group)].heartbeatBytes;
         r.bytes.total += lr.totalBytes();

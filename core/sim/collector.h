@@ -10,6 +10,7 @@
 #include "core/sim/topologyplan.h"
 
 #include <chrono>
+#include <optional>
 #include <vector>
 
 namespace edgesse::sim {
@@ -25,8 +26,11 @@ public:
 
     Collector(const scenario::Variant &variant, const TopologyPlan &plan, LiveTopology &live);
 
-    // Warm-up is over: events from the publisher's next one on are measured.
+    // Warm-up is over: events from the publisher's next one on are measured, and link and
+    // server counters are read at the window's start.
     void startMeasuring();
+    // The measured window is over: counters are read at its end.
+    void endMeasuring();
 
     struct Sample {
         LiveSnapshot live; // fraction and elapsed time left to the caller
@@ -59,7 +63,15 @@ private:
     std::uint64_t m_lastReconnects = 0;
     std::uint64_t m_lastDelivered = 0;
     std::vector<std::uint64_t> m_linkLastBytes;    // by plan link
-    std::vector<std::uint64_t> m_nodeMaxConnections; // by plan node: the most seen open at once
+    std::vector<std::uint64_t> m_nodeMaxConnections; // by plan node: the most accepted open at once, in the window
+    bool m_measuring = false;
+    struct Counters {
+        std::vector<link::Counters> links;  // by plan link
+        std::vector<qint64> rejected;       // by plan node: 503s answered so far
+    };
+    Counters read() const;
+    Counters m_atStart;
+    std::optional<Counters> m_atEnd;
 };
 
 } // namespace edgesse::sim

@@ -34,10 +34,14 @@ Drain::Clock::time_point Drain::wakeAt() const
     return std::min(m_until, m_cap);
 }
 
-bool Drain::next(Clock::time_point now, std::int64_t reconnecting, std::uint64_t delivered)
+bool Drain::next(Clock::time_point now, std::int64_t reconnecting, std::uint64_t delivered, std::uint64_t linkBytesHeld)
 {
     if (now >= m_cap)
         return false;
+    if (linkBytesHeld > 0) {
+        m_until = now + m_policy.reconnectPoll;
+        return true;
+    }
     if (reconnecting > 0) {
         m_wasReconnecting = true;
         m_until = now + m_policy.reconnectPoll;

@@ -35,8 +35,9 @@ public:
 
     Clock::time_point wakeAt() const;
     // `reconnecting`: streams that had subscribed and are coming back now; `delivered`: the
-    // run's delivered events so far.
-    bool next(Clock::time_point now, std::int64_t reconnecting, std::uint64_t delivered);
+    // run's delivered events so far; `linkBytesHeld`: bytes the links have yet to release
+    // (a slow line still serialising the last events).
+    bool next(Clock::time_point now, std::int64_t reconnecting, std::uint64_t delivered, std::uint64_t linkBytesHeld = 0);
 
 private:
     DrainPolicy m_policy;

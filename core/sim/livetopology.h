@@ -50,6 +50,15 @@ public:
     RunShared &shared() { return m_shared; }
     const std::vector<std::unique_ptr<StreamRecorder>> &recorders() const { return m_recorders; }
     link::Counters linkCounters(std::size_t link) const { return m_links[link]->snapshot(); }
+    // Bytes the links still hold (queued for their release times), all links together.
+    std::uint64_t linkBytesHeld() const
+    {
+        std::uint64_t held = 0;
+        for (const auto &l : m_links)
+            held += l->snapshot().bufferedBytes;
+        return held;
+    }
+    sse::ServerStats serverStats(std::size_t node) const { return m_servers[node]->stats(); }
     // Runs `fn(i)` on every worker thread i in turn, waiting for each.
     void onEachThread(const std::function<void(int)> &fn);
 

@@ -17,8 +17,14 @@ link::LinkSettings linkSettings(const scenario::Link &l, std::uint64_t seed)
     s.seed = seed;
     s.bandwidthBitsPerSecond = std::uint64_t(std::max<qint64>(l.bandwidthBitsPerSecond, 0));
     s.lossProbability = l.loss;
-    s.lossRecovery = l.lossRecovery == scenario::LossRecovery::Timeout ? link::LossRecovery::Timeout
-                                                                       : link::LossRecovery::FastRetransmit;
+    switch (l.lossRecovery) {
+    case scenario::LossRecovery::Linux: s.lossRecovery = link::LossRecovery::Linux; break;
+    case scenario::LossRecovery::FastRetransmit: s.lossRecovery = link::LossRecovery::FastRetransmit; break;
+    case scenario::LossRecovery::Timeout: s.lossRecovery = link::LossRecovery::Timeout; break;
+    }
+    s.lossPattern = l.lossModel == scenario::LossModel::Burst ? link::LossPattern::Burst : link::LossPattern::Independent;
+    s.burstLength = l.lossBurst;
+    s.rto = l.rto;
     // Real TLS crosses the link (its handshake round trips are real), so the link does not
     // add the emulated one too.
     s.tls = false;

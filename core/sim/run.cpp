@@ -157,6 +157,8 @@ Run::Outcome Run::conduct(const TopologyPlan &plan, LiveTopology &live, Clock::t
     }
     const auto measureStart = start + v.warmup;
     const auto measureEnd = measureStart + v.duration;
+    const bool hasEnd = !m_settings.openEnded || v.duration > 0us;
+    live.shared().setWindow(measureStart, hasEnd ? measureEnd : Clock::time_point::max());
     live.startPublisher();
     live.openClients();
     emit ready();
@@ -164,16 +166,20 @@ Run::Outcome Run::conduct(const TopologyPlan &plan, LiveTopology &live, Clock::t
     const Measured measured = measure(collector, start, measureStart, measureEnd);
     if (measured.cancelled)
         return Outcome::Cancelled;
-    if (!measured.reachedWindow)
-        collector.startMeasuring(); // stopped during warm-up: measure from now on, for what is left
     const auto end = measured.interrupted ? Clock::now() : measureEnd;
+    if (!measured.reachedWindow) { // stopped during warm-up: what is left is measured, an empty window
+        live.shared().setWindow(end, end);
+        collector.startMeasuring();
+    }
+    live.shared().endWindow(end);
+    collector.endMeasuring();
     live.stopPublisher();
     if (!drain(live))
         return Outcome::Cancelled;
     publishSample(collector, seconds(Clock::now() - measureStart));
     recordAllOpen(live, setUpStart);
     metrics::VariantResult result =
-        collector.finalise(measured.reachedWindow ? measureStart : start, end, m_settings.keepStreamRows);
+        collector.finalise(measured.reachedWindow ? measureStart : end, end, m_settings.keepStreamRows);
     std::lock_guard lock(m_mutex);
     m_result = std::move(result);
     return Outcome::Finished;
@@ -211,7 +217,8 @@ Run::Measured Run::measure(Collector &collector, Clock::time_point start, Clock:
         }
         if (hasEnd && Clock::now() >= measureEnd)
             break;
-        if (!waitFor(std::min(nextSample, hasEnd ? measureEnd : Clock::time_point::max()))) {
+        const auto windowEdge = m.reachedWindow ? (hasEnd ? measureEnd : Clock::time_point::max()) : measureStart;
+        if (!waitFor(std::min(nextSample, windowEdge))) {
             m.interrupted = true;
             break;
         }
@@ -254,7 +261,7 @@ bool Run::drain(LiveTopology &live)
             std::unique_lock lock(m_waitMutex);
             m_wake.wait_until(lock, drain.wakeAt(), [this] { return m_cancelRequested.load(); });
         }
-        if (m_cancelRequested || !drain.next(Clock::now(), reconnecting(), delivered()))
+        if (m_cancelRequested || !drain.next(Clock::now(), reconnecting(), delivered(), live.linkBytesHeld()))
             break;
     }
     return !m_cancelRequested;

@@ -22,38 +22,38 @@ std::optional<metrics::DisconnectCause> metricsCause(sse::DisconnectCause cause)
     return std::nullopt;
 }
 
-double secondsBetween(sse::Clock::time_point from, sse::Clock::time_point to)
-{
-    return std::chrono::duration<double>(to - from).count();
-}
 
 } // namespace
 
-void StreamRecorder::SmallHistogram::record(std::uint64_t us)
+void RunShared::setWindow(Clock::time_point from, Clock::time_point until)
 {
-    const double index = std::floor(4.0 * std::log2(double(us) + 1.0));
-    counts[std::min<std::size_t>(std::size_t(index), counts.size() - 1)]++;
-    maxUs = std::max(maxUs, us);
+    windowUntil.store(until.time_since_epoch().count(), std::memory_order_relaxed);
+    windowFrom.store(from.time_since_epoch().count(), std::memory_order_relaxed);
 }
 
-double StreamRecorder::SmallHistogram::percentileMs(double p) const
+void RunShared::endWindow(Clock::time_point until)
 {
-    std::uint64_t total = 0;
-    for (auto c : counts)
-        total += c;
-    if (total == 0)
-        return 0;
-    const auto rank = std::uint64_t(std::ceil(p / 100.0 * double(total)));
-    std::uint64_t seen = 0;
-    for (std::size_t i = 0; i < counts.size(); ++i) {
-        seen += counts[i];
-        if (seen >= std::max<std::uint64_t>(rank, 1)) {
-            // The bucket's geometric middle, bounded by the largest value seen.
-            const double us = std::exp2((double(i) + 0.5) / 4.0) - 1.0;
-            return std::min(us, double(maxUs)) / 1000.0;
-        }
-    }
-    return double(maxUs) / 1000.0;
+    const Clock::rep at = until.time_since_epoch().count();
+    if (at < windowUntil.load(std::memory_order_relaxed))
+        windowUntil.store(at, std::memory_order_relaxed);
+}
+
+bool RunShared::inWindow(Clock::time_point t) const
+{
+    const Clock::rep at = t.time_since_epoch().count();
+    return at >= windowFrom.load(std::memory_order_relaxed) && at < windowUntil.load(std::memory_order_relaxed);
+}
+
+RunShared::Clock::time_point RunShared::windowEnd() const
+{
+    return Clock::time_point(Clock::duration(windowUntil.load(std::memory_order_relaxed)));
+}
+
+double RunShared::secondsInWindow(Clock::time_point from, Clock::time_point to) const
+{
+    const Clock::rep lo = std::max(from.time_since_epoch().count(), windowFrom.load(std::memory_order_relaxed));
+    const Clock::rep hi = std::min(to.time_since_epoch().count(), windowUntil.load(std::memory_order_relaxed));
+    return hi > lo ? std::chrono::duration<double>(Clock::duration(hi - lo)).count() : 0.0;
 }
 
 StreamRecorder::StreamRecorder(RunShared &shared, std::size_t shard)
@@ -69,6 +69,7 @@ std::uint64_t StreamRecorder::addStream(int group, int client, int stream, QStri
     s.client = client;
     s.stream = stream;
     s.node = std::move(node);
+    s.wantedFrom = m_shared.log.published() + 1;
     m_streams.push_back(std::move(s));
     return m_streams.size() - 1;
 }
@@ -91,6 +92,8 @@ void StreamRecorder::streamConnected(std::uint64_t stream, const sse::ConnectInf
         s.waiting = false;
         m_live.streamsStarved.fetch_sub(1, std::memory_order_relaxed);
     }
+    if (!m_shared.inWindow(sse::Clock::now()))
+        return;
     ++s.requests;
     m_live.requests.fetch_add(1, std::memory_order_relaxed);
 }
@@ -161,7 +164,7 @@ void StreamRecorder::commentReceived(std::uint64_t stream, std::size_t bytes)
 {
     static const std::size_t wire = std::size_t(sse::SseEncoder::comment("heartbeat").size());
     static const std::size_t line = wire - 2; // ": heartbeat" without its line ends
-    if (bytes != line && bytes != line + 1)
+    if ((bytes != line && bytes != line + 1) || !m_shared.inWindow(sse::Clock::now()))
         return;
     m_streams[stream].heartbeatBytes += wire;
     m_live.heartbeatBytes.fetch_add(wire, std::memory_order_relaxed);
@@ -169,6 +172,8 @@ void StreamRecorder::commentReceived(std::uint64_t stream, std::size_t bytes)
 
 void StreamRecorder::bytesReceived(std::uint64_t stream, std::size_t bytes)
 {
+    if (!m_shared.inWindow(sse::Clock::now()))
+        return;
     m_streams[stream].bytes += bytes;
     m_live.bytes.fetch_add(bytes, std::memory_order_relaxed);
 }
@@ -178,7 +183,7 @@ void StreamRecorder::streamDisconnected(std::uint64_t stream, const sse::Disconn
     Stream &s = m_streams[stream];
     if (s.open) {
         s.open = false;
-        s.openSeconds += secondsBetween(s.openedAt, sse::Clock::now());
+        s.openSeconds += m_shared.secondsInWindow(s.openedAt, sse::Clock::now());
         m_live.streamsOpen.fetch_sub(1, std::memory_order_relaxed);
     }
     // A stream that had subscribed and is coming back may still receive what it missed
@@ -195,40 +200,62 @@ void StreamRecorder::streamDisconnected(std::uint64_t stream, const sse::Disconn
     m_live.reconnects.fetch_add(1, std::memory_order_relaxed);
 }
 
+// A poll counts where it started; its connection stays open (kept alive) between polls.
 void StreamRecorder::pollCompleted(std::uint64_t stream, std::chrono::microseconds duration, std::size_t)
 {
     Stream &s = m_streams[stream];
+    const auto now = sse::Clock::now();
+    const auto started = now - duration;
+    if (!s.polling) {
+        s.polling = true;
+        s.pollingSince = started;
+    }
+    s.executionSeconds += m_shared.secondsInWindow(started, now);
+    if (!m_shared.inWindow(started))
+        return;
     ++s.requests;
-    s.openSeconds += double(duration.count()) / 1e6;
     m_live.requests.fetch_add(1, std::memory_order_relaxed);
 }
 
-void StreamRecorder::collect(std::uint64_t lastSeq, sse::Clock::time_point end, std::vector<GroupTotals> &groups,
-                             std::vector<metrics::StreamSummary> *rows) const
+// Only events published in the window are accounted for; a stream that never got a
+// response is expected to receive what was published while its browser wanted it.
+metrics::StreamAccount StreamRecorder::accountFor(const Stream &s, std::uint64_t lastSeq) const
 {
     const std::uint64_t measureFrom = m_shared.measureFromSeq.load();
+    metrics::StreamTracker tracker = s.tracker;
+    if (s.opened) {
+        tracker.setFirstExpected(std::max(s.firstExpected, measureFrom));
+        return tracker.account(lastSeq);
+    }
+    tracker.setFirstExpected(std::max(s.wantedFrom, measureFrom));
+    return tracker.neverServed(lastSeq);
+}
+
+void StreamRecorder::collect(std::uint64_t lastSeq, std::vector<GroupTotals> &groups,
+                             std::vector<metrics::StreamSummary> *rows) const
+{
+    const auto end = m_shared.windowEnd();
     for (const Stream &s : m_streams) {
         GroupTotals &totals = groups[std::size_t(s.group)];
-        metrics::StreamAccount account;
-        if (s.opened) {
-            // Only events published after warm-up are accounted for.
-            metrics::StreamTracker tracker = s.tracker;
-            tracker.setFirstExpected(std::max(s.firstExpected, measureFrom));
-            account = tracker.account(lastSeq);
-        } else {
-            // Never subscribed (refused or starved throughout): nothing was expected of it,
-            // but its attempts and their causes count.
-            metrics::StreamTracker tracker = s.tracker;
-            tracker.setFirstExpected(lastSeq + 1);
-            account = tracker.account(lastSeq);
-        }
+        const metrics::StreamAccount account = accountFor(s, lastSeq);
         totals.account += account;
         ++totals.streams;
         totals.starved += s.starved ? 1 : 0;
+        if (!s.opened) {
+            ++totals.neverServed;
+            totals.rejected += account.reconnectsByCause[std::size_t(metrics::DisconnectCause::Rejected)] > 0 ? 1 : 0;
+        }
         totals.requests += s.requests;
         totals.bytes += s.bytes;
         totals.heartbeatBytes += s.heartbeatBytes;
-        totals.connectionSeconds += s.openSeconds + (s.open ? secondsBetween(s.openedAt, end) : 0.0);
+        if (s.polling) {
+            totals.connectionSeconds += m_shared.secondsInWindow(s.pollingSince, end);
+            totals.executionSeconds += s.executionSeconds;
+        } else {
+            const double open = s.openSeconds + (s.open ? m_shared.secondsInWindow(s.openedAt, end) : 0.0);
+            totals.connectionSeconds += open;
+            totals.executionSeconds += open;
+        }
         if (rows) {
             metrics::StreamSummary row;
             row.group = m_shared.groups[std::size_t(s.group)]->name;
@@ -240,7 +267,7 @@ void StreamRecorder::collect(std::uint64_t lastSeq, sse::Clock::time_point end, 
             row.timeToFirstEventMs = s.timeToFirstEventMs;
             row.latencyP50Ms = s.latency.percentileMs(50);
             row.latencyP99Ms = s.latency.percentileMs(99);
-            row.latencyMaxMs = double(s.latency.maxUs) / 1000.0;
+            row.latencyMaxMs = double(s.latency.maxUs()) / 1000.0;
             rows->push_back(std::move(row));
         }
     }

@@ -32,12 +32,25 @@ struct GroupMetrics {
     metrics::ShardedLatency timeToFirstEvent;
 };
 
-// What every stream of a run shares: the publish log, the first measured sequence number
-// (events before it were published during warm-up) and the per-group figures.
+// What every stream of a run shares: the publish log, the measured window (in time, and
+// the first measured sequence number: events before it were published during warm-up) and
+// the per-group figures.
 struct RunShared {
+    using Clock = sse::Clock;
     explicit RunShared(std::size_t shardCount) : allLatency(shardCount) {}
+
+    // [from, until) of the measured window; nothing is counted before it is set.
+    void setWindow(Clock::time_point from, Clock::time_point until);
+    void endWindow(Clock::time_point until);
+    bool inWindow(Clock::time_point t) const;
+    Clock::time_point windowEnd() const;
+    // Seconds of [from, to] inside the window.
+    double secondsInWindow(Clock::time_point from, Clock::time_point to) const;
+
     PublishLog log;
     std::atomic<std::uint64_t> measureFromSeq{std::numeric_limits<std::uint64_t>::max()};
+    std::atomic<Clock::rep> windowFrom{std::numeric_limits<Clock::rep>::max()};
+    std::atomic<Clock::rep> windowUntil{std::numeric_limits<Clock::rep>::max()};
     std::vector<std::unique_ptr<GroupMetrics>> groups;
     metrics::ShardedLatency allLatency; // every group, for the time series
 };
@@ -78,29 +91,25 @@ public:
     };
     const Live &live() const { return m_live; }
 
-    // Per-group totals, per-stream rows and cost usage. Call on the recorder's thread (or
-    // once it is quiet), after the publisher stopped: `lastSeq` is its last event.
+    // Per-group totals, per-stream rows and cost usage, over the measured window. Call on
+    // the recorder's thread (or once it is quiet), after the publisher stopped: `lastSeq` is
+    // its last event.
     struct GroupTotals {
         metrics::StreamAccount account;
         std::uint64_t streams = 0;
         std::uint64_t starved = 0;
+        std::uint64_t neverServed = 0;
+        std::uint64_t rejected = 0;
         std::uint64_t requests = 0;
-        std::uint64_t bytes = 0;
+        std::uint64_t bytes = 0;          // response bodies as the clients read them
         std::uint64_t heartbeatBytes = 0;
-        double connectionSeconds = 0;
+        double connectionSeconds = 0;     // client connections open (a poller's kept-alive one too)
+        double executionSeconds = 0;      // requests being served (a stream while open, a poll in flight)
     };
-    void collect(std::uint64_t lastSeq, sse::Clock::time_point end, std::vector<GroupTotals> &groups,
-                 std::vector<metrics::StreamSummary> *rows) const;
+    void collect(std::uint64_t lastSeq, std::vector<GroupTotals> &groups, std::vector<metrics::StreamSummary> *rows) const;
 
 private:
-    // A compact per-stream latency histogram (a quarter-octave a bucket) for streams.csv;
-    // the exact figures live in the shared HDR histograms.
-    struct SmallHistogram {
-        std::array<std::uint32_t, 96> counts{};
-        std::uint64_t maxUs = 0;
-        void record(std::uint64_t us);
-        double percentileMs(double p) const;
-    };
+
     struct Stream {
         int group = 0;
         int client = 0;
@@ -113,15 +122,21 @@ private:
         bool starved = false;
         bool waiting = false;
         bool reconnecting = false;
+        bool polling = false; // a poller that has made a request
         std::uint64_t firstExpected = 0;
+        std::uint64_t wantedFrom = 0; // the publisher's next event when the browser arrived
         double timeToFirstEventMs = -1;
         sse::Clock::time_point openedAt;
-        double openSeconds = 0;
-        std::uint64_t requests = 0;
+        sse::Clock::time_point pollingSince;
+        double openSeconds = 0;      // in the window
+        double executionSeconds = 0; // polls in flight, in the window
+        std::uint64_t requests = 0;  // made in the window
         std::uint64_t bytes = 0;
         std::uint64_t heartbeatBytes = 0;
-        SmallHistogram latency;
+        metrics::SparseLatencyHistogram latency;
     };
+
+    metrics::StreamAccount accountFor(const Stream &s, std::uint64_t lastSeq) const;
 
     RunShared &m_shared;
     std::size_t m_shard;

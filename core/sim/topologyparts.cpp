@@ -83,6 +83,11 @@ quint16 ServerPart::port() const
     return m_server->port();
 }
 
+sse::ServerStats ServerPart::stats() const
+{
+    return m_server->stats();
+}
+
 void ServerPart::publish(const sse::PublishedEvent &event)
 {
     m_server->publish(event);
@@ -114,67 +119,84 @@ ClientsPart::~ClientsPart()
 void ClientsPart::addBrowsers(const std::vector<Browser> &browsers)
 {
     m_plan.insert(m_plan.end(), browsers.begin(), browsers.end());
+    std::stable_sort(m_plan.begin(), m_plan.end(),
+                     [](const Browser &a, const Browser &b) { return a.arriveAfter < b.arriveAfter; });
 }
 
 void ClientsPart::open()
 {
-    // Browsers arrive in small batches a few milliseconds apart rather than all in the same
-    // instant, so thousands of connects do not overflow the links' SYN and accept queues
-    // (a dropped SYN costs a one-second retransmission).
+    m_openedAt = std::chrono::steady_clock::now();
+    openDue();
+}
+
+void ClientsPart::openDue()
+{
+    // Browsers that arrive together still open in small batches a few milliseconds apart, so
+    // thousands of connects do not overflow the links' SYN and accept queues (a dropped SYN
+    // costs a one-second retransmission).
     constexpr std::size_t kBatch = 100;
     constexpr auto kBatchGap = std::chrono::milliseconds(2);
     m_openTimer = 0;
-    sse::StreamObserver *observer = this;
-    const std::size_t end = std::min(m_plan.size(), m_opened + kBatch);
-    for (; m_opened < end; ++m_opened) {
-        const Browser &plan = m_plan[m_opened];
-        const scenario::ClientGroup &group = *plan.config;
-        std::uint64_t firstTag = 0;
-        for (int s = 0; s < group.streams; ++s) {
-            const std::uint64_t tag = m_recorder.addStream(plan.group, plan.index, s, plan.node);
-            if (s == 0)
-                firstTag = tag;
-        }
-        if (group.delivery == scenario::Delivery::Sse) {
-            sse::Browser::Config config;
-            config.port = plan.port;
-            config.protocol = clientProtocol(plan.protocol);
-            config.streams = group.streams;
-            config.maxConnectionsPerOrigin = group.connectionsPerOrigin;
-            config.stream.defaultRetry = duration_cast<milliseconds>(plan.retry);
-            config.stream.seed = plan.seed;
-            config.stream.idleReapHint = duration_cast<milliseconds>(plan.idleReapHint);
-            config.stream.maxDurationHint = duration_cast<milliseconds>(plan.maxDurationHint);
-            config.firstStreamTag = firstTag;
-            config.tls = plan.tls;
-            auto browser = std::make_unique<sse::Browser>(config, m_deadlines, observer);
-            if (m_owners.size() < firstTag + std::uint64_t(group.streams))
-                m_owners.resize(firstTag + std::uint64_t(group.streams));
-            for (int s = 0; s < group.streams; ++s)
-                m_owners[firstTag + std::uint64_t(s)] = {browser.get(), s, plan.rejectionRetry};
-            browser->open();
-            m_browsers.push_back(std::move(browser));
-        } else {
-            for (int s = 0; s < group.streams; ++s) {
-                sse::Poller::Config config;
-                config.port = plan.port;
-                config.protocol = clientProtocol(plan.protocol);
-                config.longPoll = group.delivery == scenario::Delivery::LongPoll;
-                config.interval = duration_cast<milliseconds>(group.pollInterval);
-                config.tls = plan.tls;
-                auto poller = std::make_unique<sse::Poller>(config, m_deadlines, observer, firstTag + std::uint64_t(s));
-                poller->start();
-                m_pollers.push_back(std::move(poller));
-            }
-        }
-    }
+    const auto elapsed = std::chrono::steady_clock::now() - m_openedAt;
+    std::size_t batch = 0;
+    for (; m_opened < m_plan.size() && batch < kBatch && m_plan[m_opened].arriveAfter <= elapsed; ++m_opened, ++batch)
+        openBrowser(m_plan[m_opened]);
     if (m_opened < m_plan.size()) {
-        m_openTimer = m_deadlines.scheduleAfter(kBatchGap, [this] { open(); });
+        const auto wait = batch == kBatch ? std::chrono::nanoseconds(kBatchGap)
+                                          : std::chrono::nanoseconds(m_plan[m_opened].arriveAfter - elapsed);
+        m_openTimer = m_deadlines.scheduleAfter(wait, [this] { openDue(); });
         return;
     }
     m_plan.clear();
     m_plan.shrink_to_fit();
     m_opened = 0;
+}
+
+void ClientsPart::openBrowser(const Browser &plan)
+{
+    sse::StreamObserver *observer = this;
+    const scenario::ClientGroup &group = *plan.config;
+    std::uint64_t firstTag = 0;
+    for (int s = 0; s < group.streams; ++s) {
+        const std::uint64_t tag = m_recorder.addStream(plan.group, plan.index, s, plan.node);
+        if (s == 0)
+            firstTag = tag;
+    }
+    if (group.delivery != scenario::Delivery::Sse) {
+        for (int s = 0; s < group.streams; ++s) {
+            sse::Poller::Config config;
+            config.port = plan.port;
+            config.protocol = clientProtocol(plan.protocol);
+            config.longPoll = group.delivery == scenario::Delivery::LongPoll;
+            config.interval = duration_cast<milliseconds>(group.pollInterval);
+            config.tls = plan.tls;
+            auto poller = std::make_unique<sse::Poller>(config, m_deadlines, observer, firstTag + std::uint64_t(s));
+            poller->start();
+            m_pollers.push_back(std::move(poller));
+        }
+        return;
+    }
+    sse::Browser::Config config;
+    config.port = plan.port;
+    config.protocol = clientProtocol(plan.protocol);
+    config.streams = group.streams;
+    config.maxConnectionsPerOrigin = group.connectionsPerOrigin;
+    config.stream.defaultRetry = duration_cast<milliseconds>(plan.retry);
+    config.stream.seed = plan.seed;
+    config.stream.idleReapHint = duration_cast<milliseconds>(plan.idleReapHint);
+    config.stream.maxDurationHint = duration_cast<milliseconds>(plan.maxDurationHint);
+    config.firstStreamTag = firstTag;
+    config.tls = plan.tls;
+    // Its own loopback source address: the access link gives each browser its own line.
+    config.localAddress = QHostAddress(0x7F000000u | ((1u + static_cast<quint32>(plan.group) % 254u) << 16)
+                                       | (1u + static_cast<quint32>(plan.index) % 65534u));
+    auto browser = std::make_unique<sse::Browser>(config, m_deadlines, observer);
+    if (m_owners.size() < firstTag + std::uint64_t(group.streams))
+        m_owners.resize(firstTag + std::uint64_t(group.streams));
+    for (int s = 0; s < group.streams; ++s)
+        m_owners[firstTag + std::uint64_t(s)] = {browser.get(), s, plan.rejectionRetry};
+    browser->open();
+    m_browsers.push_back(std::move(browser));
 }
 
 // Forwarded as they are, except a 503 (the node is at its connection cap): the page opens

@@ -4,6 +4,7 @@
 #include "core/sim/streamrecorder.h"
 #include "core/sse/sseevent.h"
 #include "core/tls/tlscontext.h"
+#include "core/sse/sseserver.h"
 #include "core/sse/streamobserver.h"
 
 #include <QObject>
@@ -52,6 +53,7 @@ public:
     quint16 port() const;
     void publish(const sse::PublishedEvent &event);
     sse::SseServer *server() const { return m_server.get(); }
+    sse::ServerStats stats() const; // any thread
 
 private:
     std::unique_ptr<sse::SseServer> m_server;
@@ -98,15 +100,20 @@ public:
         std::uint64_t seed = 0;
         std::chrono::seconds rejectionRetry{1}; // the node's Retry-After on a 503
         std::shared_ptr<const tls::TlsContext> tls; // HTTPS on a tls link
+        std::chrono::microseconds arriveAfter{0}; // after open()
     };
 
     ClientsPart(StreamRecorder &recorder, net::DeadlineQueue &deadlines, QObject *parent = nullptr);
     ~ClientsPart() override; // closes every stream
 
     void addBrowsers(const std::vector<Browser> &browsers);
+    // Opens each browser of the plan at its arrival time, counted from now.
     void open();
 
 private:
+    void openDue();
+    void openBrowser(const Browser &plan);
+
     // sse::StreamObserver: everything goes to the recorder; a 503 also schedules a new try.
     void streamStarved(std::uint64_t stream, sse::Clock::time_point since) override
     {
@@ -145,7 +152,8 @@ private:
     StreamRecorder &m_recorder;
     net::DeadlineQueue &m_deadlines;
     std::vector<Browser> m_plan;
-    std::size_t m_opened = 0;     // browsers of the plan opened so far
+    std::size_t m_opened = 0;     // browsers of the plan (in arrival order) opened so far
+    std::chrono::steady_clock::time_point m_openedAt;
     std::uint64_t m_openTimer = 0; // the next batch, 0 when none is pending
     std::vector<std::unique_ptr<sse::Browser>> m_browsers;
     std::vector<std::unique_ptr<sse::Poller>> m_pollers;

@@ -15,6 +15,7 @@ constexpr std::uint64_t kPublisherSeed = 1;
 constexpr std::uint64_t kFirstLinkSeed = 1000;
 constexpr std::uint64_t kFirstBrowserSeed = 100000;
 constexpr std::uint64_t kBrowserSeedsPerGroup = 1000003;
+constexpr std::uint64_t kArrivalSeed = 1; // derived from a browser's own seed
 
 // The nodes the groups' paths go through, the origin first.
 QStringList nodesInUse(const scenario::Variant &v, const scenario::Node &origin)
@@ -55,6 +56,8 @@ public:
         l.group = group;
         l.thread = nextThread();
         l.settings = linkSettings(*config, util::derivedSeed(m_v.seed, kFirstLinkSeed + m_linkSeeds++));
+        // A population's link is each browser's own access line; a link between nodes one pipe.
+        l.settings.sharing = group >= 0 ? link::BandwidthSharing::PerPeer : link::BandwidthSharing::PerLink;
         m_plan.links.push_back(std::move(l));
         return true;
     }
@@ -88,6 +91,10 @@ ClientsPart::Browser browserPlan(const scenario::Variant &v, const TopologyPlan:
             browser.maxDurationHint = serverLimit;
     }
     browser.seed = util::derivedSeed(v.seed, kFirstBrowserSeed + std::uint64_t(g) * kBrowserSeedsPerGroup + std::uint64_t(b));
+    // Its arrival: uniform over the spread, from a seed of its own.
+    std::uint64_t arrival = util::derivedSeed(browser.seed, kArrivalSeed);
+    browser.arriveAfter = std::chrono::microseconds(
+        std::int64_t(util::unitInterval(arrival) * double(v.arrivalSpread().count())));
     return browser;
 }
 

@@ -13,6 +13,7 @@ Browser::Browser(Config config, net::DeadlineQueue &timers, StreamObserver *obse
     pc.maxConnections = m_config.maxConnectionsPerOrigin;
     m_pool = new http::ConnectionPool(pc, this);
     m_pool->setTls(m_config.tls);
+    m_pool->setLocalAddress(m_config.localAddress);
     m_streams.reserve(static_cast<std::size_t>(std::max(0, m_config.streams)));
     for (int i = 0; i < m_config.streams; ++i) {
         m_streams.push_back(std::make_unique<EventSource>(m_config.stream, *m_pool, timers, observer,

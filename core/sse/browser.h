@@ -31,6 +31,7 @@ public:
         std::uint64_t firstStreamTag = 0;
         // HTTPS to the origin (h2 or http/1.1 by ALPN); null for cleartext.
         std::shared_ptr<const tls::TlsContext> tls;
+        QHostAddress localAddress; // this browser's own source address (null: any)
     };
 
     Browser(Config config, net::DeadlineQueue &timers, StreamObserver *observer, QObject *parent = nullptr);

@@ -64,7 +64,7 @@ void TestSummaryTable::comparisonShowsADashAndNeverMarksItBest()
     edgesse::gui::ComparisonView view;
     view.setResult(pollingAndPush());
     QTableWidget *table = view.table();
-    const auto columns = edgesse::gui::ComparisonView::columns();
+    const auto columns = edgesse::runs::totalFigures();
     int overheadRow = -1;
     int p50Row = -1;
     for (int r = 0; r < columns.size(); ++r) {
@@ -75,7 +75,7 @@ void TestSummaryTable::comparisonShowsADashAndNeverMarksItBest()
     }
     QVERIFY(overheadRow >= 0 && p50Row >= 0);
     QCOMPARE(table->item(overheadRow, 0)->text(), QStringLiteral("—"));
-    QCOMPARE(table->item(p50Row, 1)->text(), QStringLiteral("—"));
+    QCOMPARE(table->item(p50Row, 1)->text().section(QLatin1Char('\n'), 0, 0), QStringLiteral("—"));
     // Zero would be the lowest overhead; nothing measured is not marked best.
     QVERIFY(!table->item(overheadRow, 0)->font().bold());
     QVERIFY(!table->item(p50Row, 1)->font().bold());

@@ -9,7 +9,8 @@
 // With --screenshots DIR it also saves what the window shows (for the README): the editor
 // before the run, the live charts and the topology under load --shot-after seconds into the
 // run, the comparison after it, and the exported files under DIR/export. --scenario FILE
-// runs that scenario instead of the generated 2,000-stream one.
+// runs that scenario instead of the generated 2,000-stream one; --import-root takes the
+// shots of the whole screen (under Xvfb with a window manager) with ImageMagick's import.
 #include "app/cli/cli.h"
 #include "app/gui/codeeditor.h"
 #include "app/gui/mainwindow.h"
@@ -22,10 +23,12 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QLabel>
+#include <QProcess>
 #include <QRegularExpression>
 #include <QTextBlock>
 #include <QTextCursor>
 #include <QSettings>
+#include <QSplitter>
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -182,10 +185,19 @@ int main(int argc, char *argv[])
     }
     if (!shots.isEmpty())
         QDir().mkpath(shots);
+    // --import-root: the whole screen as the window manager shows it (ImageMagick's import),
+    // not only the window's own rendering.
+    const bool importRoot = args.contains(QStringLiteral("--import-root"));
     const auto grab = [&](const char *name) {
         if (shots.isEmpty())
             return;
         const QString file = QDir(shots).filePath(QLatin1String(name));
+        if (importRoot) {
+            QCoreApplication::processEvents();
+            if (QProcess::execute(QStringLiteral("import"), {QStringLiteral("-window"), QStringLiteral("root"), file}) != 0)
+                std::fprintf(stderr, "import could not write %s\n", qPrintable(file));
+            return;
+        }
         if (!window.grab().save(file))
             std::fprintf(stderr, "cannot write %s\n", qPrintable(file));
     };
@@ -211,8 +223,13 @@ int main(int argc, char *argv[])
             meter.print("running");
             if (!shots.isEmpty() && window.lastResult()) {
                 window.views()->setCurrentIndex(2);
+                // The comparison wants the width: the editor narrows for this shot.
+                auto *splitter = window.findChild<QSplitter *>(QStringLiteral("mainSplitter"));
+                const QList<int> sizes = splitter->sizes();
+                splitter->setSizes({260, sizes.value(0) + sizes.value(1) - 260});
                 QCoreApplication::processEvents();
                 grab("comparison.png");
+                splitter->setSizes(sizes);
                 QString error;
                 if (window.exportTo(QDir(shots).filePath(QStringLiteral("export")), &error).isEmpty())
                     std::fprintf(stderr, "export failed: %s\n", qPrintable(error));

@@ -29,7 +29,7 @@ public:
         }
         if (depth > kMaxDepth) {
             if (!m_tooDeep)
-                m_report.at(v, QStringLiteral("nesting deeper than %1 levels").arg(kMaxDepth));
+                m_report.at(v, QStringLiteral("nested deeper than %1 levels").arg(kMaxDepth));
             m_tooDeep = true;
             return v;
         }

@@ -3,11 +3,12 @@
 namespace edgesse::scenario::loader {
 
 const QStringList kVariantKeys{QStringLiteral("seed"),    QStringLiteral("duration"), QStringLiteral("warmup"),
+                               QStringLiteral("arrival"),
                                QStringLiteral("placement"), QStringLiteral("protocol"), QStringLiteral("nodes"),
                                QStringLiteral("clients"), QStringLiteral("links"),    QStringLiteral("publisher"),
                                QStringLiteral("sse"),     QStringLiteral("pricing")};
 const QStringList kTopLevelKeys = QStringList{QStringLiteral("name"), QStringLiteral("description"),
-                                              QStringLiteral("variants"), QStringLiteral("sweep")}
+                                              QStringLiteral("question"), QStringLiteral("variants"), QStringLiteral("sweep")}
     + kVariantKeys;
 const QStringList kVariantItemKeys =
     QStringList{QStringLiteral("name"), QStringLiteral("description"), QStringLiteral("sweep")} + kVariantKeys;

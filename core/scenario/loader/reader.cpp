@@ -1,5 +1,6 @@
 #include "core/scenario/loader/reader.h"
 
+#include "core/scenario/loader/limits.h"
 #include "core/scenario/units.h"
 
 #include <QRegularExpression>
@@ -9,6 +10,21 @@
 namespace edgesse::scenario::loader {
 
 using namespace std::chrono_literals;
+
+namespace {
+
+QString limitReason(microseconds max)
+{
+    if (max == kMaxLatency)
+        return QStringLiteral("a one-way delay beyond that is no network path");
+    if (max == kMaxRto)
+        return QStringLiteral("the largest retransmission timeout Linux uses");
+    if (max == kMaxPollDuration)
+        return QStringLiteral("an hour");
+    return QStringLiteral("24 hours, the longest duration a scenario models");
+}
+
+} // namespace
 
 void Reader::checkKeys(const Value &map, const QStringList &allowed, const QString &context)
 {
@@ -124,7 +140,8 @@ std::optional<bool> Reader::boolean(const Value &v)
     return std::nullopt;
 }
 
-std::optional<std::optional<microseconds>> Reader::duration(const Value &v, microseconds min, const QStringList &absentWords)
+std::optional<std::optional<microseconds>> Reader::duration(const Value &v, microseconds min, const QStringList &absentWords,
+                                                           microseconds max)
 {
     if (v.isScalar() && absentWords.contains(v.scalar.trimmed()))
         return std::optional<microseconds>();
@@ -146,12 +163,16 @@ std::optional<std::optional<microseconds>> Reader::duration(const Value &v, micr
                                   : QStringLiteral("must be at least %1, got %2").arg(units::formatDuration(min), v.scalar));
         return std::nullopt;
     }
+    if (*d > max) {
+        m_report.at(v, QStringLiteral("must be at most %1 (%2), got %3").arg(units::formatDuration(max), limitReason(max), v.scalar));
+        return std::nullopt;
+    }
     return std::optional<microseconds>(*d);
 }
 
-std::optional<microseconds> Reader::requiredDuration(const Value &v, microseconds min)
+std::optional<microseconds> Reader::requiredDuration(const Value &v, microseconds min, microseconds max)
 {
-    const auto d = duration(v, min);
+    const auto d = duration(v, min, {}, max);
     if (!d)
         return std::nullopt;
     return *d;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/scenario/keywords.h"
+#include "core/scenario/loader/limits.h"
 #include "core/scenario/loader/report.h"
 #include "core/scenario/loader/tree.h"
 
@@ -35,9 +36,9 @@ public:
     std::optional<bool> boolean(const Value &v);
 
     // A duration in [min, max]; `absentWords` ("none", "off") give std::nullopt inside the result.
-    std::optional<std::optional<microseconds>> duration(const Value &v, microseconds min, const QStringList &absentWords = {});
-
-    std::optional<microseconds> requiredDuration(const Value &v, microseconds min);
+    std::optional<std::optional<microseconds>> duration(const Value &v, microseconds min, const QStringList &absentWords = {},
+                                                        microseconds max = kMaxDuration);
+    std::optional<microseconds> requiredDuration(const Value &v, microseconds min, microseconds max = kMaxDuration);
 
     template<typename Parse>
     auto unit(const Value &v, const QString &what, Parse parse) -> decltype(parse(QStringView(), nullptr))

@@ -55,6 +55,9 @@ private:
         if (const Value *x = m_root.find(u"warmup"))
             if (auto d = m_read.requiredDuration(*x, 0us))
                 v.warmup = *d;
+        if (const Value *x = m_root.find(u"arrival"))
+            if (auto d = m_read.duration(*x, 0us, {QStringLiteral("warmup")}))
+                v.arrival = *d;
         m_placementValue = m_root.find(u"placement");
         if (m_placementValue)
             if (auto p = m_read.choice<Placement>(*m_placementValue, QStringLiteral("placement")))
@@ -158,10 +161,10 @@ private:
                 if (auto d = m_read.choice<Delivery>(*x, QStringLiteral("delivery")))
                     g.delivery = *d;
             if (const Value *x = item.find(u"poll_interval"))
-                if (auto d = m_read.requiredDuration(*x, 1ms))
+                if (auto d = m_read.requiredDuration(*x, 1ms, kMaxPollDuration))
                     g.pollInterval = *d;
             if (const Value *x = item.find(u"long_poll_timeout"))
-                if (auto d = m_read.requiredDuration(*x, 1ms))
+                if (auto d = m_read.requiredDuration(*x, 1ms, kMaxPollDuration))
                     g.longPollTimeout = *d;
             if (const Value *x = item.find(u"protocol"))
                 if (auto p = m_read.choice<Protocol>(*x, QStringLiteral("protocol")))
@@ -192,12 +195,12 @@ private:
                 endpointsOk = readBetween(v, *x, endpoints, l);
             bool latencyOk = false; // a bad latency is reported once, not again through the jitter check
             if (const Value *x = m_read.require(item, QStringLiteral("latency"), QStringLiteral("one-way delay, like 40ms")))
-                if (auto d = m_read.requiredDuration(*x, 0us)) {
+                if (auto d = m_read.requiredDuration(*x, 0us, kMaxLatency)) {
                     l.latency = *d;
                     latencyOk = true;
                 }
             if (const Value *x = item.find(u"jitter"))
-                if (auto d = m_read.requiredDuration(*x, 0us))
+                if (auto d = m_read.requiredDuration(*x, 0us, kMaxLatency))
                     l.jitter = *d;
             if (const Value *x = item.find(u"jitter_distribution"))
                 if (auto d = m_read.choice<JitterDistribution>(*x, QStringLiteral("jitter distribution")))
@@ -208,22 +211,21 @@ private:
                                         .arg(units::formatDuration(l.jitter), units::formatDuration(l.latency)));
             if (const Value *x = item.find(u"bandwidth"))
                 if (auto b = m_read.unit(*x, QStringLiteral("a bandwidth like 100Mbps"),
-                                         [](QStringView t, QString *e) { return units::parseBandwidth(t, e); }))
-                    l.bandwidthBitsPerSecond = *b;
-            if (const Value *x = item.find(u"loss")) {
-                if (auto p = m_read.unit(*x, QStringLiteral("a probability like 0.01 or 1%"),
-                                         [](QStringView t, QString *e) { return units::parseProbability(t, e); })) {
-                    if (*p >= 1.0)
-                        m_report.at(*x, QStringLiteral("loss %1 would drop every segment; use a value below 1 (100%)").arg(x->scalar));
+                                         [](QStringView t, QString *e) { return units::parseBandwidth(t, e); })) {
+                    if (*b != 0 && (*b < kMinBandwidthBitsPerSecond || *b > kMaxBandwidthBitsPerSecond))
+                        m_report.at(*x, QStringLiteral("bandwidth must be between %1 and %2 (or unlimited), got %3")
+                                            .arg(units::formatBandwidth(kMinBandwidthBitsPerSecond),
+                                                 units::formatBandwidth(kMaxBandwidthBitsPerSecond), x->scalar));
                     else
-                        l.loss = *p;
+                        l.bandwidthBitsPerSecond = *b;
                 }
-            }
+            if (const Value *x = item.find(u"loss"))
+                readLoss(*x, l);
             if (const Value *x = item.find(u"loss_recovery"))
                 if (auto r = m_read.choice<LossRecovery>(*x, QStringLiteral("loss recovery")))
                     l.lossRecovery = *r;
             if (const Value *x = item.find(u"rto"))
-                if (auto d = m_read.requiredDuration(*x, 200ms))
+                if (auto d = m_read.requiredDuration(*x, 200ms, kMaxRto))
                     l.rto = *d;
             if (const Value *x = item.find(u"tls"))
                 if (auto b = m_read.boolean(*x))
@@ -272,6 +274,42 @@ private:
             return false;
         }
         return true;
+    }
+
+    // `loss: 1%`, or `loss: { model: burst, p: 1%, burst: 4 }` (Gilbert-Elliott).
+    void readLoss(const Value &x, Link &l)
+    {
+        const auto probability = [&](const Value &v) -> std::optional<double> {
+            auto p = m_read.unit(v, QStringLiteral("a probability like 0.01 or 1%"),
+                                 [](QStringView t, QString *e) { return units::parseProbability(t, e); });
+            if (p && *p >= 1.0) {
+                m_report.at(v, QStringLiteral("loss %1 would drop every segment; use a value below 1 (100%)").arg(v.scalar));
+                return std::nullopt;
+            }
+            return p;
+        };
+        if (!x.isMap()) {
+            if (auto p = probability(x))
+                l.loss = *p;
+            return;
+        }
+        static const QStringList kLossKeys{QStringLiteral("model"), QStringLiteral("p"), QStringLiteral("burst")};
+        m_read.checkKeys(x, kLossKeys);
+        if (const Value *m = x.find(u"model"))
+            if (auto model = m_read.choice<LossModel>(*m, QStringLiteral("loss model")))
+                l.lossModel = *model;
+        if (const Value *p = x.find(u"p")) {
+            if (auto value = probability(*p))
+                l.loss = *value;
+        } else {
+            m_report.at(x, QStringLiteral("a loss model needs p, the share of segments lost (e.g. p: 1%)"));
+        }
+        if (const Value *b = x.find(u"burst")) {
+            if (auto n = m_read.number(*b, 1.0, 1000.0, QStringLiteral("the mean run of lost segments")))
+                l.lossBurst = *n;
+        } else if (l.lossModel == LossModel::Burst) {
+            m_report.at(x, QStringLiteral("a burst loss model needs burst, the mean run of lost segments (e.g. burst: 4)"));
+        }
     }
 
     std::optional<Gateway> readGateway(const Value &x)
@@ -373,8 +411,11 @@ private:
         }
         if (const Value *r = m_read.require(*p, QStringLiteral("rate"), QStringLiteral("events per second, like 20/s"))) {
             if (auto rate = m_read.unit(*r, QStringLiteral("a rate like 20/s"), [](QStringView t, QString *e) { return units::parseRate(t, e); })) {
-                if (*rate <= 0 || *rate > 100'000)
-                    m_report.at(*r, QStringLiteral("rate must be above 0/s and at most 100000/s, got %1").arg(r->scalar));
+                if (*rate < kMinRate || *rate > 100'000)
+                    m_report.at(*r, QStringLiteral("rate must be at least %1/s (one event every %2s) and at most 100000/s, got %3")
+                                        .arg(kMinRate)
+                                        .arg(1 / kMinRate)
+                                        .arg(r->scalar));
                 else
                     v.publisher.rate = *rate;
             }
@@ -438,8 +479,8 @@ private:
         price(u"per_gb_second", pricing.perGbSecond);
         if (const Value *x = p->find(u"memory")) {
             if (auto b = m_read.unit(*x, QStringLiteral("a size like 128MB"), [](QStringView t, QString *e) { return units::parseBytes(t, e); })) {
-                if (*b <= 0)
-                    m_report.at(*x, QStringLiteral("memory must be above 0B"));
+                if (*b <= 0 || *b > kMaxMemoryBytes)
+                    m_report.at(*x, QStringLiteral("memory must be above 0B and at most %1, got %2").arg(units::formatBytes(kMaxMemoryBytes), x->scalar));
                 else
                     pricing.memoryBytes = *b;
             }

@@ -1,0 +1,177 @@
+// Every count, byte and duration over the measured window only, with expectations computed
+// from the scenario (its YAML), not from the engine: requests per poller, connection-hours,
+// heartbeat bytes, audiences turned away at a cap, a fault inside the warm-up, time to first
+// event with browsers arriving over the warm-up.
+
+#include "simtesthelpers.h"
+
+#include <QTest>
+
+#include <chrono>
+#include <cmath>
+
+using namespace std::chrono_literals;
+using namespace edgesse;
+using namespace edgesse::simtest;
+
+namespace {
+
+double secondsOf(std::chrono::microseconds d)
+{
+    return double(d.count()) / 1e6;
+}
+
+scenario::Variant fromText(const char *yaml, const QString &variant)
+{
+    const scenario::LoadResult loaded = scenario::loadFromText(QByteArray(yaml), QStringLiteral("inline.yaml"));
+    if (!loaded.ok()) {
+        for (const auto &d : loaded.diagnostics)
+            qWarning("%s", qPrintable(d.toString()));
+        qFatal("inline scenario does not load");
+    }
+    return variantNamed(*loaded.scenario, variant);
+}
+
+// One origin, 6 browsers 20 ms away arriving in the first 200 ms; heartbeats every 700 ms;
+// a link fault inside the warm-up.
+constexpr const char *kSmall = R"(
+name: Accounting
+seed: 11
+duration: 4s
+warmup: 2500ms
+arrival: 200ms
+nodes:
+  origin: { kind: origin, region: eu-west }
+clients:
+  - { name: near, count: 6, near: origin }
+links:
+  - { between: [near, origin], latency: 20ms, jitter: 1ms, faults: [{ at: 600ms, down_for: 400ms }] }
+publisher: { at: origin, rate: 10/s, payload: 100B }
+sse: { heartbeat: 700ms, retry: 200ms, replay: 0 }
+pricing:
+  currency: USD
+  per_connection_hour: 1.0
+variants:
+  - { name: sse }
+)";
+
+} // namespace
+
+class TestSimAccounting final : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void pollRequestsAreDurationOverInterval_data();
+    void pollRequestsAreDurationOverInterval();
+    void connectionHoursAndHeartbeatsCoverTheWindow();
+    void aWarmUpFaultCreatesNoLoss();
+    void aCappedPopReportsWhomItTurnedAway();
+    void firstEventTimesAreADistribution();
+};
+
+void TestSimAccounting::pollRequestsAreDurationOverInterval_data()
+{
+    QTest::addColumn<QString>("variant");
+    QTest::newRow("poll-1s") << QStringLiteral("poll-1s");
+    QTest::newRow("poll-5s") << QStringLiteral("poll-5s");
+}
+
+// requests = duration / interval per poller, ±1: warm-up and drain polls are not counted.
+void TestSimAccounting::pollRequestsAreDurationOverInterval()
+{
+    QFETCH(QString, variant);
+    const scenario::Scenario s = loadBundled(QStringLiteral("polling-vs-sse"));
+    const scenario::Variant v = shrunk(variantNamed(s, variant), 4, 2s, 10s);
+    RUN_VARIANT(r, v);
+    const scenario::ClientGroup &g = v.clients.front();
+    const double pollers = double(g.count * g.streams);
+    const double expected = secondsOf(v.duration) / secondsOf(g.pollInterval) * pollers;
+    QVERIFY2(std::abs(double(r.requests) - expected) <= pollers,
+             qPrintable(QStringLiteral("%1 requests, expected %2 ± %3").arg(r.requests).arg(expected).arg(pollers)));
+}
+
+// connection-hours = streams × measured duration; heartbeat bytes = streams ×
+// floor(duration / heartbeat) × the comment's size (": heartbeat" and its blank line, 13 B),
+// one tick more at most, as the window's edges fall between ticks.
+void TestSimAccounting::connectionHoursAndHeartbeatsCoverTheWindow()
+{
+    const scenario::Variant v = fromText(kSmall, QStringLiteral("sse"));
+    RUN_VARIANT(r, v);
+    const double streams = double(v.totalStreams());
+    const double hours = streams * secondsOf(v.duration) / 3600.0;
+    QVERIFY(r.cost.has_value());
+    const double billed = r.cost->breakdown.at(QStringLiteral("connection_hours")); // 1 USD an hour
+    QVERIFY2(std::abs(billed - hours) <= 0.01 * hours,
+             qPrintable(QStringLiteral("%1 connection-hours, expected %2").arg(billed).arg(hours)));
+    QVERIFY(qFuzzyCompare(r.cost->perHour, billed * 3600.0 / secondsOf(v.duration)));
+    constexpr double kCommentBytes = 13; // ": heartbeat\n\n"
+    const double ticks = std::floor(secondsOf(v.duration) / secondsOf(*v.sse.heartbeat));
+    const double low = streams * ticks * kCommentBytes;
+    const double high = streams * (ticks + 1) * kCommentBytes;
+    QVERIFY2(double(r.bytes.heartbeat) >= low && double(r.bytes.heartbeat) <= high,
+             qPrintable(QStringLiteral("%1 heartbeat bytes, expected %2..%3").arg(r.bytes.heartbeat).arg(low).arg(high)));
+}
+
+// The link is down 600-1000 ms into a 2.5 s warm-up with no replay: the hole is the warm-up's.
+void TestSimAccounting::aWarmUpFaultCreatesNoLoss()
+{
+    const scenario::Variant v = fromText(kSmall, QStringLiteral("sse"));
+    RUN_VARIANT(r, v);
+    QVERIFY2(r.streams.reconnects >= std::uint64_t(v.totalStreams()), "the fault did not cut the streams");
+    QCOMPARE(r.events.lost, quint64(0));
+    QCOMPARE(r.events.expected, r.events.published * quint64(v.totalStreams()));
+    QCOMPARE(r.latency.count, r.events.delivered);
+}
+
+// New York's 30 browsers (a quarter of the bundled audience) meet a PoP capped at 25 (a
+// quarter of its cap): 5 streams are rejected for the whole run, and every event published
+// in the window is lost to each of them.
+void TestSimAccounting::aCappedPopReportsWhomItTurnedAway()
+{
+    const scenario::Scenario s = loadBundled(QStringLiteral("fanout-and-connection-caps"));
+    scenario::Variant v = scaledDown(variantNamed(s, QStringLiteral("edge-capped-pop")), 4, 2s, 3s);
+    const scenario::Node *nyc = v.node(QStringLiteral("pop-nyc"));
+    const scenario::ClientGroup *audience = v.clientGroup(QStringLiteral("new-york"));
+    QVERIFY(nyc && audience);
+    const auto turnedAway = std::uint64_t(audience->count * audience->streams - nyc->maxConnections);
+    QCOMPARE(turnedAway, quint64(5));
+    RUN_VARIANT(r, v);
+    const metrics::GroupResult *newYork = group(r, QStringLiteral("new-york"));
+    QVERIFY(newYork);
+    QCOMPARE(newYork->streams.rejected, turnedAway);
+    QCOMPARE(newYork->streams.neverServed, turnedAway);
+    QCOMPARE(newYork->events.lostByCause.at(QStringLiteral("rejected")), turnedAway * r.events.published);
+    QCOMPARE(r.connections.byNodeMax.at(QStringLiteral("pop-nyc")), quint64(nyc->maxConnections));
+    QVERIFY(r.connections.rejectedByNode.at(QStringLiteral("pop-nyc")) >= turnedAway);
+}
+
+// Browsers arrive over the warm-up, each in its own publisher phase: the edge's time to
+// first event is the access link's handshake + the request to the PoP and the event back +
+// a wait for the next event at the PoP (uniform over the period): its median within half a
+// period of the middle of that range, and spread.
+void TestSimAccounting::firstEventTimesAreADistribution()
+{
+    const scenario::Scenario s = loadBundled(QStringLiteral("edge-vs-central"));
+    const scenario::Variant v = shrunk(variantNamed(s, QStringLiteral("edge")), 10, 2s, 2s);
+    RUN_VARIANT(r, v);
+    for (const auto &g : v.clients) {
+        const QStringList path = v.path(g);
+        const scenario::Link *access = v.linkBetween(g.name, path[1]);
+        QVERIFY(access);
+        // Connect (and TLS) over the access link, the request to the PoP and the event back.
+        const double handshakeAndPath =
+            double(access->handshake().count()) / 1000.0 + 2.0 * double(access->latency.count()) / 1000.0;
+        const double halfPeriod = 500.0 / v.publisher.rate;
+        const metrics::GroupResult *result = group(r, g.name);
+        QVERIFY(result && result->timeToFirstEvent.count > 0);
+        const double p50 = result->timeToFirstEvent.p50;
+        QVERIFY2(std::abs(p50 - (handshakeAndPath + halfPeriod)) <= halfPeriod,
+                 qPrintable(QStringLiteral("%1: TTFE p50 %2 ms, handshake + path %3 ms, half a period %4 ms")
+                                .arg(g.name).arg(p50).arg(handshakeAndPath).arg(halfPeriod)));
+    }
+    QVERIFY(r.timeToFirstEvent.max > r.timeToFirstEvent.p50); // a distribution, not one sample
+}
+
+QTEST_GUILESS_MAIN(TestSimAccounting)
+#include "tst_sim_accounting.moc"
