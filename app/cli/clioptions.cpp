@@ -55,6 +55,11 @@ std::optional<RunArguments> parseRunArguments(const QStringList &args, bool allo
                 return std::nullopt;
             }
             parsed.seed = seed;
+        } else if (option == QLatin1String("--tls-cert") || option == QLatin1String("--tls-key")) {
+            const auto value = valueOf(i, option);
+            if (!value)
+                return std::nullopt;
+            (option == QLatin1String("--tls-cert") ? parsed.tlsCert : parsed.tlsKey) = *value;
         } else if (word.startsWith(QLatin1Char('-')) && word != QLatin1String("-")) {
             *error = QStringLiteral("unknown option %1").arg(word);
             return std::nullopt;
@@ -67,6 +72,10 @@ std::optional<RunArguments> parseRunArguments(const QStringList &args, bool allo
     }
     if (parsed.file.isEmpty()) {
         *error = QStringLiteral("missing the scenario FILE");
+        return std::nullopt;
+    }
+    if (parsed.tlsCert.isEmpty() != parsed.tlsKey.isEmpty()) {
+        *error = QStringLiteral("--tls-cert and --tls-key go together (the certificate and its private key, PEM)");
         return std::nullopt;
     }
     return parsed;

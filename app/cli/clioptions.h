@@ -18,6 +18,8 @@ struct RunArguments {
     QStringList variants;        // empty = all (run) / the first (serve)
     std::optional<std::chrono::microseconds> duration;
     std::optional<std::uint64_t> seed;
+    QString tlsCert;             // --tls-cert/--tls-key: the nodes' certificate (PEM); both or neither
+    QString tlsKey;
 };
 
 // Parses `args`; on a problem returns std::nullopt and sets `error` to a message naming the

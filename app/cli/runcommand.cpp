@@ -58,7 +58,11 @@ int writeOutputs(const metrics::RunResult &result, const QString &outDir, const 
 int runCommand(const QStringList &args)
 {
     QString error;
-    const auto parsed = parseRunArguments(args, /*allowOut=*/true, /*allowSeed=*/true, &error);
+    auto parsed = parseRunArguments(args, /*allowOut=*/true, /*allowSeed=*/true, &error);
+    if (parsed && !parsed->tlsCert.isEmpty()) {
+        error = QStringLiteral("--tls-cert/--tls-key are for serve (a run makes its own throw-away certificate)");
+        parsed.reset();
+    }
     if (!parsed) {
         printErr(QStringLiteral("edgesse run: %1\nUsage: edgesse run FILE [--out DIR] [--variant NAME]... "
                                 "[--duration D] [--seed N]\n").arg(error));

@@ -4,12 +4,30 @@
 #include "app/cli/signalwatcher.h"
 #include "core/scenario/scenario.h"
 #include "core/sim/run.h"
+#include "core/tls/credentials.h"
 
 #include <QEventLoop>
+#include <QTemporaryDir>
 
 #include <cstdio>
 
 namespace edgesse::cli {
+
+namespace {
+
+// The HTTPS side of what serve prints: each endpoint over TLS, the CA a client trusts and
+// the certificate's SPKI hash (Chromium: --ignore-certificate-errors-spki-list=HASH).
+void printTlsEndpoints(const sim::Run &run, const QString &caFile)
+{
+    for (const auto &endpoint : run.endpoints())
+        if (!endpoint.secureUrl.isEmpty())
+            std::printf("%s.https %s\n", endpoint.name.toUtf8().constData(),
+                    endpoint.secureUrl.toString().toUtf8().constData());
+    std::printf("tls-ca %s\n", caFile.toUtf8().constData());
+    std::printf("tls-spki %s\n", run.tls()->credentials.spkiSha256Base64.constData());
+}
+
+} // namespace
 
 int serveCommand(const QStringList &args)
 {
@@ -18,7 +36,8 @@ int serveCommand(const QStringList &args)
     if (parsed && parsed->variants.size() > 1)
         error = QStringLiteral("serve brings up one variant at a time (--variant given %1 times)").arg(parsed->variants.size());
     if (!parsed || parsed->variants.size() > 1) {
-        printErr(QStringLiteral("edgesse serve: %1\nUsage: edgesse serve FILE [--variant NAME] [--duration D]\n").arg(error));
+        printErr(QStringLiteral("edgesse serve: %1\nUsage: edgesse serve FILE [--variant NAME] [--duration D] "
+                                "[--tls-cert PEM --tls-key PEM]\n").arg(error));
         return kExitInvalidInput;
     }
     // Serve opens no browsers: its descriptor budget counts only what the topology opens.
@@ -41,7 +60,21 @@ int serveCommand(const QStringList &args)
     settings.openEnded = true;
     settings.keepStreamRows = false;
     settings.simulatedClients = false;
+    if (!parsed->tlsCert.isEmpty()) {
+        auto given = tls::loadCredentials(parsed->tlsCert, parsed->tlsKey, &error);
+        if (!given) {
+            printErr(QStringLiteral("edgesse serve: %1\n").arg(error));
+            return kExitInvalidInput;
+        }
+        settings.tlsCredentials = std::make_shared<const tls::Credentials>(std::move(*given));
+    }
     sim::Run run(variant, settings);
+    QTemporaryDir tlsDir;
+    const QString caFile = tlsDir.filePath(QStringLiteral("ca.pem"));
+    if (run.tls() && (!tlsDir.isValid() || !tls::writeCaFile(run.tls()->credentials, caFile, &error))) {
+        printErr(QStringLiteral("edgesse serve: %1\n").arg(tlsDir.isValid() ? error : tlsDir.errorString()));
+        return kExitRunFailed;
+    }
 
     SignalWatcher watcher;
     QEventLoop loop;
@@ -56,6 +89,7 @@ int serveCommand(const QStringList &args)
     QObject::connect(&run, &sim::Run::ready, &loop, [&] {
         for (const auto &endpoint : run.endpoints())
             std::printf("%s %s\n", endpoint.name.toUtf8().constData(), endpoint.url.toString().toUtf8().constData());
+        printTlsEndpoints(run, caFile);
         std::fflush(stdout);
         printErr(QStringLiteral("serving variant %1 of %2; stop with Ctrl+C%3\n")
                      .arg(variant.name, scenario.name,

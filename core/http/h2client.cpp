@@ -175,8 +175,8 @@ H2ClientConnection::~H2ClientConnection()
 std::uint32_t H2ClientConnection::streamLimit() const
 {
     if (!m_settingsReceived)
-        return 1;
-    return nghttp2_session_get_remote_settings(m_session, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS);
+        return std::max<std::uint32_t>(m_streamsBeforeSettings, 1);
+    return std::min(m_streamCap, nghttp2_session_get_remote_settings(m_session, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS));
 }
 
 bool H2ClientConnection::hasCapacity() const
@@ -242,18 +242,31 @@ void H2ClientConnection::startStream(Queued &&q)
         return;
     }
     m_streams.emplace(id, Stream{q.handler, {}, false, false});
+    if (!m_connected) {
+        // Sent once the connection is up: reported then, the first carrying the connect time.
+        m_startsBeforeConnect.push_back(id);
+        return;
+    }
+    reportStart(id, q.starvedReported ? std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - q.since)
+                                      : std::chrono::microseconds(0));
+}
 
+void H2ClientConnection::reportStart(std::int32_t id, std::chrono::microseconds starvedFor)
+{
+    const auto it = m_streams.find(id);
+    if (it == m_streams.end() || !it->second.handler)
+        return;
     const auto now = Clock::now();
     StartInfo info;
     info.protocol = ClientProtocol::Http2;
     info.reusedConnection = m_connectReported;
     info.connectTime = m_connectReported ? std::chrono::microseconds(0) : m_connectTime;
-    if (q.starvedReported)
-        info.starvedFor = std::chrono::duration_cast<std::chrono::microseconds>(now - q.since);
+    info.starvedFor = starvedFor;
     info.requestSentAt = now;
-    if (m_connected && m_settingsReceived)
-        m_connectReported = true;
-    q.handler->requestStarted(info);
+    info.tls = m_socket && m_socket->isTls();
+    info.tlsResumed = m_socket && m_socket->sessionResumed();
+    m_connectReported = true;
+    it->second.handler->requestStarted(info);
 }
 
 bool H2ClientConnection::cancel(ResponseHandler *handler)
@@ -293,6 +306,8 @@ void H2ClientConnection::onConnected()
     m_connected = true;
     m_connectTime = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - m_connectStartedAt);
     flush();
+    for (const std::int32_t id : std::exchange(m_startsBeforeConnect, {}))
+        reportStart(id, std::chrono::microseconds(0));
 }
 
 void H2ClientConnection::onReadyRead()

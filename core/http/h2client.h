@@ -9,6 +9,7 @@
 #include <deque>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 struct nghttp2_session;
 
@@ -44,8 +45,16 @@ public:
 
     std::size_t openStreams() const { return m_streams.size(); }
     std::size_t queuedRequests() const { return m_queue.size(); }
-    // The server's SETTINGS_MAX_CONCURRENT_STREAMS (1 until its SETTINGS arrive).
+    // Streams it opens at once: before the server's SETTINGS arrive, what the browser
+    // assumes (Chromium: 100); then the server's SETTINGS_MAX_CONCURRENT_STREAMS, capped at
+    // the browser's own limit (Chromium: 256). A server whose limit is lower refuses the
+    // excess with REFUSED_STREAM, and the pool retries those requests.
     std::uint32_t streamLimit() const;
+    void setStreamAssumptions(std::uint32_t beforeSettings, std::uint32_t cap)
+    {
+        m_streamsBeforeSettings = beforeSettings;
+        m_streamCap = cap;
+    }
     bool goAwayReceived() const { return m_goAway; }
 
     // nghttp2 callbacks (static trampolines in the .cpp).
@@ -71,6 +80,7 @@ private:
     void onError(QAbstractSocket::SocketError error);
     void startQueued();
     void startStream(Queued &&queued);
+    void reportStart(std::int32_t id, std::chrono::microseconds starvedFor);
     void flush();
     void failAll(ClientError error, const QString &message);
     void shutDown();
@@ -94,6 +104,9 @@ private:
     int m_inCallback = 0;           // >0 while nghttp2 is calling us: no teardown then
     bool m_freedDuringRecv = false; // a stream closed while nghttp2 was reading
     std::uint32_t m_goAwayError = 0;
+    std::vector<std::int32_t> m_startsBeforeConnect; // opened before the connection was up
+    std::uint32_t m_streamsBeforeSettings = 100;
+    std::uint32_t m_streamCap = 256;
     QString m_lastError;            // nghttp2's description of the last session error
 };
 

@@ -359,6 +359,10 @@ void H2ServerConnection::dispatch(H2ServerExchange &exchange)
 {
     exchange.m_dispatched = true;
     ++m_activeRequests;
+    qint64 most = counters().http2StreamsMax.load(std::memory_order_relaxed);
+    while (m_activeRequests > most
+           && !counters().http2StreamsMax.compare_exchange_weak(most, m_activeRequests, std::memory_order_relaxed)) {
+    }
     cancelDeadline();
     counters().requests.fetch_add(1, std::memory_order_relaxed);
     if (exchange.m_tooLarge || exchange.m_bodyTooLarge) {
@@ -369,7 +373,7 @@ void H2ServerConnection::dispatch(H2ServerExchange &exchange)
         return;
     }
     if (rejecting()) {
-        exchange.respond(kRejectStatus, rejectHeaders(), rejectBody());
+        exchange.respond(kRejectStatus, rejectHeaders(exchange.request()), rejectBody());
         if (!m_goawaySubmitted) {
             m_goawaySubmitted = true;
             nghttp2_submit_goaway(m_session, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(m_session),

@@ -162,6 +162,8 @@ void Http1ClientConnection::onConnected()
         info.protocol = ClientProtocol::Http1;
         info.connectTime = m_connectTime;
         info.requestSentAt = now;
+        info.tls = m_socket->isTls();
+        info.tlsResumed = m_socket->sessionResumed();
         m_handler->requestStarted(info);
     }
 }

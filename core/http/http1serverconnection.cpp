@@ -246,7 +246,7 @@ void Http1ServerConnection::dispatch()
     m_state = State::Handling;
     m_exchange = std::make_unique<Http1ServerExchange>(*this, std::move(request), keepAlive);
     if (rejecting()) {
-        m_exchange->respond(kRejectStatus, rejectHeaders(), rejectBody());
+        m_exchange->respond(kRejectStatus, rejectHeaders(m_exchange->request()), rejectBody());
         return;
     }
     context().handler().handleRequest(*m_exchange);

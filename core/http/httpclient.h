@@ -53,6 +53,10 @@ struct StartInfo {
     std::chrono::microseconds connectTime{0};
     std::chrono::microseconds starvedFor{0};
     Clock::time_point requestSentAt;
+    bool tls = false;        // the connection is HTTPS
+    // ... on a resumed TLS session (known once the handshake is done: an HTTP/2 stream opened
+    // before that reports false).
+    bool tlsResumed = false;
 };
 
 // What a request reports, on the owning thread. After responseCompleted or responseFailed

@@ -1,5 +1,6 @@
 #include "core/http/serverconnection.h"
 
+#include "core/http/cors.h"
 #include "core/http/httpserversocket.h"
 #include "core/net/deadlinequeue.h"
 
@@ -18,10 +19,10 @@ ServerConnection::~ServerConnection()
     cancelDeadline();
 }
 
-HttpHeaders ServerConnection::rejectHeaders() const
+HttpHeaders ServerConnection::rejectHeaders(const HttpRequest &request) const
 {
-    return {{"retry-after", QByteArray::number(limits().retryAfter.count())},
-            {"content-type", "text/plain; charset=utf-8"}};
+    return withCors(request, {{"retry-after", QByteArray::number(limits().retryAfter.count())},
+                              {"content-type", "text/plain; charset=utf-8"}});
 }
 
 QByteArray ServerConnection::rejectBody()

@@ -91,7 +91,8 @@ protected:
     bool isClosing() const { return m_closing; }
 
     static constexpr int kRejectStatus = 503;
-    HttpHeaders rejectHeaders() const;
+    // With CORS headers for `request`, so a page can read the 503 and its Retry-After.
+    HttpHeaders rejectHeaders(const HttpRequest &request) const;
     static QByteArray rejectBody();
 
     void countReceived(qint64 bytes);

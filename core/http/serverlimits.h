@@ -47,6 +47,7 @@ struct ServerCounters {
     std::atomic<qint64> connectionsRejected{0}; // answered 503 (over the cap)
     std::atomic<qint64> http1Connections{0};
     std::atomic<qint64> http2Connections{0};
+    std::atomic<qint64> http2StreamsMax{0};  // the most requests in progress on one HTTP/2 connection
     std::atomic<qint64> requests{0};
     std::atomic<qint64> badRequests{0};      // 400/413/431 and malformed HTTP/2 input
     std::atomic<qint64> headerTimeouts{0};   // 408: a request head too slow

@@ -10,6 +10,7 @@ namespace edgesse::sim {
 struct Endpoint {
     QString name;
     QUrl url;
+    QUrl secureUrl; // the same over HTTPS (every node also speaks TLS on its port)
 };
 
 } // namespace edgesse::sim

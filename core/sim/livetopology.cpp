@@ -6,9 +6,11 @@
 
 namespace edgesse::sim {
 
-LiveTopology::LiveTopology(const scenario::Variant &variant, const TopologyPlan &plan, const QString &externalFolder)
+LiveTopology::LiveTopology(const scenario::Variant &variant, const TopologyPlan &plan,
+                           std::shared_ptr<const tls::TlsIdentity> tls, const QString &externalFolder)
     : m_v(variant)
     , m_plan(plan)
+    , m_tls(std::move(tls))
     , m_shared(std::size_t(plan.threadCount))
     , m_threads(plan.threadCount)
 {
@@ -29,7 +31,7 @@ bool LiveTopology::startServer(std::size_t node, QString *error)
     const TopologyPlan::Node &n = m_plan.nodes[node];
     QString problem;
     m_servers[node] = OnThread<ServerPart>::make(m_threads, n.thread, [&] {
-        auto part = std::make_unique<ServerPart>(*n.config, m_v.sse, *m_threads.deadlines(n.thread));
+        auto part = std::make_unique<ServerPart>(*n.config, m_v.sse, *m_threads.deadlines(n.thread), m_tls->server);
         if (!part->listen(&problem))
             part.reset();
         return part;
@@ -107,9 +109,11 @@ bool LiveTopology::bringUp(QString *error, const std::function<bool()> &cancelle
             return false;
         const quint16 upstreamPort = m_links[std::size_t(n.upstreamLink)]->port();
         ServerPart *server = m_servers[i].get();
+        const bool upstreamTls = m_plan.links[std::size_t(n.upstreamLink)].config->tls;
         m_relays[i] = OnThread<RelayPart>::make(m_threads, n.thread, [&] {
             return std::make_unique<RelayPart>(*n.config, m_v.protocol, server, upstreamPort,
-                                               *m_threads.deadlines(n.thread), originPath);
+                                               *m_threads.deadlines(n.thread), upstreamTls ? m_tls->client : nullptr,
+                                               originPath);
         });
     }
     for (const auto &group : m_plan.groups) {
@@ -149,6 +153,8 @@ void LiveTopology::prepareClients()
             browser.port = m_links[std::size_t(group.link)]->port();
             if (m_external)
                 browser.path = m_external->path(group.node);
+            if (m_plan.links[std::size_t(group.link)].config->tls)
+                browser.tls = m_tls->client;
         }
         m_clients.push_back(OnThread<ClientsPart>::make(m_threads, i, [&] {
             auto part = std::make_unique<ClientsPart>(*m_recorders[std::size_t(i)], *m_threads.deadlines(i));
@@ -187,13 +193,20 @@ QList<Endpoint> LiveTopology::endpoints() const
     QList<Endpoint> endpoints;
     for (std::size_t i = 0; i < m_plan.nodes.size(); ++i) {
         const QString &name = m_plan.nodes[i].name;
-        endpoints.push_back({name, m_external && m_external->isExternal(name) ? m_external->url(name) : streamUrl(m_ports[i])});
+        if (m_external && m_external->isExternal(name))
+            endpoints.push_back({name, m_external->url(name), QUrl()});
+        else
+            endpoints.push_back({name, streamUrl(m_ports[i]), secureStreamUrl(m_ports[i])});
     }
     for (const auto &group : m_plan.groups) {
-        QUrl url = streamUrl(m_links[std::size_t(group.link)]->port());
-        if (m_external)
+        const quint16 port = m_links[std::size_t(group.link)]->port();
+        QUrl url = streamUrl(port);
+        QUrl secure = secureStreamUrl(port);
+        if (m_external) {
             url.setPath(QString::fromUtf8(m_external->path(group.node)));
-        endpoints.push_back({group.name, url});
+            secure = QUrl();
+        }
+        endpoints.push_back({group.name, url, secure});
     }
     return endpoints;
 }

@@ -11,6 +11,7 @@
 #include "core/sim/topologyparts.h"
 #include "core/sim/topologyplan.h"
 #include "core/sse/sseserver.h"
+#include "core/tls/tlsidentity.h"
 
 #include <QList>
 #include <QString>
@@ -32,8 +33,10 @@ class LiveTopology final
     Q_DISABLE_COPY_MOVE(LiveTopology)
 
 public:
+    // `tls`: what every node serves HTTPS with and clients on tls links trust.
     // `externalFolder`: where the variant's external servers get their folders (see ExternalStack).
-    LiveTopology(const scenario::Variant &variant, const TopologyPlan &plan, const QString &externalFolder = {});
+    LiveTopology(const scenario::Variant &variant, const TopologyPlan &plan,
+                 std::shared_ptr<const tls::TlsIdentity> tls, const QString &externalFolder = {});
     ~LiveTopology();
 
     // Servers (the origin first), links and PoP relays; false with `error` set on failure.
@@ -74,6 +77,7 @@ private:
 
     const scenario::Variant &m_v;
     const TopologyPlan &m_plan;
+    std::shared_ptr<const tls::TlsIdentity> m_tls;
     RunShared m_shared;
     std::vector<std::unique_ptr<StreamRecorder>> m_recorders; // one a thread
     net::NetThreads m_threads;

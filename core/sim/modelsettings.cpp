@@ -25,7 +25,9 @@ link::LinkSettings linkSettings(const scenario::Link &l, std::uint64_t seed)
     s.lossPattern = l.lossModel == scenario::LossModel::Burst ? link::LossPattern::Burst : link::LossPattern::Independent;
     s.burstLength = l.lossBurst;
     s.rto = l.rto;
-    s.tls = l.tls;
+    // Real TLS crosses the link (its handshake round trips are real), so the link does not
+    // add the emulated one too.
+    s.tls = false;
     if (l.gateway) {
         s.idleTimeout = l.gateway->idleTimeout;
         s.maxDuration = l.gateway->maxDuration;

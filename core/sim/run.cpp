@@ -32,6 +32,7 @@ Run::Run(scenario::Variant variant, const Settings &settings, QObject *parent)
     : QObject(parent)
     , m_variant(std::move(variant))
     , m_settings(settings)
+    , m_tls(tls::TlsIdentity::make(settings.tlsCredentials.get(), &m_tlsError))
 {
     m_live.variant = m_variant.name;
     m_result.name = m_variant.name;
@@ -104,6 +105,10 @@ bool Run::waitFor(Clock::time_point until)
 void Run::execute()
 {
     const scenario::Variant &v = m_variant;
+    if (!m_tls) {
+        emit failed(QStringLiteral("variant %1: %2").arg(v.name, m_tlsError));
+        return;
+    }
     // Descriptors: refuse to start what cannot fit, with the number needed.
     net::raiseFdLimitToHard();
     if (const QString problem = net::checkDescriptorBudget(v.descriptorsNeeded(m_settings.simulatedClients)); !problem.isEmpty()) {
@@ -118,7 +123,7 @@ void Run::execute()
         emit failed(QStringLiteral("variant %1: %2").arg(v.name, error));
         return;
     }
-    auto live = std::make_unique<LiveTopology>(v, *plan, m_settings.externalFolder);
+    auto live = std::make_unique<LiveTopology>(v, *plan, m_tls, m_settings.externalFolder);
     const Outcome outcome = conduct(*plan, *live, setUpStart, &error);
     tearDown(std::move(live));
     switch (outcome) {

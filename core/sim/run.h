@@ -4,6 +4,7 @@
 #include "core/scenario/scenario.h"
 #include "core/sim/endpoint.h"
 #include "core/sim/livesnapshot.h"
+#include "core/tls/tlsidentity.h"
 
 #include <QObject>
 #include <QString>
@@ -47,6 +48,8 @@ public:
         // Where the variant's external servers get their folders ({dir}, output); empty = a
         // new folder under the temporary directory.
         QString externalFolder;
+        // The certificate nodes serve (--tls-cert/--tls-key); a throw-away local CA when null.
+        std::shared_ptr<const tls::Credentials> tlsCredentials;
     };
 
     Run(scenario::Variant variant, const Settings &settings, QObject *parent = nullptr);
@@ -61,6 +64,9 @@ public:
     void wait();
 
     const scenario::Variant &variant() const { return m_variant; }
+    // What the nodes serve TLS with and clients trust; null when it could not be made
+    // (start() then fails with the reason).
+    std::shared_ptr<const tls::TlsIdentity> tls() const { return m_tls; }
     // How long bringing the topology up (until every stream was asked to open) and tearing
     // it down took; valid after finished().
     struct Timings {
@@ -108,6 +114,8 @@ private:
 
     scenario::Variant m_variant;
     Settings m_settings;
+    std::shared_ptr<const tls::TlsIdentity> m_tls;
+    QString m_tlsError;
 
     std::thread m_conductor;
     std::mutex m_waitMutex;

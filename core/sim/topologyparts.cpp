@@ -22,6 +22,11 @@ QUrl streamUrl(quint16 port)
     return QUrl(QStringLiteral("http://127.0.0.1:%1/events").arg(port));
 }
 
+QUrl secureStreamUrl(quint16 port)
+{
+    return QUrl(QStringLiteral("https://127.0.0.1:%1/events").arg(port));
+}
+
 namespace {
 
 http::ClientProtocol clientProtocol(scenario::Protocol protocol)
@@ -56,10 +61,12 @@ sse::ServerSettings serverSettings(const scenario::Node &node, const scenario::S
 }
 
 ServerPart::ServerPart(const scenario::Node &node, const scenario::SseSettings &sse, net::DeadlineQueue &,
-                       QObject *parent)
+                       std::shared_ptr<const tls::TlsContext> tls, QObject *parent)
     : QObject(parent)
-    , m_server(std::make_unique<sse::SseServer>(serverSettings(node, sse)))
 {
+    sse::ServerSettings settings = serverSettings(node, sse);
+    settings.tls = std::move(tls);
+    m_server = std::make_unique<sse::SseServer>(settings);
 }
 
 ServerPart::~ServerPart()
@@ -167,6 +174,7 @@ void ClientsPart::openBrowser(const Browser &plan)
             config.protocol = clientProtocol(plan.protocol);
             config.longPoll = group.delivery == scenario::Delivery::LongPoll;
             config.interval = duration_cast<milliseconds>(group.pollInterval);
+            config.tls = plan.tls;
             auto poller = std::make_unique<sse::Poller>(config, m_deadlines, observer, firstTag + std::uint64_t(s));
             poller->start();
             m_pollers.push_back(std::move(poller));
@@ -184,6 +192,7 @@ void ClientsPart::openBrowser(const Browser &plan)
     config.stream.idleReapHint = duration_cast<milliseconds>(plan.idleReapHint);
     config.stream.maxDurationHint = duration_cast<milliseconds>(plan.maxDurationHint);
     config.firstStreamTag = firstTag;
+    config.tls = plan.tls;
     // Its own loopback source address: the access link gives each browser its own line.
     config.localAddress = QHostAddress(0x7F000000u | ((1u + static_cast<quint32>(plan.group) % 254u) << 16)
                                        | (1u + static_cast<quint32>(plan.index) % 65534u));
@@ -220,7 +229,8 @@ void ClientsPart::streamDisconnected(std::uint64_t stream, const sse::Disconnect
 }
 
 RelayPart::RelayPart(const scenario::Node &pop, scenario::Protocol protocol, ServerPart *server, quint16 upstreamPort,
-                     net::DeadlineQueue &deadlines, const QByteArray &upstreamPath, QObject *parent)
+                     net::DeadlineQueue &deadlines, std::shared_ptr<const tls::TlsContext> upstreamTls,
+                     const QByteArray &upstreamPath, QObject *parent)
     : QObject(parent)
 {
     sse::EdgeRelay::Config config;
@@ -228,6 +238,7 @@ RelayPart::RelayPart(const scenario::Node &pop, scenario::Protocol protocol, Ser
     config.upstreamPort = upstreamPort;
     config.protocol = clientProtocol(protocol);
     config.perClient = pop.upstream == scenario::UpstreamMode::PerClient;
+    config.tls = std::move(upstreamTls);
     m_relay = std::make_unique<sse::EdgeRelay>(config, server->server(), deadlines);
     m_relay->start();
 }

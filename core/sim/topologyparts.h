@@ -3,6 +3,7 @@
 #include "core/scenario/scenario.h"
 #include "core/sim/streamrecorder.h"
 #include "core/sse/sseevent.h"
+#include "core/tls/tlscontext.h"
 #include "core/sse/sseserver.h"
 #include "core/sse/streamobserver.h"
 
@@ -34,6 +35,7 @@ std::chrono::seconds rejectionRetryAfter(const scenario::SseSettings &sse);
 
 // The URL of the event stream a server (or a link in front of it) serves on `port`.
 QUrl streamUrl(quint16 port);
+QUrl secureStreamUrl(quint16 port);
 
 // A node's SSE server settings from the scenario. The server's own timeouts keep their
 // defaults (http::ServerLimits), except that a keep-alive connection may idle for twice the
@@ -48,8 +50,9 @@ class ServerPart final : public QObject
     Q_DISABLE_COPY_MOVE(ServerPart)
 
 public:
+    // `tls`: the certificate the node serves HTTPS with, beside cleartext on the same port.
     ServerPart(const scenario::Node &node, const scenario::SseSettings &sse, net::DeadlineQueue &deadlines,
-               QObject *parent = nullptr);
+               std::shared_ptr<const tls::TlsContext> tls, QObject *parent = nullptr);
     ~ServerPart() override;
 
     bool listen(QString *error);
@@ -70,8 +73,10 @@ class RelayPart final : public QObject
     Q_DISABLE_COPY_MOVE(RelayPart)
 
 public:
+    // `upstreamTls`: HTTPS to the origin (a tls link); null for cleartext.
     RelayPart(const scenario::Node &pop, scenario::Protocol protocol, ServerPart *server, quint16 upstreamPort,
-              net::DeadlineQueue &deadlines, const QByteArray &upstreamPath = QByteArrayLiteral("/events"),
+              net::DeadlineQueue &deadlines, std::shared_ptr<const tls::TlsContext> upstreamTls,
+              const QByteArray &upstreamPath = QByteArrayLiteral("/events"),
               QObject *parent = nullptr);
     ~RelayPart() override;
 
@@ -102,6 +107,7 @@ public:
         std::chrono::microseconds maxDurationHint{0};
         std::uint64_t seed = 0;
         std::chrono::seconds rejectionRetry{1}; // the node's Retry-After on a 503
+        std::shared_ptr<const tls::TlsContext> tls; // HTTPS on a tls link
         std::chrono::microseconds arriveAfter{0}; // after open()
     };
 

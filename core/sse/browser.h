@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/http/connectionpool.h"
+#include "core/tls/tlscontext.h"
 #include "core/sse/eventsource.h"
 
 #include <QObject>
@@ -28,6 +29,8 @@ public:
         int maxConnectionsPerOrigin = 6;
         EventSourceConfig stream;       // shared by every stream (seed varies by tag)
         std::uint64_t firstStreamTag = 0;
+        // HTTPS to the origin (h2 or http/1.1 by ALPN); null for cleartext.
+        std::shared_ptr<const tls::TlsContext> tls;
         QHostAddress localAddress; // this browser's own source address (null: any)
     };
 

@@ -21,6 +21,7 @@ EdgeRelay::EdgeRelay(Config config, SseServer *server, net::DeadlineQueue &timer
     // Server to server: no browser limit on HTTP/1.1 connections.
     pc.maxConnections = m_config.perClient ? std::max(1, m_config.maxUpstreams) : 1;
     m_pool = std::make_unique<http::ConnectionPool>(pc);
+    m_pool->setTls(m_config.tls);
 }
 
 EdgeRelay::~EdgeRelay()

@@ -3,6 +3,7 @@
 #include "core/http/httpclient.h"
 #include "core/sse/eventsource.h"
 #include "core/sse/streamobserver.h"
+#include "core/tls/tlscontext.h"
 
 #include <QString>
 
@@ -42,6 +43,7 @@ public:
         std::chrono::milliseconds followInterval{100}; // per-client: how often to re-count
         int maxUpstreams = 20'000;
         std::uint64_t seed = 1;
+        std::shared_ptr<const tls::TlsContext> tls; // HTTPS upstream; null for cleartext
     };
 
     // `upstreamObserver` (optional) hears the upstream streams, tagged 0, 1, 2, ...

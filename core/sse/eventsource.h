@@ -21,14 +21,17 @@ namespace edgesse::sse {
 struct EventSourceConfig {
     QByteArray path = "/events";
     std::vector<http::Header> extraHeaders;
-    // The reconnection time until the server sends `retry` (browsers use about 3 s).
+    // The reconnection time until the server sends `retry`: Chromium 3 s (event_source.cc's
+    // default reconnect delay), Firefox 5 s (dom.server-events.default-reconnection-time),
+    // WebKit 3 s.
     std::chrono::milliseconds defaultRetry{3000};
-    // After consecutive failed attempts the wait grows: retry × factor^failures, capped;
-    // uniform jitter of up to `jitter` × that wait is added on top. A successful open
-    // resets the failure count.
-    double backoffFactor = 2.0;
+    // Browsers reconnect after exactly the reconnection time, with no backoff and no jitter
+    // (the defaults here). An application policy may add both: after consecutive failed
+    // attempts the wait grows as retry × factor^failures, capped; uniform jitter of up to
+    // `jitter` × that wait goes on top. A successful open resets the failure count.
+    double backoffFactor = 1.0;
     std::chrono::milliseconds maxBackoff{60'000};
-    double jitter = 0.2;
+    double jitter = 0.0;
     std::uint64_t seed = 1;
     // Hints for naming why a connection ended (0 = unused): an end after this long without
     // a byte counts as an idle reap; after this long connected, as max duration.

@@ -40,6 +40,7 @@ Poller::Poller(Config config, net::DeadlineQueue &timers, StreamObserver *observ
     pc.protocol = m_config.protocol;
     pc.maxConnections = 1;
     m_pool = std::make_unique<http::ConnectionPool>(pc);
+    m_pool->setTls(m_config.tls);
 }
 
 Poller::~Poller()

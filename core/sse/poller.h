@@ -3,6 +3,7 @@
 #include "core/http/httpclient.h"
 #include "core/sse/sseparser.h"
 #include "core/sse/streamobserver.h"
+#include "core/tls/tlscontext.h"
 
 #include <QString>
 
@@ -44,6 +45,7 @@ public:
         QByteArray path = "/poll";
         // Start after this sequence number instead of asking the server where to begin.
         std::optional<std::uint64_t> startAfter;
+        std::shared_ptr<const tls::TlsContext> tls; // HTTPS; null for cleartext
     };
 
     Poller(Config config, net::DeadlineQueue &timers, StreamObserver *observer, std::uint64_t streamTag);

@@ -3,8 +3,12 @@
 #include "core/net/deadlinequeue.h"
 #include "core/sse/replaybuffer.h"
 #include "core/sse/sseencoder.h"
+#include "core/sse/testpage.h"
+#include "core/http/cors.h"
 
 #include <QThread>
+
+#include <mutex>
 #include <QTimer>
 
 #include <atomic>
@@ -14,6 +18,8 @@ namespace edgesse::sse {
 
 struct SseServer::Counters {
     http::ServerCounters http;
+    std::mutex reportMutex;
+    QByteArray lastReport; // the test page's latest GET /report?summary=...
     std::atomic<qint64> streamsOpen{0};
     std::atomic<qint64> streamsMax{0};
     std::atomic<qint64> streamsTotal{0};
@@ -49,14 +55,14 @@ void raiseMax(std::atomic<qint64> &max, qint64 value)
     }
 }
 
-const http::HttpHeaders &streamHeaders()
+http::HttpHeaders streamHeaders(const http::HttpRequest &request)
 {
-    static const http::HttpHeaders headers{
-        {"content-type", "text/event-stream"},
-        {"cache-control", "no-store"},
-        {"access-control-allow-origin", "*"},
-    };
-    return headers;
+    return http::withCors(request, {{"content-type", "text/event-stream"}, {"cache-control", "no-store"}});
+}
+
+http::HttpHeaders textHeaders(const http::HttpRequest &request)
+{
+    return http::withCors(request, {{"content-type", "text/plain; charset=utf-8"}});
 }
 
 struct ReplayOutcome {
@@ -79,6 +85,7 @@ public:
     bool start(quint16 *port, QString *error)
     {
         m_http = std::make_unique<http::HttpServer>(m_settings.http, this, &m_counters->http, this);
+        m_http->setTls(m_settings.tls);
         if (!m_http->listen(m_settings.address, m_settings.port)) {
             *error = QStringLiteral("cannot listen on %1:%2: %3 (choose another address or port, or 0 for any free one)")
                          .arg(m_settings.address.toString())
@@ -167,18 +174,35 @@ public:
     void handleRequest(http::HttpServerExchange &exchange) override
     {
         const http::HttpRequest &request = exchange.request();
-        if (request.method != "GET" && request.method != "HEAD") {
-            exchange.respond(405, {{"allow", "GET, HEAD"}, {"content-type", "text/plain; charset=utf-8"}},
-                             QByteArrayLiteral("Only GET is served here.\n"));
+        if (request.method == "OPTIONS") {
+            exchange.respond(204, http::preflightHeaders(request), {});
             return;
         }
-        if (request.path == "/events")
+        if (request.method != "GET" && request.method != "HEAD") {
+            http::HttpHeaders headers = textHeaders(request);
+            headers.emplace_back("allow", "GET, HEAD, OPTIONS");
+            exchange.respond(405, headers, QByteArrayLiteral("Only GET is served here.\n"));
+            return;
+        }
+        if (request.path == "/report") {
+            {
+                std::lock_guard lock(m_counters->reportMutex);
+                m_counters->lastReport = QByteArray::fromPercentEncoding(request.queryValue("summary"));
+            }
+            exchange.respond(204, http::corsHeaders(request), {});
+        } else if (request.path == "/events") {
             openStream(exchange);
-        else if (request.path == "/poll")
+        } else if (request.path == "/poll") {
             poll(exchange);
-        else
-            exchange.respond(404, {{"content-type", "text/plain; charset=utf-8"}},
-                             QByteArrayLiteral("Not found. Paths: /events (SSE), /poll?after=ID[&wait=1] (polling).\n"));
+        } else if (request.path == "/" || request.path == "/client.html") {
+            exchange.respond(200, http::withCors(request, {{"content-type", "text/html; charset=utf-8"},
+                                                           {"cache-control", "no-store"}}),
+                             testPage());
+        } else {
+            exchange.respond(404, textHeaders(request),
+                             QByteArrayLiteral("Not found. Paths: /events (SSE), /poll?after=ID[&wait=1] (polling), "
+                                               "/client.html?streams=8&path=/events (test page).\n"));
+        }
     }
 
     void exchangeAborted(http::HttpServerExchange &exchange) override
@@ -282,7 +306,7 @@ private:
             lastId = request.queryValue("lastEventId");
         lastId = lastId.trimmed();
 
-        http::HttpHeaders headers = streamHeaders();
+        http::HttpHeaders headers = streamHeaders(request);
         QByteArray first;
         if (m_settings.retry)
             first += SseEncoder::retry(*m_settings.retry);
@@ -368,7 +392,7 @@ private:
         const std::uint64_t after = afterText.toULongLong(&ok);
         if (!ok) {
             m_counters->polls.fetch_add(1, kRelaxed);
-            exchange.respond(400, {{"content-type", "text/plain; charset=utf-8"}},
+            exchange.respond(400, textHeaders(exchange.request()),
                              QByteArrayLiteral("`after` must be an event sequence number (decimal).\n"));
             return;
         }
@@ -405,7 +429,7 @@ private:
     void respondPoll(http::HttpServerExchange &exchange, const QByteArray &body, const QByteArray &replay)
     {
         m_counters->polls.fetch_add(1, kRelaxed);
-        http::HttpHeaders headers = streamHeaders();
+        http::HttpHeaders headers = streamHeaders(exchange.request());
         headers.emplace_back("edgesse-last-id", QByteArray::number(static_cast<qulonglong>(m_replay.lastSeq())));
         if (!replay.isEmpty())
             headers.emplace_back("edgesse-replay", replay);
@@ -539,6 +563,12 @@ void SseServer::publish(std::vector<PublishedEvent> events)
             worker, [worker, batch = std::move(events)] { worker->publish(batch); }, Qt::QueuedConnection);
 }
 
+QByteArray SseServer::lastReport() const
+{
+    std::lock_guard lock(m_counters->reportMutex);
+    return m_counters->lastReport;
+}
+
 ServerStats SseServer::stats() const
 {
     const Counters &c = *m_counters;
@@ -548,6 +578,7 @@ ServerStats SseServer::stats() const
     s.connectionsTotal = c.http.connectionsTotal.load(kRelaxed);
     s.connectionsRejected = c.http.connectionsRejected.load(kRelaxed);
     s.http2Connections = c.http.http2Connections.load(kRelaxed);
+    s.http2StreamsMax = c.http.http2StreamsMax.load(kRelaxed);
     s.requests = c.http.requests.load(kRelaxed);
     s.badRequests = c.http.badRequests.load(kRelaxed);
     s.headerTimeouts = c.http.headerTimeouts.load(kRelaxed);

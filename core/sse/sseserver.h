@@ -2,6 +2,7 @@
 
 #include "core/http/httpserver.h"
 #include "core/sse/sseevent.h"
+#include "core/tls/tlscontext.h"
 
 #include <QHostAddress>
 #include <QObject>
@@ -40,6 +41,8 @@ struct ServerSettings {
     std::chrono::milliseconds longPollTimeout{30'000};
     // Request limits, timeouts, HTTP/2 stream limit, connection cap (503 + Retry-After).
     http::ServerLimits http;
+    // HTTPS beside cleartext on the same port (told apart by the first byte); none when null.
+    std::shared_ptr<const tls::TlsContext> tls;
 };
 
 // Counters as of one moment; each field is read lock-free, the set is not one atomic snapshot.
@@ -49,6 +52,7 @@ struct ServerStats {
     qint64 connectionsTotal = 0;
     qint64 connectionsRejected = 0; // answered 503 + Retry-After (over the cap)
     qint64 http2Connections = 0;    // total that spoke HTTP/2
+    qint64 http2StreamsMax = 0;     // the most requests at once on one HTTP/2 connection
     qint64 streamsOpen = 0;
     qint64 streamsMax = 0;
     qint64 streamsTotal = 0;
@@ -138,6 +142,8 @@ public:
     // write, as a runtime that corks a socket for the current tick would send them.
     void publish(std::vector<PublishedEvent> events);
     ServerStats stats() const;
+    // What the test page last reported (GET /report?summary=JSON): its streams as it saw them.
+    QByteArray lastReport() const;
 
     struct Counters;
     class Worker;

@@ -32,6 +32,10 @@ TlsChannel::TlsChannel(ssl_st *ssl) : m_ssl(ssl), m_in(BIO_new(BIO_s_mem())), m_
 
 TlsChannel::~TlsChannel()
 {
+    // A connection that simply ends (the peer went, we closed) keeps its session
+    // resumable, as in browsers; OpenSSL would otherwise drop it as if the TLS had failed.
+    if (!m_failed)
+        SSL_set_shutdown(m_ssl, SSL_SENT_SHUTDOWN);
     SSL_free(m_ssl);
 }
 
