@@ -22,7 +22,7 @@ void printTlsEndpoints(const sim::Run &run, const QString &caFile)
     for (const auto &endpoint : run.endpoints())
         if (!endpoint.secureUrl.isEmpty())
             std::printf("%s.https %s\n", endpoint.name.toUtf8().constData(),
-                    endpoint.secureUrl.toString().toUtf8().constData());
+                        endpoint.secureUrl.toString().toUtf8().constData());
     std::printf("tls-ca %s\n", caFile.toUtf8().constData());
     std::printf("tls-spki %s\n", run.tls()->credentials.spkiSha256Base64.constData());
 }
