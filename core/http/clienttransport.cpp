@@ -2,6 +2,7 @@
 
 #include "core/tls/tlschannel.h"
 
+#include <QNetworkProxy>
 #include <QTcpSocket>
 
 namespace edgesse::http {
@@ -13,6 +14,9 @@ ClientTransport::ClientTransport(const ClientTls &tls, QByteArray alpn, QObject 
     , m_sessions(tls.sessions)
     , m_alpn(std::move(alpn))
 {
+    // Every peer is on this machine: never consult the system's proxy settings (a proxy
+    // would change every figure, and looking them up starts a resolver thread of Qt's).
+    m_socket->setProxy(QNetworkProxy::NoProxy);
     m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     connect(m_socket, &QTcpSocket::connected, this, &ClientTransport::onTcpConnected);
     connect(m_socket, &QTcpSocket::readyRead, this, &ClientTransport::onTcpReadyRead);

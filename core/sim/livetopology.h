@@ -62,7 +62,11 @@ public:
             held += l->snapshot().bufferedBytes;
         return held;
     }
-    sse::ServerStats serverStats(std::size_t node) const { return m_servers[node]->stats(); }
+    // An external node has no server of EdgeSSE's: nothing counted (zeros).
+    sse::ServerStats serverStats(std::size_t node) const
+    {
+        return m_servers[node] ? m_servers[node]->stats() : sse::ServerStats();
+    }
     // Any thread: how often the publisher fell behind its schedule.
     std::uint64_t publisherFellBehind() const { return m_publisher ? m_publisher->timesFellBehind() : 0; }
     // Runs `fn(i)` on every worker thread i in turn, waiting for each.

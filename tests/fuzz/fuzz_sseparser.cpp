@@ -15,11 +15,13 @@ struct Recorder final : edgesse::sse::SseParser::Sink {
     std::vector<QByteArray> seen;
     void eventDispatched(const edgesse::sse::Event &event) override
     {
-        seen.push_back("E" + event.id + '\0' + event.type + '\0' + event.data + '\0'
-                       + QByteArray::number(event.retry ? qint64(event.retry->count()) : -1));
+        QByteArray record("E");
+        record.append(event.id).append('\0').append(event.type).append('\0').append(event.data).append('\0');
+        record.append(QByteArray::number(event.retry ? qint64(event.retry->count()) : -1));
+        seen.push_back(record);
     }
-    void retryChanged(std::chrono::milliseconds retry) override { seen.push_back("R" + QByteArray::number(qint64(retry.count()))); }
-    void commentReceived(std::size_t bytes) override { seen.push_back("C" + QByteArray::number(quint64(bytes))); }
+    void retryChanged(std::chrono::milliseconds retry) override { seen.push_back(QByteArray("R").append(QByteArray::number(qint64(retry.count())))); }
+    void commentReceived(std::size_t bytes) override { seen.push_back(QByteArray("C").append(QByteArray::number(quint64(bytes)))); }
 };
 
 } // namespace
