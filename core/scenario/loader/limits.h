@@ -31,4 +31,12 @@ constexpr qint64 kMaxBandwidthBitsPerSecond = 1'000'000'000'000; // 1000Gbps
 constexpr qint64 kMaxMemoryBytes = qint64(1024) * 1024 * 1024 * 1024; // 1048576MB (1 TiB)
 constexpr double kMinRate = 0.001; // events per second: one every 1000s
 
+// A server's replay buffer holds at most this many bytes, each event counting as its encoded
+// size plus kReplayEntryOverheadBytes (sse::ReplayBuffer's defaults). An event encodes as
+// "id: N\n" and "data: PAYLOAD\n" and a blank line: at least kReplayEventFramingBytes besides
+// its payload. A replay: that cannot fit is refused rather than silently cut short.
+constexpr qint64 kMaxReplayBytes = 64 * 1024 * 1024;
+constexpr qint64 kReplayEntryOverheadBytes = 64;
+constexpr qint64 kReplayEventFramingBytes = 14;
+
 } // namespace edgesse::scenario::loader
