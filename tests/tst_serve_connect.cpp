@@ -68,8 +68,7 @@ private:
         double appConnect = -1;
         double firstByte = -1;
     };
-    bool measure(const QString &origin, const QString &url, bool tls, const QString &http, Timings &direct,
-                 Timings &through);
+    bool measure(const QString &origin, const QString &url, bool tls, const QString &http, Timings &direct, Timings &through);
 
     QTemporaryDir m_dir;
     QProcess m_serve;
@@ -154,11 +153,9 @@ void TestServeConnect::curlTimings()
     const double expectedFirstByte = roundTrips * rtt + (direct.firstByte - direct.connect);
     qInfo("rtt %.0f ms; without the link: tls done %.1f ms, first byte %.1f ms after connect; through it: connect %.1f "
           "ms (expected %.1f), tls done %.1f (%.1f), first byte %.1f (%.1f)",
-          rtt, direct.appConnect - direct.connect, direct.firstByte - direct.connect, through.connect, rtt,
-          through.appConnect, tls ? expectedTls : 0.0, through.firstByte, expectedFirstByte);
-    const auto near = [](double measured, double expected) {
-        return std::abs(measured - expected) <= std::max(0.15 * expected, 3.0);
-    };
+          rtt, direct.appConnect - direct.connect, direct.firstByte - direct.connect, through.connect, rtt, through.appConnect,
+          tls ? expectedTls : 0.0, through.firstByte, expectedFirstByte);
+    const auto near = [](double measured, double expected) { return std::abs(measured - expected) <= std::max(0.15 * expected, 3.0); };
     QVERIFY2(near(through.connect, rtt), "connect");
     if (tls)
         QVERIFY2(near(through.appConnect, expectedTls), "TLS handshake done");
@@ -168,12 +165,18 @@ void TestServeConnect::curlTimings()
 // Seven fresh curls at `origin` and at `url` in turn, so both see the same load; the median of
 // each figure in ms, so a curl the loaded machine scheduled late does not decide (every figure
 // is printed). curl runs at nice -5: what is timed is the link, not curl's turn on a busy CPU.
-bool TestServeConnect::measure(const QString &origin, const QString &url, bool tls, const QString &http,
-                               Timings &direct, Timings &through)
+bool TestServeConnect::measure(const QString &origin, const QString &url, bool tls, const QString &http, Timings &direct, Timings &through)
 {
-    QStringList args{QStringLiteral("-n"), QStringLiteral("-5"), m_curl, QStringLiteral("-sN"), http,
-                     QStringLiteral("-o"), QStringLiteral("/dev/null"), QStringLiteral("--max-time"),
-                     QStringLiteral("1"), QStringLiteral("-w"),
+    QStringList args{QStringLiteral("-n"),
+                     QStringLiteral("-5"),
+                     m_curl,
+                     QStringLiteral("-sN"),
+                     http,
+                     QStringLiteral("-o"),
+                     QStringLiteral("/dev/null"),
+                     QStringLiteral("--max-time"),
+                     QStringLiteral("1"),
+                     QStringLiteral("-w"),
                      QStringLiteral("%{time_connect} %{time_appconnect} %{time_starttransfer}")};
     if (tls)
         args << QStringLiteral("--cacert") << m_urls.value(QStringLiteral("tls-ca"));
@@ -190,8 +193,8 @@ bool TestServeConnect::measure(const QString &origin, const QString &url, bool t
                 return false;
             for (int i = 0; i < 3; ++i)
                 figures[which][i].push_back(times[i].toDouble() * 1e3);
-            qInfo("%s: connect %.1f ms, tls done %.1f ms, first byte %.1f ms", qPrintable(target),
-                  figures[which][0].back(), figures[which][1].back(), figures[which][2].back());
+            qInfo("%s: connect %.1f ms, tls done %.1f ms, first byte %.1f ms", qPrintable(target), figures[which][0].back(),
+                  figures[which][1].back(), figures[which][2].back());
         }
     }
     direct = {median(figures[0][0]), median(figures[0][1]), median(figures[0][2])};

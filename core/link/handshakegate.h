@@ -9,8 +9,8 @@ namespace edgesse::link {
 
 // How the connect's round trip is paid on a link.
 enum class ConnectTiming {
-    HeldSyn,     // the SYN was held for the RTT before the kernel answered it (SynDelay): the
-                 // handshake is over by the time the link accepts the connection
+    HeldSyn,       // the SYN was held for the RTT before the kernel answered it (SynDelay): the
+                   // handshake is over by the time the link accepts the connection
     ChargedToData, // the kernel answered at once: the client's first bytes pay the RTT here
 };
 
@@ -23,14 +23,10 @@ class HandshakeGate
 {
 public:
     HandshakeGate() = default;
-    HandshakeGate(TimePoint connectedAt, std::chrono::microseconds roundTrip)
-        : m_completesAt(connectedAt + roundTrip)
-    {
-    }
+    HandshakeGate(TimePoint connectedAt, std::chrono::microseconds roundTrip) : m_completesAt(connectedAt + roundTrip) {}
     HandshakeGate(TimePoint acceptedAt, std::chrono::microseconds roundTrip, ConnectTiming timing)
         : m_completesAt(timing == ConnectTiming::HeldSyn ? acceptedAt : acceptedAt + roundTrip)
-    {
-    }
+    {}
 
     TimePoint completesAt() const { return m_completesAt; }
     TimePoint sent(TimePoint arrival) const { return std::max(arrival, m_completesAt); }

@@ -39,13 +39,10 @@ QString errnoText(int error)
 
 } // namespace
 
-SynDelay::SynDelay(std::chrono::microseconds roundTrip)
-    : m_hold(roundTrip)
-{
-}
+SynDelay::SynDelay(std::chrono::microseconds roundTrip) : m_hold(roundTrip)
+{}
 
-std::unique_ptr<SynDelay> SynDelay::open(const QHostAddress &address, quint16 port,
-                                         std::chrono::microseconds roundTrip, QString *why)
+std::unique_ptr<SynDelay> SynDelay::open(const QHostAddress &address, quint16 port, std::chrono::microseconds roundTrip, QString *why)
 {
     if (::geteuid() != 0) {
         *why = QStringLiteral("not running as root, so the link cannot hold SYNs (NFQUEUE)");

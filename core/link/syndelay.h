@@ -31,8 +31,7 @@ class SynDelay
 {
 public:
     // Null, with `why` set, when SYNs cannot be held here.
-    static std::unique_ptr<SynDelay> open(const QHostAddress &address, quint16 port,
-                                          std::chrono::microseconds roundTrip, QString *why);
+    static std::unique_ptr<SynDelay> open(const QHostAddress &address, quint16 port, std::chrono::microseconds roundTrip, QString *why);
     ~SynDelay();
     SynDelay(const SynDelay &) = delete;
     SynDelay &operator=(const SynDelay &) = delete;

@@ -18,10 +18,7 @@ namespace edgesse::link {
 class SynHold
 {
 public:
-    explicit SynHold(std::chrono::microseconds roundTrip)
-        : m_roundTrip(roundTrip)
-    {
-    }
+    explicit SynHold(std::chrono::microseconds roundTrip) : m_roundTrip(roundTrip) {}
 
     std::chrono::microseconds roundTrip() const { return m_roundTrip; }
     // A SYN seen at `arrival`; returns when it may go on.

@@ -3,8 +3,8 @@
 #include <QRegularExpression>
 
 #include <cerrno>
-#include <cstring>
 #include <csignal>
+#include <cstring>
 #include <vector>
 
 #include <fcntl.h>
@@ -65,8 +65,7 @@ ToolRun runTool(const QString &program, const QStringList &args)
             break;
     }
     ::close(out[0]);
-    while (::waitpid(pid, &run.status, 0) < 0 && errno == EINTR) {
-    }
+    while (::waitpid(pid, &run.status, 0) < 0 && errno == EINTR) {}
     run.output = QString::fromLocal8Bit(text).trimmed();
     return run;
 }
@@ -96,10 +95,8 @@ QString nftScript(const QHostAddress &address, quint16 port, quint16 queue)
 {
     const QString table = QStringLiteral("inet ") + tableName(port);
     QString match;
-    if (!address.isNull() && address != QHostAddress::Any && address != QHostAddress::AnyIPv4
-        && address != QHostAddress::AnyIPv6)
-        match = (address.protocol() == QAbstractSocket::IPv6Protocol ? QStringLiteral("ip6 daddr ")
-                                                                      : QStringLiteral("ip daddr "))
+    if (!address.isNull() && address != QHostAddress::Any && address != QHostAddress::AnyIPv4 && address != QHostAddress::AnyIPv6)
+        match = (address.protocol() == QAbstractSocket::IPv6Protocol ? QStringLiteral("ip6 daddr ") : QStringLiteral("ip daddr "))
             + address.toString() + QLatin1Char(' ');
     return QStringLiteral("add table %1; add chain %1 syn { type filter hook input priority -5; policy accept; }; "
                           "add rule %1 syn %2tcp dport %3 tcp flags & (syn | ack) == syn queue num %4 bypass")
@@ -111,14 +108,12 @@ QString nftScript(const QHostAddress &address, quint16 port, quint16 queue)
 QStringList iptablesRule(const QHostAddress &address, quint16 port, quint16 queue)
 {
     QStringList rule{QStringLiteral("INPUT")};
-    if (!address.isNull() && address != QHostAddress::Any && address != QHostAddress::AnyIPv4
-        && address != QHostAddress::AnyIPv6)
+    if (!address.isNull() && address != QHostAddress::Any && address != QHostAddress::AnyIPv4 && address != QHostAddress::AnyIPv6)
         rule << QStringLiteral("-d") << address.toString();
     rule << QStringLiteral("-p") << QStringLiteral("tcp") << QStringLiteral("--dport") << QString::number(port)
          << QStringLiteral("--tcp-flags") << QStringLiteral("SYN,ACK") << QStringLiteral("SYN") << QStringLiteral("-m")
          << QStringLiteral("comment") << QStringLiteral("--comment") << ruleComment(port) << QStringLiteral("-j")
-         << QStringLiteral("NFQUEUE") << QStringLiteral("--queue-num") << QString::number(queue)
-         << QStringLiteral("--queue-bypass");
+         << QStringLiteral("NFQUEUE") << QStringLiteral("--queue-num") << QString::number(queue) << QStringLiteral("--queue-bypass");
     return rule;
 }
 
@@ -127,20 +122,17 @@ void removeStaleTables()
     const ToolRun listed = runTool(QStringLiteral("nft"), {QStringLiteral("list"), QStringLiteral("tables")});
     if (!succeeded(listed))
         return;
-    static const QRegularExpression table(QStringLiteral("^table inet (edgesse_(\\d+)_\\d+)$"),
-                                          QRegularExpression::MultilineOption);
+    static const QRegularExpression table(QStringLiteral("^table inet (edgesse_(\\d+)_\\d+)$"), QRegularExpression::MultilineOption);
     for (auto it = table.globalMatch(listed.output); it.hasNext();) {
         const QRegularExpressionMatch m = it.next();
         if (!processRuns(m.captured(2).toLongLong()))
-            runTool(QStringLiteral("nft"), {QStringLiteral("delete"), QStringLiteral("table"), QStringLiteral("inet"),
-                                             m.captured(1)});
+            runTool(QStringLiteral("nft"), {QStringLiteral("delete"), QStringLiteral("table"), QStringLiteral("inet"), m.captured(1)});
     }
 }
 
 void removeStaleIptables(const QString &tool)
 {
-    const ToolRun listed = runTool(tool, {QStringLiteral("-w"), QStringLiteral("5"), QStringLiteral("-S"),
-                                          QStringLiteral("INPUT")});
+    const ToolRun listed = runTool(tool, {QStringLiteral("-w"), QStringLiteral("5"), QStringLiteral("-S"), QStringLiteral("INPUT")});
     if (!succeeded(listed))
         return;
     static const QRegularExpression comment(QStringLiteral("edgesse:(\\d+):\\d+"));
@@ -156,16 +148,13 @@ void removeStaleIptables(const QString &tool)
 
 } // namespace
 
-std::unique_ptr<SynQueueRule> SynQueueRule::install(const QHostAddress &address, quint16 port, quint16 queue,
-                                                    QString *error)
+std::unique_ptr<SynQueueRule> SynQueueRule::install(const QHostAddress &address, quint16 port, quint16 queue, QString *error)
 {
     const ToolRun nft = runTool(QStringLiteral("nft"), {nftScript(address, port, queue)});
     if (succeeded(nft))
         return std::unique_ptr<SynQueueRule>(new SynQueueRule(
-            QStringLiteral("nft"),
-            {QStringLiteral("delete"), QStringLiteral("table"), QStringLiteral("inet"), tableName(port)}));
-    const QString tool = address.protocol() == QAbstractSocket::IPv6Protocol ? QStringLiteral("ip6tables")
-                                                                              : QStringLiteral("iptables");
+            QStringLiteral("nft"), {QStringLiteral("delete"), QStringLiteral("table"), QStringLiteral("inet"), tableName(port)}));
+    const QString tool = address.protocol() == QAbstractSocket::IPv6Protocol ? QStringLiteral("ip6tables") : QStringLiteral("iptables");
     const QStringList rule = iptablesRule(address, port, queue);
     const ToolRun ipt = runTool(tool, QStringList{QStringLiteral("-w"), QStringLiteral("5"), QStringLiteral("-I")} + rule);
     if (succeeded(ipt))
@@ -173,8 +162,7 @@ std::unique_ptr<SynQueueRule> SynQueueRule::install(const QHostAddress &address,
             new SynQueueRule(tool, QStringList{QStringLiteral("-w"), QStringLiteral("5"), QStringLiteral("-D")} + rule));
     if (error)
         *error = QStringLiteral("no packet-filter rule could send the link's SYNs to NFQUEUE (nft: %1; %2: %3)")
-                     .arg(nft.output.section(QLatin1Char('\n'), 0, 0), tool,
-                          ipt.output.section(QLatin1Char('\n'), 0, 0));
+                     .arg(nft.output.section(QLatin1Char('\n'), 0, 0), tool, ipt.output.section(QLatin1Char('\n'), 0, 0));
     return nullptr;
 }
 

@@ -19,8 +19,7 @@ class SynQueueRule
 {
 public:
     // Null with `error` set when neither way works.
-    static std::unique_ptr<SynQueueRule> install(const QHostAddress &address, quint16 port, quint16 queue,
-                                                 QString *error);
+    static std::unique_ptr<SynQueueRule> install(const QHostAddress &address, quint16 port, quint16 queue, QString *error);
     // Every table and rule named for a process that is not running.
     static void removeStale();
     ~SynQueueRule();
@@ -31,11 +30,7 @@ public:
     QString tool() const { return m_tool; }
 
 private:
-    SynQueueRule(QString tool, QStringList removal)
-        : m_tool(std::move(tool))
-        , m_removal(std::move(removal))
-    {
-    }
+    SynQueueRule(QString tool, QStringList removal) : m_tool(std::move(tool)), m_removal(std::move(removal)) {}
     QString m_tool;
     QStringList m_removal; // the arguments that take the rule away
 };
