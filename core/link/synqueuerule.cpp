@@ -85,9 +85,9 @@ QString tableName(quint16 port)
     return QStringLiteral("edgesse_%1_%2").arg(::getpid()).arg(port);
 }
 
-QString ruleComment(quint16 port)
+QString ruleComment(qint64 pid, quint16 port)
 {
-    return QStringLiteral("edgesse:%1:%2").arg(::getpid()).arg(port);
+    return QStringLiteral("edgesse:%1:%2").arg(pid).arg(port);
 }
 
 // One nft transaction: the table, its input chain and the rule, all or nothing.
@@ -105,14 +105,14 @@ QString nftScript(const QHostAddress &address, quint16 port, quint16 queue)
         .arg(queue);
 }
 
-QStringList iptablesRule(const QHostAddress &address, quint16 port, quint16 queue)
+QStringList iptablesRule(const QHostAddress &address, quint16 port, quint16 queue, qint64 pid = ::getpid())
 {
     QStringList rule{QStringLiteral("INPUT")};
     if (!address.isNull() && address != QHostAddress::Any && address != QHostAddress::AnyIPv4 && address != QHostAddress::AnyIPv6)
         rule << QStringLiteral("-d") << address.toString();
     rule << QStringLiteral("-p") << QStringLiteral("tcp") << QStringLiteral("--dport") << QString::number(port)
          << QStringLiteral("--tcp-flags") << QStringLiteral("SYN,ACK") << QStringLiteral("SYN") << QStringLiteral("-m")
-         << QStringLiteral("comment") << QStringLiteral("--comment") << ruleComment(port) << QStringLiteral("-j")
+         << QStringLiteral("comment") << QStringLiteral("--comment") << ruleComment(pid, port) << QStringLiteral("-j")
          << QStringLiteral("NFQUEUE") << QStringLiteral("--queue-num") << QString::number(queue) << QStringLiteral("--queue-bypass");
     return rule;
 }
@@ -135,14 +135,18 @@ void removeStaleIptables(const QString &tool)
     const ToolRun listed = runTool(tool, {QStringLiteral("-w"), QStringLiteral("5"), QStringLiteral("-S"), QStringLiteral("INPUT")});
     if (!succeeded(listed))
         return;
-    static const QRegularExpression comment(QStringLiteral("edgesse:(\\d+):\\d+"));
+    // A rule is deleted by the specification it was inserted with (the listing spells some
+    // matches differently), rebuilt from the listing's address, port, queue and comment.
+    static const QRegularExpression rule(QStringLiteral("^-A INPUT (?:-d (\\S+?)(?:/\\d+)? )?.*--dport (\\d+) .*"
+                                                        "edgesse:(\\d+):\\d+.*--queue-num (\\d+)"));
     for (const QString &line : listed.output.split(QLatin1Char('\n'))) {
-        const QRegularExpressionMatch m = comment.match(line);
-        if (!line.startsWith(QLatin1String("-A INPUT ")) || !m.hasMatch() || processRuns(m.captured(1).toLongLong()))
+        const QRegularExpressionMatch m = rule.match(line);
+        if (!m.hasMatch() || processRuns(m.captured(3).toLongLong()))
             continue;
-        QStringList args = QString(line).remove(QLatin1Char('"')).split(QLatin1Char(' '), Qt::SkipEmptyParts);
-        args[0] = QStringLiteral("-D");
-        runTool(tool, QStringList{QStringLiteral("-w"), QStringLiteral("5")} + args);
+        const QHostAddress address = m.captured(1).isEmpty() ? QHostAddress() : QHostAddress(m.captured(1));
+        const QStringList args = iptablesRule(address, static_cast<quint16>(m.captured(2).toUInt()),
+                                              static_cast<quint16>(m.captured(4).toUInt()), m.captured(3).toLongLong());
+        runTool(tool, QStringList{QStringLiteral("-w"), QStringLiteral("5"), QStringLiteral("-D")} + args);
     }
 }
 
