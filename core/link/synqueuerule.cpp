@@ -90,7 +90,7 @@ QString ruleComment(qint64 pid, quint16 port)
     return QStringLiteral("edgesse:%1:%2").arg(pid).arg(port);
 }
 
-// One nft transaction: the table, its input chain and the rule, all or nothing.
+// One nft transaction: the table, its chains and the rule, all or nothing.
 QString nftScript(const QHostAddress &address, quint16 port, quint16 queue)
 {
     const QString table = QStringLiteral("inet ") + tableName(port);
@@ -98,8 +98,13 @@ QString nftScript(const QHostAddress &address, quint16 port, quint16 queue)
     if (!address.isNull() && address != QHostAddress::Any && address != QHostAddress::AnyIPv4 && address != QHostAddress::AnyIPv6)
         match = (address.protocol() == QAbstractSocket::IPv6Protocol ? QStringLiteral("ip6 daddr ") : QStringLiteral("ip daddr "))
             + address.toString() + QLatin1Char(' ');
-    return QStringLiteral("add table %1; add chain %1 syn { type filter hook input priority -5; policy accept; }; "
-                          "add rule %1 syn %2tcp dport %3 tcp flags & (syn | ack) == syn queue num %4 bypass")
+    // The queue rule goes into a regular chain before any hook is registered: where the kernel
+    // has no nft_queue the batch fails there, without a base chain's hook coming and going on
+    // input (which would drop the packets other links hold in their queues at that moment).
+    return QStringLiteral("add table %1; add chain %1 held; "
+                          "add rule %1 held %2tcp dport %3 tcp flags & (syn | ack) == syn queue num %4 bypass; "
+                          "add chain %1 syn { type filter hook input priority -5; policy accept; }; "
+                          "add rule %1 syn jump held")
         .arg(table, match)
         .arg(port)
         .arg(queue);
