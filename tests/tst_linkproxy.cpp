@@ -306,7 +306,10 @@ void TestLinkProxy::connectTakesOneRoundTrip()
     QVERIFY(proxy.connectNote().isEmpty());
 
     const double rtt = 2.0 * static_cast<double>(latency.count());
-    for (int i = 0; i < 3; ++i) {
+    // Five connects; the medians decide, so one this loaded machine woke late does not.
+    std::vector<double> connects;
+    std::vector<double> firstBytes;
+    for (int i = 0; i < 5; ++i) {
         QTcpSocket client;
         TimePoint connected{};
         TimePoint firstByte{};
@@ -321,15 +324,19 @@ void TestLinkProxy::connectTakesOneRoundTrip()
         const TimePoint start = Clock::now();
         client.connectToHost(QHostAddress::LocalHost, proxy.port());
         QVERIFY(waitFor([&] { return firstByte != TimePoint{}; }, 5000));
-        const double connectMs = msBetween(start, connected);
-        const double firstByteMs = msBetween(start, firstByte);
-        qInfo("rtt %.0f ms: connected after %.2f ms, first response byte after %.2f ms", rtt, connectMs, firstByteMs);
-        const double tolerance = std::max(0.15 * rtt, 3.0);
-        QVERIFY2(std::abs(connectMs - rtt) <= tolerance, qPrintable(QString::number(connectMs)));
-        // The round trip is not charged again to the request: one more RTT, never less.
-        QVERIFY2(firstByteMs >= 2 * rtt - 0.5, qPrintable(QString::number(firstByteMs)));
-        QVERIFY2(firstByteMs < 2 * rtt + 30, qPrintable(QString::number(firstByteMs)));
+        connects.push_back(msBetween(start, connected));
+        firstBytes.push_back(msBetween(start, firstByte));
+        qInfo("rtt %.0f ms: connected after %.2f ms, first response byte after %.2f ms", rtt, connects.back(),
+              firstBytes.back());
     }
+    std::sort(connects.begin(), connects.end());
+    std::sort(firstBytes.begin(), firstBytes.end());
+    const double connectMs = connects[2];
+    const double firstByteMs = firstBytes[2];
+    QVERIFY2(std::abs(connectMs - rtt) <= std::max(0.15 * rtt, 3.0), qPrintable(QString::number(connectMs)));
+    // The round trip is not charged again to the request: one more RTT, never less.
+    QVERIFY2(firstBytes.front() >= 2 * rtt - 0.5, qPrintable(QString::number(firstBytes.front())));
+    QVERIFY2(firstByteMs < 2 * rtt + 30, qPrintable(QString::number(firstByteMs)));
 }
 
 void TestLinkProxy::oneWayLatency_data()

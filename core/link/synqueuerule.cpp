@@ -157,21 +157,24 @@ void removeStaleIptables(const QString &tool)
 
 } // namespace
 
+// iptables first: its rule goes into the INPUT chain that stays registered, so adding and
+// removing it never changes the input hooks; a table of nft's own registers and unregisters
+// a hook, and the kernel drops the packets held in any queue at that moment.
 std::unique_ptr<SynQueueRule> SynQueueRule::install(const QHostAddress &address, quint16 port, quint16 queue, QString *error)
 {
-    const ToolRun nft = runTool(QStringLiteral("nft"), {nftScript(address, port, queue)});
-    if (succeeded(nft))
-        return std::unique_ptr<SynQueueRule>(new SynQueueRule(
-            QStringLiteral("nft"), {QStringLiteral("delete"), QStringLiteral("table"), QStringLiteral("inet"), tableName(port)}));
     const QString tool = address.protocol() == QAbstractSocket::IPv6Protocol ? QStringLiteral("ip6tables") : QStringLiteral("iptables");
     const QStringList rule = iptablesRule(address, port, queue);
     const ToolRun ipt = runTool(tool, QStringList{QStringLiteral("-w"), QStringLiteral("5"), QStringLiteral("-I")} + rule);
     if (succeeded(ipt))
         return std::unique_ptr<SynQueueRule>(
             new SynQueueRule(tool, QStringList{QStringLiteral("-w"), QStringLiteral("5"), QStringLiteral("-D")} + rule));
+    const ToolRun nft = runTool(QStringLiteral("nft"), {nftScript(address, port, queue)});
+    if (succeeded(nft))
+        return std::unique_ptr<SynQueueRule>(new SynQueueRule(
+            QStringLiteral("nft"), {QStringLiteral("delete"), QStringLiteral("table"), QStringLiteral("inet"), tableName(port)}));
     if (error)
-        *error = QStringLiteral("no packet-filter rule could send the link's SYNs to NFQUEUE (nft: %1; %2: %3)")
-                     .arg(nft.output.section(QLatin1Char('\n'), 0, 0), tool, ipt.output.section(QLatin1Char('\n'), 0, 0));
+        *error = QStringLiteral("no packet-filter rule could send the link's SYNs to NFQUEUE (%1: %2; nft: %3)")
+                     .arg(tool, ipt.output.section(QLatin1Char('\n'), 0, 0), nft.output.section(QLatin1Char('\n'), 0, 0));
     return nullptr;
 }
 

@@ -9,10 +9,10 @@ namespace edgesse::link {
 
 // The packet-filter rule that sends SYNs for one listening address:port to an NFQUEUE queue,
 // with `bypass` so that, with nobody reading the queue, the SYNs pass as if there were no rule.
-// Scoped to this process and port: an nftables table `inet edgesse_PID_PORT` (the `queue`
-// statement), or, where the kernel has no nft_queue, an iptables INPUT rule commented
-// `edgesse:PID:PORT` (xt NFQUEUE). Removed by the destructor; rules of processes that no
-// longer run (killed, crashed) are removed by removeStale().
+// Scoped to this process and port: an iptables INPUT rule commented `edgesse:PID:PORT` (xt
+// NFQUEUE), or, without iptables, an nftables table `inet edgesse_PID_PORT` (the `queue`
+// statement). Removed by the destructor; rules of processes that no longer run (killed,
+// crashed) are removed by removeStale().
 //
 // Runs nft / iptables: slow (milliseconds), so only when a link starts or stops.
 class SynQueueRule
