@@ -23,6 +23,7 @@
 #include <chrono>
 #include <functional>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 using namespace std::chrono_literals;
@@ -49,6 +50,12 @@ public:
         if (::geteuid() == 0)
             args << QStringLiteral("--no-sandbox");
         m_process.setProcessChannelMode(QProcess::MergedChannels);
+        // On a machine shared with builds, a browser at normal priority fires its timers
+        // late; as root it runs ahead of them (what a desktop's foreground browser gets).
+        m_process.setChildProcessModifier([] {
+            if (::geteuid() == 0)
+                ::setpriority(PRIO_PROCESS, 0, -10);
+        });
         m_process.start(chromiumPath(), args << url);
     }
     ~Chromium()
@@ -122,6 +129,10 @@ void TestChromium::initTestCase()
 {
     if (chromiumPath().isEmpty())
         QSKIP("chromium is not installed (scripts/dev installs it)");
+    // The servers and the link measure the browser's timing to the millisecond: as root they
+    // run ahead of the builds sharing the machine (threads started from here inherit it).
+    if (::geteuid() == 0)
+        ::setpriority(PRIO_PROCESS, 0, -10);
     QString error;
     m_identity = tls::TlsIdentity::make(nullptr, &error);
     QVERIFY2(m_identity, qPrintable(error));
@@ -270,13 +281,16 @@ void TestChromium::reconnectAfterGatewayCloseWaitsRetry()
     for (const sse::StreamRecord &r : server.streamLog())
         if (r.method == "GET")
             log.push_back(r);
+    std::vector<double> waits;
     for (std::size_t i = 1; i < log.size() && log[i - 1].endedAt; ++i) {
-        const double waitMs = std::chrono::duration<double, std::milli>(log[i].requestedAt - *log[i - 1].endedAt).count();
+        waits.push_back(std::chrono::duration<double, std::milli>(log[i].requestedAt - *log[i - 1].endedAt).count());
         qInfo("reconnect %zu: the new request arrived %.2f ms after the gateway closed the stream (retry 1000 ms), "
-              "Last-Event-ID %s", i, waitMs, log[i].lastEventId.constData());
-        QVERIFY2(std::abs(waitMs - 1000.0) <= 5.0, qPrintable(QString::number(waitMs)));
+              "Last-Event-ID %s", i, waits.back(), log[i].lastEventId.constData());
         QVERIFY(!log[i].lastEventId.isEmpty());
     }
+    QVERIFY(waits.size() >= 3);
+    for (double waitMs : waits)
+        QVERIFY2(std::abs(waitMs - 1000.0) <= 5.0, qPrintable(QString::number(waitMs)));
     QVERIFY(server.stats().replaysComplete >= 2);
     QCOMPARE(server.stats().eventsLostInGaps, qint64(0));
 }

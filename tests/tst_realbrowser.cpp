@@ -122,8 +122,8 @@ void TestRealBrowser::agreesWithTheSimulatedProfile()
     QCOMPARE(int(real.ttfe.size()), 8 - starved);
     QCOMPARE(int(sim.ttfe.size()), 8 - starved);
     // First principles: the path's round trips, plus the wait for the next event (2 ms
-    // apart) and what the machine adds.
-    QVERIFY2(sim.p50() >= roundTrips * rttMs && sim.p50() <= roundTrips * rttMs * 1.05, qPrintable(QString::number(sim.p50())));
+    // apart) and what the loaded machine adds — far less than one more round trip.
+    QVERIFY2(sim.p50() >= roundTrips * rttMs && sim.p50() <= roundTrips * rttMs + 0.25 * rttMs, qPrintable(QString::number(sim.p50())));
     QVERIFY2(std::abs(real.p50() - sim.p50()) <= 0.05 * sim.p50(), qPrintable(QStringLiteral("%1 vs %2").arg(real.p50()).arg(sim.p50())));
     if (variant == QLatin1String("https-h2"))
         QVERIFY2(std::abs(real.spread() - sim.spread()) <= 5.0, qPrintable(QStringLiteral("%1 vs %2").arg(real.spread()).arg(sim.spread())));

@@ -69,7 +69,7 @@ bool RealBrowserPart::open(QString *error)
         // are cross-origin, as a page on a site using an SSE host sees them.
         const QString scheme = m_config.https ? QStringLiteral("https") : QStringLiteral("http");
         const QString target = QStringLiteral("%1://127.0.0.1:%2%3").arg(scheme).arg(m_config.port).arg(QString::fromLatin1(m_config.path));
-        const QString page = QStringLiteral("http://127.0.0.1:%1/client.html?streams=%2&events=1%3&url=%4"
+        const QString page = QStringLiteral("http://127.0.0.1:%1/client.html?streams=%2&events=1&start=1000%3&url=%4"
                                             "&report=http://127.0.0.1:%1/report")
                                  .arg(b.reports->port()).arg(group.streams)
                                  .arg(group.client == scenario::ClientApi::Fetch ? QStringLiteral("&client=fetch") : QString())

@@ -25,7 +25,10 @@ const withCredentials = q.get("credentials") === "1";
 const fetchClient = q.get("client") === "fetch";
 const report = q.get("report");
 const keepEvents = q.get("events") === "1";
-const t0 = performance.now();
+// `start=MS` opens the streams that long after the page ran (a freshly launched browser
+// settles first); times to first event count from then.
+const startDelay = Math.max(0, parseInt(q.get("start") || "0", 10) || 0);
+let t0 = performance.now();
 const epochMs = () => performance.timeOrigin + performance.now();
 const states = ["CONNECTING", "OPEN", "CLOSED"];
 const streams = [];
@@ -90,6 +93,8 @@ function fetchStream(s) {
   s.lastId = q.get("lastEventId") || "";
   connect();
 }
+function openStreams() {
+t0 = performance.now();
 for (let i = 0; i < n; ++i) {
   const s = {i, es: null, firstEventMs: null, events: 0, reconnects: 0, lastId: "", opens: 0, errors: 0};
   const tr = rows.insertRow();
@@ -105,6 +110,8 @@ for (let i = 0; i < n; ++i) {
   }
   streams.push(s);
 }
+}
+if (startDelay > 0) setTimeout(openStreams, startDelay); else openStreams();
 function render() {
   const summary = streams.map((s) => ({stream: s.i, readyState: s.es.readyState,
     firstEventMs: s.firstEventMs === null ? null : Math.round(s.firstEventMs * 10) / 10,
