@@ -113,9 +113,10 @@ void TestAcceptBackoff::listenerAtTheDescriptorLimitStaysIdle()
     quint16 port = server.port();
     if (throughLink) {
         proxy = threads.create<link::LinkProxy>(0, [&] {
-            auto *p = new link::LinkProxy(link::LinkSettings{}, QHostAddress(QHostAddress::LocalHost), server.port(),
-                                          *threads.deadlines(0));
-            QObject::connect(p, &link::LinkProxy::acceptFailed, p, [&] { ++linkReports; }, Qt::DirectConnection);
+            auto *p =
+                new link::LinkProxy(link::LinkSettings{}, QHostAddress(QHostAddress::LocalHost), server.port(), *threads.deadlines(0));
+            QObject::connect(
+                p, &link::LinkProxy::acceptFailed, p, [&] { ++linkReports; }, Qt::DirectConnection);
             return p;
         });
         bool listening = false;

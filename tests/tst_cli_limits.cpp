@@ -88,8 +88,7 @@ void TestCliLimits::stopsWithinTwoSeconds()
     if (command == QLatin1String("run")) {
         QVERIFY2(readUntil(p, 30'000, [&] { return (stdErr += p.readAllStandardError()).contains("%"); }), stdErr.constData());
     } else {
-        QVERIFY2(readUntil(p, 30'000, [&] { return (stdOut += p.readAllStandardOutput()).contains("crowd http"); }),
-                 stdOut.constData());
+        QVERIFY2(readUntil(p, 30'000, [&] { return (stdOut += p.readAllStandardOutput()).contains("crowd http"); }), stdOut.constData());
         const qsizetype at = stdOut.indexOf("crowd ") + 6;
         const QUrl url(QString::fromUtf8(stdOut.mid(at, stdOut.indexOf('\n', at) - at)));
         for (int i = 0; i < 50; ++i) {

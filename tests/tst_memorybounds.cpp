@@ -87,10 +87,9 @@ void TestMemoryBounds::replayWithNoClientStaysWithinItsByteBound()
                 break; // no byte bound: stop before it hurts the machine
         }
     }
-    qInfo("replay of 4 KB events, no client: grew by %lld KiB after %llu events (bound %lld KiB + %lld KiB slack)",
-          growth / 1024, qulonglong(seq), bound / 1024, kSlack / 1024);
-    QVERIFY2(growth <= bound + kSlack, qPrintable(QStringLiteral("grew by %1 MiB after %2 events of 4 KB")
-                                                      .arg(growth / kMiB).arg(seq)));
+    qInfo("replay of 4 KB events, no client: grew by %lld KiB after %llu events (bound %lld KiB + %lld KiB slack)", growth / 1024,
+          qulonglong(seq), bound / 1024, kSlack / 1024);
+    QVERIFY2(growth <= bound + kSlack, qPrintable(QStringLiteral("grew by %1 MiB after %2 events of 4 KB").arg(growth / kMiB).arg(seq)));
     const sse::ServerStats stats = server.stats();
     QVERIFY(stats.replayBytes <= bound);
     // Held: as many as fit, each costing its encoded size (id line, data line) plus 64 bytes.
@@ -121,8 +120,7 @@ void TestMemoryBounds::http2StreamsWithAZeroWindowShareTheReplay()
     }
     QTRY_COMPARE_WITH_TIMEOUT(server.stats().streamsOpen, qint64{1000}, 30'000);
     const qint64 growth = residentBytes() - before;
-    qInfo("10 x 100 zero-window HTTP/2 streams replaying 1000 events: grew by %lld KiB (bound %lld KiB)",
-          growth / 1024, kBound / 1024);
+    qInfo("10 x 100 zero-window HTTP/2 streams replaying 1000 events: grew by %lld KiB (bound %lld KiB)", growth / 1024, kBound / 1024);
     QVERIFY2(growth < kBound, qPrintable(QStringLiteral("grew by %1 MiB").arg(growth / kMiB)));
     QCOMPARE(server.stats().slowConsumersDropped, qint64{0});
 
@@ -159,8 +157,8 @@ void TestMemoryBounds::http1ReadersThatNeverReadShareTheReplay()
     QTRY_VERIFY_WITH_TIMEOUT(server.stats().bytesQueued > 0, 10'000); // the kernel took what it could
     QTest::qWait(200);
     const qint64 growth = residentBytes() - before;
-    qInfo("%d HTTP/1.1 readers that never read, replaying 16 MB: grew by %lld KiB, %lld KiB queued (bound %lld KiB)",
-          kReaders, growth / 1024, server.stats().bytesQueued / 1024, kBound / 1024);
+    qInfo("%d HTTP/1.1 readers that never read, replaying 16 MB: grew by %lld KiB, %lld KiB queued (bound %lld KiB)", kReaders,
+          growth / 1024, server.stats().bytesQueued / 1024, kBound / 1024);
     QVERIFY2(growth < kBound, qPrintable(QStringLiteral("grew by %1 MiB").arg(growth / kMiB)));
     QVERIFY(server.stats().bytesQueued <= kReaders * 3 * 16 * 1024);
 

@@ -1,7 +1,9 @@
 #include "core/net/fdlimit.h"
 #include "core/scenario/keywords.h"
 #include "core/scenario/loader/keys.h"
+#include "core/scenario/loader/limits.h"
 #include "core/scenario/scenario.h"
+#include "core/sse/replaybuffer.h"
 #include "tests/support/scenariofiles.h"
 
 #include <QDir>
@@ -26,6 +28,10 @@ using namespace std::chrono_literals;
 
 using edgesse::testing::sourceDir;
 using edgesse::testing::yamlFiles;
+
+// The loader refuses a replay: beyond the bound the servers' replay buffers enforce.
+static_assert(edgesse::scenario::loader::kMaxReplayBytes == edgesse::sse::ReplayBuffer::kDefaultMaxBytes);
+static_assert(edgesse::scenario::loader::kReplayEntryOverheadBytes == edgesse::sse::ReplayBuffer::kEntryOverheadBytes);
 
 namespace {
 

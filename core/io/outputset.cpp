@@ -73,13 +73,13 @@ bool makePath(const QByteArray &path)
 
 QString linkMessage(const QString &path)
 {
-    return QStringLiteral("%1 is a symbolic link; EdgeSSE never writes through one: remove it or choose another directory")
-        .arg(path);
+    return QStringLiteral("%1 is a symbolic link; EdgeSSE never writes through one: remove it or choose another directory").arg(path);
 }
 
 } // namespace
 
-OutputSet::OutputSet(QString dir) : m_dir(std::move(dir)) {}
+OutputSet::OutputSet(QString dir) : m_dir(std::move(dir))
+{}
 
 OutputSet::~OutputSet()
 {

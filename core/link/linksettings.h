@@ -61,7 +61,7 @@ struct LinkSettings {
     std::uint64_t seed = 0;
     std::uint64_t bandwidthBitsPerSecond = 0; // each way; 0 = unlimited
     BandwidthSharing sharing = BandwidthSharing::PerConnection;
-    double lossProbability = 0;               // per segment (kSegmentBytes), each way
+    double lossProbability = 0; // per segment (kSegmentBytes), each way
     LossRecovery lossRecovery = LossRecovery::Linux;
     LossPattern lossPattern = LossPattern::Independent;
     double burstLength = 1; // mean run of lost segments, LossPattern::Burst

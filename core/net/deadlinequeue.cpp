@@ -10,9 +10,7 @@
 
 namespace edgesse::net {
 
-DeadlineQueue::DeadlineQueue(QObject *parent)
-    : QObject(parent)
-    , m_fd(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC))
+DeadlineQueue::DeadlineQueue(QObject *parent) : QObject(parent), m_fd(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC))
 {
     if (m_fd < 0) {
         qWarning("DeadlineQueue: timerfd_create failed (errno %d); data-plane timing is unavailable", errno);

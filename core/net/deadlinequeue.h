@@ -51,10 +51,7 @@ private:
         Id id;
     };
     struct Later {
-        bool operator()(const Deadline &a, const Deadline &b) const
-        {
-            return a.when > b.when || (a.when == b.when && a.id > b.id);
-        }
+        bool operator()(const Deadline &a, const Deadline &b) const { return a.when > b.when || (a.when == b.when && a.id > b.id); }
     };
 
     void onExpired();

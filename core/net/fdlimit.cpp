@@ -12,11 +12,9 @@ FdLimit currentFdLimit()
     return {static_cast<std::uint64_t>(limit.rlim_cur), static_cast<std::uint64_t>(limit.rlim_max)};
 }
 
-std::uint64_t descriptorsNeeded(std::uint64_t proxiedConnections, std::uint64_t directConnections,
-                                std::uint64_t listeners)
+std::uint64_t descriptorsNeeded(std::uint64_t proxiedConnections, std::uint64_t directConnections, std::uint64_t listeners)
 {
-    return proxiedConnections * kDescriptorsPerProxiedConnection + directConnections * 2 + listeners
-        + kDescriptorReserve;
+    return proxiedConnections * kDescriptorsPerProxiedConnection + directConnections * 2 + listeners + kDescriptorReserve;
 }
 
 FdLimit raiseFdLimitToHard()

@@ -21,8 +21,7 @@ FdLimit currentFdLimit();
 
 // Descriptors a topology needs: proxied connections (through a link), direct loopback
 // connections (both ends in this process: 2 each), listening sockets, plus the reserve.
-std::uint64_t descriptorsNeeded(std::uint64_t proxiedConnections, std::uint64_t directConnections,
-                                std::uint64_t listeners);
+std::uint64_t descriptorsNeeded(std::uint64_t proxiedConnections, std::uint64_t directConnections, std::uint64_t listeners);
 
 // Raises the soft limit to the hard one; returns the limit now in force.
 FdLimit raiseFdLimitToHard();

@@ -37,10 +37,7 @@ socklen_t toSockaddr(const QHostAddress &address, quint16 port, sockaddr_storage
 } // namespace
 
 TcpListener::TcpListener(Accepted accepted, Paused paused, QObject *parent)
-    : QObject(parent)
-    , m_accepted(std::move(accepted))
-    , m_paused(std::move(paused))
-    , m_resume(new QTimer(this))
+    : QObject(parent), m_accepted(std::move(accepted)), m_paused(std::move(paused)), m_resume(new QTimer(this))
 {
     m_resume->setSingleShot(true);
     connect(m_resume, &QTimer::timeout, this, [this] {

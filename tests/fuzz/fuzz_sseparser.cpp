@@ -20,7 +20,10 @@ struct Recorder final : edgesse::sse::SseParser::Sink {
         record.append(QByteArray::number(event.retry ? qint64(event.retry->count()) : -1));
         seen.push_back(record);
     }
-    void retryChanged(std::chrono::milliseconds retry) override { seen.push_back(QByteArray("R").append(QByteArray::number(qint64(retry.count())))); }
+    void retryChanged(std::chrono::milliseconds retry) override
+    {
+        seen.push_back(QByteArray("R").append(QByteArray::number(qint64(retry.count()))));
+    }
     void commentReceived(std::size_t bytes) override { seen.push_back(QByteArray("C").append(QByteArray::number(quint64(bytes)))); }
 };
 

@@ -24,15 +24,9 @@ public:
     void OnNull(const YAML::Mark &mark, YAML::anchor_t) override { count(mark); }
     void OnAlias(const YAML::Mark &mark, YAML::anchor_t) override { count(mark); }
     void OnScalar(const YAML::Mark &mark, const std::string &, YAML::anchor_t, const std::string &) override { count(mark); }
-    void OnSequenceStart(const YAML::Mark &mark, const std::string &, YAML::anchor_t, YAML::EmitterStyle::value) override
-    {
-        open(mark);
-    }
+    void OnSequenceStart(const YAML::Mark &mark, const std::string &, YAML::anchor_t, YAML::EmitterStyle::value) override { open(mark); }
     void OnSequenceEnd() override { --m_depth; }
-    void OnMapStart(const YAML::Mark &mark, const std::string &, YAML::anchor_t, YAML::EmitterStyle::value) override
-    {
-        open(mark);
-    }
+    void OnMapStart(const YAML::Mark &mark, const std::string &, YAML::anchor_t, YAML::EmitterStyle::value) override { open(mark); }
     void OnMapEnd() override { --m_depth; }
 
 private:
@@ -42,8 +36,8 @@ private:
         if (m_depth + 1 > kMaxDepth)
             throw OverBudget{mark, QStringLiteral("nested deeper than %1 levels").arg(kMaxDepth)};
         if (++m_values > kMaxDocumentValues)
-            throw OverBudget{mark, QStringLiteral("the document has more than %1 values; a scenario is a short text file")
-                                       .arg(kMaxDocumentValues)};
+            throw OverBudget{
+                mark, QStringLiteral("the document has more than %1 values; a scenario is a short text file").arg(kMaxDocumentValues)};
     }
     void open(const YAML::Mark &mark)
     {
@@ -134,8 +128,9 @@ void countFlowEntries(const std::string &text)
             --depth;
         if (opens || (c == ',' && depth > 0)) {
             if (++values > kMaxDocumentValues)
-                throw OverBudget{mark(line, i - lineStart), QStringLiteral("the document has more than %1 values; a scenario is a short text file")
-                                                                .arg(kMaxDocumentValues)};
+                throw OverBudget{
+                    mark(line, i - lineStart),
+                    QStringLiteral("the document has more than %1 values; a scenario is a short text file").arg(kMaxDocumentValues)};
         }
         previous = c;
     }

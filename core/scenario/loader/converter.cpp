@@ -22,8 +22,7 @@ public:
         v.column = mark.column >= 0 ? mark.column + 1 : column;
         if (++m_values > kMaxValues) {
             if (!m_tooMany)
-                m_report.at(v, QStringLiteral("the document expands to more than %1 values (aliases repeated too often?)")
-                                   .arg(kMaxValues));
+                m_report.at(v, QStringLiteral("the document expands to more than %1 values (aliases repeated too often?)").arg(kMaxValues));
             m_tooMany = true;
             return v;
         }

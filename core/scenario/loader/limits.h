@@ -13,7 +13,7 @@ constexpr int kMaxDocumentValues = 50'000; // values written in the text, checke
 constexpr int kMaxDepth = 64;
 constexpr int kMaxValues = 200'000; // bounds alias expansion ("billion laughs")
 constexpr int kMaxVariants = 256;
-constexpr qint64 kMaxExpandedValues = 1'000'000; // values over all variants' merged trees
+constexpr qint64 kMaxExpandedValues = 1'000'000;   // values over all variants' merged trees
 constexpr qint64 kMaxSeed = (qint64(1) << 53) - 1; // exact in JSON
 
 // Durations: every one at most a day, so sums and multiples the engine computes (in
@@ -31,9 +31,17 @@ constexpr std::chrono::microseconds kMaxReconnectWait = std::chrono::hours(1);
 // Headless Chromium processes one population may launch (each a few hundred MB).
 constexpr qint64 kMaxRealBrowsers = 8;
 
-constexpr qint64 kMinBandwidthBitsPerSecond = 1'000;             // 1kbps
-constexpr qint64 kMaxBandwidthBitsPerSecond = 1'000'000'000'000; // 1000Gbps
+constexpr qint64 kMinBandwidthBitsPerSecond = 1'000;                  // 1kbps
+constexpr qint64 kMaxBandwidthBitsPerSecond = 1'000'000'000'000;      // 1000Gbps
 constexpr qint64 kMaxMemoryBytes = qint64(1024) * 1024 * 1024 * 1024; // 1048576MB (1 TiB)
-constexpr double kMinRate = 0.001; // events per second: one every 1000s
+constexpr double kMinRate = 0.001;                                    // events per second: one every 1000s
+
+// A server's replay buffer holds at most this many bytes, each event counting as its encoded
+// size plus kReplayEntryOverheadBytes (sse::ReplayBuffer's defaults). An event encodes as
+// "id: N\n" and "data: PAYLOAD\n" and a blank line: at least kReplayEventFramingBytes besides
+// its payload. A replay: that cannot fit is refused rather than silently cut short.
+constexpr qint64 kMaxReplayBytes = 64 * 1024 * 1024;
+constexpr qint64 kReplayEntryOverheadBytes = 64;
+constexpr qint64 kReplayEventFramingBytes = 14;
 
 } // namespace edgesse::scenario::loader

@@ -14,8 +14,7 @@ std::optional<QPair<QString, QString>> betweenPair(const Value &item)
     if (!item.isMap())
         return std::nullopt;
     const Value *between = item.find(u"between");
-    if (!between || !between->isSequence() || between->items.size() != 2 || !between->items[0].isScalar()
-        || !between->items[1].isScalar())
+    if (!between || !between->isSequence() || between->items.size() != 2 || !between->items[0].isScalar() || !between->items[1].isScalar())
         return std::nullopt;
     QString a = between->items[0].scalar;
     QString b = between->items[1].scalar;
@@ -96,7 +95,6 @@ std::optional<QList<Segment>> parseSweepPath(const QString &path)
     }
     return result;
 }
-
 
 QString setAtPath(Value &root, const QList<Segment> &segments, const Value &value, const SweepDimension &dim)
 {

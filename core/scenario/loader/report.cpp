@@ -24,9 +24,8 @@ void Report::at(const Value &v, const QString &message)
 
 QList<Diagnostic> Report::take()
 {
-    std::stable_sort(m_list.begin(), m_list.end(), [](const Diagnostic &a, const Diagnostic &b) {
-        return std::tie(a.line, a.column) < std::tie(b.line, b.column);
-    });
+    std::stable_sort(m_list.begin(), m_list.end(),
+                     [](const Diagnostic &a, const Diagnostic &b) { return std::tie(a.line, a.column) < std::tie(b.line, b.column); });
     return m_list;
 }
 

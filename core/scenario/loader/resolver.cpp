@@ -617,6 +617,7 @@ private:
             if (auto n = m_read.integer(*x, 1, 100'000, QStringLiteral("burst_size")))
                 v.publisher.burstSize = int(*n);
         if (const Value *x = p->find(u"payload")) {
+            m_payloadValue = x;
             if (auto b = m_read.unit(*x, QStringLiteral("a size like 256B"), [](QStringView t, QString *e) { return units::parseBytes(t, e); })) {
                 if (*b > 1024 * 1024)
                     m_report.at(*x, QStringLiteral("payload must be at most 1MB, got %1").arg(x->scalar));
@@ -676,9 +677,11 @@ private:
         if (const Value *x = s->find(u"retry"))
             if (auto d = m_read.requiredDuration(*x, 0us))
                 v.sse.retry = *d;
-        if (const Value *x = s->find(u"replay"))
+        if (const Value *x = s->find(u"replay")) {
+            m_replayValue = x;
             if (auto n = m_read.integer(*x, 0, 1'000'000, QStringLiteral("replay")))
                 v.sse.replay = int(*n);
+        }
         if (const Value *x = s->find(u"max_concurrent_streams"))
             if (auto n = m_read.integer(*x, 1, 100'000, QStringLiteral("max_concurrent_streams")))
                 v.sse.maxConcurrentStreams = int(*n);
@@ -734,6 +737,7 @@ private:
             }
         }
         checkExternalOrigin(v, variantLabel);
+        checkReplayFits(v);
         const QString budget = net::checkDescriptorBudget(v.descriptorsNeeded(m_options.simulatedClients));
         if (!budget.isEmpty()) {
             const ClientGroup *largest = nullptr;
@@ -747,6 +751,27 @@ private:
                                     .arg(v.connectionsNeeded(m_options.simulatedClients))
                                     .arg(budget));
         }
+    }
+
+    // replay: events of the publisher's payload must fit the replay buffer's byte bound.
+    void checkReplayFits(const Variant &v)
+    {
+        const qint64 perEvent = v.publisher.payloadBytes + kReplayEventFramingBytes + kReplayEntryOverheadBytes;
+        const qint64 needed = qint64(v.sse.replay) * perEvent;
+        if (needed <= kMaxReplayBytes)
+            return;
+        const Value *where = m_replayValue ? m_replayValue : m_payloadValue;
+        if (!where)
+            return;
+        const QString asked = m_replayValue ? QStringLiteral("replay: %1").arg(v.sse.replay)
+                                            : QStringLiteral("the default replay: %1").arg(v.sse.replay);
+        m_report.at(*where, QStringLiteral("%1 events of a %2 payload need at least %3 (each event costs its payload + %4B), "
+                                           "beyond the replay buffer's limit of %5; ask for replay: %6 or fewer, or a smaller payload")
+                                .arg(asked, units::formatBytes(v.publisher.payloadBytes),
+                                     QString::number(double(needed) / (1024 * 1024), 'f', 1) + QStringLiteral("MB"))
+                                .arg(kReplayEventFramingBytes + kReplayEntryOverheadBytes)
+                                .arg(units::formatBytes(kMaxReplayBytes))
+                                .arg(kMaxReplayBytes / perEvent));
     }
 
     // The first link reads an external origin's events from HTTP/1.1 responses.
@@ -804,6 +829,8 @@ private:
     LoadOptions m_options;
     QString m_label;
     const Value *m_placementValue = nullptr;
+    const Value *m_replayValue = nullptr;
+    const Value *m_payloadValue = nullptr;
     bool m_nodesUnreadable = false; // then references to nodes are not judged
     bool m_clientsUnreadable = false;
     QHash<QString, const Value *> m_nodeValues;
