@@ -44,6 +44,7 @@ class TestEdgeRelay final : public QObject
 private slots:
     void sharedUpstreamKeepsOriginalIds_data();
     void sharedUpstreamKeepsOriginalIds();
+    void perClientUpstreamsFollowClients_data();
     void perClientUpstreamsFollowClients();
 };
 
@@ -103,12 +104,21 @@ void TestEdgeRelay::sharedUpstreamKeepsOriginalIds()
     relay.stop();
 }
 
+void TestEdgeRelay::perClientUpstreamsFollowClients_data()
+{
+    QTest::addColumn<bool>("lanes");
+    QTest::newRow("first copy to all") << false;
+    QTest::newRow("a lane per client") << true;
+}
+
 void TestEdgeRelay::perClientUpstreamsFollowClients()
 {
+    QFETCH(bool, lanes);
     sse::SseServer origin(sse::ServerSettings{});
     QVERIFY(origin.start());
     sse::ServerSettings edgeSettings;
     edgeSettings.role = sse::ServerRole::Edge;
+    edgeSettings.lanes = lanes;
     sse::SseServer edge(edgeSettings);
     QVERIFY(edge.start());
 
@@ -135,8 +145,12 @@ void TestEdgeRelay::perClientUpstreamsFollowClients()
     publisher.stop();
     const auto last = publisher.published();
     QTRY_COMPARE_WITH_TIMEOUT(relay.lastRelayedSeq(), last, 10'000);
-    QTRY_COMPARE_WITH_TIMEOUT(observer.lastSeq(3), last, 5000);
-    QVERIFY(contiguous(observer.seqs(3)));
+    for (std::uint64_t stream = 0; stream < 4; ++stream) {
+        QTRY_COMPARE_WITH_TIMEOUT(observer.lastSeq(stream), last, 5000);
+        QVERIFY(contiguous(observer.seqs(stream)));
+    }
+    if (lanes)
+        QCOMPARE(edge.stats().lanesInUse, qint64(4));
     // Each event came up four times and went out once.
     QTRY_VERIFY_WITH_TIMEOUT(relay.duplicatesDropped() >= 3 * relay.eventsRelayed() - 6, 5000);
 

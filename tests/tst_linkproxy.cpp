@@ -166,6 +166,8 @@ private slots:
     void forwardsBothWaysIntact();
     void handshakeDelay_data();
     void handshakeDelay();
+    void connectTakesOneRoundTrip_data();
+    void connectTakesOneRoundTrip();
     void oneWayLatency_data();
     void oneWayLatency();
     void jitterSamplerBoundsAndSeeds_data();
@@ -280,6 +282,54 @@ void TestLinkProxy::handshakeDelay()
     QVERIFY2(requestAt < (roundTrips - 0.5) * rtt + 30, "request reached the target far too late");
     QVERIFY2(responseAt >= roundTrips * rtt - 0.5, "response came back too early");
     QVERIFY2(responseAt < roundTrips * rtt + 30, "response came back far too late");
+}
+
+void TestLinkProxy::connectTakesOneRoundTrip_data()
+{
+    QTest::addColumn<int>("latencyMs");
+    QTest::newRow("rtt 10 ms") << 5;
+    QTest::newRow("rtt 50 ms") << 25;
+    QTest::newRow("rtt 200 ms") << 100;
+}
+
+void TestLinkProxy::connectTakesOneRoundTrip()
+{
+    QFETCH(int, latencyMs);
+    const std::chrono::milliseconds latency(latencyMs);
+    DeadlineQueue queue;
+    Target target(true);
+    LinkProxy proxy(withLatency(latency), QHostAddress::LocalHost, target.port(), queue);
+    QVERIFY(proxy.listen());
+    if (proxy.connectTiming() != edgesse::link::ConnectTiming::HeldSyn)
+        QSKIP(qPrintable(QStringLiteral("connect() returns at once here: %1. Run as root (NFQUEUE) to test it.")
+                             .arg(proxy.connectNote())));
+    QVERIFY(proxy.connectNote().isEmpty());
+
+    const double rtt = 2.0 * static_cast<double>(latency.count());
+    for (int i = 0; i < 3; ++i) {
+        QTcpSocket client;
+        TimePoint connected{};
+        TimePoint firstByte{};
+        connect(&client, &QTcpSocket::connected, &client, [&] {
+            connected = Clock::now();
+            client.write("GET / HTTP/1.1\r\n\r\n");
+        });
+        connect(&client, &QTcpSocket::readyRead, &client, [&] {
+            if (firstByte == TimePoint{})
+                firstByte = Clock::now();
+        });
+        const TimePoint start = Clock::now();
+        client.connectToHost(QHostAddress::LocalHost, proxy.port());
+        QVERIFY(waitFor([&] { return firstByte != TimePoint{}; }, 5000));
+        const double connectMs = msBetween(start, connected);
+        const double firstByteMs = msBetween(start, firstByte);
+        qInfo("rtt %.0f ms: connected after %.2f ms, first response byte after %.2f ms", rtt, connectMs, firstByteMs);
+        const double tolerance = std::max(0.15 * rtt, 3.0);
+        QVERIFY2(std::abs(connectMs - rtt) <= tolerance, qPrintable(QString::number(connectMs)));
+        // The round trip is not charged again to the request: one more RTT, never less.
+        QVERIFY2(firstByteMs >= 2 * rtt - 0.5, qPrintable(QString::number(firstByteMs)));
+        QVERIFY2(firstByteMs < 2 * rtt + 30, qPrintable(QString::number(firstByteMs)));
+    }
 }
 
 void TestLinkProxy::oneWayLatency_data()

@@ -91,6 +91,8 @@ int serveCommand(const QStringList &args)
             std::printf("%s %s\n", endpoint.name.toUtf8().constData(), endpoint.url.toString().toUtf8().constData());
         printTlsEndpoints(run, caFile);
         std::fflush(stdout);
+        if (const QString note = run.linkNote(); !note.isEmpty())
+            printErr(QStringLiteral("edgesse serve: note: %1\n").arg(note));
         printErr(QStringLiteral("serving variant %1 of %2; stop with Ctrl+C%3\n")
                      .arg(variant.name, scenario.name,
                           parsed->duration ? QStringLiteral(" (or wait for --duration)") : QString()));

@@ -14,7 +14,6 @@ namespace edgesse::http {
 
 namespace {
 
-constexpr qsizetype kReadChunk = 16 * 1024;
 constexpr qsizetype kWriteBatch = 64 * 1024;
 // Above this much output waiting in user space, nghttp2 is not asked for more frames.
 constexpr qint64 kSocketHighWater = 256 * 1024;
@@ -320,20 +319,7 @@ void H2ServerConnection::onReadyRead()
 {
     if (isClosed())
         return;
-    char buffer[kReadChunk];
-    for (;;) {
-        const qint64 n = socket()->read(buffer, kReadChunk);
-        if (n < 0) {
-            closeNow();
-            return;
-        }
-        if (n == 0)
-            break;
-        countReceived(n);
-        receive(buffer, n);
-        if (isClosed() || n < kReadChunk)
-            break;
-    }
+    readAvailable([this](const char *data, qsizetype size) { receive(data, size); });
 }
 
 void H2ServerConnection::receive(const char *data, qsizetype size)

@@ -14,7 +14,6 @@ namespace edgesse::http {
 
 namespace {
 
-constexpr qsizetype kReadChunk = 16 * 1024;
 
 QByteArray statusLine(int status)
 {
@@ -159,26 +158,13 @@ void Http1ServerConnection::onReadyRead()
 {
     if (isClosed())
         return;
-    char buffer[kReadChunk];
-    for (;;) {
-        const qint64 n = socket()->read(buffer, kReadChunk);
-        if (n < 0) { // end of stream or error: the peer is gone
-            closeNow();
-            return;
-        }
-        if (n == 0)
-            break;
-        countReceived(n);
-        m_in.append(buffer, n);
-        if (m_state != State::Waiting && m_in.size() > limits().maxHeaderBytes) {
-            // Input piling up behind a streaming response: nobody talks like that.
-            closeNow();
-            return;
-        }
-        if (n < kReadChunk)
-            break;
-    }
-    processInput();
+    const bool open = readAvailable([this](const char *data, qsizetype size) {
+        m_in.append(data, size);
+        if (m_state != State::Waiting && m_in.size() > limits().maxHeaderBytes)
+            closeNow(); // input piling up behind a streaming response: nobody talks like that
+    });
+    if (open)
+        processInput();
 }
 
 void Http1ServerConnection::processInput()

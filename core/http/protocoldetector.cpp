@@ -8,7 +8,6 @@ namespace edgesse::http {
 namespace {
 
 const QByteArray kHttp2Preface = QByteArrayLiteral("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
-constexpr qsizetype kReadChunk = 16 * 1024;
 constexpr char kTlsHandshakeRecord = 0x16;
 
 } // namespace
@@ -37,21 +36,8 @@ void ProtocolDetector::onReadyRead()
 {
     if (isClosed())
         return;
-    char buffer[kReadChunk];
-    for (;;) {
-        const qint64 n = socket()->read(buffer, kReadChunk);
-        if (n < 0) {
-            closeNow();
-            return;
-        }
-        if (n == 0)
-            break;
-        countReceived(n);
-        m_in.append(buffer, n);
-        if (n < kReadChunk)
-            break;
-    }
-    decide();
+    if (readAvailable([this](const char *data, qsizetype size) { m_in.append(data, size); }))
+        decide();
 }
 
 void ProtocolDetector::decide()

@@ -30,6 +30,11 @@ QByteArray ServerConnection::rejectBody()
     return QByteArrayLiteral("The server is at its connection limit; retry later.\n");
 }
 
+qint64 ServerConnection::readSocket(char *buffer, qsizetype size)
+{
+    return m_socket->read(buffer, size);
+}
+
 void ServerConnection::countReceived(qint64 bytes)
 {
     counters().bytesReceived.fetch_add(bytes, std::memory_order_relaxed);

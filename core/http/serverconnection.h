@@ -96,6 +96,12 @@ protected:
     static QByteArray rejectBody();
 
     void countReceived(qint64 bytes);
+    // Reads what the socket holds in 16 KB chunks, counting each, and hands every chunk to
+    // `consume(data, size)`. False when the connection closed meanwhile: the peer went away
+    // (closed here) or `consume` closed it.
+    template <typename Consume>
+    bool readAvailable(Consume &&consume);
+    qint64 readSocket(char *buffer, qsizetype size);
     void countSent(qint64 bytes);
     // Keeps ServerCounters::bytesQueued in step with what this connection holds.
     void reportQueued(qint64 queued);
@@ -122,5 +128,27 @@ private:
     bool m_closing = false;
     bool m_closed = false;
 };
+
+template <typename Consume>
+bool ServerConnection::readAvailable(Consume &&consume)
+{
+    constexpr qsizetype kReadChunk = 16 * 1024;
+    char buffer[kReadChunk];
+    for (;;) {
+        const qint64 n = readSocket(buffer, kReadChunk);
+        if (n < 0) { // end of stream or error: the peer is gone
+            closeNow();
+            return false;
+        }
+        if (n == 0)
+            return true;
+        countReceived(n);
+        consume(static_cast<const char *>(buffer), qsizetype(n));
+        if (m_closed)
+            return false;
+        if (n < kReadChunk)
+            return true;
+    }
+}
 
 } // namespace edgesse::http

@@ -57,7 +57,7 @@ LinkProxy::Connection::Connection(LinkProxy &proxy, int clientFd, std::uint64_t 
              deriveSeed(proxy.m_settings.seed, 2 * index + 1), proxy.m_paceBytes, line ? &line->down : nullptr,
              Direction::Downstream)
     , m_acceptedAt(acceptedAt)
-    , m_handshake(acceptedAt, proxy.m_settings.roundTrip())
+    , m_handshake(acceptedAt, proxy.m_settings.roundTrip(), proxy.connectTiming())
     , m_tls(m_handshake.completesAt(), proxy.m_settings.roundTrip(), proxy.m_settings.tls)
     , m_idle(proxy.m_settings.idleTimeout)
     , m_maxDuration(proxy.m_settings.maxDuration)

@@ -3,6 +3,7 @@
 #include "core/link/faultpolicy.h"
 #include "core/link/linkconnection.h"
 #include "core/link/socketops.h"
+#include "core/link/syndelay.h"
 
 #include <QSocketNotifier>
 
@@ -58,6 +59,7 @@ LinkProxy::~LinkProxy()
     if (m_acceptRetryId != 0)
         cancelDeadline(m_acceptRetryId);
     closeListener();
+    m_synDelay.reset();
     const QSignalBlocker blocker(this);
     std::vector<Connection *> open;
     open.reserve(m_connections.size());
@@ -89,7 +91,22 @@ bool LinkProxy::listen(const QHostAddress &address, quint16 port)
         m_error = QStringLiteral("the link is already listening on port %1").arg(m_port);
         return false;
     }
-    return openListener(address, port);
+    if (!openListener(address, port))
+        return false;
+    holdSyns();
+    return true;
+}
+
+void LinkProxy::holdSyns()
+{
+    if (m_settings.roundTrip().count() == 0)
+        return;
+    QString why;
+    m_synDelay = SynDelay::open(m_address, m_port, m_settings.roundTrip(), &why);
+    if (!m_synDelay)
+        m_connectNote = QStringLiteral("connect() through a link returns at once: %1; each handshake's round trip "
+                                       "is charged to the connection's first bytes instead")
+                            .arg(why);
 }
 
 bool LinkProxy::openListener(const QHostAddress &address, quint16 port)
@@ -145,6 +162,7 @@ void LinkProxy::close()
         cancelDeadline(id);
     m_faultIds.clear();
     closeListener();
+    m_synDelay.reset();
     m_port = 0;
     m_down = false;
     std::vector<Connection *> open;

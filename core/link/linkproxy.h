@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/link/handshakegate.h"
 #include "core/link/linksettings.h"
 #include "core/link/ssetap.h"
 #include "core/link/releaselog.h"
@@ -54,6 +55,8 @@ struct Counters {
 //
 // Lives in one thread (the one its DeadlineQueue serves); call its methods from there, or
 // through QMetaObject::invokeMethod. snapshot() may be called from any thread.
+class SynDelay;
+
 class LinkProxy final : public QObject
 {
     Q_OBJECT
@@ -77,6 +80,11 @@ public:
     QString errorString() const { return m_error; }
 
     const LinkSettings &settings() const { return m_settings; }
+    // HeldSyn when listening with SYNs held for the RTT (SynDelay): a client's connect()
+    // takes the round trip. Otherwise the first bytes pay it, and connectNote() says why.
+    ConnectTiming connectTiming() const { return m_synDelay ? ConnectTiming::HeldSyn : ConnectTiming::ChargedToData; }
+    // Empty when connect() takes the RTT (or the link has none); else why it returns at once.
+    QString connectNote() const { return m_connectNote; }
     QHostAddress targetAddress() const { return m_targetAddress; }
     quint16 targetPort() const { return m_targetPort; }
 
@@ -144,6 +152,7 @@ private:
     SharedLine *lineFor(const sockaddr_storage &peer);
     static std::size_t readBufferBytes();
     bool openListener(const QHostAddress &address, quint16 port);
+    void holdSyns();
     void closeListener();
     void onAcceptable();
     void retire(Connection *connection);
@@ -170,6 +179,8 @@ private:
     QSocketNotifier *m_listenNotifier = nullptr;
     bool m_down = false;
     QString m_error;
+    std::unique_ptr<SynDelay> m_synDelay;
+    QString m_connectNote;
 
     std::uint64_t m_nextConnectionIndex = 0;
     std::unordered_map<Connection *, std::unique_ptr<Connection>> m_connections;

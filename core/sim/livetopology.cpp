@@ -65,6 +65,8 @@ bool LiveTopology::startLink(std::size_t link, QString *error)
             proxy->scheduleOutage(fault.at, fault.downFor);
         if (tap)
             proxy->setTap(tap);
+        if (m_linkNote.isEmpty())
+            m_linkNote = proxy->connectNote();
         return proxy;
     });
     if (m_links[link])

@@ -51,6 +51,8 @@ public:
     void openClients(); // returns at once; each thread opens its browsers in batches
 
     QList<Endpoint> endpoints() const;
+    // The first link's note on what it could not make real here (LinkProxy::connectNote()).
+    QString linkNote() const { return m_linkNote; }
     RunShared &shared() { return m_shared; }
     const std::vector<std::unique_ptr<StreamRecorder>> &recorders() const { return m_recorders; }
     link::Counters linkCounters(std::size_t link) const { return m_links[link]->snapshot(); }
@@ -87,6 +89,7 @@ private:
     net::NetThreads m_threads;
     std::unique_ptr<ExternalStack> m_external; // stopped after the links that tap it are gone
     std::vector<quint16> m_ports;              // by plan node: where its server listens
+    QString m_linkNote;
     // Declared in reverse order of tear-down.
     std::vector<OnThread<ServerPart>> m_servers; // by plan node
     std::vector<OnThread<link::LinkProxy>> m_links; // by plan link

@@ -77,6 +77,12 @@ QList<Endpoint> Run::endpoints() const
     return m_endpoints;
 }
 
+QString Run::linkNote() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_linkNote;
+}
+
 LiveSnapshot Run::snapshot() const
 {
     std::lock_guard lock(m_mutex);
@@ -143,8 +149,10 @@ Run::Outcome Run::conduct(const TopologyPlan &plan, LiveTopology &live, Clock::t
         return Outcome::Cancelled;
     {
         const QList<Endpoint> endpoints = live.endpoints();
+        const QString note = live.linkNote();
         std::lock_guard lock(m_mutex);
         m_endpoints = endpoints;
+        m_linkNote = note;
     }
     Collector collector(v, plan, live);
     // The publisher publishes from the start, so streams see events as soon as they
@@ -183,6 +191,8 @@ Run::Outcome Run::conduct(const TopologyPlan &plan, LiveTopology &live, Clock::t
     {
         std::lock_guard lock(m_mutex);
         m_result = std::move(result);
+        if (!m_linkNote.isEmpty())
+            m_result.warnings.append(m_linkNote);
     }
     addExternalFindings(live);
     return Outcome::Finished;

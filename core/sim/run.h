@@ -79,6 +79,9 @@ public:
     Timings timings() const;
     // Valid after ready().
     QList<Endpoint> endpoints() const;
+    // Valid after ready(): what the links could not make real here, once (empty when nothing),
+    // e.g. connect() returning at once when not root. Also among the result's warnings.
+    QString linkNote() const;
     LiveSnapshot snapshot() const;
     // The partial result while running (figures so far, time series), the final one after finished().
     metrics::VariantResult result() const;
@@ -125,6 +128,7 @@ private:
 
     mutable std::mutex m_mutex; // guards the figures below
     QList<Endpoint> m_endpoints;
+    QString m_linkNote;
     LiveSnapshot m_live;
     metrics::VariantResult m_result;
     Timings m_timings;

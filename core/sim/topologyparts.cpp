@@ -57,6 +57,7 @@ sse::ServerSettings serverSettings(const scenario::Node &node, const scenario::S
     settings.http.maxConnections = node.maxConnections;
     settings.http.retryAfter = rejectionRetryAfter(sse);
     settings.http.idleTimeout = std::max(settings.http.idleTimeout, duration_cast<milliseconds>(2 * sse.retry));
+    settings.lanes = node.kind == scenario::NodeKind::Pop && node.upstream == scenario::UpstreamMode::PerClient;
     return settings;
 }
 

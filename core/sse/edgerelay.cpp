@@ -77,7 +77,9 @@ void EdgeRelay::follow()
     m_timer = 0;
     if (!m_running)
         return;
-    const auto clients = static_cast<int>(std::clamp<qint64>(m_server->stats().streamsOpen, 1, m_config.maxUpstreams));
+    const sse::ServerStats stats = m_server->stats();
+    const qint64 wanted = m_server->settings().lanes ? stats.lanesInUse : stats.streamsOpen;
+    const auto clients = static_cast<int>(std::clamp<qint64>(wanted, 1, m_config.maxUpstreams));
     while (static_cast<int>(m_upstreams.size()) < clients)
         addUpstream();
     while (static_cast<int>(m_upstreams.size()) > clients)
@@ -89,24 +91,32 @@ void EdgeRelay::eventReceived(std::uint64_t stream, const ReceivedEvent &event)
 {
     if (m_upstreamObserver)
         m_upstreamObserver->eventReceived(stream, event);
+    bool first = true;
     if (event.seq) {
-        if (m_anySeq && *event.seq <= m_lastSeq) {
+        first = !m_anySeq || *event.seq > m_lastSeq;
+        if (first) {
+            m_anySeq = true;
+            m_lastSeq = *event.seq;
+        } else {
             ++m_duplicates;
-            return;
         }
-        m_anySeq = true;
-        m_lastSeq = *event.seq;
     } else if (stream != 0) {
         return; // without a sequence number only the first upstream's copy is relayed
     }
+    if (!first && !m_config.perClient)
+        return;
     PublishedEvent published;
     published.seq = event.seq.value_or(0);
     // The wire carries no publish time; the edge stamps its receipt. Client latency is
     // measured against the origin's publish log by sequence number, not against this.
     published.publishedAt = event.receivedAt;
     published.event = event.event;
-    m_server->publish(published);
-    ++m_relayed;
+    if (m_config.perClient)
+        m_server->publishCopy(published, static_cast<std::uint32_t>(stream), first);
+    else
+        m_server->publish(published);
+    if (first)
+        ++m_relayed;
 }
 
 void EdgeRelay::streamStarved(std::uint64_t s, Clock::time_point since)

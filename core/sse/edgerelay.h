@@ -23,10 +23,12 @@ class SseServer;
 // the gap of an upstream outage and the edge's own replay buffer keeps the original ids.
 //
 // Shared mode: one upstream stream for the PoP. Per-client mode: as many upstream streams
-// as the edge server has open client streams (at least one), re-counted every
-// `followInterval`; each event is published once — the first copy to arrive — and later
-// copies are dropped (counted). The load on the origin and the links is per client; each
-// client's delivery is the PoP's fan-out of that first copy.
+// as the edge server has open client streams (at least one; with ServerSettings::lanes, as
+// many as its lanes in use), re-counted every `followInterval`. Upstream k is lane k: with
+// lanes, each client stream gets its own upstream copy of every event (publishCopy), so its
+// latency is that copy's path, not the fastest of N copies; without lanes each event is
+// published once — the first copy to arrive. Copies after the first are counted as
+// duplicates either way.
 //
 // Lives on the thread of `timers`; the server may serve on any thread (publish() is
 // thread-safe).

@@ -36,6 +36,7 @@ struct SseServer::Counters {
     std::atomic<qint64> eventsLostInGaps{0};
     std::atomic<qint64> replayEvents{0};
     std::atomic<qint64> replayBytes{0};
+    std::atomic<qint64> lanesInUse{0};
 };
 
 namespace {
@@ -43,6 +44,8 @@ namespace {
 constexpr auto kRelaxed = std::memory_order_relaxed;
 constexpr int kStreamKind = 1;
 constexpr int kLongPollKind = 2;
+constexpr std::size_t kNoSlot = ~std::size_t(0);
+constexpr std::uint32_t kNoLane = ~std::uint32_t(0);
 // A replay goes out from the shared buffer as the stream drains, in pieces of about this.
 constexpr qsizetype kPieceBytes = 16 * 1024;
 // A poll answer carries at most this much; the poller gets the rest with its next poll.
@@ -118,6 +121,7 @@ public:
         for (const LongPoll &p : m_longPolls)
             m_http->deadlines().cancel(p.deadline);
         m_streams.clear();
+        m_laneSlot.clear();
         m_longPolls.clear();
         m_counters->streamsOpen.store(0, kRelaxed);
         m_counters->longPollsWaiting.store(0, kRelaxed);
@@ -145,6 +149,8 @@ public:
         qint64 written = 0;
         std::vector<http::HttpServerExchange *> tooSlow;
         for (Stream &s : m_streams) {
+            if (s.bound || (m_settings.lanes && newest <= s.sentThrough))
+                continue; // a bound stream gets its lane's copy; an unbound one each event once
             if (!s.behind) {
                 s.exchange->writeStream(chunk);
                 s.sentThrough = newest;
@@ -167,6 +173,21 @@ public:
                 answerPoll(*p.exchange, p.after, true);
             }
         }
+        m_http->flush();
+    }
+
+    void publishCopy(const PublishedEvent &event, std::uint32_t lane, bool first)
+    {
+        if (!m_http)
+            return;
+        const std::size_t slot = m_settings.lanes && lane < m_laneSlot.size() ? m_laneSlot[lane] : kNoSlot;
+        if (slot != kNoSlot)
+            m_streams[slot].bound = true;
+        if (first)
+            publish(std::vector<PublishedEvent>{event});
+        if (slot == kNoSlot)
+            return;
+        deliverToLane(slot, event);
         m_http->flush();
     }
 
@@ -227,7 +248,49 @@ private:
         // Being replayed to: it gets the events after sentThrough from the replay buffer as
         // it drains, not as they are published, until it has caught up.
         bool behind = false;
+        std::uint32_t lane = kNoLane; // ServerSettings::lanes
+        bool bound = false;           // its lane's copy has reached it: it gets that copy only
     };
+
+    // The event from the stream's own lane. Events it missed meanwhile come first, from the
+    // replay buffer; those the buffer no longer holds are gone for it.
+    void deliverToLane(std::size_t slot, const PublishedEvent &event)
+    {
+        Stream &s = m_streams[slot];
+        if (s.behind || event.seq <= s.sentThrough)
+            return;
+        const std::optional<std::uint64_t> first = m_replay.firstHeldSeq();
+        if (event.seq > s.sentThrough + 1 && first && *first <= s.sentThrough + 1 && m_replay.lastSeq() >= event.seq) {
+            s.behind = true;
+            feed(slot);
+            return;
+        }
+        s.exchange->writeStream(http::StreamChunk(SseEncoder::encode(event.event)));
+        s.sentThrough = event.seq;
+        m_counters->eventWrites.fetch_add(1, kRelaxed);
+    }
+
+    std::uint32_t takeLane(std::size_t slot)
+    {
+        std::size_t lane = 0;
+        while (lane < m_laneSlot.size() && m_laneSlot[lane] != kNoSlot)
+            ++lane;
+        if (lane == m_laneSlot.size())
+            m_laneSlot.push_back(kNoSlot);
+        m_laneSlot[lane] = slot;
+        m_counters->lanesInUse.store(static_cast<qint64>(m_laneSlot.size()), kRelaxed);
+        return static_cast<std::uint32_t>(lane);
+    }
+
+    void releaseLane(std::uint32_t lane)
+    {
+        if (lane >= m_laneSlot.size())
+            return;
+        m_laneSlot[lane] = kNoSlot;
+        while (!m_laneSlot.empty() && m_laneSlot.back() == kNoSlot)
+            m_laneSlot.pop_back();
+        m_counters->lanesInUse.store(static_cast<qint64>(m_laneSlot.size()), kRelaxed);
+    }
 
     // The next event a stream being replayed to needs is still in the replay buffer.
     bool stillHeld(const Stream &s) const
@@ -342,6 +405,8 @@ private:
 
         exchange.handlerKind = kStreamKind;
         exchange.handlerSlot = m_streams.size();
+        if (m_settings.lanes)
+            stream.lane = takeLane(m_streams.size());
         if (m_settings.maxStreamDuration) {
             http::HttpServerExchange *ex = &exchange;
             stream.deadline = m_http->deadlines().scheduleAfter(*m_settings.maxStreamDuration, [this, ex] {
@@ -367,9 +432,12 @@ private:
         if (stream.deadline)
             m_http->deadlines().cancel(stream.deadline);
         stream.exchange->handlerKind = 0;
+        releaseLane(stream.lane);
         if (slot + 1 != m_streams.size()) {
             m_streams[slot] = m_streams.back();
             m_streams[slot].exchange->handlerSlot = slot;
+            if (m_streams[slot].lane < m_laneSlot.size())
+                m_laneSlot[m_streams[slot].lane] = slot;
         }
         m_streams.pop_back();
         m_counters->streamsOpen.fetch_sub(1, kRelaxed);
@@ -474,6 +542,7 @@ private:
     std::unique_ptr<http::HttpServer> m_http;
     QTimer *m_heartbeat = nullptr;
     std::vector<Stream> m_streams;
+    std::vector<std::size_t> m_laneSlot; // lane -> slot in m_streams, kNoSlot when free
     std::vector<LongPoll> m_longPolls;
 };
 
@@ -563,6 +632,18 @@ void SseServer::publish(std::vector<PublishedEvent> events)
             worker, [worker, batch = std::move(events)] { worker->publish(batch); }, Qt::QueuedConnection);
 }
 
+void SseServer::publishCopy(const PublishedEvent &event, std::uint32_t lane, bool first)
+{
+    Worker *worker = m_worker;
+    if (!worker)
+        return;
+    if (worker->thread() == QThread::currentThread())
+        worker->publishCopy(event, lane, first);
+    else
+        QMetaObject::invokeMethod(
+            worker, [worker, event, lane, first] { worker->publishCopy(event, lane, first); }, Qt::QueuedConnection);
+}
+
 QByteArray SseServer::lastReport() const
 {
     std::lock_guard lock(m_counters->reportMutex);
@@ -605,6 +686,7 @@ ServerStats SseServer::stats() const
     s.eventsLostInGaps = c.eventsLostInGaps.load(kRelaxed);
     s.replayEvents = c.replayEvents.load(kRelaxed);
     s.replayBytes = c.replayBytes.load(kRelaxed);
+    s.lanesInUse = c.lanesInUse.load(kRelaxed);
     return s;
 }
 

@@ -43,6 +43,10 @@ struct ServerSettings {
     http::ServerLimits http;
     // HTTPS beside cleartext on the same port (told apart by the first byte); none when null.
     std::shared_ptr<const tls::TlsContext> tls;
+    // A per-client edge: each /events stream takes the lowest free lane (0, 1, 2, ...) and,
+    // once its lane's copy of the feed has delivered an event, gets that copy only
+    // (publishCopy); until then it gets the first copy of each event.
+    bool lanes = false;
 };
 
 // Counters as of one moment; each field is read lock-free, the set is not one atomic snapshot.
@@ -79,6 +83,7 @@ struct ServerStats {
     qint64 eventsLostInGaps = 0;  // events a resuming reader asked for and could not get
     qint64 replayEvents = 0;      // held in the replay buffer now
     qint64 replayBytes = 0;       // ... and what they count against replayMaxBytes
+    qint64 lanesInUse = 0;        // lanes: the highest lane held by an open stream, plus one
 };
 
 // An SSE server — HTTP/1.1 and HTTP/2 (h2c with prior knowledge) on one port — serving in
@@ -141,6 +146,11 @@ public:
     // Events published at the same moment (in sequence order): every stream gets them in one
     // write, as a runtime that corks a socket for the current tick would send them.
     void publish(std::vector<PublishedEvent> events);
+    // One copy of an event from the feed of `lane` (ServerSettings::lanes). `first`: no copy
+    // of it arrived before; it enters the replay buffer and goes to the streams not yet bound
+    // to their lane. The stream of `lane` gets it when bound, after any events it missed
+    // (from the replay buffer). Without lanes only the first copy is published.
+    void publishCopy(const PublishedEvent &event, std::uint32_t lane, bool first);
     ServerStats stats() const;
     // What the test page last reported (GET /report?summary=JSON): its streams as it saw them.
     QByteArray lastReport() const;
