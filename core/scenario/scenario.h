@@ -285,6 +285,9 @@ struct LoadOptions {
     // The descriptor budget counts the simulated browsers (validate, run) or only what the
     // topology opens itself (serve: its clients are the user's own).
     bool simulatedClients = true;
+    // False skips the descriptor budget: the structure alone (the app draws the topology of a
+    // scenario whose only problem is that this machine cannot open that many connections).
+    bool descriptorBudget = true;
 };
 
 LoadResult load(const QString &path, const LoadOptions &options = {});

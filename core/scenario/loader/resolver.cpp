@@ -738,7 +738,8 @@ private:
         }
         checkExternalOrigin(v, variantLabel);
         checkReplayFits(v);
-        const QString budget = net::checkDescriptorBudget(v.descriptorsNeeded(m_options.simulatedClients));
+        const QString budget = m_options.descriptorBudget ? net::checkDescriptorBudget(v.descriptorsNeeded(m_options.simulatedClients))
+                                                          : QString();
         if (!budget.isEmpty()) {
             const ClientGroup *largest = nullptr;
             for (const ClientGroup &g : v.clients)
