@@ -116,10 +116,11 @@ void TestReconnectStorm::spreadMatchesThePolicy()
     }
     const auto [lo, hi] = std::minmax_element(waits.begin(), waits.end());
     qInfo("%d clients cut at once: reconnect waits %.1f .. %.1f ms (policy: %.0f .. %.0f ms)", kClients, *lo, *hi, lowMs, highMs);
-    // No wait is shorter than the policy allows; none longer by more than it takes this one
-    // thread (proxy and all 100 clients) to take in 100 connections at once — 5% of the
-    // 1 s range, generous on a loaded machine (8–35 ms measured at load average 28).
-    QVERIFY2(*lo >= lowMs - 1 && *hi <= highMs + 50, qPrintable(QStringLiteral("%1 .. %2").arg(*lo).arg(*hi)));
+    // The server notes 100 ends and 100 requests, each a burst, one at a time: a wait may
+    // look up to 10 ms shorter than the policy's least (its end noted late), and longer by
+    // what it takes one thread (proxy and all 100 clients) to take in 100 connections at
+    // once — within 5% of the 1 s range (8–41 ms measured at load average 18–28).
+    QVERIFY2(*lo >= lowMs - 10 && *hi <= highMs + 50, qPrintable(QStringLiteral("%1 .. %2").arg(*lo).arg(*hi)));
     if (highMs > lowMs) {
         const double d = ksUniform(waits, lowMs, highMs);
         qInfo("Kolmogorov-Smirnov distance to uniform: %.3f", d);
