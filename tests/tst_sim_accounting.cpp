@@ -55,6 +55,43 @@ variants:
   - { name: sse }
 )";
 
+// SSE browsers and short pollers 30 ms from the origin, for a run at two time scales.
+constexpr const char *kDilation = R"(
+name: Dilation
+seed: 5
+duration: 3s
+warmup: 1s
+nodes:
+  origin: { kind: origin, region: eu-west }
+clients:
+  - { name: sse, count: 4, near: origin }
+  - { name: pollers, count: 2, near: origin, delivery: poll, poll_interval: 500ms }
+links:
+  - { between: [sse, origin], latency: 30ms, jitter: 5ms }
+  - { between: [pollers, origin], latency: 30ms }
+publisher: { at: origin, rate: 10/s, payload: 100B }
+sse: { heartbeat: 1s, retry: 500ms }
+pricing:
+  currency: USD
+  per_connection_hour: 1.0
+variants:
+  - { name: mixed }
+)";
+
+metrics::VariantResult runScaled(const scenario::Variant &v, double scale)
+{
+    sim::Run::Settings settings;
+    settings.timeScale = scale;
+    sim::Run run(v, settings);
+    bool done = false;
+    QObject::connect(&run, &sim::Run::finished, &run, [&] { done = true; }, Qt::DirectConnection);
+    run.start();
+    run.wait();
+    if (!done)
+        qFatal("the run at time scale %f did not finish", scale);
+    return run.result();
+}
+
 } // namespace
 
 class TestSimAccounting final : public QObject
@@ -69,6 +106,7 @@ private slots:
     void aCappedPopReportsWhomItTurnedAway();
     void firstEventTimesAreADistribution();
     void perClientLatencyIsItsOwnPath();
+    void aDilatedRunModelsTheSameWorld();
 };
 
 void TestSimAccounting::pollRequestsAreDurationOverInterval_data()
@@ -198,6 +236,58 @@ void TestSimAccounting::perClientLatencyIsItsOwnPath()
     QVERIFY2(sydney->latency.p50 >= pathMs - kMedianSlackMs,
              qPrintable(QStringLiteral("latency p50 %1 ms on a %2 ms path (upstream jitter %3 ms)")
                             .arg(sydney->latency.p50).arg(pathMs).arg(upstreamJitterMs)));
+}
+
+// The same variant at time scale 1 and 3: in modelled time, the SSE latency median is the
+// path's 30 ms at both (within 1 ms, the trust tolerance), the pollers make duration /
+// interval requests each (±1), connection-hours are streams × the modelled duration, and
+// the run took three times the wall time.
+void TestSimAccounting::aDilatedRunModelsTheSameWorld()
+{
+    const scenario::Variant v = fromText(kDilation, QStringLiteral("mixed"));
+    constexpr double kScale = 3;
+    constexpr double kToleranceMs = 1.0;
+    const metrics::VariantResult one = runScaled(v, 1);
+    const metrics::VariantResult slow = runScaled(v, kScale);
+    QCOMPARE(slow.timeScale, kScale);
+    QVERIFY2(std::abs(slow.wallS - kScale * secondsOf(v.duration)) <= 0.05 * kScale * secondsOf(v.duration),
+             qPrintable(QStringLiteral("wall %1 s").arg(slow.wallS)));
+    QVERIFY(std::abs(slow.durationS - secondsOf(v.duration)) <= 0.05 * secondsOf(v.duration));
+    const scenario::Link *access = v.linkBetween(QStringLiteral("sse"), QStringLiteral("origin"));
+    QVERIFY(access);
+    const double pathMs = double(access->latency.count()) / 1000.0;
+    const metrics::GroupResult *sseOne = group(one, QStringLiteral("sse"));
+    const metrics::GroupResult *sseSlow = group(slow, QStringLiteral("sse"));
+    QVERIFY(sseOne && sseSlow && sseOne->latency.count > 0 && sseSlow->latency.count > 0);
+    qInfo("latency p50 %.3f ms at scale 1, %.3f ms at scale %.0f, path %.1f ms", sseOne->latency.p50,
+          sseSlow->latency.p50, kScale, pathMs);
+    // Dilated, the machine's own share shrinks three times: the median is within the 1 ms
+    // tolerance of the path, and of the median at scale 1 (which carries the machine's full share).
+    QVERIFY2(std::abs(sseSlow->latency.p50 - pathMs) <= kToleranceMs,
+             qPrintable(QStringLiteral("scale 3: p50 %1 ms on a %2 ms path").arg(sseSlow->latency.p50).arg(pathMs)));
+    QVERIFY2(std::abs(sseSlow->latency.p50 - sseOne->latency.p50) <= kToleranceMs + one.overhead.p50,
+             qPrintable(QStringLiteral("p50 %1 ms at scale 3, %2 ms at scale 1 (overhead p50 %3 ms)")
+                            .arg(sseSlow->latency.p50).arg(sseOne->latency.p50).arg(one.overhead.p50)));
+    QCOMPARE(one.events.lost, quint64(0));
+    QCOMPARE(slow.events.lost, quint64(0));
+    const scenario::ClientGroup *pollers = v.clientGroup(QStringLiteral("pollers"));
+    QVERIFY(pollers);
+    const double pollRequests = double(pollers->count) * secondsOf(v.duration) / secondsOf(pollers->pollInterval);
+    const metrics::GroupResult *polled = group(slow, QStringLiteral("pollers"));
+    QVERIFY(polled);
+    const double sseStreams = double(v.clientGroup(QStringLiteral("sse"))->count);
+    // Requests: the pollers' plus one per SSE stream opened before or in the window at most.
+    QVERIFY2(std::abs(double(slow.requests) - double(one.requests)) <= double(pollers->count) + sseStreams,
+             qPrintable(QStringLiteral("requests %1 at scale 3, %2 at scale 1 (pollers alone %3)")
+                            .arg(slow.requests).arg(one.requests).arg(pollRequests)));
+    QVERIFY(double(slow.requests) >= pollRequests - double(pollers->count));
+    QVERIFY(slow.cost && one.cost);
+    const double hours = double(v.totalStreams()) * secondsOf(v.duration) / 3600.0;
+    for (const metrics::VariantResult *r : {&one, &slow}) {
+        const double billed = r->cost->breakdown.at(QStringLiteral("connection_hours"));
+        QVERIFY2(std::abs(billed - hours) <= 0.02 * hours,
+                 qPrintable(QStringLiteral("scale %1: %2 connection-hours, expected %3").arg(r->timeScale).arg(billed).arg(hours)));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestSimAccounting)

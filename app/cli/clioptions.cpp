@@ -55,6 +55,18 @@ std::optional<RunArguments> parseRunArguments(const QStringList &args, bool allo
                 return std::nullopt;
             }
             parsed.seed = seed;
+        } else if (allowOut && option == QLatin1String("--time-scale")) {
+            const auto value = valueOf(i, option);
+            if (!value)
+                return std::nullopt;
+            bool ok = false;
+            const double scale = value->toDouble(&ok);
+            if (!ok || !(scale >= 1.0) || scale > 1000.0) {
+                *error = QStringLiteral("--time-scale: expected a number from 1 to 1000 (how many times slower than "
+                                        "modelled to run), got \"%1\"").arg(*value);
+                return std::nullopt;
+            }
+            parsed.timeScale = scale;
         } else if (option == QLatin1String("--tls-cert") || option == QLatin1String("--tls-key")) {
             const auto value = valueOf(i, option);
             if (!value)

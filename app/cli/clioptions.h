@@ -20,6 +20,7 @@ struct RunArguments {
     std::optional<std::uint64_t> seed;
     QString tlsCert;             // --tls-cert/--tls-key: the nodes' certificate (PEM); both or neither
     QString tlsKey;
+    double timeScale = 1;        // run only: --time-scale N (≥ 1)
 };
 
 // Parses `args`; on a problem returns std::nullopt and sets `error` to a message naming the

@@ -53,6 +53,27 @@ int writeOutputs(const metrics::RunResult &result, const QString &outDir, const 
     return kExitOk;
 }
 
+// What a dilated run will take, and which variants cannot be dilated (they run at scale 1).
+void reportTimeScale(const scenario::Scenario &scenario, const QStringList &names, const sim::RunOptions &options)
+{
+    double wallSeconds = 0;
+    for (const scenario::Variant &v : scenario.variants) {
+        if (!names.isEmpty() && !names.contains(v.name))
+            continue;
+        const QString refusal = v.timeDilationRefusal();
+        const double scale = refusal.isEmpty() ? options.timeScale : 1.0;
+        if (!refusal.isEmpty())
+            printErr(QStringLiteral("edgesse run: %1 runs at time scale 1: %2\n").arg(v.name, refusal));
+        const auto modelled = options.duration.value_or(std::chrono::duration_cast<std::chrono::milliseconds>(v.duration))
+            + options.warmup.value_or(std::chrono::duration_cast<std::chrono::milliseconds>(v.warmup));
+        wallSeconds += scale * double(modelled.count()) / 1000.0;
+    }
+    printErr(QStringLiteral("edgesse run: time scale %1: every modelled duration x%1, every rate /%1; "
+                            "figures are reported in modelled time; about %2 s of wall time plus set-up\n")
+                 .arg(options.timeScale)
+                 .arg(wallSeconds, 0, 'f', 0));
+}
+
 } // namespace
 
 int runCommand(const QStringList &args)
@@ -65,7 +86,7 @@ int runCommand(const QStringList &args)
     }
     if (!parsed) {
         printErr(QStringLiteral("edgesse run: %1\nUsage: edgesse run FILE [--out DIR] [--variant NAME]... "
-                                "[--duration D] [--seed N]\n").arg(error));
+                                "[--duration D] [--seed N] [--time-scale N]\n").arg(error));
         return kExitInvalidInput;
     }
     const auto loaded = loadScenarioReporting(parsed->file);
@@ -94,6 +115,9 @@ int runCommand(const QStringList &args)
         options.duration = std::chrono::duration_cast<std::chrono::milliseconds>(*parsed->duration);
     options.seed = parsed->seed;
     options.outputDirectory = outDir;
+    options.timeScale = parsed->timeScale;
+    if (options.timeScale > 1.0)
+        reportTimeScale(scenario, parsed->variants, options);
 
     sim::RunController controller;
     SignalWatcher watcher;
@@ -127,11 +151,15 @@ int runCommand(const QStringList &args)
                      });
     QObject::connect(&controller, &sim::RunController::variantFinished, &loop,
                      [&](const metrics::VariantResult &variant) {
-                         printErr(QStringLiteral("%1%2: done (%3 of %4 events delivered)%5\n")
+                         const QString scaled = variant.timeScale > 1.0
+                             ? QStringLiteral(", %1 s modelled in %2 s").arg(variant.durationS, 0, 'f', 1).arg(variant.wallS, 0, 'f', 1)
+                             : QString();
+                         printErr(QStringLiteral("%1%2: done (%3 of %4 events delivered%5)%6\n")
                                       .arg(interactive ? QStringLiteral("\r") : QString())
                                       .arg(variant.name)
                                       .arg(variant.events.delivered)
                                       .arg(variant.events.expected)
+                                      .arg(scaled)
                                       .arg(interactive ? QStringLiteral("          ") : QString()));
                          progressShown = false;
                      });

@@ -403,6 +403,8 @@ QJsonObject RunResult::toJson() const
             {QStringLiteral("name"), v.name},
             {QStringLiteral("resolved"), v.resolved},
             {QStringLiteral("duration_s"), ms(v.durationS)},
+            {QStringLiteral("time_scale"), v.timeScale},
+            {QStringLiteral("wall_s"), ms(v.wallS)},
             {QStringLiteral("latency_ms"), metrics::toJson(v.latency)},
             {QStringLiteral("overhead_ms"), metrics::toJson(v.overhead)},
             {QStringLiteral("overhead_allowance_ms"), v.overheadAllowanceMs},
@@ -486,6 +488,8 @@ std::optional<RunResult> RunResult::fromJson(const QJsonObject &json, QString *e
         v.name = r.string(o, QStringLiteral("name"), at);
         v.resolved = r.object(o, QStringLiteral("resolved"), at, false);
         v.durationS = r.number(o, QStringLiteral("duration_s"), at, false);
+        v.timeScale = o.contains(QStringLiteral("time_scale")) ? r.number(o, QStringLiteral("time_scale"), at, false) : 1.0;
+        v.wallS = o.contains(QStringLiteral("wall_s")) ? r.number(o, QStringLiteral("wall_s"), at, false) : v.durationS;
         v.latency = r.latency(o, QStringLiteral("latency_ms"), at);
         v.overhead = r.percentiles(o, QStringLiteral("overhead_ms"), at, false);
         v.overheadAllowanceMs = r.number(o, QStringLiteral("overhead_allowance_ms"), at, false);

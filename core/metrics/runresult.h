@@ -141,7 +141,9 @@ struct ConformanceNote {
 struct VariantResult {
     QString name;
     QJsonObject resolved;         // the fully resolved variant, filled by the engine
-    double durationS = 0;         // measured period (after warm-up)
+    double durationS = 0;         // measured period (after warm-up), modelled time
+    double timeScale = 1;         // "time_scale": the run went this many times slower than modelled
+    double wallS = 0;             // "wall_s": the measured period's wall-clock length
     LatencySummary latency;                   // "latency_ms"
     PercentileSummary overhead;               // "overhead_ms"
     // "overhead_allowance_ms": the part of overhead the scenario itself explains — the

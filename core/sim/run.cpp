@@ -4,6 +4,7 @@
 #include "core/sim/collector.h"
 #include "core/sim/drainpolicy.h"
 #include "core/sim/livetopology.h"
+#include "core/sim/timescale.h"
 #include "core/sim/topologyplan.h"
 
 #include <QThread>
@@ -26,12 +27,21 @@ int threadsFor(int requested)
     return requested > 0 ? requested : std::max(1, QThread::idealThreadCount());
 }
 
+// Nodes outside EdgeSSE's clock cannot run slower: such a variant runs at scale 1.
+Run::Settings effective(Run::Settings settings, const scenario::Variant &variant)
+{
+    if (settings.timeScale < 1.0 || !variant.timeDilationRefusal().isEmpty())
+        settings.timeScale = 1.0;
+    return settings;
+}
+
 } // namespace
 
 Run::Run(scenario::Variant variant, const Settings &settings, QObject *parent)
     : QObject(parent)
-    , m_variant(std::move(variant))
-    , m_settings(settings)
+    , m_modelled(std::move(variant))
+    , m_settings(effective(settings, m_modelled))
+    , m_variant(dilated(m_modelled, m_settings.timeScale))
     , m_tls(tls::TlsIdentity::make(settings.tlsCredentials.get(), &m_tlsError))
 {
     m_live.variant = m_variant.name;
@@ -168,7 +178,8 @@ Run::Outcome Run::conduct(const TopologyPlan &plan, LiveTopology &live, Clock::t
     const bool hasEnd = !m_settings.openEnded || v.duration > 0us;
     live.shared().setWindow(measureStart, hasEnd ? measureEnd : Clock::time_point::max());
     live.startPublisher();
-    live.openClients();
+    if (!live.openClients(error))
+        return Outcome::Failed;
     emit ready();
 
     const Measured measured = measure(collector, start, measureStart, measureEnd);
@@ -188,6 +199,7 @@ Run::Outcome Run::conduct(const TopologyPlan &plan, LiveTopology &live, Clock::t
     recordAllOpen(live, setUpStart);
     metrics::VariantResult result =
         collector.finalise(measured.reachedWindow ? measureStart : end, end, m_settings.keepStreamRows);
+    inModelledTime(result);
     {
         std::lock_guard lock(m_mutex);
         m_result = std::move(result);
@@ -289,6 +301,18 @@ void Run::publishSample(Collector &collector, double atSeconds)
     m_live = std::move(sample.live);
     m_result.timeSeries = collector.series();
     m_result.setLatency(sample.latency);
+}
+
+void Run::inModelledTime(metrics::VariantResult &result) const
+{
+    const double scale = m_settings.timeScale;
+    toModelledTime(result, scale);
+    if (scale <= 1.0)
+        return;
+    result.resolved = scenario::toJson(m_modelled);
+    // The trust check judges the modelled world's overhead.
+    result.warnings.removeIf([](const QString &w) { return w.startsWith(QLatin1String("overhead p99")); });
+    result.checkOverhead();
 }
 
 void Run::recordAllOpen(LiveTopology &live, Clock::time_point setUpStart)

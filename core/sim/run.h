@@ -50,6 +50,9 @@ public:
         QString externalFolder;
         // The certificate nodes serve (--tls-cert/--tls-key); a throw-away local CA when null.
         std::shared_ptr<const tls::Credentials> tlsCredentials;
+        // Time dilation (sim::dilated): the variant runs this many times slower and its result
+        // is reported in modelled time. Forced to 1 for a variant with external nodes.
+        double timeScale = 1;
     };
 
     Run(scenario::Variant variant, const Settings &settings, QObject *parent = nullptr);
@@ -63,7 +66,8 @@ public:
     // Blocks until the conductor is done (after finished/failed/cancelled).
     void wait();
 
-    const scenario::Variant &variant() const { return m_variant; }
+    const scenario::Variant &variant() const { return m_modelled; } // as the scenario says
+    double timeScale() const { return m_settings.timeScale; }
     // What the nodes serve TLS with and clients trust; null when it could not be made
     // (start() then fails with the reason).
     std::shared_ptr<const tls::TlsIdentity> tls() const { return m_tls; }
@@ -111,12 +115,14 @@ private:
     bool drain(LiveTopology &live); // false when cancelled
     void publishSample(Collector &collector, double atSeconds);
     void recordAllOpen(LiveTopology &live, Clock::time_point setUpStart);
+    void inModelledTime(metrics::VariantResult &result) const;
     void tearDown(std::unique_ptr<LiveTopology> live);
     void addExternalFindings(LiveTopology &live);
     bool waitFor(Clock::time_point until); // false when cancelled/stopped
 
-    scenario::Variant m_variant;
+    scenario::Variant m_modelled;
     Settings m_settings;
+    scenario::Variant m_variant; // m_modelled dilated by the time scale: what runs
     std::shared_ptr<const tls::TlsIdentity> m_tls;
     QString m_tlsError;
 

@@ -104,6 +104,7 @@ void RunController::start(const scenario::Scenario &scenario, const QStringList 
         m_state->result.startedAt = QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
     }
     m_threads = options.threads;
+    m_timeScale = options.timeScale;
     m_outputDirectory = options.outputDirectory;
     QMetaObject::invokeMethod(this, [this] { startNextVariant(); }, Qt::QueuedConnection);
 }
@@ -120,6 +121,7 @@ void RunController::startNextVariant()
     const scenario::Variant &variant = m_state->variants[m_state->current];
     Run::Settings settings;
     settings.threads = m_threads;
+    settings.timeScale = m_timeScale;
     if (!m_outputDirectory.isEmpty())
         settings.externalFolder = QDir(m_outputDirectory).filePath(QStringLiteral("servers/") + variant.name);
     auto run = std::make_unique<Run>(variant, settings);

@@ -70,6 +70,7 @@ private:
 
     std::unique_ptr<State> m_state;
     int m_threads = 0;
+    double m_timeScale = 1;
     QString m_outputDirectory;
 };
 

@@ -14,6 +14,7 @@ struct RunOptions {
     std::optional<std::chrono::milliseconds> warmup;   // replaces each variant's warm-up
     std::optional<std::uint64_t> seed;                 // replaces the scenario's seed
     int threads = 0;                                   // data-plane threads; 0 = one per core
+    double timeScale = 1; // run this many times slower than modelled (see sim::dilated); ≥ 1
     QString outputDirectory; // the run's folder: external servers keep their output under servers/VARIANT/NODE
 };
 
