@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -48,6 +49,27 @@ inline sse::SseServer &server()
     return *instance;
 }
 
+// connect(2), finished when a signal interrupts it (libFuzzer's timeout alarm does, every
+// second): the handshake goes on, so wait for it rather than fail.
+inline bool connected(int fd, const sockaddr_in &address)
+{
+    if (::connect(fd, reinterpret_cast<const sockaddr *>(&address), sizeof address) == 0)
+        return true;
+    if (errno != EINTR)
+        return false;
+    pollfd pfd{fd, POLLOUT, 0};
+    while (::poll(&pfd, 1, -1) < 0) {
+        if (errno != EINTR)
+            return false;
+    }
+    int error = 0;
+    socklen_t length = sizeof error;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0)
+        return false;
+    errno = error;
+    return error == 0;
+}
+
 // Sends `data` to the server and reads until it closes or is quiet for `quietMs`.
 inline void exchange(const QByteArray &data, int quietMs = 10)
 {
@@ -61,7 +83,7 @@ inline void exchange(const QByteArray &data, int quietMs = 10)
     // Closed with a reset, so a long run does not use up the ephemeral ports in TIME_WAIT.
     const linger reset{1, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
-    if (::connect(fd, reinterpret_cast<const sockaddr *>(&address), sizeof address) != 0) {
+    if (!connected(fd, address)) {
         std::perror("fuzz: connect to the server"); // the server stopped accepting: a failure in itself
         std::abort();
     }
@@ -69,6 +91,8 @@ inline void exchange(const QByteArray &data, int quietMs = 10)
     qsizetype left = data.size();
     while (left > 0) {
         const ssize_t n = ::send(fd, p, size_t(left), MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
         if (n <= 0)
             break;
         p += n;
@@ -77,8 +101,16 @@ inline void exchange(const QByteArray &data, int quietMs = 10)
     ::shutdown(fd, SHUT_WR);
     char buffer[16384];
     pollfd pfd{fd, POLLIN, 0};
-    while (::poll(&pfd, 1, quietMs) > 0) {
-        if (::recv(fd, buffer, sizeof buffer, 0) <= 0)
+    for (;;) {
+        const int ready = ::poll(&pfd, 1, quietMs);
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready <= 0)
+            break;
+        const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
             break;
     }
     ::close(fd);
