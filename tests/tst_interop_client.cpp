@@ -123,7 +123,8 @@ void TestInteropClient::resumesWithLastEventId()
     // The server closes after every 3 events and asks for a 20 ms reconnection time.
     config.path = "/events?count=12&interval=2&close-after=3&retry=20";
     config.lastEventId = "0";
-    config.jitter = 0.5;
+    config.reconnectPolicy = sse::ReconnectPolicy{sse::ReconnectPolicy::Backoff::None, std::nullopt, 30'000ms,
+                                                  sse::ReconnectPolicy::Jitter::Equal};
     sse::EventSource source(config, pool, timers, &observer, 1);
     source.open();
     QTRY_COMPARE_WITH_TIMEOUT(source.readyState(), sse::EventSource::ReadyState::Closed, 10'000);
@@ -138,8 +139,8 @@ void TestInteropClient::resumesWithLastEventId()
     QCOMPARE(d.size(), std::size_t(5));
     for (std::size_t i = 0; i < 4; ++i) {
         QVERIFY(d[i].willReconnect);
-        // retry 20 ms, at most 50 % jitter on top
-        QVERIFY2(d[i].reconnectDelay >= 20ms && d[i].reconnectDelay <= 30ms, qPrintable(QString::number(d[i].reconnectDelay.count())));
+        // retry 20 ms, equal jitter: 10 ms fixed and up to 10 ms drawn
+        QVERIFY2(d[i].reconnectDelay >= 10ms && d[i].reconnectDelay <= 20ms, qPrintable(QString::number(d[i].reconnectDelay.count())));
     }
     const QJsonArray ids = fetchJson(peer.port(), protocol, "/log").value(QStringLiteral("lastEventIds")).toArray();
     QStringList got;

@@ -247,7 +247,8 @@ private slots:
         for (const Variant &v : r.scenario->variants) {
             QVERIFY(!v.name.isEmpty());
             QVERIFY(v.origin());
-            QVERIFY(v.totalBrowsers() >= 10 && v.totalBrowsers() <= 1000);
+            const bool real = std::any_of(v.clients.begin(), v.clients.end(), [](const ClientGroup &g) { return g.realBrowser.has_value(); });
+            QVERIFY(v.totalBrowsers() >= (real ? 2 : 10) && v.totalBrowsers() <= 1000);
             QVERIFY(v.duration <= 60s);
             for (const ClientGroup &g : v.clients)
                 for (const Link *l : v.pathLinks(g))
@@ -479,7 +480,12 @@ private slots:
             return keys;
         };
         missing += missingKeys(origin, without(kNodeKeys, externalNodeKeys));
-        missing += missingKeys(json.value(QStringLiteral("clients")).toArray().first().toObject(), kClientKeys);
+        const QStringList browserKeys{QStringLiteral("reconnect"), QStringLiteral("real_browser")};
+        missing += missingKeys(json.value(QStringLiteral("clients")).toArray().first().toObject(), without(kClientKeys, browserKeys));
+        const QJsonObject browsers = toJson(loadOne(sourceDir() + QStringLiteral("/tests/data/scenarios/valid/browsers.yaml")));
+        const QJsonObject browserGroup = browsers.value(QStringLiteral("clients")).toArray().first().toObject();
+        missing += missingKeys(browserGroup, browserKeys);
+        missing += missingKeys(browserGroup.value(QStringLiteral("reconnect")).toObject(), kReconnectKeys);
         const QJsonObject link = json.value(QStringLiteral("links")).toArray().first().toObject();
         missing += missingKeys(link, kLinkKeys);
         missing += missingKeys(link.value(QStringLiteral("gateway")).toObject(), kGatewayKeys);

@@ -865,6 +865,12 @@ void MainWindow::validateNow()
     const QList<TextMark> marks = textMarksOf(result.diagnostics);
     m_editor->setMarks(marks);
     m_diagnosticsPanel->setDiagnostics(fileName, marks);
+    if (!result.scenario) {
+        // Problems that leave the structure whole (the descriptor budget) keep the picture.
+        scenario::LoadOptions structureOnly;
+        structureOnly.descriptorBudget = false;
+        result.scenario = scenario::loadFromText(m_editor->toPlainText().toUtf8(), fileName, structureOnly).scenario;
+    }
     if (result.scenario) {
         m_scenario = std::move(result.scenario);
         m_variants->setVariants(variantEntriesOf(*m_scenario));

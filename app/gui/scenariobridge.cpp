@@ -4,6 +4,8 @@
 #include "core/scenario/units.h"
 
 #include <QLocale>
+#include <QPair>
+#include <QSet>
 
 namespace edgesse::gui {
 
@@ -46,12 +48,25 @@ QString deliveryName(const scenario::ClientGroup &group)
 
 TopologyModel topologyOf(const scenario::Variant &variant)
 {
+    QSet<QString> nodesOnPath;
+    QSet<QPair<QString, QString>> linksOnPath;
+    for (const scenario::ClientGroup &group : variant.clients) {
+        const QStringList hops = variant.path(group);
+        for (qsizetype i = 0; i < hops.size(); ++i) {
+            nodesOnPath.insert(hops[i]);
+            if (i > 0) {
+                linksOnPath.insert({hops[i - 1], hops[i]});
+                linksOnPath.insert({hops[i], hops[i - 1]});
+            }
+        }
+    }
     TopologyModel model;
     for (const scenario::Node &node : variant.nodes) {
         TopologyModel::Node n;
         n.name = node.name;
         n.kind = node.kind == scenario::NodeKind::Origin ? TopologyModel::Kind::Origin : TopologyModel::Kind::Pop;
         n.detail = node.region;
+        n.onPath = nodesOnPath.contains(node.name);
         if (node.maxConnections > 0)
             n.detail += (n.detail.isEmpty() ? QString() : QStringLiteral(" · ")) +
                         QObject::tr("cap %1").arg(QLocale().toString(node.maxConnections));
@@ -70,6 +85,7 @@ TopologyModel topologyOf(const scenario::Variant &variant)
         l.a = link.a;
         l.b = link.b;
         l.label = latencyLabel(link);
+        l.onPath = linksOnPath.contains({link.a, link.b});
         if (link.gateway)
             l.gateway = link.gateway->preset;
         model.links.append(l);

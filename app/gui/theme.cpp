@@ -1,7 +1,10 @@
 #include "app/gui/theme.h"
 
 #include <QApplication>
+#include <QPainter>
+#include <QProxyStyle>
 #include <QStyleFactory>
+#include <QStyleOption>
 
 namespace edgesse::gui {
 
@@ -103,6 +106,32 @@ QPalette darkPalette()
     });
 }
 
+// Fusion outlines a check box in the window colour darkened, which on a dark palette is the
+// colour of the list behind it: an unchecked box disappears. This draws Fusion's box and then
+// its outline again in the muted text colour, readable on either palette.
+class ReadableFusionStyle final : public QProxyStyle
+{
+public:
+    ReadableFusionStyle()
+        : QProxyStyle(QStyleFactory::create(QStringLiteral("Fusion")))
+    {
+    }
+
+    void drawPrimitive(PrimitiveElement element, const QStyleOption *option, QPainter *painter, const QWidget *widget) const override
+    {
+        QProxyStyle::drawPrimitive(element, option, painter, widget);
+        if (element != PE_IndicatorCheckBox || (option->state & State_HasFocus && option->state & State_KeyboardFocusChange))
+            return;
+        painter->save();
+        painter->setRenderHint(QPainter::Antialiasing, true);
+        painter->translate(0.5, 0.5);
+        painter->setPen(themeColors(option->palette).mutedText);
+        painter->setBrush(Qt::NoBrush);
+        painter->drawRect(QRectF(option->rect).adjusted(0, 0, -1, -1));
+        painter->restore();
+    }
+};
+
 } // namespace
 
 bool isDarkPalette(const QPalette &palette)
@@ -117,8 +146,8 @@ ColorScheme applyColorScheme(QApplication &app, ColorScheme requested)
     ColorScheme scheme = requested;
     if (scheme == ColorScheme::System)
         scheme = platformDark ? ColorScheme::Dark : ColorScheme::Light;
-    if (QStyle *fusion = QStyleFactory::create(QStringLiteral("Fusion")))
-        app.setStyle(fusion);
+    if (!dynamic_cast<ReadableFusionStyle *>(QApplication::style()))
+        app.setStyle(new ReadableFusionStyle);
     app.setPalette(scheme == ColorScheme::Dark ? darkPalette() : lightPalette());
     return scheme;
 }

@@ -19,6 +19,7 @@ struct TopologyModel
         Kind kind = Kind::Pop;
         QString detail; // region, or "200 browsers × 2 streams"
         std::int64_t count = 0; // clients in a population; 0 for servers
+        bool onPath = true;     // some population's events pass through it in this variant
     };
     struct Link
     {
@@ -26,6 +27,7 @@ struct TopologyModel
         QString b;
         QString label;   // "8 ms ± 2 ms"
         QString gateway; // preset name, empty when none
+        bool onPath = true; // events travel over it in this variant (drawn highlighted)
     };
     QList<Node> nodes;
     QList<Link> links;

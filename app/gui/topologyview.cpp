@@ -40,6 +40,8 @@ constexpr double kNodeHeight = 64;
 constexpr double kZoomStep = 1.2;
 constexpr double kMinZoom = 0.15;
 constexpr double kMaxZoom = 6.0;
+constexpr double kOffPathOpacity = 0.42; // nodes and labels the selected variant does not use
+constexpr double kPathWidth = 2.6;       // a link on the selected variant's path, idle
 
 QString humanRate(double bytesPerSecond)
 {
@@ -107,6 +109,8 @@ public:
                               : m_node.kind == TopologyModel::Kind::Pop  ? colors.pop
                                                                           : colors.client;
         painter->setRenderHint(QPainter::Antialiasing);
+        if (!m_node.onPath)
+            painter->setOpacity(kOffPathOpacity);
         const QRectF body(-m_width / 2, -kNodeHeight / 2, m_width, kNodeHeight);
         const bool selected = option->state & QStyle::State_Selected;
 
@@ -217,7 +221,10 @@ private:
         const QString kind = m_node.kind == TopologyModel::Kind::Origin ? QObject::tr("origin") : QObject::tr("PoP");
         return m_node.detail.isEmpty() ? kind : kind + QStringLiteral(" · ") + m_node.detail;
     }
-    QString tooltip() const { return m_node.name + QLatin1Char('\n') + subtitle(); }
+    QString tooltip() const
+    {
+        return m_node.name + QLatin1Char('\n') + subtitle() + (m_node.onPath ? QString() : QLatin1Char('\n') + QObject::tr("not on this variant's path"));
+    }
 
     TopologyView *m_view;
     TopologyModel::Node m_node;
@@ -250,7 +257,8 @@ public:
         : m_view(view), m_link(std::move(link)), m_a(a), m_b(b)
     {
         setZValue(1);
-        setToolTip(QObject::tr("%1 ↔ %2\n%3").arg(m_link.a, m_link.b, m_link.label));
+        setToolTip(QObject::tr("%1 ↔ %2\n%3").arg(m_link.a, m_link.b, m_link.label)
+                   + (m_link.onPath ? QString() : QLatin1Char('\n') + QObject::tr("not on this variant's path")));
     }
 
     const TopologyModel::Link &link() const { return m_link; }
@@ -348,17 +356,18 @@ public:
     {
         const ThemeColors colors = themeColors(m_view->palette());
         painter->setRenderHint(QPainter::Antialiasing);
-        double width = 1.6;
-        QColor color = colors.link;
-        if (m_load) {
+        // The selected variant's path stands out; links it does not use recede.
+        double width = m_link.onPath ? kPathWidth : 1.2;
+        QColor color = m_link.onPath ? colors.linkActive : mix(colors.link, colors.canvas, 0.45);
+        if (m_load && m_link.onPath) {
             // Width grows with the logarithm of the traffic: 1 KB/s thin, 100 MB/s thick.
             width = 1.6 + std::clamp(std::log10(std::max(1.0, m_load->bytesPerSecond)) - 2.0, 0.0, 6.0) * 1.1;
             color = m_load->bytesPerSecond > 0 ? colors.linkActive : colors.link;
         }
         color = mix(color, colors.reap, m_flash);
         width += 4 * m_flash;
-        QPen pen(color, width, Qt::SolidLine, Qt::RoundCap);
-        if (!m_link.gateway.isEmpty())
+        QPen pen(color, width, m_link.onPath ? Qt::SolidLine : Qt::DotLine, Qt::RoundCap);
+        if (!m_link.gateway.isEmpty() && m_link.onPath)
             pen.setDashPattern({6.0 / width + 1, 3.0 / width + 1});
         painter->setPen(pen);
         painter->setBrush(Qt::NoBrush);
@@ -369,6 +378,8 @@ public:
     {
         const ThemeColors colors = themeColors(m_view->palette());
         painter->setRenderHint(QPainter::Antialiasing);
+        if (!m_link.onPath)
+            painter->setOpacity(kOffPathOpacity);
         const QStringList lines = labelLines();
         const QRectF box = labelRect();
         painter->setPen(QPen(mix(colors.grid.darker(colors.dark ? 70 : 115), colors.reap, m_flash), 1));
@@ -895,6 +906,19 @@ QGraphicsItem *TopologyView::nodeItem(const QString &name) const
 bool TopologyView::isFlashing() const
 {
     return m_flashTimer->isActive();
+}
+
+QStringList TopologyView::pathItems() const
+{
+    QStringList items;
+    for (const TopologyNodeItem *node : m_nodes)
+        if (node->node().onPath)
+            items << node->node().name;
+    for (const TopologyLinkItem *link : m_links)
+        if (link->link().onPath)
+            items << link->link().a + QStringLiteral("–") + link->link().b;
+    items.sort();
+    return items;
 }
 
 double TopologyView::zoom() const

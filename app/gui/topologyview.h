@@ -47,6 +47,9 @@ public:
     // The item drawing a node (nullptr when there is none by that name).
     QGraphicsItem *nodeItem(const QString &name) const;
     double zoom() const;
+    // What is drawn as the variant's path: node names, and links as "a–b" (as the model lists
+    // them); everything else is drawn receded.
+    QStringList pathItems() const;
     // True while a link still shows the red flash of a recent reap.
     bool isFlashing() const;
 

@@ -9,7 +9,8 @@
 
 // Runs kept as documents: every run the app makes is written, as its results.json, into a
 // folder of its own under the scenario's results folder, named by its start time and
-// variants (SCENARIO-results/runs/2026-12-01_10-15-02_central+edge/results.json).
+// variants (SCENARIO-results/runs/2026-12-01_10-15-02_central+edge/results.json); a second run
+// in the same second is numbered after the time (2026-12-01_10-15-02.2_central+edge).
 namespace edgesse::runs {
 
 // Fills what results.json says about the scenario the run came from: its question, its
@@ -31,7 +32,8 @@ struct StoredRun
 // empty string and `error` naming the file and why.
 QString storeRun(const metrics::RunResult &result, const QString &runsFolder, QString *error = nullptr);
 
-// The runs kept in `runsFolder`, oldest first (read from the folder names, not the files).
+// The runs kept in `runsFolder`, oldest first, with the variants their folder names list (a
+// name that cannot say them whole, cut at its length limit, is read from its file).
 QList<StoredRun> storedRuns(const QString &runsFolder);
 
 // Whether `bytes` look like a results.json rather than a scenario (a JSON object with

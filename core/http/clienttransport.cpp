@@ -5,6 +5,8 @@
 #include <QNetworkProxy>
 #include <QTcpSocket>
 
+#include <cerrno>
+
 namespace edgesse::http {
 
 ClientTransport::ClientTransport(const ClientTls &tls, QByteArray alpn, QObject *parent)
@@ -21,7 +23,7 @@ ClientTransport::ClientTransport(const ClientTls &tls, QByteArray alpn, QObject 
     connect(m_socket, &QTcpSocket::connected, this, &ClientTransport::onTcpConnected);
     connect(m_socket, &QTcpSocket::readyRead, this, &ClientTransport::onTcpReadyRead);
     connect(m_socket, &QTcpSocket::disconnected, this, &ClientTransport::disconnected);
-    connect(m_socket, &QTcpSocket::errorOccurred, this, &ClientTransport::errorOccurred);
+    connect(m_socket, &QTcpSocket::errorOccurred, this, &ClientTransport::onTcpError);
 }
 
 ClientTransport::~ClientTransport() = default;
@@ -44,6 +46,21 @@ void ClientTransport::onTcpConnected()
     m_tls = tls::TlsChannel::client(*m_context, m_host, m_alpn, m_sessions);
     m_tls->start();
     flushCiphertext();
+}
+
+void ClientTransport::onTcpError(QAbstractSocket::SocketError error)
+{
+    // Qt 6.4 says RemoteHostClosedError for a FIN (read() returned 0) and for a RST (read()
+    // failed with ECONNRESET), and has closed the descriptor by now; errno is still what its
+    // read() left. Cleared after, so a later FIN on this thread never sees this reset's errno.
+    const int readError = errno;
+    errno = 0;
+    if (error == QAbstractSocket::RemoteHostClosedError && readError == ECONNRESET) {
+        m_resetError = QStringLiteral("the connection to %1 was reset by the peer").arg(m_host);
+        emit errorOccurred(QAbstractSocket::NetworkError);
+        return;
+    }
+    emit errorOccurred(error);
 }
 
 void ClientTransport::onTcpReadyRead()
@@ -117,6 +134,8 @@ void ClientTransport::abort()
 
 QString ClientTransport::errorString() const
 {
+    if (!m_resetError.isEmpty())
+        return m_resetError;
     return m_tlsError.isEmpty() ? m_socket->errorString() : m_tlsError;
 }
 

@@ -27,7 +27,10 @@ struct ClientTls {
 // A client connection's byte stream: a QTcpSocket, with TLS on top when given a context.
 // connected() means ready for requests (TCP up, and the TLS handshake complete); read()
 // and write() carry plaintext. A TLS failure (untrusted certificate, bad record) is
-// reported as errorOccurred(SslHandshakeFailedError or SslInternalError).
+// reported as errorOccurred(SslHandshakeFailedError or SslInternalError). The peer's orderly
+// close (FIN) is errorOccurred(RemoteHostClosedError), as Qt says it; a reset (RST), which
+// Qt 6.4 reports the same way, is told apart by the ECONNRESET its read() left in errno and
+// reported as errorOccurred(NetworkError), errorString() saying "reset".
 class ClientTransport final : public QObject
 {
     Q_OBJECT
@@ -60,6 +63,7 @@ signals:
 
 private:
     void onTcpConnected();
+    void onTcpError(QAbstractSocket::SocketError error);
     void onTcpReadyRead();
     void flushCiphertext();
     void tlsFailed(QAbstractSocket::SocketError error);
@@ -71,6 +75,7 @@ private:
     QString m_host;
     std::unique_ptr<tls::TlsChannel> m_tls;
     QString m_tlsError;
+    QString m_resetError;
     bool m_ready = false;
 };
 

@@ -118,9 +118,11 @@ ClientConnection *ConnectionPool::newConnection()
 {
     ClientConnection *c = nullptr;
     const ClientTls tls{m_tls.get(), &m_tlsSessions};
-    if (m_config.protocol == ClientProtocol::Http2)
-        c = new H2ClientConnection(m_config.host, m_config.port, m_config.h2WindowBytes, tls, this, m_localAddress);
-    else
+    if (m_config.protocol == ClientProtocol::Http2) {
+        auto *h2 = new H2ClientConnection(m_config.host, m_config.port, m_config.h2WindowBytes, tls, this, m_localAddress);
+        h2->setStreamAssumptions(m_config.h2StreamsBeforeSettings, m_config.h2StreamCap);
+        c = h2;
+    } else
         c = new Http1ClientConnection(m_config.host, m_config.port, tls, this, m_localAddress);
     ++m_connectionsOpened;
     m_connections.push_back(c);

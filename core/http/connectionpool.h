@@ -31,6 +31,10 @@ public:
         ClientProtocol protocol = ClientProtocol::Http1;
         int maxConnections = 6;              // HTTP/1.1 only
         std::int32_t h2WindowBytes = 1 << 20;
+        // HTTP/2 streams opened before the server's SETTINGS, and never more than the cap
+        // (the browser profile's; Chromium 100 and 256).
+        std::uint32_t h2StreamsBeforeSettings = 100;
+        std::uint32_t h2StreamCap = 256;
     };
 
     explicit ConnectionPool(Config config, QObject *parent = nullptr);

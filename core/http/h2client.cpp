@@ -125,7 +125,7 @@ struct H2ClientConnection::Callbacks {
 };
 
 H2ClientConnection::H2ClientConnection(QString host, quint16 port, std::int32_t localWindowBytes, ClientTls tls,
-                                       QObject *parent, QHostAddress localAddress)
+                                       QObject *parent, const QHostAddress &localAddress)
     : ClientConnection(parent)
     , m_host(std::move(host))
     , m_port(port)

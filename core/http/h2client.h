@@ -32,7 +32,7 @@ public:
     // `localWindowBytes` is what this client lets the server send before acknowledging
     // (per stream, and for the connection).
     H2ClientConnection(QString host, quint16 port, std::int32_t localWindowBytes = 1 << 20, ClientTls tls = {},
-                       QObject *parent = nullptr, QHostAddress localAddress = {});
+                       QObject *parent = nullptr, const QHostAddress &localAddress = {});
     ~H2ClientConnection() override;
 
     ClientProtocol protocol() const override { return ClientProtocol::Http2; }

@@ -91,10 +91,10 @@ private:
 
 
 Http1ClientConnection::Http1ClientConnection(QString host, quint16 port, ClientTls tls, QObject *parent,
-                                             QHostAddress localAddress)
+                                             const QHostAddress &localAddress)
     : ClientConnection(parent)
     , m_host(std::move(host))
-    , m_localAddress(std::move(localAddress))
+    , m_localAddress(localAddress)
     , m_port(port)
     , m_tls(tls)
 {

@@ -22,7 +22,7 @@ class Http1ClientConnection final : public ClientConnection
 
 public:
     Http1ClientConnection(QString host, quint16 port, ClientTls tls = {}, QObject *parent = nullptr,
-                          QHostAddress localAddress = {});
+                          const QHostAddress &localAddress = {});
     ~Http1ClientConnection() override;
 
     ClientProtocol protocol() const override { return ClientProtocol::Http1; }

@@ -26,6 +26,15 @@ constexpr std::array kLossModels{Keyword<LossModel>{L("independent"), LossModel:
 constexpr std::array kPatterns{Keyword<PublishPattern>{L("constant"), PublishPattern::Constant},
                                Keyword<PublishPattern>{L("poisson"), PublishPattern::Poisson},
                                Keyword<PublishPattern>{L("bursty"), PublishPattern::Bursty}};
+constexpr std::array kBrowsers{Keyword<BrowserKind>{L("chromium"), BrowserKind::Chromium},
+                               Keyword<BrowserKind>{L("firefox"), BrowserKind::Firefox},
+                               Keyword<BrowserKind>{L("safari"), BrowserKind::Safari}};
+constexpr std::array kClientApis{Keyword<ClientApi>{L("eventsource"), ClientApi::EventSource},
+                                 Keyword<ClientApi>{L("fetch"), ClientApi::Fetch}};
+constexpr std::array kBackoffs{Keyword<Backoff>{L("none"), Backoff::None}, Keyword<Backoff>{L("exponential"), Backoff::Exponential}};
+constexpr std::array kReconnectJitters{Keyword<ReconnectJitter>{L("none"), ReconnectJitter::None},
+                                       Keyword<ReconnectJitter>{L("full"), ReconnectJitter::Full},
+                                       Keyword<ReconnectJitter>{L("equal"), ReconnectJitter::Equal}};
 
 template<typename E>
 QString wordFor(E value)
@@ -47,6 +56,10 @@ template<> std::span<const Keyword<JitterDistribution>> keywords<JitterDistribut
 template<> std::span<const Keyword<LossRecovery>> keywords<LossRecovery>() { return kRecoveries; }
 template<> std::span<const Keyword<LossModel>> keywords<LossModel>() { return kLossModels; }
 template<> std::span<const Keyword<PublishPattern>> keywords<PublishPattern>() { return kPatterns; }
+template<> std::span<const Keyword<BrowserKind>> keywords<BrowserKind>() { return kBrowsers; }
+template<> std::span<const Keyword<ClientApi>> keywords<ClientApi>() { return kClientApis; }
+template<> std::span<const Keyword<Backoff>> keywords<Backoff>() { return kBackoffs; }
+template<> std::span<const Keyword<ReconnectJitter>> keywords<ReconnectJitter>() { return kReconnectJitters; }
 
 QString keyword(NodeKind kind) { return wordFor(kind); }
 QString keyword(UpstreamMode mode) { return wordFor(mode); }
@@ -56,5 +69,9 @@ QString keyword(Delivery delivery) { return wordFor(delivery); }
 QString keyword(JitterDistribution distribution) { return wordFor(distribution); }
 QString keyword(LossRecovery recovery) { return wordFor(recovery); }
 QString keyword(PublishPattern pattern) { return wordFor(pattern); }
+QString keyword(BrowserKind browser) { return wordFor(browser); }
+QString keyword(ClientApi client) { return wordFor(client); }
+QString keyword(Backoff backoff) { return wordFor(backoff); }
+QString keyword(ReconnectJitter jitter) { return wordFor(jitter); }
 
 } // namespace edgesse::scenario

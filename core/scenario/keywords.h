@@ -31,6 +31,10 @@ template<> std::span<const Keyword<JitterDistribution>> keywords<JitterDistribut
 template<> std::span<const Keyword<LossRecovery>> keywords<LossRecovery>();
 template<> std::span<const Keyword<LossModel>> keywords<LossModel>();
 template<> std::span<const Keyword<PublishPattern>> keywords<PublishPattern>();
+template<> std::span<const Keyword<BrowserKind>> keywords<BrowserKind>();
+template<> std::span<const Keyword<ClientApi>> keywords<ClientApi>();
+template<> std::span<const Keyword<Backoff>> keywords<Backoff>();
+template<> std::span<const Keyword<ReconnectJitter>> keywords<ReconnectJitter>();
 
 // The value `word` names in E's table, if any.
 template<typename E>

@@ -195,8 +195,17 @@ QStringList Variant::externalNodes() const
 QString Variant::timeDilationRefusal() const
 {
     const QStringList names = externalNodes();
-    if (names.isEmpty())
-        return {};
+    if (names.isEmpty()) {
+        QStringList real;
+        for (const ClientGroup &g : clients)
+            if (g.realBrowser)
+                real << g.name;
+        if (real.isEmpty())
+            return {};
+        return QStringLiteral("variant %1 has real browsers (%2): their timers and network run in real time, so its "
+                              "time cannot be dilated; run it at time scale 1")
+            .arg(name, real.join(QStringLiteral(", ")));
+    }
     return QStringLiteral("variant %1 runs servers EdgeSSE does not clock (%2): their delays, timeouts and heartbeats "
                           "happen in real time, so its time cannot be dilated; run it at time scale 1")
         .arg(name, names.join(QStringLiteral(", ")));
@@ -329,6 +338,15 @@ QJsonObject toJson(const Variant &v)
                       {QStringLiteral("connections_per_origin"), g.connectionsPerOrigin}};
         if (g.protocol)
             o.insert(QStringLiteral("protocol"), keyword(*g.protocol));
+        o.insert(QStringLiteral("browser"), keyword(g.browser));
+        o.insert(QStringLiteral("client"), keyword(g.client));
+        if (g.reconnect)
+            o.insert(QStringLiteral("reconnect"), QJsonObject{{QStringLiteral("backoff"), keyword(g.reconnect->backoff)},
+                                                              {QStringLiteral("base"), optionalDuration(g.reconnect->base, QStringLiteral("retry"))},
+                                                              {QStringLiteral("max"), units::formatDuration(g.reconnect->max)},
+                                                              {QStringLiteral("jitter"), keyword(g.reconnect->jitter)}});
+        if (g.realBrowser)
+            o.insert(QStringLiteral("real_browser"), keyword(*g.realBrowser));
         clients.append(o);
     }
     QJsonArray links;

@@ -72,6 +72,25 @@ struct Node {
 enum class Placement { Central, Edge };
 enum class Protocol { Http1, Http2 };
 enum class Delivery { Sse, Poll, LongPoll };
+// The browser whose EventSource and network stack a population follows (sse::BrowserProfile).
+enum class BrowserKind { Chromium, Firefox, Safari };
+// The page's client: the browser's own EventSource, or a fetch() loop that parses the stream
+// and sends Last-Event-ID itself (what fetch-event-source style libraries do).
+enum class ClientApi { EventSource, Fetch };
+enum class Backoff { None, Exponential };
+// How a wait is drawn below its backoff bound: none (the bound), full (uniform in [0, bound]),
+// equal (bound/2 + uniform in [0, bound/2]).
+enum class ReconnectJitter { None, Full, Equal };
+
+// An application's reconnect policy on top of the browser's (which is none: exactly `retry`).
+// Attempt n after the last open stream waits min(max, base × 2^n), then jitter.
+struct ReconnectPolicy {
+    Backoff backoff = Backoff::Exponential;
+    std::optional<microseconds> base; // nullopt: the stream's reconnection time (`retry`)
+    microseconds max{std::chrono::seconds(30)};
+    ReconnectJitter jitter = ReconnectJitter::None;
+    friend bool operator==(const ReconnectPolicy &, const ReconnectPolicy &) = default;
+};
 
 // A population of browsers near one node.
 struct ClientGroup {
@@ -84,6 +103,11 @@ struct ClientGroup {
     microseconds longPollTimeout{std::chrono::seconds(30)}; // LongPoll: server holds a request this long
     std::optional<Protocol> protocol; // overrides the variant's protocol for this group
     int connectionsPerOrigin = 6;     // browser limit for HTTP/1.1
+    BrowserKind browser = BrowserKind::Chromium;
+    ClientApi client = ClientApi::EventSource;
+    std::optional<ReconnectPolicy> reconnect{}; // nullopt: the browser's own (exactly `retry`)
+    // Real headless browsers instead of simulated ones, on the test page through the link.
+    std::optional<BrowserKind> realBrowser{};
     friend bool operator==(const ClientGroup &, const ClientGroup &) = default;
 };
 
@@ -261,6 +285,9 @@ struct LoadOptions {
     // The descriptor budget counts the simulated browsers (validate, run) or only what the
     // topology opens itself (serve: its clients are the user's own).
     bool simulatedClients = true;
+    // False skips the descriptor budget: the structure alone (the app draws the topology of a
+    // scenario whose only problem is that this machine cannot open that many connections).
+    bool descriptorBudget = true;
 };
 
 LoadResult load(const QString &path, const LoadOptions &options = {});
@@ -279,5 +306,9 @@ QString keyword(Delivery delivery);
 QString keyword(JitterDistribution distribution);
 QString keyword(LossRecovery recovery);
 QString keyword(PublishPattern pattern);
+QString keyword(BrowserKind browser);
+QString keyword(ClientApi client);
+QString keyword(Backoff backoff);
+QString keyword(ReconnectJitter jitter);
 
 } // namespace edgesse::scenario

@@ -150,6 +150,7 @@ void LiveTopology::prepareClients()
     }
     for (int i = 0; i < m_plan.threadCount; ++i) {
         std::vector<ClientsPart::Browser> browsers = m_plan.browsers[std::size_t(i)];
+        std::erase_if(browsers, [](const ClientsPart::Browser &b) { return b.config->realBrowser.has_value(); });
         for (auto &browser : browsers) {
             const TopologyPlan::Group &group = m_plan.groups[std::size_t(browser.group)];
             browser.port = m_links[std::size_t(group.link)]->port();
@@ -162,6 +163,29 @@ void LiveTopology::prepareClients()
             auto part = std::make_unique<ClientsPart>(*m_recorders[std::size_t(i)], *m_threads.deadlines(i));
             part->addBrowsers(browsers);
             return part;
+        }));
+    }
+    prepareRealBrowsers();
+}
+
+void LiveTopology::prepareRealBrowsers()
+{
+    for (std::size_t g = 0; g < m_plan.groups.size(); ++g) {
+        const scenario::ClientGroup *group = m_v.clientGroup(m_plan.groups[g].name);
+        if (!group || !group->realBrowser)
+            continue;
+        const TopologyPlan::Group &plan = m_plan.groups[g];
+        RealBrowserPart::Config config;
+        config.group = int(g);
+        config.config = group;
+        config.node = plan.node;
+        config.port = m_links[std::size_t(plan.link)]->port();
+        config.https = m_plan.links[std::size_t(plan.link)].config->tls;
+        if (m_external)
+            config.path = m_external->path(plan.node);
+        config.spki = m_tls->credentials.spkiSha256Base64;
+        m_realBrowsers.push_back(OnThread<RealBrowserPart>::make(m_threads, 0, [&] {
+            return std::make_unique<RealBrowserPart>(config, *m_recorders.front());
         }));
     }
 }
@@ -182,12 +206,19 @@ void LiveTopology::stopPublisher()
         m_external->stopPublishing();
 }
 
-void LiveTopology::openClients()
+bool LiveTopology::openClients(QString *error)
 {
     for (const auto &clients : m_clients) {
         ClientsPart *part = clients.get();
         m_threads.post(clients.thread(), [part] { part->open(); });
     }
+    bool ok = true;
+    QString problem;
+    for (const auto &real : m_realBrowsers)
+        m_threads.runOn(real.thread(), [&] { ok = ok && real->open(&problem); });
+    if (!ok && error)
+        *error = problem;
+    return ok;
 }
 
 QList<Endpoint> LiveTopology::endpoints() const

@@ -7,6 +7,7 @@
 #include "core/sim/externalstack.h"
 #include "core/sim/onthread.h"
 #include "core/sim/publisher.h"
+#include "core/sim/realbrowserpart.h"
 #include "core/sim/streamrecorder.h"
 #include "core/sim/topologyparts.h"
 #include "core/sim/topologyplan.h"
@@ -48,7 +49,9 @@ public:
     void prepareClients();
     void startPublisher();
     void stopPublisher();
-    void openClients(); // returns at once; each thread opens its browsers in batches
+    // Returns at once; each thread opens its browsers in batches. Real browsers are launched
+    // here (false with `error` when one cannot start).
+    bool openClients(QString *error = nullptr);
 
     QList<Endpoint> endpoints() const;
     // The first link's note on what it could not make real here (LinkProxy::connectNote()).
@@ -80,6 +83,7 @@ private:
     bool startNode(std::size_t node, quint16 upstreamPort, QString *error, const std::function<bool()> &cancelled);
     bool startServer(std::size_t node, QString *error);
     bool startLink(std::size_t link, QString *error);
+    void prepareRealBrowsers();
 
     const scenario::Variant &m_v;
     const TopologyPlan &m_plan;
@@ -96,6 +100,7 @@ private:
     std::vector<OnThread<RelayPart>> m_relays;  // by plan node, empty for the origin
     OnThread<Publisher> m_publisher;
     std::vector<OnThread<ClientsPart>> m_clients; // by thread
+    std::vector<OnThread<RealBrowserPart>> m_realBrowsers; // real_browser populations, stopped first
 };
 
 } // namespace edgesse::sim

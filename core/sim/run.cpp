@@ -178,7 +178,8 @@ Run::Outcome Run::conduct(const TopologyPlan &plan, LiveTopology &live, Clock::t
     const bool hasEnd = !m_settings.openEnded || v.duration > 0us;
     live.shared().setWindow(measureStart, hasEnd ? measureEnd : Clock::time_point::max());
     live.startPublisher();
-    live.openClients();
+    if (!live.openClients(error))
+        return Outcome::Failed;
     emit ready();
 
     const Measured measured = measure(collector, start, measureStart, measureEnd);

@@ -1,5 +1,6 @@
 #include "core/sim/topologyparts.h"
 
+#include "core/sim/clientgroupconfig.h"
 #include "core/sim/streamrecorder.h"
 #include "core/sse/sseserver.h"
 
@@ -186,8 +187,7 @@ void ClientsPart::openBrowser(const Browser &plan)
     config.port = plan.port;
     config.protocol = clientProtocol(plan.protocol);
     config.streams = group.streams;
-    config.maxConnectionsPerOrigin = group.connectionsPerOrigin;
-    config.stream.defaultRetry = duration_cast<milliseconds>(plan.retry);
+    applyClientGroup(group, config); // the profile's default retry: the node's `retry:` replaces it
     config.stream.path = plan.path;
     config.stream.seed = plan.seed;
     config.stream.idleReapHint = duration_cast<milliseconds>(plan.idleReapHint);

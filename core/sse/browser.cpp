@@ -2,6 +2,16 @@
 
 namespace edgesse::sse {
 
+void Browser::Config::applyProfile(const BrowserProfile &profile)
+{
+    maxConnectionsPerOrigin = profile.connectionsPerHost;
+    h2StreamsBeforeSettings = profile.h2StreamsBeforeSettings;
+    h2StreamCap = profile.h2StreamCap;
+    stream.defaultRetry = profile.defaultRetry;
+    stream.minRetry = profile.minRetry;
+    stream.charsetMustBeUtf8 = profile.charsetMustBeUtf8;
+}
+
 Browser::Browser(Config config, net::DeadlineQueue &timers, StreamObserver *observer, QObject *parent)
     : QObject(parent)
     , m_config(std::move(config))
@@ -11,6 +21,8 @@ Browser::Browser(Config config, net::DeadlineQueue &timers, StreamObserver *obse
     pc.port = m_config.port;
     pc.protocol = m_config.protocol;
     pc.maxConnections = m_config.maxConnectionsPerOrigin;
+    pc.h2StreamsBeforeSettings = m_config.h2StreamsBeforeSettings;
+    pc.h2StreamCap = m_config.h2StreamCap;
     m_pool = new http::ConnectionPool(pc, this);
     m_pool->setTls(m_config.tls);
     m_pool->setLocalAddress(m_config.localAddress);

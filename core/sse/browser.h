@@ -2,6 +2,7 @@
 
 #include "core/http/connectionpool.h"
 #include "core/tls/tlscontext.h"
+#include "core/sse/browserprofile.h"
 #include "core/sse/eventsource.h"
 
 #include <QObject>
@@ -27,11 +28,17 @@ public:
         http::ClientProtocol protocol = http::ClientProtocol::Http1;
         int streams = 1;
         int maxConnectionsPerOrigin = 6;
+        std::uint32_t h2StreamsBeforeSettings = 100;
+        std::uint32_t h2StreamCap = 256;
         EventSourceConfig stream;       // shared by every stream (seed varies by tag)
         std::uint64_t firstStreamTag = 0;
         // HTTPS to the origin (h2 or http/1.1 by ALPN); null for cleartext.
         std::shared_ptr<const tls::TlsContext> tls;
         QHostAddress localAddress; // this browser's own source address (null: any)
+
+        // Everything the profile decides: connections per host, HTTP/2 stream assumptions,
+        // the default and least reconnection time, what fails a stream.
+        void applyProfile(const BrowserProfile &profile);
     };
 
     Browser(Config config, net::DeadlineQueue &timers, StreamObserver *observer, QObject *parent = nullptr);

@@ -5,7 +5,6 @@
 #include "core/util/random.h"
 
 #include <algorithm>
-#include <cmath>
 
 namespace edgesse::sse {
 
@@ -63,6 +62,23 @@ bool isEventStream(const QByteArray &contentType)
     return essence.compare("text/event-stream", Qt::CaseInsensitive) == 0;
 }
 
+// The charset parameter of a content type, unquoted; empty when there is none.
+QByteArray charsetOf(const QByteArray &contentType)
+{
+    const QList<QByteArray> parts = contentType.split(';');
+    for (qsizetype i = 1; i < parts.size(); ++i) {
+        const QByteArray p = parts[i].trimmed();
+        const qsizetype eq = p.indexOf('=');
+        if (eq > 0 && p.left(eq).trimmed().compare("charset", Qt::CaseInsensitive) == 0) {
+            QByteArray value = p.mid(eq + 1).trimmed();
+            if (value.size() >= 2 && value.startsWith('"') && value.endsWith('"'))
+                value = value.mid(1, value.size() - 2);
+            return value;
+        }
+    }
+    return {};
+}
+
 } // namespace
 
 EventSource::EventSource(EventSourceConfig config, http::ConnectionPool &pool, net::DeadlineQueue &timers,
@@ -74,7 +90,7 @@ EventSource::EventSource(EventSourceConfig config, http::ConnectionPool &pool, n
     , m_tag(streamTag)
     , m_parser(*this)
     , m_random(m_config.seed ^ (streamTag * util::kGoldenGamma))
-    , m_retry(m_config.defaultRetry)
+    , m_retry(std::max(m_config.defaultRetry, m_config.minRetry))
 {
     m_parser.setLastEventId(m_config.lastEventId);
 }
@@ -167,27 +183,45 @@ void EventSource::responseHeadReceived(const http::ResponseHead &head)
     const auto now = Clock::now();
     m_lastByteAt = now;
     if (head.status != 200) {
-        m_requestActive = false;
-        m_pool.cancel(this);
-        failForGood(DisconnectCause::Non200, head.status,
-                    head.status == 204 ? QByteArray("the server answered 204 No Content: the stream is over")
-                                       : "the server answered HTTP " + QByteArray::number(head.status) + " instead of 200");
+        rejectResponse(head.status, head.status == 204
+                                        ? QByteArray("the server answered 204 No Content: the stream is over")
+                                        : "the server answered HTTP " + QByteArray::number(head.status) + " instead of 200");
         return;
     }
     const QByteArray type = head.header("content-type");
     if (!isEventStream(type)) {
-        m_requestActive = false;
-        m_pool.cancel(this);
-        failForGood(DisconnectCause::Non200, head.status,
-                    "the response is '" + (type.isEmpty() ? QByteArray("(no content type)") : type) +
-                        "', not text/event-stream");
+        rejectResponse(head.status, "the response is '" + (type.isEmpty() ? QByteArray("(no content type)") : type) +
+                                        "', not text/event-stream");
+        return;
+    }
+    const QByteArray charset = charsetOf(type);
+    if (m_config.charsetMustBeUtf8 && !charset.isEmpty() && charset.compare("utf-8", Qt::CaseInsensitive) != 0) {
+        rejectResponse(head.status, "the response's charset is '" + charset + "', not UTF-8");
         return;
     }
     m_opened = true;
     m_openedAt = now;
     m_failures = 0;
+    m_reconnectsSinceOpen = 0;
     m_state = ReadyState::Open;
     m_observer->streamOpened(m_tag, duration_cast<microseconds>(now - m_requestSentAt));
+}
+
+void EventSource::rejectResponse(int status, const QByteArray &message)
+{
+    m_requestActive = false;
+    m_pool.cancel(this);
+    if (!m_config.fetchClient || !m_config.reconnect) {
+        failForGood(DisconnectCause::Non200, status, message);
+        return;
+    }
+    ++m_failures;
+    m_starved = false;
+    Disconnect d;
+    d.cause = DisconnectCause::Non200;
+    d.httpStatus = status;
+    d.message = message;
+    scheduleReconnect(d);
 }
 
 void EventSource::responseDataReceived(const char *data, std::size_t size)
@@ -210,7 +244,7 @@ void EventSource::eventDispatched(const Event &event)
 
 void EventSource::retryChanged(std::chrono::milliseconds retry)
 {
-    m_retry = retry;
+    m_retry = std::max(retry, m_config.minRetry);
 }
 
 void EventSource::commentReceived(std::size_t bytes)
@@ -259,6 +293,11 @@ void EventSource::ended(bool clean, int status, http::ClientError error, const Q
         m_observer->streamDisconnected(m_tag, d);
         return;
     }
+    scheduleReconnect(d);
+}
+
+void EventSource::scheduleReconnect(Disconnect d)
+{
     m_state = ReadyState::Connecting;
     d.willReconnect = true;
     d.reconnectDelay = nextDelay();
@@ -283,15 +322,7 @@ void EventSource::failForGood(DisconnectCause cause, int status, const QByteArra
 
 std::chrono::milliseconds EventSource::nextDelay()
 {
-    // The first retry after an open stream waits `retry`; each attempt that fails to open
-    // doubles it (by default), up to maxBackoff, and jitter goes on top.
-    const double exponent = m_failures > 0 ? static_cast<double>(m_failures - 1) : 0.0;
-    double base = static_cast<double>(m_retry.count()) * std::pow(m_config.backoffFactor, std::min(exponent, 30.0));
-    base = std::min(base, static_cast<double>(std::max(m_config.maxBackoff, m_retry).count()));
-    double jitter = 0;
-    if (m_config.jitter > 0 && base > 0)
-        jitter = util::unitInterval(m_random) * m_config.jitter * base;
-    return milliseconds(static_cast<std::int64_t>(base + jitter));
+    return reconnectDelay(m_config.reconnectPolicy, m_retry, m_reconnectsSinceOpen++, m_random);
 }
 
 } // namespace edgesse::sse

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/http/httpclient.h"
+#include "core/sse/reconnectpolicy.h"
 #include "core/sse/sseparser.h"
 #include "core/sse/streamobserver.h"
 
@@ -21,17 +22,18 @@ namespace edgesse::sse {
 struct EventSourceConfig {
     QByteArray path = "/events";
     std::vector<http::Header> extraHeaders;
-    // The reconnection time until the server sends `retry`: Chromium 3 s (event_source.cc's
-    // default reconnect delay), Firefox 5 s (dom.server-events.default-reconnection-time),
-    // WebKit 3 s.
+    // The reconnection time until the server sends `retry` (the browser profile's default:
+    // Chromium and WebKit 3 s, Firefox 5 s); a `retry` below minRetry is raised to it.
     std::chrono::milliseconds defaultRetry{3000};
-    // Browsers reconnect after exactly the reconnection time, with no backoff and no jitter
-    // (the defaults here). An application policy may add both: after consecutive failed
-    // attempts the wait grows as retry × factor^failures, capped; uniform jitter of up to
-    // `jitter` × that wait goes on top. A successful open resets the failure count.
-    double backoffFactor = 1.0;
-    std::chrono::milliseconds maxBackoff{60'000};
-    double jitter = 0.0;
+    std::chrono::milliseconds minRetry{0};
+    // Browsers reconnect after exactly the reconnection time; a page's own policy may add
+    // backoff and jitter (nullopt: none).
+    std::optional<ReconnectPolicy> reconnectPolicy;
+    // A fetch() client parses the stream itself: it sends Last-Event-ID as its own header and
+    // reconnects (by its policy) after any failure, a non-200 or wrong content type included.
+    bool fetchClient = false;
+    // Chromium and WebKit fail a stream whose charset is not UTF-8; Firefox ignores it.
+    bool charsetMustBeUtf8 = true;
     std::uint64_t seed = 1;
     // Hints for naming why a connection ended (0 = unused): an end after this long without
     // a byte counts as an idle reap; after this long connected, as max duration.
@@ -44,8 +46,9 @@ struct EventSourceConfig {
 // A browser EventSource: GET with Accept: text/event-stream through a connection pool,
 // the WHATWG parser on the body, and the browser's reconnection rules — after the stream
 // ends or the network fails, wait `retry` (plus backoff and jitter) and reconnect with
-// Last-Event-ID; a status other than 200, a 204, or a content type other than
-// text/event-stream fails the stream for good. Reports to a StreamObserver (no signals).
+// Last-Event-ID; a status other than 200, a 204, a content type other than
+// text/event-stream, or (charsetMustBeUtf8) a charset other than UTF-8 fails the stream for
+// good — except for a fetch client, which retries by its policy. Reports to a StreamObserver (no signals).
 // Lives on one thread with its pool and deadline queue; not copyable, not a QObject (a
 // browser population may hold tens of thousands).
 class EventSource final : private http::ResponseHandler, private SseParser::Sink
@@ -76,6 +79,8 @@ private:
     void connectNow();
     void ended(bool clean, int status, http::ClientError error, const QByteArray &message);
     void failForGood(DisconnectCause cause, int status, const QByteArray &message);
+    void rejectResponse(int status, const QByteArray &message);
+    void scheduleReconnect(Disconnect d);
     std::chrono::milliseconds nextDelay();
 
     // http::ResponseHandler
@@ -108,6 +113,7 @@ private:
     std::uint32_t m_attempt = 0;
     std::uint32_t m_reconnects = 0;
     std::uint32_t m_failures = 0;     // consecutive attempts that did not open
+    std::uint32_t m_reconnectsSinceOpen = 0; // the next reconnect's attempt number for the policy
     ReadyState m_state = ReadyState::Closed;
     bool m_requestActive = false;
     bool m_opened = false;            // this attempt got 200 + text/event-stream

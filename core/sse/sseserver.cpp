@@ -20,6 +20,42 @@ struct SseServer::Counters {
     http::ServerCounters http;
     std::mutex reportMutex;
     QByteArray lastReport; // the test page's latest GET /report?summary=...
+    std::vector<StreamRecord> streamLog; // under reportMutex
+    std::vector<QByteArray> eventReports;
+    qsizetype eventReportBytes = 0;
+    std::vector<SseServer::ClockPing> clockPings;
+
+    void takeReport(const http::HttpRequest &request)
+    {
+        const auto arrivedAt = std::chrono::steady_clock::now();
+        std::lock_guard lock(reportMutex);
+        lastReport = QByteArray::fromPercentEncoding(request.queryValue("summary"));
+        const QByteArray events = QByteArray::fromPercentEncoding(request.queryValue("events"));
+        if (events.size() > 2 && eventReportBytes + events.size() <= SseServer::kEventReportBytes) {
+            eventReportBytes += events.size();
+            eventReports.push_back(events);
+        }
+        bool ok = false;
+        const double ping = request.queryValue("ping").toDouble(&ok);
+        if (ok && clockPings.size() < 1000)
+            clockPings.push_back({ping, arrivedAt});
+    }
+
+    std::size_t logStream(const http::HttpRequest &request)
+    {
+        std::lock_guard lock(reportMutex);
+        if (streamLog.size() >= SseServer::kStreamLogCapacity)
+            return SIZE_MAX;
+        streamLog.push_back({std::chrono::steady_clock::now(), std::nullopt, request.header("last-event-id"),
+                             request.header("origin"), request.method, request.query});
+        return streamLog.size() - 1;
+    }
+    void logEnd(std::size_t index)
+    {
+        std::lock_guard lock(reportMutex);
+        if (index < streamLog.size())
+            streamLog[index].endedAt = std::chrono::steady_clock::now();
+    }
     std::atomic<qint64> streamsOpen{0};
     std::atomic<qint64> streamsMax{0};
     std::atomic<qint64> streamsTotal{0};
@@ -196,6 +232,8 @@ public:
     {
         const http::HttpRequest &request = exchange.request();
         if (request.method == "OPTIONS") {
+            if (request.path == "/events")
+                m_counters->logEnd(m_counters->logStream(request));
             exchange.respond(204, http::preflightHeaders(request), {});
             return;
         }
@@ -206,10 +244,7 @@ public:
             return;
         }
         if (request.path == "/report") {
-            {
-                std::lock_guard lock(m_counters->reportMutex);
-                m_counters->lastReport = QByteArray::fromPercentEncoding(request.queryValue("summary"));
-            }
+            m_counters->takeReport(request);
             exchange.respond(204, http::corsHeaders(request), {});
         } else if (request.path == "/events") {
             openStream(exchange);
@@ -245,6 +280,7 @@ private:
         http::HttpServerExchange *exchange = nullptr;
         net::DeadlineQueue::Id deadline = 0;
         std::uint64_t sentThrough = 0; // the newest event written to it
+        std::size_t logIndex = SIZE_MAX; // in Counters::streamLog
         // Being replayed to: it gets the events after sentThrough from the replay buffer as
         // it drains, not as they are published, until it has caught up.
         bool behind = false;
@@ -373,7 +409,7 @@ private:
         QByteArray first;
         if (m_settings.retry)
             first += SseEncoder::retry(*m_settings.retry);
-        Stream stream{&exchange, 0, m_replay.lastSeq(), false};
+        Stream stream{&exchange, 0, m_replay.lastSeq(), m_counters->logStream(request), false};
         std::size_t replayed = 0;
         if (!lastId.isEmpty()) {
             bool ok = false;
@@ -395,6 +431,7 @@ private:
             first += "id: " + QByteArray::number(static_cast<qulonglong>(m_replay.lastSeq())) + "\n\n";
         }
         if (request.method == "HEAD") {
+            m_counters->logEnd(stream.logIndex);
             exchange.respond(200, headers, {});
             return;
         }
@@ -441,6 +478,7 @@ private:
         }
         m_streams.pop_back();
         m_counters->streamsOpen.fetch_sub(1, kRelaxed);
+        m_counters->logEnd(stream.logIndex);
         if (end)
             stream.exchange->endStream();
     }
@@ -630,6 +668,24 @@ void SseServer::publish(std::vector<PublishedEvent> events)
     else
         QMetaObject::invokeMethod(
             worker, [worker, batch = std::move(events)] { worker->publish(batch); }, Qt::QueuedConnection);
+}
+
+std::vector<QByteArray> SseServer::eventReports() const
+{
+    std::lock_guard lock(m_counters->reportMutex);
+    return m_counters->eventReports;
+}
+
+std::vector<SseServer::ClockPing> SseServer::clockPings() const
+{
+    std::lock_guard lock(m_counters->reportMutex);
+    return m_counters->clockPings;
+}
+
+std::vector<StreamRecord> SseServer::streamLog() const
+{
+    std::lock_guard lock(m_counters->reportMutex);
+    return m_counters->streamLog;
 }
 
 void SseServer::publishCopy(const PublishedEvent &event, std::uint32_t lane, bool first)

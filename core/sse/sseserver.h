@@ -86,6 +86,17 @@ struct ServerStats {
     qint64 lanesInUse = 0;        // lanes: the highest lane held by an open stream, plus one
 };
 
+// One event stream as the server saw it: when its request arrived (steady clock), when it
+// ended (nullopt while open), the Last-Event-ID it resumed from and the page's Origin.
+struct StreamRecord {
+    std::chrono::steady_clock::time_point requestedAt;
+    std::optional<std::chrono::steady_clock::time_point> endedAt;
+    QByteArray lastEventId;
+    QByteArray origin;
+    QByteArray method; // GET, or the preflight's OPTIONS (recorded too: it precedes a fetch client's GET)
+    QByteArray query;  // the request target after '?'
+};
+
 // An SSE server — HTTP/1.1 and HTTP/2 (h2c with prior knowledge) on one port — serving in
 // a thread of its own or in a given one. Endpoints:
 //
@@ -154,6 +165,19 @@ public:
     ServerStats stats() const;
     // What the test page last reported (GET /report?summary=JSON): its streams as it saw them.
     QByteArray lastReport() const;
+    // With the page's events=1: each report's events, as sent ("[[stream, id, epoch ms], ...]"),
+    // in arrival order, at most kEventReportBytes in all.
+    static constexpr qsizetype kEventReportBytes = 32 * 1024 * 1024;
+    std::vector<QByteArray> eventReports() const;
+    // The page's clock pings: its epoch time in ms when it sent each, and when it arrived here.
+    struct ClockPing {
+        double pageEpochMs = 0;
+        std::chrono::steady_clock::time_point arrivedAt;
+    };
+    std::vector<ClockPing> clockPings() const;
+    // The first kStreamLogCapacity event streams and preflights, in arrival order.
+    static constexpr std::size_t kStreamLogCapacity = 4096;
+    std::vector<StreamRecord> streamLog() const;
 
     struct Counters;
     class Worker;

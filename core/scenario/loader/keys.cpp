@@ -21,7 +21,11 @@ const QStringList kClientKeys{QStringLiteral("name"),          QStringLiteral("c
                               QStringLiteral("near"),          QStringLiteral("streams"),
                               QStringLiteral("delivery"),      QStringLiteral("poll_interval"),
                               QStringLiteral("long_poll_timeout"), QStringLiteral("protocol"),
-                              QStringLiteral("connections_per_origin")};
+                              QStringLiteral("connections_per_origin"), QStringLiteral("browser"),
+                              QStringLiteral("client"),        QStringLiteral("reconnect"),
+                              QStringLiteral("real_browser")};
+const QStringList kReconnectKeys{QStringLiteral("backoff"), QStringLiteral("base"), QStringLiteral("max"),
+                                 QStringLiteral("jitter")};
 const QStringList kLinkKeys{QStringLiteral("between"),  QStringLiteral("latency"),       QStringLiteral("jitter"),
                             QStringLiteral("jitter_distribution"), QStringLiteral("bandwidth"), QStringLiteral("loss"),
                             QStringLiteral("loss_recovery"), QStringLiteral("rto"),     QStringLiteral("tls"),

@@ -11,6 +11,7 @@ extern const QStringList kTopLevelKeys;
 extern const QStringList kVariantItemKeys;
 extern const QStringList kNodeKeys;
 extern const QStringList kClientKeys;
+extern const QStringList kReconnectKeys;
 extern const QStringList kLinkKeys;
 extern const QStringList kGatewayKeys;
 extern const QStringList kFaultKeys;

@@ -26,6 +26,11 @@ constexpr std::chrono::microseconds kMaxRto = std::chrono::minutes(2);
 // Polling intervals and hold times.
 constexpr std::chrono::microseconds kMaxPollDuration = std::chrono::hours(1);
 
+// An application's reconnect wait.
+constexpr std::chrono::microseconds kMaxReconnectWait = std::chrono::hours(1);
+// Headless Chromium processes one population may launch (each a few hundred MB).
+constexpr qint64 kMaxRealBrowsers = 8;
+
 constexpr qint64 kMinBandwidthBitsPerSecond = 1'000;                  // 1kbps
 constexpr qint64 kMaxBandwidthBitsPerSecond = 1'000'000'000'000;      // 1000Gbps
 constexpr qint64 kMaxMemoryBytes = qint64(1024) * 1024 * 1024 * 1024; // 1048576MB (1 TiB)

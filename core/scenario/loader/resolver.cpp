@@ -309,6 +309,7 @@ private:
             if (const Value *x = item.find(u"connections_per_origin"))
                 if (auto n = m_read.integer(*x, 1, 256, QStringLiteral("connections_per_origin")))
                     g.connectionsPerOrigin = int(*n);
+            readBrowserKeys(item, g);
             if (!g.name.isEmpty() && !m_groupValues.contains(g.name)) {
                 m_groupValues.insert(g.name, &item);
                 v.clients << g;
@@ -447,6 +448,58 @@ private:
         } else if (l.lossModel == LossModel::Burst) {
             m_report.at(x, QStringLiteral("a burst loss model needs burst, the mean run of lost segments (e.g. burst: 4)"));
         }
+    }
+
+    void readBrowserKeys(const Value &item, ClientGroup &g)
+    {
+        if (const Value *x = item.find(u"browser"))
+            if (auto b = m_read.choice<BrowserKind>(*x, QStringLiteral("browser")))
+                g.browser = *b;
+        if (const Value *x = item.find(u"client"))
+            if (auto c = m_read.choice<ClientApi>(*x, QStringLiteral("client")))
+                g.client = *c;
+        if (const Value *x = item.find(u"reconnect"))
+            g.reconnect = readReconnect(*x);
+        if (const Value *x = item.find(u"real_browser")) {
+            if (auto b = m_read.choice<BrowserKind>(*x, QStringLiteral("real_browser"))) {
+                if (*b != BrowserKind::Chromium)
+                    m_report.at(*x, QStringLiteral("real_browser: only chromium can be launched here (Debian's chromium); "
+                                                   "simulate %1 with browser: %1 instead").arg(keyword(*b)));
+                else if (g.delivery != Delivery::Sse)
+                    m_report.at(*x, QStringLiteral("a real browser opens EventSources: remove delivery or set it to sse"));
+                else if (g.count > kMaxRealBrowsers)
+                    m_report.at(*x, QStringLiteral("a real browser population is at most %1 browsers (each is a headless "
+                                                   "Chromium); lower count").arg(kMaxRealBrowsers));
+                else
+                    g.realBrowser = *b;
+            }
+        }
+    }
+
+    std::optional<ReconnectPolicy> readReconnect(const Value &x)
+    {
+        if (x.isScalar() && x.scalar == QLatin1String("browser"))
+            return std::nullopt;
+        if (!m_read.expectMap(x, QStringLiteral("a reconnect policy like { backoff: exponential, base: 1s, max: 30s, jitter: full }")))
+            return std::nullopt;
+        m_read.checkKeys(x, kReconnectKeys);
+        ReconnectPolicy r;
+        if (const Value *v = x.find(u"backoff"))
+            if (auto b = m_read.choice<Backoff>(*v, QStringLiteral("backoff")))
+                r.backoff = *b;
+        if (const Value *v = x.find(u"base"))
+            if (auto d = m_read.duration(*v, 1ms, {QStringLiteral("retry")}, kMaxReconnectWait))
+                r.base = *d;
+        if (const Value *v = x.find(u"max"))
+            if (auto d = m_read.requiredDuration(*v, 1ms, kMaxReconnectWait))
+                r.max = *d;
+        if (const Value *v = x.find(u"jitter"))
+            if (auto j = m_read.choice<ReconnectJitter>(*v, QStringLiteral("jitter")))
+                r.jitter = *j;
+        if (r.base && r.max < *r.base)
+            m_report.at(x, QStringLiteral("reconnect max (%1) is below its base (%2): raise max")
+                               .arg(units::formatDuration(r.max), units::formatDuration(*r.base)));
+        return r;
     }
 
     std::optional<Gateway> readGateway(const Value &x)
@@ -685,7 +738,8 @@ private:
         }
         checkExternalOrigin(v, variantLabel);
         checkReplayFits(v);
-        const QString budget = net::checkDescriptorBudget(v.descriptorsNeeded(m_options.simulatedClients));
+        const QString budget = m_options.descriptorBudget ? net::checkDescriptorBudget(v.descriptorsNeeded(m_options.simulatedClients))
+                                                          : QString();
         if (!budget.isEmpty()) {
             const ClientGroup *largest = nullptr;
             for (const ClientGroup &g : v.clients)

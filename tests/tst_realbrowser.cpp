@@ -1,0 +1,133 @@
+// The cross-check of scenarios/real-vs-simulated-browser.yaml: one real headless Chromium
+// and one simulated chromium-profile browser on the same paths must agree on starvation
+// (exactly), on the HTTP/2 per-stream first-event spread (±5 ms) and on the median time to
+// first event (±5%) — and both must match what the path implies from first principles.
+#include "simtesthelpers.h"
+
+#include "core/sse/chromiumprocess.h"
+
+#include <QDir>
+#include <QFile>
+#include <QtTest>
+
+#include <algorithm>
+#include <vector>
+
+using namespace edgesse;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Population {
+    int starved = 0;
+    std::vector<double> ttfe; // ms, streams that got an event
+    double p50() const
+    {
+        std::vector<double> v = ttfe;
+        std::sort(v.begin(), v.end());
+        if (v.empty())
+            return -1;
+        return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+    }
+    double spread() const
+    {
+        if (ttfe.empty())
+            return -1;
+        const auto [lo, hi] = std::minmax_element(ttfe.begin(), ttfe.end());
+        return *hi - *lo;
+    }
+};
+
+Population population(const metrics::VariantResult &r, const QString &group)
+{
+    Population p;
+    for (const metrics::StreamSummary &s : r.streamSummaries) {
+        if (s.group != group)
+            continue;
+        p.starved += s.starved ? 1 : 0;
+        if (s.timeToFirstEventMs >= 0)
+            p.ttfe.push_back(s.timeToFirstEventMs);
+    }
+    return p;
+}
+
+int chromiumLeft()
+{
+    const QByteArray profile = "--user-data-dir=" + QDir::tempPath().toLocal8Bit() + "/tst_realbrowser-";
+    int n = 0;
+    for (const QString &entry : QDir(QStringLiteral("/proc")).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+        QFile f(QStringLiteral("/proc/%1/cmdline").arg(entry));
+        if (f.open(QIODevice::ReadOnly) && f.readAll().contains(profile))
+            ++n;
+    }
+    return n;
+}
+
+} // namespace
+
+class TestRealBrowser final : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void realBrowsersRunAtTimeScaleOne();
+    void agreesWithTheSimulatedProfile_data();
+    void agreesWithTheSimulatedProfile();
+};
+
+void TestRealBrowser::initTestCase()
+{
+    if (sse::ChromiumProcess::executable().isEmpty())
+        QSKIP("chromium is not installed (scripts/dev installs it)");
+}
+
+void TestRealBrowser::realBrowsersRunAtTimeScaleOne()
+{
+    const scenario::Scenario s = simtest::loadBundled(QStringLiteral("real-vs-simulated-browser"));
+    QVERIFY(s.question.startsWith(QLatin1String("Does the simulated chromium profile")));
+    for (const scenario::Variant &v : s.variants)
+        QVERIFY2(v.timeDilationRefusal().contains(QLatin1String("real browsers (chrome)")), qPrintable(v.timeDilationRefusal()));
+}
+
+void TestRealBrowser::agreesWithTheSimulatedProfile_data()
+{
+    QTest::addColumn<QString>("variant");
+    QTest::addColumn<int>("starved");      // of 8: HTTP/1.1's 6 connections per host
+    QTest::addColumn<double>("roundTrips"); // to the first event: TCP (+ TLS 1.3) + the request
+    QTest::newRow("http1") << QStringLiteral("http1") << 2 << 2.0;
+    QTest::newRow("https-h2") << QStringLiteral("https-h2") << 0 << 3.0;
+}
+
+void TestRealBrowser::agreesWithTheSimulatedProfile()
+{
+    QFETCH(QString, variant);
+    QFETCH(int, starved);
+    QFETCH(double, roundTrips);
+    const scenario::Scenario s = simtest::loadBundled(QStringLiteral("real-vs-simulated-browser"));
+    const scenario::Variant v = simtest::variantNamed(s, variant);
+    const simtest::Outcome out = simtest::runVariant(v);
+    QVERIFY2(out.result, qPrintable(out.error));
+    QCOMPARE(chromiumLeft(), 0); // every browser stopped with its children
+
+    const Population real = population(*out.result, QStringLiteral("chrome"));
+    const Population sim = population(*out.result, QStringLiteral("simulated"));
+    const double rttMs = 2 * 50.0;
+    qInfo("%s: starved real %d simulated %d (expected %d); TTFE p50 real %.1f ms simulated %.1f ms (path: %.0f RTT = %.0f ms "
+          "+ up to 2 ms event wait); first-event spread real %.1f ms simulated %.1f ms",
+          qPrintable(variant), real.starved, sim.starved, starved, real.p50(), sim.p50(), roundTrips, roundTrips * rttMs,
+          real.spread(), sim.spread());
+    QCOMPARE(real.starved, starved);
+    QCOMPARE(sim.starved, starved);
+    QCOMPARE(int(real.ttfe.size()), 8 - starved);
+    QCOMPARE(int(sim.ttfe.size()), 8 - starved);
+    // First principles: the path's round trips, plus the wait for the next event (2 ms
+    // apart) and what the loaded machine adds — far less than one more round trip.
+    QVERIFY2(sim.p50() >= roundTrips * rttMs && sim.p50() <= roundTrips * rttMs + 0.25 * rttMs, qPrintable(QString::number(sim.p50())));
+    QVERIFY2(std::abs(real.p50() - sim.p50()) <= 0.05 * sim.p50(), qPrintable(QStringLiteral("%1 vs %2").arg(real.p50()).arg(sim.p50())));
+    if (variant == QLatin1String("https-h2"))
+        QVERIFY2(std::abs(real.spread() - sim.spread()) <= 5.0, qPrintable(QStringLiteral("%1 vs %2").arg(real.spread()).arg(sim.spread())));
+}
+
+QTEST_GUILESS_MAIN(TestRealBrowser)
+#include "tst_realbrowser.moc"
