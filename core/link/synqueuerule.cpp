@@ -37,6 +37,7 @@ ToolRun runTool(const QString &program, const QStringList &args)
     for (const QString &arg : args)
         storage.push_back(arg.toLocal8Bit());
     std::vector<char *> argv;
+    argv.reserve(storage.size() + 1);
     for (QByteArray &s : storage)
         argv.push_back(s.data());
     argv.push_back(nullptr);

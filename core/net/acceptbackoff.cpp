@@ -45,7 +45,7 @@ void AcceptBackoff::accepted()
 
 QString AcceptBackoff::describe(int error)
 {
-    const QString text = QString::fromLocal8Bit(std::strerror(error));
+    QString text = QString::fromLocal8Bit(std::strerror(error));
     if (error == EMFILE || error == ENFILE)
         return text + QStringLiteral(" (raise the file-descriptor limit: ulimit -n)");
     if (error == ENOBUFS || error == ENOMEM)

@@ -95,7 +95,7 @@ void RealBrowserPart::poll()
 void RealBrowserPart::takeSummary(Browser &b)
 {
     const QJsonArray all = QJsonDocument::fromJson(b.reports->lastReport()).array();
-    for (const QJsonValue &v : all) {
+    for (const QJsonValue v : all) {
         const QJsonObject o = v.toObject();
         const int i = o.value(QStringLiteral("stream")).toInt(-1);
         if (i < 0 || std::size_t(i) >= b.streams.size())
@@ -137,7 +137,7 @@ void RealBrowserPart::takeEvents(Browser &b)
         return; // no ping yet: the events wait in the report server
     const std::vector<QByteArray> reports = b.reports->eventReports();
     for (; b.reportsTaken < reports.size(); ++b.reportsTaken) {
-        for (const QJsonValue &v : QJsonDocument::fromJson(reports[b.reportsTaken]).array()) {
+        for (const QJsonValue v : QJsonDocument::fromJson(reports[b.reportsTaken]).array()) {
             const QJsonArray e = v.toArray();
             const int i = e.at(0).toInt(-1);
             if (i < 0 || std::size_t(i) >= b.streams.size())

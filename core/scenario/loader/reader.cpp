@@ -80,7 +80,7 @@ std::optional<QString> Reader::scalar(const Value &v, const QString &what)
 std::optional<QString> Reader::name(const Value &v, const QString &what)
 {
     static const QRegularExpression valid(QStringLiteral("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"));
-    const auto text = scalar(v, what);
+    auto text = scalar(v, what);
     if (!text)
         return std::nullopt;
     if (!valid.match(*text).hasMatch()) {
