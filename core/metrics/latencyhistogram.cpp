@@ -104,6 +104,24 @@ void LatencyHistogram::clear()
     m_max = 0;
 }
 
+namespace {
+
+// The 1-based rank of percentile p among count values (nearest-rank).
+std::uint64_t rankOf(double p, std::uint64_t count)
+{
+    const auto rank = std::uint64_t(std::ceil(std::max(p, 0.0) / 100.0 * double(count)));
+    return std::clamp<std::uint64_t>(rank, 1, count);
+}
+
+// A bucket's value as reported: its midpoint, within the values actually recorded.
+std::uint64_t midpointOf(std::size_t index, std::uint64_t min, std::uint64_t max)
+{
+    const std::uint64_t lo = buckets::lowerBound(index);
+    return std::clamp(lo + (buckets::upperBound(index) - lo) / 2, min, max);
+}
+
+} // namespace
+
 double LatencyHistogram::meanUs() const
 {
     return m_count ? double(m_sum) / double(m_count) : 0.0;
@@ -115,17 +133,12 @@ std::uint64_t LatencyHistogram::percentileUs(double p) const
         return 0;
     if (p >= 100.0)
         return m_max;
-    p = std::max(p, 0.0);
-    std::uint64_t rank = std::uint64_t(std::ceil(p / 100.0 * double(m_count)));
-    rank = std::clamp<std::uint64_t>(rank, 1, m_count);
+    const std::uint64_t rank = rankOf(p, m_count);
     std::uint64_t seen = 0;
     for (std::size_t i = 0; i < buckets::kCount; ++i) {
         seen += m_counts[i];
-        if (seen >= rank) {
-            const std::uint64_t lo = buckets::lowerBound(i);
-            const std::uint64_t mid = lo + (buckets::upperBound(i) - lo) / 2;
-            return std::clamp(mid, m_min, m_max);
-        }
+        if (seen >= rank)
+            return midpointOf(i, m_min, m_max);
     }
     return m_max;
 }
@@ -150,17 +163,12 @@ std::uint64_t SparseLatencyHistogram::percentileUs(double p) const
         return 0;
     if (p >= 100.0)
         return m_max;
-    p = std::max(p, 0.0);
-    std::uint64_t rank = std::uint64_t(std::ceil(p / 100.0 * double(m_count)));
-    rank = std::clamp<std::uint64_t>(rank, 1, m_count);
+    const std::uint64_t rank = rankOf(p, m_count);
     std::uint64_t seen = 0;
     for (const Bucket &b : m_buckets) {
         seen += b.count;
-        if (seen >= rank) {
-            const std::uint64_t lo = buckets::lowerBound(b.index);
-            const std::uint64_t mid = lo + (buckets::upperBound(b.index) - lo) / 2;
-            return std::clamp(mid, m_min, m_max);
-        }
+        if (seen >= rank)
+            return midpointOf(b.index, m_min, m_max);
     }
     return m_max;
 }
