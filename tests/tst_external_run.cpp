@@ -51,6 +51,22 @@ QByteArray haproxyScenario(const char *serverTimeout, const char *heartbeat)
     return file.readAll().replace("@TIMEOUT@", serverTimeout).replace("@HEARTBEAT@", heartbeat);
 }
 
+// The same topology with EdgeSSE's own servers in place of the user's: what the links and
+// the machine add on their own.
+scenario::Variant withoutExternalServers(scenario::Variant v)
+{
+    for (auto &n : v.nodes)
+        n.external.reset();
+    v.publisher.post.clear();
+    return v;
+}
+
+QString loadAverage()
+{
+    QFile file(QStringLiteral("/proc/loadavg"));
+    return file.open(QIODevice::ReadOnly) ? QString::fromLatin1(file.readAll().split(' ').value(0)) : QStringLiteral("?");
+}
+
 // Processes whose command line holds `marker`, alive (not zombies).
 int processesWith(const QByteArray &marker)
 {
@@ -78,7 +94,12 @@ class TestExternalRun final : public QObject
 
 private slots:
     // proxy_buffering off: each event takes the path the YAML gives (viewers → edge → origin,
-    // 10 + 30 ms) plus what the origin and nginx need, within max(2 ms, 5%).
+    // 10 + 30 ms) plus what the origin and nginx need, within max(2 ms, 5%). A 2 ms bound needs
+    // a machine whose own error is below it: the same topology with EdgeSSE's own relay in
+    // nginx's place, run just before, must pass the engine's trust check (overhead p99 within
+    // 1 ms of what the links explain). On a machine too loaded for that (several runnable
+    // threads a core: EdgeSSE's own relay then shows several ms too) the comparison is
+    // skipped with the figures, after the checks that hold at any load.
     void nginxUnbufferedMatchesThePath()
     {
         const scenario::Variant variant = stackVariant(QStringLiteral("buffering-off"), 5s);
@@ -89,21 +110,38 @@ private slots:
             path += std::chrono::duration<double, std::milli>(link->latency).count();
         }
         QCOMPARE(path, 40.0); // what the scenario's comment says
-        const auto outcome = simtest::runVariant(variant);
-        QVERIFY2(outcome.result, qPrintable(outcome.error));
-        const auto &r = *outcome.result;
-        QVERIFY(r.latency.count > 1000);
-        qInfo("buffering off: p50 %.2f ms against the %.0f ms path (tolerance %.2f ms)", r.latency.p50, path, std::max(2.0, 0.05 * path));
-        QVERIFY2(std::abs(r.latency.p50 - path) <= std::max(2.0, 0.05 * path), qPrintable(QString::number(r.latency.p50)));
-        QCOMPARE(r.events.lost, std::uint64_t(0));
-        QCOMPARE(r.events.delivered, r.events.expected);
-        const auto *buffering = finding(r, QStringLiteral("edge"), QStringLiteral("buffering"));
-        QVERIFY(buffering);
-        QVERIFY2(buffering->ok && buffering->note.startsWith(QStringLiteral("passes events on at once")), qPrintable(buffering->note));
-        for (const QString &check : {QStringLiteral("content-type"), QStringLiteral("cache-control"), QStringLiteral("last-event-id")}) {
-            const auto *f = finding(r, QStringLiteral("origin"), check);
-            QVERIFY2(f && f->ok, qPrintable(check));
+        const double tolerance = std::max(2.0, 0.05 * path);
+        QString untrusted;
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            const auto control = simtest::runVariant(withoutExternalServers(variant));
+            QVERIFY2(control.result, qPrintable(control.error));
+            const auto outcome = simtest::runVariant(variant);
+            QVERIFY2(outcome.result, qPrintable(outcome.error));
+            const auto &r = *outcome.result;
+            QVERIFY(r.latency.count > 1000);
+            QCOMPARE(r.events.lost, std::uint64_t(0));
+            QCOMPARE(r.events.delivered, r.events.expected);
+            const auto *buffering = finding(r, QStringLiteral("edge"), QStringLiteral("buffering"));
+            QVERIFY(buffering);
+            QVERIFY2(buffering->ok && buffering->note.startsWith(QStringLiteral("passes events on at once")), qPrintable(buffering->note));
+            for (const QString &check : {QStringLiteral("content-type"), QStringLiteral("cache-control"), QStringLiteral("last-event-id")}) {
+                const auto *f = finding(r, QStringLiteral("origin"), check);
+                QVERIFY2(f && f->ok, qPrintable(check));
+            }
+            const auto &c = *control.result;
+            qInfo("buffering off: p50 %.2f ms against the %.0f ms path (tolerance %.2f ms); EdgeSSE's own relay: p50 %.2f ms, "
+                  "overhead p99 %.2f ms (trusted up to %.2f ms)",
+                  r.latency.p50, path, tolerance, c.latency.p50, c.overhead.p99, metrics::VariantResult::kOverheadWarningMs + c.overheadAllowanceMs);
+            if (c.overheadTooHigh()) {
+                untrusted = QStringLiteral("nginx p50 %1 ms, EdgeSSE's own relay p50 %2 ms with overhead p99 %3 ms")
+                                .arg(r.latency.p50, 0, 'f', 2).arg(c.latency.p50, 0, 'f', 2).arg(c.overhead.p99, 0, 'f', 2);
+                continue;
+            }
+            QVERIFY2(std::abs(r.latency.p50 - path) <= tolerance, qPrintable(QString::number(r.latency.p50)));
+            return;
         }
+        QSKIP(qPrintable(QStringLiteral("machine too loaded to resolve %1 ms (load %2): %3")
+                             .arg(tolerance, 0, 'f', 1).arg(loadAverage(), untrusted)));
     }
 
     // nginx's default: HTTP/1.0 to the upstream, read into buffers passed on when full.
