@@ -216,7 +216,10 @@ private slots:
             + QByteArray::number(port) + "/events\" }\nclients:\n  - { name: viewers, count: 5, near: origin }\nlinks:\n"
             "  - { between: [viewers, origin], latency: 15ms }\npublisher: { at: origin, rate: 20/s, payload: 64B, post: \"http://127.0.0.1:"
             + QByteArray::number(port) + "/publish\" }\nduration: 4s\nwarmup: 1s\n";
-        const auto outcome = simtest::runVariant(fromText(text));
+        const scenario::Variant variant = fromText(text);
+        const auto control = simtest::runVariant(withoutExternalServers(variant));
+        QVERIFY2(control.result, qPrintable(control.error));
+        const auto outcome = simtest::runVariant(variant);
         QVERIFY2(outcome.result, qPrintable(outcome.error));
         const auto &r = *outcome.result;
         // 20 events/s for the 3 s measured, to each of the 5 viewers.
@@ -224,7 +227,7 @@ private slots:
         QCOMPARE(r.events.lost, std::uint64_t(0));
         QCOMPARE(r.events.delivered, r.events.expected);
         qInfo("by url: p50 %.2f ms over the 15 ms link, %llu events delivered", r.latency.p50, qulonglong(r.events.delivered));
-        QVERIFY2(r.latency.p50 >= 15.0 && r.latency.p50 <= 15.0 + std::max(2.0, 0.05 * 15.0), qPrintable(QString::number(r.latency.p50)));
+        QVERIFY2(r.latency.p50 >= 15.0, qPrintable(QString::number(r.latency.p50))); // never faster than its link
         for (const QString &check : {QStringLiteral("content-type"), QStringLiteral("cache-control")}) {
             const auto *f = finding(r, QStringLiteral("origin"), check);
             QVERIFY2(f && f->ok, qPrintable(check));
@@ -232,6 +235,16 @@ private slots:
         QCOMPARE(server.state(), QProcess::Running);
         server.terminate();
         QVERIFY(server.waitForFinished(10000));
+        // Within max(2 ms, 5%) of the link when the machine can resolve that (as above).
+        const auto &c = *control.result;
+        if (c.overheadTooHigh())
+            QSKIP(qPrintable(QStringLiteral("machine too loaded to resolve 2 ms (load %1): p50 %2 ms; EdgeSSE's own origin on the "
+                                            "same link p50 %3 ms with overhead p99 %4 ms")
+                                 .arg(loadAverage())
+                                 .arg(r.latency.p50, 0, 'f', 2)
+                                 .arg(c.latency.p50, 0, 'f', 2)
+                                 .arg(c.overhead.p99, 0, 'f', 2)));
+        QVERIFY2(r.latency.p50 <= 15.0 + std::max(2.0, 0.05 * 15.0), qPrintable(QString::number(r.latency.p50)));
     }
 
     // HAProxy's timeout server reaps a stream quiet for longer; heartbeats keep it open.
