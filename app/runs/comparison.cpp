@@ -23,10 +23,10 @@ double measured(double value, std::uint64_t samples)
 double resolution(Format format)
 {
     switch (format) {
-    case Format::Milliseconds: return 0.1;
-    case Format::Count: return 1;
-    case Format::Bytes: return 1;
+    case Format::Milliseconds:
     case Format::Percent: return 0.1;
+    case Format::Count:
+    case Format::Bytes: return 1;
     }
     return 0;
 }
