@@ -53,7 +53,7 @@ QStringList variantsInFile(const QString &path)
     if (!file.open(QIODevice::ReadOnly))
         return names;
     const QJsonArray variants = QJsonDocument::fromJson(file.readAll()).object().value(QLatin1String("variants")).toArray();
-    for (const QJsonValue &v : variants)
+    for (const auto &v : variants)
         names << v.toObject().value(QLatin1String("name")).toString();
     return names;
 }
@@ -117,7 +117,7 @@ QString storeRun(const metrics::RunResult &result, const QString &runsFolder, QS
             *error = QStringLiteral("%1: the folder cannot be created (check the path and its permissions)").arg(root.filePath(name));
         return {};
     }
-    const QString path = QDir(root.filePath(name)).filePath(kResultsFile);
+    QString path = QDir(root.filePath(name)).filePath(kResultsFile);
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly) || file.write(QJsonDocument(result.toJson()).toJson(QJsonDocument::Compact)) < 0
         || !file.commit()) {
