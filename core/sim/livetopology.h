@@ -5,6 +5,7 @@
 #include "core/scenario/scenario.h"
 #include "core/sim/endpoint.h"
 #include "core/sim/externalstack.h"
+#include "core/sim/hopledger.h"
 #include "core/sim/onthread.h"
 #include "core/sim/publisher.h"
 #include "core/sim/realbrowserpart.h"
@@ -83,6 +84,7 @@ private:
     bool startNode(std::size_t node, quint16 upstreamPort, QString *error, const std::function<bool()> &cancelled);
     bool startServer(std::size_t node, QString *error);
     bool startLink(std::size_t link, QString *error);
+    void placeErrorSources();
     void prepareRealBrowsers();
 
     const scenario::Variant &m_v;
@@ -95,6 +97,7 @@ private:
     std::vector<quint16> m_ports;              // by plan node: where its server listens
     QString m_linkNote;
     // Declared in reverse order of tear-down.
+    std::vector<std::unique_ptr<HopLedger>> m_ledgers; // by plan node: a shared-upstream PoP's
     std::vector<OnThread<ServerPart>> m_servers; // by plan node
     std::vector<OnThread<link::LinkProxy>> m_links; // by plan link
     std::vector<OnThread<RelayPart>> m_relays;  // by plan node, empty for the origin
