@@ -14,7 +14,7 @@ namespace edgesse::http {
 
 using Clock = std::chrono::steady_clock;
 
-enum class ClientProtocol : std::uint8_t { Http1, Http2 };
+enum class ClientProtocol : std::uint8_t { Http1, Http2, Http3 };
 
 struct Header {
     QByteArray name;  // lower case on HTTP/2; as received on HTTP/1.1

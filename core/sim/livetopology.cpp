@@ -15,7 +15,7 @@ LiveTopology::LiveTopology(const scenario::Variant &variant, const TopologyPlan 
     , m_threads(plan.threadCount)
 {
     if (variant.runsOutsideClock())
-        m_external = std::make_unique<ExternalStack>(variant, m_shared, externalFolder);
+        m_external = std::make_unique<ExternalStack>(variant, m_shared, externalFolder, m_tls ? &m_tls->credentials : nullptr);
     for (int i = 0; i < plan.threadCount; ++i)
         m_recorders.push_back(std::make_unique<StreamRecorder>(m_shared, std::size_t(i)));
     for (const auto &group : plan.groups) {
