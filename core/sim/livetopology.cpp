@@ -31,7 +31,7 @@ bool LiveTopology::startServer(std::size_t node, QString *error)
     const TopologyPlan::Node &n = m_plan.nodes[node];
     QString problem;
     m_servers[node] = OnThread<ServerPart>::make(m_threads, n.thread, [&] {
-        auto part = std::make_unique<ServerPart>(*n.config, m_v.sse, *m_threads.deadlines(n.thread), m_tls->server);
+        auto part = std::make_unique<ServerPart>(serverSettings(m_v, *n.config), m_tls->server);
         if (!part->listen(&problem))
             part.reset();
         return part;
@@ -118,7 +118,7 @@ bool LiveTopology::bringUp(QString *error, const std::function<bool()> &cancelle
         m_relays[i] = OnThread<RelayPart>::make(m_threads, n.thread, [&] {
             return std::make_unique<RelayPart>(*n.config, m_v.protocol, server, upstreamPort,
                                                *m_threads.deadlines(n.thread), upstreamTls ? m_tls->client : nullptr,
-                                               originPath, m_ledgers[i].get());
+                                               originPath, m_ledgers[i].get(), m_v.timeScale);
         });
     }
     for (const auto &group : m_plan.groups) {

@@ -87,9 +87,14 @@ scenario::Variant dilated(scenario::Variant v, double scale)
         return v;
     for (auto &node : v.nodes)
         dilate(node.maxStreamDuration, scale);
+    v.timeScale = scale;
     for (auto &group : v.clients) {
         group.pollInterval = times(group.pollInterval, scale);
         group.longPollTimeout = times(group.longPollTimeout, scale);
+        if (group.reconnect) {
+            dilate(group.reconnect->base, scale);
+            group.reconnect->max = times(group.reconnect->max, scale);
+        }
     }
     for (auto &link : v.links)
         dilateLink(link, scale);
