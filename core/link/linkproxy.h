@@ -115,6 +115,11 @@ public:
     {
         return m_releases.intended(client, clientPort, direction, offset);
     }
+    std::optional<ReleaseLog::Release> intendedRelease(quint32 clientIPv4, quint16 clientPort, Direction direction,
+                                                       std::uint64_t offset) const
+    {
+        return m_releases.intended(clientIPv4, clientPort, direction, offset);
+    }
 
 signals:
     void connectionOpened();

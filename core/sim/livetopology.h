@@ -7,6 +7,7 @@
 #include "core/scenario/scenario.h"
 #include "core/sim/endpoint.h"
 #include "core/sim/externalstack.h"
+#include "core/sim/hopledger.h"
 #include "core/sim/onthread.h"
 #include "core/sim/publisher.h"
 #include "core/sim/realbrowserpart.h"
@@ -93,6 +94,7 @@ private:
     bool startLink(std::size_t link, QString *error);
     bool startUdpLink(std::size_t link, QString *error);
     bool http3For(const TopologyPlan::Group &group) const;
+    void placeErrorSources();
     void prepareRealBrowsers();
 
     const scenario::Variant &m_v;
@@ -105,6 +107,7 @@ private:
     std::vector<quint16> m_ports;              // by plan node: where its server listens
     QString m_linkNote;
     // Declared in reverse order of tear-down.
+    std::vector<std::unique_ptr<HopLedger>> m_ledgers; // by plan node: a shared-upstream PoP's
     std::vector<OnThread<ServerPart>> m_servers; // by plan node
     std::vector<OnThread<link::LinkProxy>> m_links; // by plan link
     std::vector<OnThread<link::UdpLink>> m_udpLinks; // by plan link: access links of http3 populations
