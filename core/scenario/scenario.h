@@ -70,7 +70,7 @@ struct Node {
 };
 
 enum class Placement { Central, Edge };
-enum class Protocol { Http1, Http2 };
+enum class Protocol { Http1, Http2, Http3 }; // http3: the browsers speak HTTP/3 over QUIC (UDP)
 enum class Delivery { Sse, Poll, LongPoll };
 // The browser whose EventSource and network stack a population follows (sse::BrowserProfile).
 enum class BrowserKind { Chromium, Firefox, Safari };
