@@ -109,6 +109,9 @@ public:
         std::chrono::seconds rejectionRetry{1}; // the node's Retry-After on a 503
         std::shared_ptr<const tls::TlsContext> tls; // HTTPS on a tls link
         std::chrono::microseconds arriveAfter{0}; // after open()
+        // Sent as the `edgesse-client` cookie (a site's session cookie) where a balancer
+        // may route by it; empty: no cookie.
+        QByteArray clientId;
     };
 
     ClientsPart(StreamRecorder &recorder, net::DeadlineQueue &deadlines, QObject *parent = nullptr);
