@@ -125,6 +125,7 @@ void TestRouting::leastConnectionsStaysLevelUnderChurn()
                  qPrintable(QStringLiteral("spread %1 with %2 streams between connections").arg(spread).arg(between)));
         level += spread <= 1 ? 1 : 0;
     }
+    qInfo("reconnects %llu; %d of %zu rows within one", static_cast<unsigned long long>(r.streams.reconnects), level, rows.size());
     QVERIFY2(level * 2 >= int(rows.size()), qPrintable(QStringLiteral("%1 of %2 rows level").arg(level).arg(rows.size())));
 }
 
@@ -150,6 +151,7 @@ void TestRouting::hashMovesOnlyTheFailedInstancesKeys()
             before = rows[i];
     QVERIFY(!before.empty());
     const double moved = total(channel(r, sim::RoutingSeries::moved(QStringLiteral("origin"))));
+    qInfo("before the crash %g/%g/%g/%g; moved %g", before[0], before[1], before[2], before[3], moved);
     QCOMPARE(moved, before[1]);
     // About 1/N of the clients, within three standard deviations of a binomial draw.
     const double p = 1.0 / kInstances, sigma = std::sqrt(kStreams * p * (1 - p));
@@ -182,6 +184,7 @@ void TestRouting::originConnectionsFollowTheUpstreamMode()
                             "links:\n  - { between: [b, pop], latency: 2ms }\n  - { between: [pop, origin], latency: 5ms }\n"
                             "publisher: { at: origin, rate: 10/s, payload: 64B }\n";
     RUN_VARIANT(r, variantFrom(text));
+    qInfo("origin connections max %llu", static_cast<unsigned long long>(r.connections.byNodeMax.at(QStringLiteral("origin"))));
     QCOMPARE(r.connections.byNodeMax.at(QStringLiteral("origin")), std::uint64_t(expected));
     QCOMPARE(r.events.lost, std::uint64_t(0));
 }
