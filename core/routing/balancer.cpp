@@ -87,6 +87,8 @@ void Balancer::accepted()
     while (QTcpSocket *socket = m_server->nextPendingConnection()) {
         socket->setParent(this);
         m_counters.attempts.fetch_add(1, std::memory_order_relaxed);
+        if (m_attemptTimes.size() < kAttemptLog)
+            m_attemptTimes.push_back(std::chrono::steady_clock::now());
         if (m_down) {
             drop(socket, true);
             continue;

@@ -80,6 +80,10 @@ public:
     void setNodeDown(bool down);
     void dispatchWaiting();
 
+    // When each connection reached the balancer (the first kAttemptLog), on its thread.
+    static constexpr std::size_t kAttemptLog = 200'000;
+    const std::vector<std::chrono::steady_clock::time_point> &attemptTimes() const { return m_attemptTimes; }
+
     qint64 openOn(int slot) const { return m_counters.open[std::size_t(slot)].load(std::memory_order_relaxed); }
     const Counters &counters() const { return m_counters; }
 
@@ -112,6 +116,7 @@ private:
     std::deque<QTcpSocket *> m_waiting;
     QHash<QByteArray, int> m_lastSlot; // client id → slot
     Counters m_counters;
+    std::vector<std::chrono::steady_clock::time_point> m_attemptTimes;
     bool m_down = false;
 };
 

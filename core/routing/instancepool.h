@@ -79,6 +79,8 @@ public:
     Snapshot snapshot() const;
     double instanceSeconds(Clock::time_point from, Clock::time_point to) const;
     int slotCount() const { return int(m_slots.size()); }
+    // When each connection reached the balancer (on the pool's thread).
+    const std::vector<Clock::time_point> &attemptTimes() const { return m_balancer->attemptTimes(); }
     // Running instances whose upstream is not open yet (on the pool's thread).
     int instancesWithoutUpstream() const;
 

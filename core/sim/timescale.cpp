@@ -107,6 +107,10 @@ scenario::Variant dilated(scenario::Variant v, double scale)
     for (auto &group : v.clients) {
         group.pollInterval = times(group.pollInterval, scale);
         group.longPollTimeout = times(group.longPollTimeout, scale);
+        if (group.reconnect) { // a page's backoff is modelled time too
+            dilate(group.reconnect->base, scale);
+            group.reconnect->max = times(group.reconnect->max, scale);
+        }
     }
     for (auto &link : v.links)
         dilateLink(link, scale);
