@@ -219,6 +219,8 @@ void ClientsPart::openBrowser(const Browser &plan)
     config.streams = group.streams;
     applyClientGroup(group, config); // the profile's default retry: the node's `retry:` replaces it
     config.stream.path = plan.path;
+    if (!plan.clientId.isEmpty())
+        config.stream.extraHeaders.push_back({"Cookie", QByteArray("edgesse-client=") + plan.clientId});
     config.stream.seed = plan.seed;
     config.stream.idleReapHint = duration_cast<milliseconds>(plan.idleReapHint);
     config.stream.maxDurationHint = duration_cast<milliseconds>(plan.maxDurationHint);

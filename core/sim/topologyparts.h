@@ -117,6 +117,9 @@ public:
         std::shared_ptr<const tls::TlsContext> tls; // HTTPS on a tls link
         std::shared_ptr<const quic::QuicTls> quic;  // protocol http3: what QUIC trusts
         std::chrono::microseconds arriveAfter{0}; // after open()
+        // Sent as the `edgesse-client` cookie (a site's session cookie) where a balancer
+        // may route by it; empty: no cookie.
+        QByteArray clientId;
     };
 
     ClientsPart(StreamRecorder &recorder, net::DeadlineQueue &deadlines, QObject *parent = nullptr);
