@@ -1,6 +1,7 @@
 #include "core/sim/livetopology.h"
 
 #include "core/net/deadlinequeue.h"
+#include "core/sim/routingpart.h"
 
 #include <QHostAddress>
 
@@ -41,8 +42,7 @@ bool LiveTopology::startServer(std::size_t node, QString *error)
     const TopologyPlan::Node &n = m_plan.nodes[node];
     QString problem;
     m_servers[node] = OnThread<ServerPart>::make(m_threads, n.thread, [&] {
-        auto part = std::make_unique<ServerPart>(*n.config, m_v.sse, *m_threads.deadlines(n.thread), m_tls->server,
-                                                 nullptr, m_quicServer);
+        auto part = std::make_unique<ServerPart>(serverSettings(m_v, *n.config), m_tls->server, nullptr, m_quicServer);
         if (!part->listen(&problem))
             part.reset();
         return part;
@@ -121,9 +121,38 @@ bool LiveTopology::startUdpLink(std::size_t link, QString *error)
     return false;
 }
 
+bool LiveTopology::startPool(std::size_t node, quint16 upstreamPort, QString *error)
+{
+    const TopologyPlan::Node &n = m_plan.nodes[node];
+    PoolSpec spec;
+    spec.node = n.config;
+    spec.sse = &m_v.sse;
+    spec.protocol = m_v.protocol;
+    spec.serverTls = m_tls->server;
+    spec.upstreamPort = upstreamPort;
+    if (n.upstreamLink >= 0 && m_plan.links[std::size_t(n.upstreamLink)].config->tls)
+        spec.upstreamTls = m_tls->client;
+    spec.seed = n.seed;
+    QString problem;
+    m_pools[node] = OnThread<routing::InstancePool>::make(m_threads, n.thread, [&] {
+        auto pool = makeInstancePool(spec, *m_threads.deadlines(n.thread));
+        if (!pool->start(&problem))
+            pool.reset();
+        return pool;
+    });
+    if (!m_pools[node]) {
+        *error = QStringLiteral("node %1 could not start its instances: %2").arg(n.name, problem);
+        return false;
+    }
+    m_ports[node] = m_pools[node]->port();
+    return true;
+}
+
 bool LiveTopology::startNode(std::size_t node, quint16 upstreamPort, QString *error, const std::function<bool()> &cancelled)
 {
     const TopologyPlan::Node &n = m_plan.nodes[node];
+    if (n.config->routed())
+        return startPool(node, upstreamPort, error);
     if (m_external && m_external->isExternal(n.name)) {
         m_ports[node] = m_external->start(n.name, upstreamPort, error, cancelled);
         return m_ports[node] != 0;
@@ -137,6 +166,7 @@ bool LiveTopology::startNode(std::size_t node, quint16 upstreamPort, QString *er
 bool LiveTopology::bringUp(QString *error, const std::function<bool()> &cancelled)
 {
     m_servers.resize(m_plan.nodes.size());
+    m_pools.resize(m_plan.nodes.size());
     m_links.resize(m_plan.links.size());
     m_udpLinks.resize(m_plan.links.size());
     m_relays.resize(m_plan.nodes.size());
@@ -155,6 +185,13 @@ bool LiveTopology::bringUp(QString *error, const std::function<bool()> &cancelle
                 return false;
             continue;
         }
+        if (n.config->routed()) {
+            // Each instance subscribes through the PoP's upstream link, which comes up first.
+            if (!startLink(std::size_t(n.upstreamLink), error)
+                || !startPool(i, m_links[std::size_t(n.upstreamLink)]->port(), error))
+                return false;
+            continue;
+        }
         if (!startNode(i, 0, error, cancelled) || !startLink(std::size_t(n.upstreamLink), error))
             return false;
         const quint16 upstreamPort = m_links[std::size_t(n.upstreamLink)]->port();
@@ -165,13 +202,20 @@ bool LiveTopology::bringUp(QString *error, const std::function<bool()> &cancelle
         m_relays[i] = OnThread<RelayPart>::make(m_threads, n.thread, [&] {
             return std::make_unique<RelayPart>(*n.config, m_v.protocol, server, upstreamPort,
                                                *m_threads.deadlines(n.thread), upstreamTls ? m_tls->client : nullptr,
-                                               originPath, m_ledgers[i].get());
+                                               originPath, m_ledgers[i].get(), m_v.timeScale);
         });
     }
-    for (const auto &group : m_plan.groups) {
+    m_switches.resize(m_plan.groups.size());
+    for (std::size_t g = 0; g < m_plan.groups.size(); ++g) {
+        const TopologyPlan::Group &group = m_plan.groups[g];
         if (!startLink(std::size_t(group.link), error))
             return false;
         if (http3For(group) && !startUdpLink(std::size_t(group.link), error))
+            return false;
+        for (const int l : group.fallbackLinks)
+            if (!startLink(std::size_t(l), error))
+                return false;
+        if (!group.fallbackLinks.empty() && !startSwitch(g, error))
             return false;
     }
     placeErrorSources();
@@ -194,6 +238,38 @@ void LiveTopology::placeErrorSources()
     }
 }
 
+bool LiveTopology::startSwitch(std::size_t g, QString *error)
+{
+    const TopologyPlan::Group &group = m_plan.groups[g];
+    std::vector<quint16> targets{m_links[std::size_t(group.link)]->port()};
+    for (const int l : group.fallbackLinks)
+        targets.push_back(m_links[std::size_t(l)]->port());
+    std::vector<routing::FailoverSwitch::Change> changes;
+    for (const auto &[at, target] : group.resolution)
+        changes.push_back({at, target});
+    const int thread = m_plan.links[std::size_t(group.link)].thread;
+    QString problem;
+    m_switches[g] = OnThread<routing::FailoverSwitch>::make(m_threads, thread, [&] {
+        auto sw = std::make_unique<routing::FailoverSwitch>(targets, changes, *m_threads.deadlines(thread));
+        if (!sw->listen(&problem))
+            sw.reset();
+        else
+            sw->start();
+        return sw;
+    });
+    if (m_switches[g])
+        return true;
+    *error = QStringLiteral("population %1: %2").arg(group.name, problem);
+    return false;
+}
+
+quint16 LiveTopology::groupPort(std::size_t g) const
+{
+    if (g < m_switches.size() && m_switches[g])
+        return m_switches[g]->port();
+    return m_links[std::size_t(m_plan.groups[g].link)]->port();
+}
+
 int LiveTopology::relaysWithoutUpstream()
 {
     int waiting = 0;
@@ -204,17 +280,31 @@ int LiveTopology::relaysWithoutUpstream()
         m_threads.runOn(relay.thread(), [&] { open = relay->openUpstreams(); });
         waiting += open > 0 ? 0 : 1;
     }
+    for (const auto &pool : m_pools) {
+        if (!pool)
+            continue;
+        int open = 0;
+        m_threads.runOn(pool.thread(), [&] { open = pool->instancesWithoutUpstream(); });
+        waiting += open;
+    }
     return waiting;
 }
 
 void LiveTopology::prepareClients()
 {
     // An external origin publishes on its own (or through publisher.post), not from here.
-    if (ServerPart *origin = m_servers.front().get()) {
+    ServerPart *origin = m_servers.front().get();
+    routing::InstancePool *originPool = m_pools.front().get(); // on the publisher's thread too
+    if (origin || originPool) {
         m_publisher = OnThread<Publisher>::make(m_threads, m_plan.publisherThread, [&] {
             return std::make_unique<Publisher>(m_plan.publisher, payloadOfSize(m_v.publisher.payloadBytes), m_shared.log,
                                                *m_threads.deadlines(m_plan.publisherThread),
-                                               [origin](const sse::PublishedEvent &event) { origin->publish(event); });
+                                               [origin, originPool](const sse::PublishedEvent &event) {
+                                                   if (originPool)
+                                                       originPool->publish(event);
+                                                   else
+                                                       origin->publish(event);
+                                               });
         });
     }
     for (int i = 0; i < m_plan.threadCount; ++i) {
@@ -222,7 +312,7 @@ void LiveTopology::prepareClients()
         std::erase_if(browsers, [](const ClientsPart::Browser &b) { return b.config->realBrowser.has_value(); });
         for (auto &browser : browsers) {
             const TopologyPlan::Group &group = m_plan.groups[std::size_t(browser.group)];
-            browser.port = m_links[std::size_t(group.link)]->port();
+            browser.port = groupPort(std::size_t(browser.group));
             if (m_external)
                 browser.path = m_external->path(group.node);
             if (m_plan.links[std::size_t(group.link)].config->tls)
@@ -252,7 +342,7 @@ void LiveTopology::prepareRealBrowsers()
         config.group = int(g);
         config.config = group;
         config.node = plan.node;
-        config.port = m_links[std::size_t(plan.link)]->port();
+        config.port = groupPort(g);
         config.https = m_plan.links[std::size_t(plan.link)].config->tls;
         if (m_external)
             config.path = m_external->path(plan.node);
@@ -305,7 +395,7 @@ QList<Endpoint> LiveTopology::endpoints() const
             endpoints.push_back({name, streamUrl(m_ports[i]), secureStreamUrl(m_ports[i])});
     }
     for (const auto &group : m_plan.groups) {
-        const quint16 port = m_links[std::size_t(group.link)]->port();
+        const quint16 port = groupPort(std::size_t(&group - m_plan.groups.data()));
         QUrl url = streamUrl(port);
         QUrl secure = secureStreamUrl(port);
         if (m_external) {

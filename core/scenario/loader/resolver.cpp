@@ -3,6 +3,7 @@
 #include "core/net/fdlimit.h"
 #include "core/scenario/loader/keys.h"
 #include "core/scenario/loader/limits.h"
+#include "core/scenario/loader/routingkeys.h"
 #include "core/scenario/units.h"
 
 #include <QDir>
@@ -96,7 +97,7 @@ private:
             const Value &spec = e.value;
             if (!m_read.expectMap(spec, QStringLiteral("a node like { kind: origin, region: us-east }")))
                 continue;
-            m_read.checkKeys(spec, kNodeKeys);
+            m_read.checkKeys(spec, kNodeKeys + kRoutingNodeKeys);
             Node n;
             n.name = name.value_or(e.key);
             if (const Value *kind = m_read.require(spec, QStringLiteral("kind"), QStringLiteral("origin or pop")))
@@ -118,6 +119,7 @@ private:
                     m_report.at(*x, QStringLiteral("upstream applies to a pop only; an origin has no upstream"));
             }
             readExternal(spec, n);
+            readRouting(m_read, spec, n);
             m_nodeValues.insert(n.name, &spec);
             v.nodes << n;
         }
@@ -708,6 +710,7 @@ private:
         price(u"per_gb_egress", pricing.perGbEgress);
         price(u"per_connection_hour", pricing.perConnectionHour);
         price(u"per_gb_second", pricing.perGbSecond);
+        price(u"per_instance_hour", pricing.perInstanceHour);
         if (const Value *x = p->find(u"memory")) {
             if (auto b = m_read.unit(*x, QStringLiteral("a size like 128MB"), [](QStringView t, QString *e) { return units::parseBytes(t, e); })) {
                 if (*b <= 0 || *b > kMaxMemoryBytes)
@@ -739,6 +742,7 @@ private:
         checkExternalOrigin(v, variantLabel);
         checkHttp3(v, variantLabel);
         checkReplayFits(v);
+        checkRouting(m_read, v, m_nodeValues);
         const QString budget = m_options.descriptorBudget ? net::checkDescriptorBudget(v.descriptorsNeeded(m_options.simulatedClients))
                                                           : QString();
         if (!budget.isEmpty()) {
