@@ -7,6 +7,8 @@
 #include "support/h3support.h"
 
 #include <QProcess>
+#include <QTcpServer>
+#include <QTimer>
 #include <QRandomGenerator>
 #include <QStandardPaths>
 #include <QTemporaryDir>
@@ -79,6 +81,7 @@ private slots:
     void gtlsclientReceivesEvents();
     void clientReadsFromGtlsserver();
     void garbageAndFloodsAreDropped();
+    void chromiumOverH3();
 
 private:
     std::unique_ptr<sse::SseServer> startServer(sse::ServerSettings settings = {});
@@ -302,6 +305,60 @@ void TestH3::garbageAndFloodsAreDropped()
     RecordingResponse response;
     client.submit(get("/events"), &response);
     QTRY_COMPARE_WITH_TIMEOUT(response.head.status, 200, 10'000);
+}
+
+// Real Chromium forced onto QUIC for the server's origin (TCP and UDP on the same port, as
+// --origin-to-force-quic-on wants), trusting the run's certificate by its SPKI, opens the
+// test page's EventSources: they are served over HTTP/3 when it uses QUIC on loopback.
+void TestH3::chromiumOverH3()
+{
+    const QString chromium = QStandardPaths::findExecutable(QStringLiteral("chromium"));
+    if (chromium.isEmpty())
+        QSKIP("chromium is not installed (scripts/dev installs it)");
+    quint16 port = 0;
+    for (int attempt = 0; attempt < 20 && port == 0; ++attempt) {
+        QTcpServer probe;
+        QVERIFY(probe.listen(QHostAddress(QHostAddress::LocalHost), 0));
+        quic::UdpSocket udp;
+        QString error;
+        if (udp.bind(QHostAddress(QHostAddress::LocalHost), probe.serverPort(), &error))
+            port = probe.serverPort();
+    }
+    QVERIFY(port != 0);
+    sse::ServerSettings settings;
+    settings.port = port;
+    settings.http3Port = port;
+    auto server = startServer(settings);
+    QVERIFY(server->isRunning());
+    QTimer publisher;
+    std::uint64_t seq = 0;
+    connect(&publisher, &QTimer::timeout, this, [&] { server->publish(makeEvent(++seq)); });
+    publisher.start(200);
+    QTemporaryDir profile;
+    QProcess browser;
+    browser.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
+    const QString origin = QStringLiteral("127.0.0.1:%1").arg(port);
+    browser.start(chromium, {QStringLiteral("--headless=new"), QStringLiteral("--disable-gpu"), QStringLiteral("--no-sandbox"),
+                             QStringLiteral("--no-first-run"), QStringLiteral("--user-data-dir=") + profile.path(),
+                             QStringLiteral("--enable-quic"), QStringLiteral("--origin-to-force-quic-on=") + origin,
+                             QStringLiteral("--ignore-certificate-errors-spki-list=") +
+                                 QString::fromLatin1(m_id.tls->credentials.spkiSha256Base64),
+                             QStringLiteral("https://%1/client.html?streams=2&path=/events").arg(origin)});
+    QVERIFY(browser.waitForStarted());
+    const bool served = QTest::qWaitFor([&] { return server->stats().http3Connections > 0 && server->stats().streamsOpen >= 2; },
+                                        30'000);
+    const sse::ServerStats stats = server->stats();
+    browser.kill();
+    browser.waitForFinished(5000);
+    if (!served) {
+        qWarning("Chromium did not use HTTP/3: %lld QUIC datagrams received, %lld TCP connections, %lld streams; stderr: %s",
+                 static_cast<long long>(stats.quicDatagramsReceived), static_cast<long long>(stats.connectionsTotal),
+                 static_cast<long long>(stats.streamsOpen), browser.readAllStandardError().right(2000).constData());
+        QFAIL("Chromium did not open its EventSources over HTTP/3");
+    }
+    qInfo("Chromium over HTTP/3: %lld QUIC connections, %lld streams open, %lld TCP connections beside",
+          static_cast<long long>(stats.http3Connections), static_cast<long long>(stats.streamsOpen),
+          static_cast<long long>(stats.connectionsTotal - stats.http3Connections));
 }
 
 QTEST_GUILESS_MAIN(TestH3)

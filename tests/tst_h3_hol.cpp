@@ -145,8 +145,9 @@ void TestH3Hol::firstByteOneRoundTripSooner()
     const double h3Ms = std::chrono::duration<double, std::milli>(h3.headAt - h3Start).count();
     qInfo("first response byte: HTTP/2 over TLS + TCP %.1f ms (3 RTT = %.0f), HTTP/3 %.1f ms (2 RTT = %.0f)%s", h2Ms,
           3 * rtt, h3Ms, 2 * rtt, qPrintable(tcp.connectNote().isEmpty() ? QString() : QStringLiteral("; ") + tcp.connectNote()));
-    // Never sooner than the round trips; later by what the machine adds, alike on both.
-    QVERIFY2(h3Ms >= 2 * rtt && h3Ms < 2.5 * rtt, qPrintable(QString::number(h3Ms)));
+    // Never sooner than the round trips; later by what the machine adds (alike on both, so
+    // the difference is what the protocols make of the RTT).
+    QVERIFY2(h3Ms >= 2 * rtt && h2Ms >= 3 * rtt, qPrintable(QStringLiteral("%1 %2").arg(h3Ms).arg(h2Ms)));
     QVERIFY2(std::abs((h2Ms - h3Ms) - rtt) < 0.25 * rtt, qPrintable(QString::number(h2Ms - h3Ms)));
 }
 
