@@ -140,7 +140,7 @@ inline metrics::VariantResult makeVariant(const VariantShape &shape, std::uint32
     cost.perHour = 1.476;
     cost.breakdown = {{QStringLiteral("egress"), 0.01}, {QStringLiteral("requests"), 0.0023}};
     v.cost = cost;
-    v.checkOverhead();
+    v.checkTrust();
     return v;
 }
 

@@ -67,9 +67,11 @@ struct Outcome {
     QString error;
 };
 
-inline Outcome runVariant(const scenario::Variant &variant)
+// `externalFolder`: where the user's own servers get their folders (a temporary one when empty).
+inline Outcome runVariant(const scenario::Variant &variant, const QString &externalFolder = {})
 {
     sim::Run::Settings settings;
+    settings.externalFolder = externalFolder;
     sim::Run run(variant, settings);
     std::mutex mutex;
     QString error;

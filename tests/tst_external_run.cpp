@@ -9,6 +9,8 @@
 
 #include <QDir>
 #include <QProcess>
+#include <QStandardPaths>
+#include <QTemporaryDir>
 #include <QTcpServer>
 #include <QtTest>
 
@@ -43,12 +45,33 @@ scenario::Variant fromText(const QByteArray &text)
     return r.scenario->variants.first();
 }
 
-QByteArray haproxyScenario(const char *serverTimeout, const char *heartbeat)
+QByteArray externalScenario(const char *name)
 {
-    QFile file(testing::sourceDir() + QStringLiteral("/tests/data/external/haproxy-timeout-server.yaml"));
+    QFile file(testing::sourceDir() + QStringLiteral("/tests/data/external/") + QString::fromLatin1(name));
     if (!file.open(QIODevice::ReadOnly))
         qFatal("cannot read %s", qPrintable(file.fileName()));
-    return file.readAll().replace("@TIMEOUT@", serverTimeout).replace("@HEARTBEAT@", heartbeat);
+    return file.readAll();
+}
+
+QByteArray haproxyScenario(const char *serverTimeout, const char *heartbeat)
+{
+    return externalScenario("haproxy-timeout-server.yaml").replace("@TIMEOUT@", serverTimeout).replace("@HEARTBEAT@", heartbeat);
+}
+
+// The same topology with EdgeSSE's own servers in place of the user's: what the links and
+// the machine add on their own.
+scenario::Variant withoutExternalServers(scenario::Variant v)
+{
+    for (auto &n : v.nodes)
+        n.external.reset();
+    v.publisher.post.clear();
+    return v;
+}
+
+QString loadAverage()
+{
+    QFile file(QStringLiteral("/proc/loadavg"));
+    return file.open(QIODevice::ReadOnly) ? QString::fromLatin1(file.readAll().split(' ').value(0)) : QStringLiteral("?");
 }
 
 // Processes whose command line holds `marker`, alive (not zombies).
@@ -78,7 +101,12 @@ class TestExternalRun final : public QObject
 
 private slots:
     // proxy_buffering off: each event takes the path the YAML gives (viewers → edge → origin,
-    // 10 + 30 ms) plus what the origin and nginx need, within max(2 ms, 5%).
+    // 10 + 30 ms) plus what the origin and nginx need, within max(2 ms, 5%). A 2 ms bound needs
+    // a machine whose own error is below it: the same topology with EdgeSSE's own relay in
+    // nginx's place, run just before, must pass the engine's trust check (overhead p99 within
+    // 1 ms of what the links explain). On a machine too loaded for that (several runnable
+    // threads a core: EdgeSSE's own relay then shows several ms too) the comparison is
+    // skipped with the figures, after the checks that hold at any load.
     void nginxUnbufferedMatchesThePath()
     {
         const scenario::Variant variant = stackVariant(QStringLiteral("buffering-off"), 5s);
@@ -89,21 +117,38 @@ private slots:
             path += std::chrono::duration<double, std::milli>(link->latency).count();
         }
         QCOMPARE(path, 40.0); // what the scenario's comment says
-        const auto outcome = simtest::runVariant(variant);
-        QVERIFY2(outcome.result, qPrintable(outcome.error));
-        const auto &r = *outcome.result;
-        QVERIFY(r.latency.count > 1000);
-        qInfo("buffering off: p50 %.2f ms against the %.0f ms path (tolerance %.2f ms)", r.latency.p50, path, std::max(2.0, 0.05 * path));
-        QVERIFY2(std::abs(r.latency.p50 - path) <= std::max(2.0, 0.05 * path), qPrintable(QString::number(r.latency.p50)));
-        QCOMPARE(r.events.lost, std::uint64_t(0));
-        QCOMPARE(r.events.delivered, r.events.expected);
-        const auto *buffering = finding(r, QStringLiteral("edge"), QStringLiteral("buffering"));
-        QVERIFY(buffering);
-        QVERIFY2(buffering->ok && buffering->note.startsWith(QStringLiteral("passes events on at once")), qPrintable(buffering->note));
-        for (const QString &check : {QStringLiteral("content-type"), QStringLiteral("cache-control"), QStringLiteral("last-event-id")}) {
-            const auto *f = finding(r, QStringLiteral("origin"), check);
-            QVERIFY2(f && f->ok, qPrintable(check));
+        const double tolerance = std::max(2.0, 0.05 * path);
+        QString untrusted;
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            const auto control = simtest::runVariant(withoutExternalServers(variant));
+            QVERIFY2(control.result, qPrintable(control.error));
+            const auto outcome = simtest::runVariant(variant);
+            QVERIFY2(outcome.result, qPrintable(outcome.error));
+            const auto &r = *outcome.result;
+            QVERIFY(r.latency.count > 1000);
+            QCOMPARE(r.events.lost, std::uint64_t(0));
+            QCOMPARE(r.events.delivered, r.events.expected);
+            const auto *buffering = finding(r, QStringLiteral("edge"), QStringLiteral("buffering"));
+            QVERIFY(buffering);
+            QVERIFY2(buffering->ok && buffering->note.startsWith(QStringLiteral("passes events on at once")), qPrintable(buffering->note));
+            for (const QString &check : {QStringLiteral("content-type"), QStringLiteral("cache-control"), QStringLiteral("last-event-id")}) {
+                const auto *f = finding(r, QStringLiteral("origin"), check);
+                QVERIFY2(f && f->ok, qPrintable(check));
+            }
+            const auto &c = *control.result;
+            qInfo("buffering off: p50 %.2f ms against the %.0f ms path (tolerance %.2f ms); EdgeSSE's own relay: p50 %.2f ms, "
+                  "own error p99 %.2f ms (trusted up to %.2f ms)",
+                  r.latency.p50, path, tolerance, c.latency.p50, c.error.percentiles.p99, c.toleranceMs);
+            if (c.untrusted()) {
+                untrusted = QStringLiteral("nginx p50 %1 ms, EdgeSSE's own relay p50 %2 ms with own error p99 %3 ms")
+                                .arg(r.latency.p50, 0, 'f', 2).arg(c.latency.p50, 0, 'f', 2).arg(c.error.percentiles.p99, 0, 'f', 2);
+                continue;
+            }
+            QVERIFY2(std::abs(r.latency.p50 - path) <= tolerance, qPrintable(QString::number(r.latency.p50)));
+            return;
         }
+        QSKIP(qPrintable(QStringLiteral("machine too loaded to resolve %1 ms (load %2): %3")
+                             .arg(tolerance, 0, 'f', 1).arg(loadAverage(), untrusted)));
     }
 
     // nginx's default: HTTP/1.0 to the upstream, read into buffers passed on when full.
@@ -210,6 +255,78 @@ private slots:
             QCOMPARE(r.streams.reconnects, std::uint64_t(0));
         QCOMPARE(r.events.lost, std::uint64_t(0));
         QVERIFY(r.events.delivered > 0);
+    }
+
+    // Pushpin (Fanout's relay, Debian's package) as the PoP between two of EdgeSSE's links,
+    // passing the origin's stream through: every event measured end to end from its POST,
+    // exactly once, and each conformance check made on it as on any external server.
+    void pushpinRelay()
+    {
+        if (QStandardPaths::findExecutable(QStringLiteral("pushpin")).isEmpty())
+            QSKIP("pushpin is not installed (scripts/dev installs it)");
+        const scenario::Variant variant = fromText(externalScenario("pushpin-relay.yaml"));
+        const double path = std::chrono::duration<double, std::milli>(variant.linkBetween(QStringLiteral("viewers"), QStringLiteral("relay"))->latency
+                                                                      + variant.linkBetween(QStringLiteral("relay"), QStringLiteral("origin"))->latency)
+                                .count();
+        const auto outcome = simtest::runVariant(variant);
+        QVERIFY2(outcome.result, qPrintable(outcome.error));
+        const auto &r = *outcome.result;
+        for (const auto &c : r.conformance)
+            qInfo("conformance %s %s %s: %s", qPrintable(c.node), qPrintable(c.check), c.ok ? "ok" : "FAILS", qPrintable(c.note));
+        qInfo("pushpin: p50 %.2f ms, p99 %.2f ms over the %.0f ms path; %llu of %llu delivered, %llu lost, %llu reconnects", r.latency.p50,
+              r.latency.p99, path, qulonglong(r.events.delivered), qulonglong(r.events.expected), qulonglong(r.events.lost),
+              qulonglong(r.streams.reconnects));
+        // 20 events/s for the 5 s measured, to each of the 10 viewers.
+        QVERIFY2(r.events.expected >= 10 * 90, qPrintable(QString::number(r.events.expected)));
+        QCOMPARE(r.events.lost, std::uint64_t(0));
+        QCOMPARE(r.events.duplicated, std::uint64_t(0));
+        QCOMPARE(r.events.delivered, r.events.expected);
+        QCOMPARE(r.streams.reconnects, std::uint64_t(0));
+        QVERIFY2(r.latency.p50 >= path, qPrintable(QString::number(r.latency.p50))); // no event beats its links
+        for (const char *check : {"content-type", "cache-control", "buffering", "heartbeat", "retry", "last-event-id", "cap"}) {
+            const auto *f = finding(r, QStringLiteral("relay"), QString::fromLatin1(check));
+            QVERIFY2(f, check);
+        }
+        const auto *buffering = finding(r, QStringLiteral("relay"), QStringLiteral("buffering"));
+        QVERIFY2(buffering->ok && buffering->note.startsWith(QStringLiteral("passes events on at once")), qPrintable(buffering->note));
+        // Pushpin passes the origin's headers on, and Last-Event-ID to it on a reconnect.
+        for (const char *check : {"content-type", "cache-control", "last-event-id"}) {
+            const auto *f = finding(r, QStringLiteral("relay"), QString::fromLatin1(check));
+            QVERIFY2(f->ok, qPrintable(f->note));
+        }
+        // Its runner, condure, zurl and the proxy and handler stopped with their group.
+        QCOMPARE(processesWith("relay/pushpin.conf") + processesWith("relay/run/edgesse-"), 0);
+    }
+
+    // {cert} and {key}: the run's own certificate, so nginx serving TLS with them is trusted by
+    // the run's browsers, which verify it against the run's CA (a certificate of any other
+    // issuer fails every handshake and delivers nothing). Its key is its owner's alone.
+    void tlsServerGetsTheRunsCertificate()
+    {
+        const scenario::Variant variant = fromText(externalScenario("nginx-tls.yaml"));
+        QTemporaryDir out;
+        QVERIFY(out.isValid());
+        const auto outcome = simtest::runVariant(variant, out.path());
+        QVERIFY2(outcome.result, qPrintable(outcome.error));
+        const auto &r = *outcome.result;
+        qInfo("nginx over TLS: p50 %.2f ms, %llu of %llu delivered, %llu lost", r.latency.p50, qulonglong(r.events.delivered),
+              qulonglong(r.events.expected), qulonglong(r.events.lost));
+        QVERIFY2(r.events.expected >= 5 * 70, qPrintable(QString::number(r.events.expected)));
+        QCOMPARE(r.events.lost, std::uint64_t(0));
+        QCOMPARE(r.events.delivered, r.events.expected);
+        QVERIFY(r.latency.p50 >= 30.0);
+        const QFileInfo key(out.filePath(QStringLiteral("key.pem")));
+        QVERIFY2(key.exists(), qPrintable(key.filePath()));
+        QCOMPARE(key.permissions() & (QFileDevice::ReadGroup | QFileDevice::ReadOther), QFileDevice::Permissions());
+        QFile cert(out.filePath(QStringLiteral("cert.pem")));
+        QVERIFY(cert.open(QIODevice::ReadOnly));
+        QVERIFY(cert.readAll().startsWith("-----BEGIN CERTIFICATE-----"));
+        // Its clients' link is encrypted: said so, instead of checks made on bytes not seen.
+        const auto *tls = finding(r, QStringLiteral("edge"), QStringLiteral("tls"));
+        QVERIFY2(tls && tls->ok, qPrintable(tls ? tls->note : QString()));
+        QVERIFY(!finding(r, QStringLiteral("edge"), QStringLiteral("content-type")));
+        const auto *origin = finding(r, QStringLiteral("origin"), QStringLiteral("content-type"));
+        QVERIFY2(origin && origin->ok, qPrintable(origin ? origin->note : QString()));
     }
 
     void failingCommands_data()

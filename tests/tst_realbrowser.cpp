@@ -5,6 +5,7 @@
 #include "simtesthelpers.h"
 
 #include "core/sse/chromiumprocess.h"
+#include "core/util/sessionpriority.h"
 
 #include <QDir>
 #include <QFile>
@@ -13,8 +14,6 @@
 #include <algorithm>
 #include <vector>
 
-#include <sys/resource.h>
-#include <unistd.h>
 
 using namespace edgesse;
 using namespace std::chrono_literals;
@@ -85,8 +84,8 @@ void TestRealBrowser::initTestCase()
         QSKIP("chromium is not installed (scripts/dev installs it)");
     // The run's threads (started from here, so they inherit it) and the browsers (raised by
     // ChromiumProcess) run ahead of the builds sharing the machine when that is allowed.
-    if (::geteuid() == 0)
-        ::setpriority(PRIO_PROCESS, 0, -10);
+    if (!util::runAheadOfOtherSessions())
+        qInfo("not raised ahead of other sessions (not root, or a process group leader: run it under setsid or ctest)");
 }
 
 void TestRealBrowser::realBrowsersRunAtTimeScaleOne()

@@ -380,35 +380,50 @@ void TestRunResult::writeResultFilesReportsABadDirectory()
     QVERIFY2(error.contains(QStringLiteral("cannot create the directory")), qPrintable(error));
 }
 
+// Trust is per group: error p99 within the tolerance. Overhead (jitter included) is not
+// judged; a group without measured error is neither trusted nor not.
 void TestRunResult::overheadWarning()
 {
     VariantResult v;
-    v.overhead.p99 = 0.4;
-    v.checkOverhead();
+    v.overhead.p99 = 9.2; // jittery paths: overhead far above 1 ms, and still trusted
+    edgesse::metrics::GroupResult quiet;
+    quiet.name = QStringLiteral("quiet");
+    quiet.error.percentiles.count = 100;
+    quiet.error.percentiles.p99 = 0.4;
+    edgesse::metrics::GroupResult loaded = quiet;
+    loaded.name = QStringLiteral("loaded");
+    loaded.error.percentiles.p99 = 2.5;
+    edgesse::metrics::GroupResult polled;
+    polled.name = QStringLiteral("polled");
+    v.groups = {quiet, polled};
+    v.checkTrust();
     QVERIFY(v.warnings.isEmpty());
-    v.overhead.p99 = 2.5;
-    v.checkOverhead();
-    v.checkOverhead();
-    QCOMPARE(v.warnings.size(), 1);
-    QVERIFY(v.warnings[0].contains(QStringLiteral("too loaded")));
+    QCOMPARE(v.groups[0].error.trusted, std::optional<bool>(true));
+    QVERIFY(!v.groups[1].error.trusted.has_value());
+    QCOMPARE(v.error.trusted, std::optional<bool>(true));
 
-    // Jitter the scenario configured is not the machine's overhead.
-    VariantResult jittery;
-    jittery.overhead.p99 = 8.4;
-    jittery.overheadAllowanceMs = 8.0;
-    jittery.checkOverhead();
-    QVERIFY(jittery.warnings.isEmpty());
-    jittery.overhead.p99 = 9.5;
-    jittery.checkOverhead();
-    QCOMPARE(jittery.warnings.size(), 1);
-    QVERIFY(jittery.warnings[0].contains(QStringLiteral("jitter and loss explain")));
+    v.groups.push_back(loaded);
+    v.checkTrust();
+    v.checkTrust();
+    QCOMPARE(v.warnings.size(), 1);
+    QVERIFY(v.warnings[0].contains(QStringLiteral("loaded")) && v.warnings[0].contains(QStringLiteral("--time-scale")));
+    QCOMPARE(v.groups[2].error.trusted, std::optional<bool>(false));
+    QVERIFY(v.untrusted());
+
+    v.toleranceMs = 3.0; // what this user accepts
+    v.checkTrust();
+    QVERIFY(v.warnings.isEmpty());
+    QVERIFY(!v.untrusted());
 
     RunResult run;
-    run.variants.push_back(jittery);
+    run.variants.push_back(v);
     QString error;
     const auto back = RunResult::fromJson(run.toJson(), &error);
     QVERIFY2(back.has_value(), qPrintable(error));
-    QCOMPARE(back->variants.front().overheadAllowanceMs, 8.0);
+    QCOMPARE(back->variants.front().toleranceMs, 3.0);
+    QCOMPARE(back->variants.front().groups[2].error.trusted, std::optional<bool>(true));
+    QVERIFY(!back->variants.front().groups[1].error.trusted.has_value());
+    QCOMPARE(back->variants.front().groups[0].error.percentiles.p99, 0.4);
 }
 
 QTEST_GUILESS_MAIN(TestRunResult)

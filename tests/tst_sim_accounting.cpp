@@ -78,10 +78,35 @@ variants:
   - { name: mixed }
 )";
 
-metrics::VariantResult runScaled(const scenario::Variant &v, double scale)
+// Browsers 20 ms from the origin, or 8 ms from a PoP 25 ms from it, on jittery links: the
+// jitter is the model's, so the error (the machine's share) stays well below it.
+constexpr const char *kErrorProbe = R"(
+name: Error probe
+seed: 3
+duration: 3s
+warmup: 1s
+nodes:
+  origin: { kind: origin, region: eu-west }
+  pop: { kind: pop, region: eu-central }
+clients:
+  - { name: near, count: 8, near: origin }
+  - { name: edge, count: 8, near: pop }
+links:
+  - { between: [near, origin], latency: 20ms, jitter: 6ms }
+  - { between: [edge, pop], latency: 8ms, jitter: 3ms }
+  - { between: [pop, origin], latency: 25ms, jitter: 4ms }
+  - { between: [edge, origin], latency: 33ms, jitter: 5ms }
+publisher: { at: origin, rate: 20/s, payload: 200B }
+sse: { heartbeat: 1s, retry: 500ms }
+variants:
+  - { name: central-h1, placement: central, protocol: http1 }
+  - { name: edge-h1, placement: edge, protocol: http1 }
+  - { name: edge-h2, placement: edge, protocol: http2 }
+)";
+
+metrics::VariantResult runWith(const scenario::Variant &v, sim::Run::Settings settings)
 {
-    sim::Run::Settings settings;
-    settings.timeScale = scale;
+    const double scale = settings.timeScale;
     sim::Run run(v, settings);
     bool done = false;
     QObject::connect(&run, &sim::Run::finished, &run, [&] { done = true; }, Qt::DirectConnection);
@@ -90,6 +115,13 @@ metrics::VariantResult runScaled(const scenario::Variant &v, double scale)
     if (!done)
         qFatal("the run at time scale %f did not finish", scale);
     return run.result();
+}
+
+metrics::VariantResult runScaled(const scenario::Variant &v, double scale)
+{
+    sim::Run::Settings settings;
+    settings.timeScale = scale;
+    return runWith(v, settings);
 }
 
 } // namespace
@@ -107,6 +139,8 @@ private slots:
     void firstEventTimesAreADistribution();
     void perClientLatencyIsItsOwnPath();
     void aDilatedRunModelsTheSameWorld();
+    void theErrorSeesALateHop_data();
+    void theErrorSeesALateHop();
 };
 
 void TestSimAccounting::pollRequestsAreDurationOverInterval_data()
@@ -292,3 +326,46 @@ void TestSimAccounting::aDilatedRunModelsTheSameWorld()
 
 QTEST_GUILESS_MAIN(TestSimAccounting)
 #include "tst_sim_accounting.moc"
+
+void TestSimAccounting::theErrorSeesALateHop_data()
+{
+    QTest::addColumn<QString>("variant");
+    QTest::addColumn<QString>("group");
+    QTest::newRow("central http1") << QStringLiteral("central-h1") << QStringLiteral("near");
+    QTest::newRow("edge http1") << QStringLiteral("edge-h1") << QStringLiteral("edge");
+    QTest::newRow("edge http2") << QStringLiteral("edge-h2") << QStringLiteral("edge");
+}
+
+// Every delivered event's error is measured (none unmatched on cleartext), the jitter the
+// scenario asks for is not counted as error, and when every access link writes its bytes
+// 3 ms after their release the error moves by 3 ms (±50 µs).
+void TestSimAccounting::theErrorSeesALateHop()
+{
+    QFETCH(QString, variant);
+    QFETCH(QString, group);
+    const scenario::Variant v = fromText(kErrorProbe, variant);
+    constexpr auto kLate = 3ms;
+    constexpr double kLateMs = 3.0;
+    constexpr double kExactMs = 0.050;
+    sim::Run::Settings settings;
+    const metrics::VariantResult onTime = runWith(v, settings);
+    settings.lateAccessLinks = kLate;
+    const metrics::VariantResult late = runWith(v, settings);
+    const metrics::GroupResult *a = simtest::group(onTime, group);
+    const metrics::GroupResult *b = simtest::group(late, group);
+    QVERIFY(a && b);
+    qInfo("%s: error p50 %.3f p99 %.3f max %.3f ms on time, p50 %.3f p99 %.3f ms late; overhead p99 %.3f ms; "
+          "%llu measured, %llu unmatched",
+          qPrintable(variant), a->error.percentiles.p50, a->error.percentiles.p99, a->error.percentiles.max,
+          b->error.percentiles.p50, b->error.percentiles.p99, onTime.overhead.p99,
+          static_cast<unsigned long long>(a->error.percentiles.count), static_cast<unsigned long long>(a->error.unmatched));
+    QCOMPARE(a->error.unmatched, quint64(0));
+    QCOMPARE(a->error.percentiles.count, a->latency.count);
+    QVERIFY(a->error.trusted.has_value());
+    // The links' jitter is the model's: the overhead carries it, the error does not.
+    QVERIFY2(onTime.overhead.p99 > a->error.percentiles.p99 + 2.0,
+             qPrintable(QStringLiteral("overhead p99 %1, error p99 %2").arg(onTime.overhead.p99).arg(a->error.percentiles.p99)));
+    const double moved = b->error.percentiles.p50 - a->error.percentiles.p50;
+    QVERIFY2(std::abs(moved - kLateMs) <= kExactMs,
+             qPrintable(QStringLiteral("a hop late by %1 ms moved the error p50 by %2 ms").arg(kLateMs).arg(moved)));
+}

@@ -29,7 +29,8 @@ QString summaryTable(const metrics::RunResult &result)
     const QStringList header{QStringLiteral("variant"), QStringLiteral("p50 ms"), QStringLiteral("p99 ms"),
                              QStringLiteral("first event ms"), QStringLiteral("reconnects"), QStringLiteral("lost"),
                              QStringLiteral("delivered"), QStringLiteral("origin conns"),
-                             QStringLiteral("overhead p99 ms"), QStringLiteral("cost/run"), QStringLiteral("cost/h")};
+                             QStringLiteral("overhead p99 ms"), QStringLiteral("error p99 ms"), QStringLiteral("cost/run"),
+                             QStringLiteral("cost/h")};
     std::vector<QStringList> rows{header};
     QStringList notes;
     QStringList checks;
@@ -39,22 +40,19 @@ QString summaryTable(const metrics::RunResult &result)
             costRun = QStringLiteral("%1 %2").arg(QString::number(v.cost->run, 'g', 3), v.cost->currency);
             costHour = QStringLiteral("%1 %2").arg(QString::number(v.cost->perHour, 'g', 3), v.cost->currency);
         }
-        QString overhead = ms(v.overhead.p99, v.overhead.count);
-        if (v.overheadTooHigh())
-            overhead += QStringLiteral(" (!)");
+        const QString overhead = ms(v.overhead.p99, v.overhead.count);
+        QString error = ms(v.error.percentiles.p99, v.error.percentiles.count);
+        if (v.untrusted())
+            error += QStringLiteral(" (!)");
         rows.push_back({v.name, ms(v.latency.p50, v.latency.count), ms(v.latency.p99, v.latency.count),
                         ms(v.timeToFirstEvent.p50, v.timeToFirstEvent.count),
                         QString::number(v.streams.reconnects), QString::number(v.events.lost),
                         QStringLiteral("%1/%2").arg(v.events.delivered).arg(v.events.expected),
-                        QString::number(v.connections.originMax), overhead, costRun, costHour});
+                        QString::number(v.connections.originMax), overhead, error, costRun, costHour});
         for (const QString &warning : v.warnings)
             notes.push_back(QStringLiteral("%1: %2").arg(v.name, warning));
         for (const auto &c : v.conformance)
             checks.push_back(QStringLiteral("%1: %2 %3 %4: %5").arg(v.name, c.ok ? QStringLiteral("ok  ") : QStringLiteral("FAIL"), c.node, c.check, c.note));
-        if (v.overheadTooHigh() && v.warnings.isEmpty())
-            notes.push_back(QStringLiteral("%1: overhead p99 %2 ms exceeds 1 ms: the machine was too loaded for these "
-                                           "numbers; run fewer streams or close other work")
-                                .arg(v.name, ms(v.overhead.p99)));
     }
     std::vector<qsizetype> widths(header.size(), 0);
     for (const auto &row : rows) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 
 namespace edgesse::runs {
@@ -97,8 +98,21 @@ QList<Figure> totalFigures()
         {QStringLiteral("origin conn"), QStringLiteral("Most connections open at the origin at once"), true, Format::Count},
         {QStringLiteral("requests"), QStringLiteral("HTTP requests made: stream opens, reconnects, polls"), true, Format::Count},
         {QStringLiteral("bytes"), QStringLiteral("Bytes over every link, both directions"), true, Format::Bytes},
-        {QStringLiteral("overhead p99 ms"), QStringLiteral("Measured minus configured latency: the simulator's own cost"), true},
+        {QStringLiteral("overhead p99 ms"), QStringLiteral("Measured minus configured latency: jitter, loss and the machine"), true},
+        {QStringLiteral("error p99 ms"), QStringLiteral("Measured minus what the model drew for each event: the simulator's own error"),
+         true},
+        {QStringLiteral("untrusted groups"), QStringLiteral("Audiences whose error p99 is above the run's tolerance"), true,
+         Format::Count},
     };
+}
+
+// Nothing judged (no error measured) is not zero.
+double untrustedGroups(const metrics::VariantResult &v)
+{
+    if (!v.error.trusted)
+        return std::numeric_limits<double>::quiet_NaN();
+    return double(std::count_if(v.groups.begin(), v.groups.end(),
+                                [](const metrics::GroupResult &g) { return g.error.trusted == false; }));
 }
 
 QList<double> totalValues(const metrics::VariantResult &v)
@@ -119,7 +133,9 @@ QList<double> totalValues(const metrics::VariantResult &v)
             double(v.connections.originMax),
             double(v.requests),
             double(v.bytes.total),
-            measured(v.overhead.p99, v.overhead.count)};
+            measured(v.overhead.p99, v.overhead.count),
+            measured(v.error.percentiles.p99, v.error.percentiles.count),
+            untrustedGroups(v)};
 }
 
 QList<Figure> groupFigures()
@@ -131,6 +147,7 @@ QList<Figure> groupFigures()
         {QStringLiteral("delivered %"), QStringLiteral("Share of the expected events delivered"), false, Format::Percent},
         {QStringLiteral("lost"), QStringLiteral("Expected events never received"), true, Format::Count},
         {QStringLiteral("reconnects"), QStringLiteral("EventSource reconnections"), true, Format::Count},
+        {QStringLiteral("error p99 ms"), QStringLiteral("This audience's simulator error; trusted when within the tolerance")},
     };
 }
 
@@ -138,7 +155,7 @@ QList<double> groupValues(const metrics::GroupResult &g)
 {
     return {measured(g.latency.p50, g.latency.count), measured(g.latency.p99, g.latency.count),
             measured(g.timeToFirstEvent.p50, g.timeToFirstEvent.count), deliveredShare(g.events), double(g.events.lost),
-            double(g.streams.reconnects)};
+            double(g.streams.reconnects), measured(g.error.percentiles.p99, g.error.percentiles.count)};
 }
 
 QString formatValue(double value, Format format)

@@ -70,7 +70,7 @@ ResumeProbe probeResume(quint16 port, const QByteArray &path, const QByteArray &
 
 struct Finding {
     QString node;
-    QString check; // content-type, cache-control, buffering, heartbeat, retry, last-event-id, cap
+    QString check; // content-type, cache-control, buffering, heartbeat, retry, last-event-id, cap; tls (not checked)
     bool ok = true;
     QString note;  // one sentence a user can act on
 };

@@ -107,6 +107,16 @@ void ClientTransport::tlsFailed(QAbstractSocket::SocketError error)
     emit errorOccurred(error);
 }
 
+QHostAddress ClientTransport::localAddress() const
+{
+    return m_socket->localAddress();
+}
+
+quint16 ClientTransport::localPort() const
+{
+    return m_socket->localPort();
+}
+
 qint64 ClientTransport::bytesAvailable() const
 {
     return m_tls ? m_tls->plaintextAvailable() : m_socket->bytesAvailable();

@@ -51,6 +51,9 @@ public:
     QString errorString() const;
 
     bool isTls() const { return m_context != nullptr; }
+    // The connection's own end (a null address and 0 before it connected).
+    QHostAddress localAddress() const;
+    quint16 localPort() const;
     // After connected(): the protocol ALPN agreed on, and whether a session was resumed.
     QByteArray alpn() const;
     bool sessionResumed() const;

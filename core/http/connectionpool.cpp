@@ -45,6 +45,7 @@ public:
     {
         m_handler->responseDataReceived(data, size);
     }
+    void responseDataPlaced(const WirePlace &place) override { m_handler->responseDataPlaced(place); }
     void responseCompleted() override
     {
         auto self = m_pool.takeRelay(this);

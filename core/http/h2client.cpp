@@ -85,8 +85,14 @@ struct H2ClientConnection::Callbacks {
     {
         auto &c = self(user);
         auto it = c.m_streams.find(streamId);
-        if (it != c.m_streams.end() && it->second.handler)
+        if (it != c.m_streams.end() && it->second.handler) {
+            if (c.m_place.localPort != 0 && data >= c.m_recvStart && data + len <= c.m_recvStart + c.m_recvSize) {
+                WirePlace place = c.m_place;
+                place.offset = c.m_wireBytes - c.m_recvSize + static_cast<std::uint64_t>(data - c.m_recvStart);
+                it->second.handler->responseDataPlaced(place);
+            }
             it->second.handler->responseDataReceived(reinterpret_cast<const char *>(data), len);
+        }
         // The bytes are taken: reopen the windows (WINDOW_UPDATE goes out with the next flush).
         nghttp2_session_consume(session, streamId, len);
         return 0;
@@ -305,6 +311,8 @@ void H2ClientConnection::onConnected()
 {
     m_connected = true;
     m_connectTime = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - m_connectStartedAt);
+    if (!m_socket->isTls())
+        m_place = WirePlace{m_socket->localAddress().toIPv4Address(), m_socket->localPort(), 0};
     flush();
     for (const std::int32_t id : std::exchange(m_startsBeforeConnect, {}))
         reportStart(id, std::chrono::microseconds(0));
@@ -319,7 +327,11 @@ void H2ClientConnection::onReadyRead()
         if (n <= 0)
             break;
         m_freedDuringRecv = false;
+        m_wireBytes += static_cast<std::uint64_t>(n);
+        m_recvStart = buffer.data();
+        m_recvSize = static_cast<std::size_t>(n);
         const ssize_t rv = nghttp2_session_mem_recv(m_session, buffer.data(), static_cast<size_t>(n));
+        m_recvStart = nullptr;
         if (rv < 0) {
             --m_inCallback;
             failAll(ClientError::Protocol, QStringLiteral("bad HTTP/2 data from %1:%2: %3")

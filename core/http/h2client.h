@@ -108,6 +108,10 @@ private:
     std::uint32_t m_streamsBeforeSettings = 100;
     std::uint32_t m_streamCap = 256;
     QString m_lastError;            // nghttp2's description of the last session error
+    std::uint64_t m_wireBytes = 0;  // received so far, this read's bytes included
+    const std::uint8_t *m_recvStart = nullptr; // the buffer nghttp2 reads now (DATA points into it)
+    std::size_t m_recvSize = 0;
+    WirePlace m_place;              // the local end, set once connected (cleartext)
 };
 
 } // namespace edgesse::http

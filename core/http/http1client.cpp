@@ -156,6 +156,8 @@ void Http1ClientConnection::onConnected()
     m_connected = true;
     const auto now = Clock::now();
     m_connectTime = std::chrono::duration_cast<std::chrono::microseconds>(now - m_connectStartedAt);
+    if (!m_socket->isTls())
+        m_place = WirePlace{m_socket->localAddress().toIPv4Address(), m_socket->localPort(), 0};
     if (m_handler && !m_pendingRequest.isEmpty()) {
         writeRequest();
         StartInfo info;
@@ -205,6 +207,7 @@ void Http1ClientConnection::onReadyRead()
 void Http1ClientConnection::feed(const char *data, std::size_t size)
 {
     m_responseBytes += size;
+    m_wireBytes += size;
     if (!m_handler || !m_parser) {
         fail(ClientError::Protocol, QStringLiteral("the server sent %1 bytes with no request outstanding").arg(size));
         shutDown();
@@ -218,6 +221,9 @@ void Http1ClientConnection::feed(const char *data, std::size_t size)
         left = static_cast<std::size_t>(m_in.size());
     }
     const QByteArray keep = m_in; // keeps `p` valid while m_in changes below
+    m_feedStart = p;
+    m_feedSize = left;
+    m_feedOffset = m_wireBytes - left;
 
     m_inFeed = true;
     while (left > 0 && m_handler && !m_closing) {
@@ -270,8 +276,15 @@ void Http1ClientConnection::deliverHead(const ResponseHead &head)
 
 void Http1ClientConnection::deliverBody(const char *data, std::size_t size)
 {
-    if (m_handler)
-        m_handler->responseDataReceived(data, size);
+    if (!m_handler)
+        return;
+    // Beast hands the body out of the buffer it was given, so its place on the wire is known.
+    if (m_place.localPort != 0 && data >= m_feedStart && data + size <= m_feedStart + m_feedSize) {
+        WirePlace place = m_place;
+        place.offset = m_feedOffset + static_cast<std::uint64_t>(data - m_feedStart);
+        m_handler->responseDataPlaced(place);
+    }
+    m_handler->responseDataReceived(data, size);
 }
 
 void Http1ClientConnection::finishResponse()

@@ -64,6 +64,11 @@ private:
     std::chrono::microseconds m_connectTime{0};
     std::uint64_t m_responsesCompleted = 0;
     std::uint64_t m_responseBytes = 0;   // bytes of the current response so far
+    std::uint64_t m_wireBytes = 0;       // bytes the connection received, every response
+    const char *m_feedStart = nullptr;   // the buffer Beast parses now, and its first byte's
+    std::size_t m_feedSize = 0;          // offset among m_wireBytes
+    std::uint64_t m_feedOffset = 0;
+    WirePlace m_place;                   // the local end, set once connected (cleartext)
     bool m_reusedForRequest = false;     // the current request went on a kept-alive connection
     bool m_connected = false;
     bool m_closing = false;

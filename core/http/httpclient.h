@@ -14,7 +14,7 @@ namespace edgesse::http {
 
 using Clock = std::chrono::steady_clock;
 
-enum class ClientProtocol : std::uint8_t { Http1, Http2 };
+enum class ClientProtocol : std::uint8_t { Http1, Http2, Http3 };
 
 struct Header {
     QByteArray name;  // lower case on HTTP/2; as received on HTTP/1.1
@@ -59,6 +59,16 @@ struct StartInfo {
     bool tlsResumed = false;
 };
 
+// Where response bytes lay on their connection: its local IPv4 address and port, and the
+// offset of the first byte among every byte the connection received (heads and earlier
+// responses included), as a link in front counts them. Cleartext only: with TLS the wire
+// carries ciphertext, and nothing is placed.
+struct WirePlace {
+    quint32 localIPv4 = 0;
+    quint16 localPort = 0;
+    std::uint64_t offset = 0;
+};
+
 // What a request reports, on the owning thread. After responseCompleted or responseFailed
 // nothing more is called for that request. A handler may cancel its own request (through
 // the pool) from inside any callback.
@@ -72,6 +82,8 @@ public:
     virtual void requestStarted(const StartInfo &info) { (void)info; }
     virtual void responseHeadReceived(const ResponseHead &head) = 0;
     virtual void responseDataReceived(const char *data, std::size_t size) = 0;
+    // Just before responseDataReceived: where its first byte lay (cleartext connections).
+    virtual void responseDataPlaced(const WirePlace &place) { (void)place; }
     virtual void responseCompleted() = 0;
     virtual void responseFailed(ClientError error, const QString &message) = 0;
 };

@@ -12,7 +12,7 @@ namespace edgesse::http {
 // HTTP/1.1 names are case-insensitive, so the server lowercases them on receipt).
 using HttpHeaders = std::vector<std::pair<QByteArray, QByteArray>>;
 
-enum class HttpVersion { Http10, Http11, Http2 };
+enum class HttpVersion { Http10, Http11, Http2, Http3 };
 
 struct HttpRequest {
     QByteArray method;

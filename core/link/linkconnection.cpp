@@ -329,13 +329,19 @@ void LinkProxy::Connection::enqueue(Flow &flow, const char *data, std::size_t si
     const TimePoint sent = sentAt(flow, arrival);
     add(flow.counters.segments, (size + kSegmentBytes - 1) / kSegmentBytes);
     const std::size_t before = queue.bytes();
+    const std::uint64_t base = flow.admitted;
+    flow.queueToStream = static_cast<std::int64_t>(base) - static_cast<std::int64_t>(queue.nextOffset());
+    flow.admitted += size;
+    const auto late = m_settings.lateBy;
     const int lost = flow.pipeline.admit(
         sent, queue.nextOffset(), size,
         [&](TimePoint release, std::size_t from, std::size_t length, bool pinned) {
+            if (m_record)
+                m_record->admit(flow.direction, base + from + length, arrival, release, pinned);
             const char *bytes = data + from;
             std::size_t left = length;
             // Nothing to wait for: write straight from the read buffer, queue what is left.
-            if (queue.empty() && !pinned && release <= arrival && destinationReady(flow) && !flow.dst.writeWanted
+            if (queue.empty() && !pinned && release + late <= arrival && destinationReady(flow) && !flow.dst.writeWanted
                 && !writeDirect(flow, bytes, left, release))
                 return;
             if (m_closed)
@@ -361,6 +367,9 @@ void LinkProxy::Connection::revise(Flow &flow, std::uint64_t offset, TimePoint r
 {
     ReleaseQueue &queue = flow.copy.queue();
     m_proxy.m_lastRelease = std::max(m_proxy.m_lastRelease, release);
+    if (m_record)
+        m_record->revise(flow.direction, static_cast<std::uint64_t>(static_cast<std::int64_t>(offset) + flow.queueToStream),
+                         release);
     if (!queue.revise(offset, release) || queue.front().offset != offset)
         return;
     // The head moved: its wake-up moves with it.
@@ -388,11 +397,11 @@ void LinkProxy::Connection::kick(Flow &flow)
     const ReleaseQueue &queue = flow.copy.queue();
     if (m_closed || queue.empty() || !destinationReady(flow) || flow.dst.writeWanted || flow.timer != 0)
         return;
-    if (queue.front().release <= Clock::now()) {
+    if (queue.front().release + m_settings.lateBy <= Clock::now()) {
         flush(flow);
         return;
     }
-    scheduleFlush(flow, queue.front().release);
+    scheduleFlush(flow, queue.front().release + m_settings.lateBy);
 }
 
 void LinkProxy::Connection::flush(Flow &flow)
@@ -401,7 +410,7 @@ void LinkProxy::Connection::flush(Flow &flow)
         return;
     const TimePoint now = Clock::now();
     CopyForwarder::Written written;
-    const CopyForwarder::Result result = flow.copy.flush(flow.dst.fd, now, written);
+    const CopyForwarder::Result result = flow.copy.flush(flow.dst.fd, now - m_settings.lateBy, written);
     if (written.bytes > 0) {
         subtract(m_proxy.m_counters.bufferedBytes, written.bytes);
         add(flow.counters.bytes, written.bytes);
@@ -422,7 +431,7 @@ void LinkProxy::Connection::flush(Flow &flow)
         break;
     case CopyForwarder::Result::Idle:
         if (!flow.copy.queue().empty() && flow.timer == 0)
-            scheduleFlush(flow, flow.copy.queue().front().release);
+            scheduleFlush(flow, flow.copy.queue().front().release + m_settings.lateBy);
         break;
     }
     resumeReading(flow);

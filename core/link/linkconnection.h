@@ -54,6 +54,8 @@ private:
         SpliceForwarder splice;
         Direction direction;
         std::uint64_t written = 0; // bytes passed on so far
+        std::uint64_t admitted = 0; // bytes read so far (the stream offset of the next one)
+        std::int64_t queueToStream = 0; // stream offset - release queue offset (bytes sent straight)
         net::DeadlineQueue::Id timer = 0;
         bool eofRead = false;
         bool finSent = false;

@@ -38,7 +38,7 @@ LinkProxy::LinkProxy(const LinkSettings &settings, const QHostAddress &targetAdd
 {
     m_maxBufferedBytes = m_settings.effectiveMaxBufferedBytes();
     m_passThrough = m_settings.latency.count() == 0 && m_settings.jitter.count() == 0
-        && m_settings.bandwidthBitsPerSecond == 0 && m_settings.lossProbability <= 0;
+        && m_settings.bandwidthBitsPerSecond == 0 && m_settings.lossProbability <= 0 && m_settings.lateBy.count() == 0;
     // Paced pieces of about a millisecond of the link's rate, one segment at least.
     const std::uint64_t perMs = m_settings.bandwidthBitsPerSecond / 8 / 1000;
     m_paceBytes = static_cast<std::size_t>(std::clamp<std::uint64_t>(perMs, kSegmentBytes, 64 * 1024));

@@ -41,6 +41,7 @@ struct Counters {
     std::uint64_t resets = 0;           // connections ended by a reset from either side
     std::uint64_t bufferedBytes = 0;    // held by the link now, both ways
     std::array<std::uint64_t, kReapCauseCount> reaps{};
+    std::uint64_t datagramsDropped = 0; // UDP links (udplink.h): lost, queue full, link down, no binding
 
     const DirectionCounters &direction(Direction d) const { return d == Direction::Upstream ? upstream : downstream; }
     std::uint64_t reaped(ReapCause cause) const { return reaps[static_cast<std::size_t>(cause)]; }
@@ -113,6 +114,11 @@ public:
                                                        std::uint64_t offset) const
     {
         return m_releases.intended(client, clientPort, direction, offset);
+    }
+    std::optional<ReleaseLog::Release> intendedRelease(quint32 clientIPv4, quint16 clientPort, Direction direction,
+                                                       std::uint64_t offset) const
+    {
+        return m_releases.intended(clientIPv4, clientPort, direction, offset);
     }
 
 signals:

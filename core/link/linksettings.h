@@ -73,6 +73,9 @@ struct LinkSettings {
     // Bytes held per direction before the proxy stops reading from the sender; 0 = sized
     // from bandwidth and latency so the link can stay full.
     std::uint64_t maxBufferedBytes = 0;
+    // Every byte written this much after its release, the release log unchanged: a machine
+    // made late on purpose, to test that a run's measured error sees it.
+    std::chrono::microseconds lateBy{0};
 
     std::chrono::microseconds roundTrip() const { return 2 * latency; }
     // The time a client's connect() takes on this link: 1 RTT, 2 with TLS.

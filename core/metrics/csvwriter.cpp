@@ -112,6 +112,13 @@ void appendStreams(QList<QByteArray> &f, const StreamCounts &s)
     f << number(s.total) << number(s.starved) << number(s.reconnects);
 }
 
+// Error percentiles, unmatched events, and trusted as true/false (empty: not judged).
+void appendError(QList<QByteArray> &f, const ErrorSummary &e)
+{
+    appendPercentiles(f, e.percentiles);
+    f << number(e.unmatched) << (e.trusted ? QByteArray(*e.trusted ? "true" : "false") : QByteArray());
+}
+
 } // namespace
 
 QByteArray summary(const RunResult &result)
@@ -122,7 +129,8 @@ QByteArray summary(const RunResult &result)
                              "ttfe_max_ms", "events_published", "events_expected", "events_delivered",
                              "events_lost", "events_duplicated", "streams_total", "streams_starved", "reconnects",
                              "connections_origin_max", "bytes_total", "bytes_heartbeat", "requests", "cost_run",
-                             "cost_per_hour", "cost_currency", "warnings"});
+                             "cost_per_hour", "cost_currency", "warnings", "error_p50_ms", "error_p99_ms",
+                             "error_max_ms", "error_unmatched", "trusted", "tolerance_ms"});
     for (const VariantResult &v : result.variants) {
         QList<QByteArray> f{field(v.name), number(v.durationS)};
         appendLatency(f, v.latency);
@@ -137,6 +145,8 @@ QByteArray summary(const RunResult &result)
         else
             f << QByteArray() << QByteArray() << QByteArray();
         f << field(v.warnings.join(QStringLiteral("; ")));
+        appendError(f, v.error);
+        f << number(v.toleranceMs);
         out += row(f);
     }
     return out;
@@ -148,7 +158,8 @@ QByteArray groups(const RunResult &result)
                              "latency_p90_ms", "latency_p99_ms", "latency_p999_ms", "latency_max_ms", "ttfe_p50_ms",
                              "ttfe_p99_ms", "ttfe_max_ms", "events_published", "events_expected",
                              "events_delivered", "events_lost", "events_duplicated", "streams_total",
-                             "streams_starved", "reconnects"});
+                             "streams_starved", "reconnects", "error_p50_ms", "error_p99_ms", "error_max_ms",
+                             "error_unmatched", "trusted"});
     for (const VariantResult &v : result.variants) {
         for (const GroupResult &g : v.groups) {
             QList<QByteArray> f{field(v.name), field(g.name)};
@@ -156,6 +167,7 @@ QByteArray groups(const RunResult &result)
             appendPercentiles(f, g.timeToFirstEvent);
             appendEvents(f, g.events);
             appendStreams(f, g.streams);
+            appendError(f, g.error);
             out += row(f);
         }
     }

@@ -246,7 +246,7 @@ metrics::VariantResult Collector::finalise(Clock::time_point measureStart, Clock
     finaliseServers(r);
     r.timeSeries = m_series;
     r.streamSummaries = std::move(rows);
-    r.checkOverhead();
+    r.checkTrust();
     r.checkServerLoad();
     return r;
 }
@@ -275,7 +275,7 @@ void Collector::finaliseServers(metrics::VariantResult &r) const
 void Collector::finaliseGroups(const std::vector<StreamRecorder::GroupTotals> &totals, metrics::VariantResult &r,
                                Usage &usage) const
 {
-    metrics::LatencyHistogram all, overhead, ttfe;
+    metrics::LatencyHistogram all, overhead, ttfe, error;
     for (std::size_t g = 0; g < m_plan.groups.size(); ++g) {
         const GroupMetrics &gm = *m_live.shared().groups[g];
         const StreamRecorder::GroupTotals &gt = totals[g];
@@ -292,6 +292,11 @@ void Collector::finaliseGroups(const std::vector<StreamRecorder::GroupTotals> &t
         group.streams.starved = gt.starved;
         group.streams.neverServed = gt.neverServed;
         group.streams.rejected = gt.rejected;
+        const metrics::LatencyHistogram groupError = gm.error.snapshot();
+        group.error.percentiles = metrics::PercentileSummary::from(groupError);
+        group.error.unmatched = gm.errorUnmatched.load(std::memory_order_relaxed);
+        error.merge(groupError);
+        r.error.unmatched += group.error.unmatched;
         r.events.add(gt.account);
         r.streams.add(gt.account);
         r.streams.total += gt.streams;
@@ -311,6 +316,7 @@ void Collector::finaliseGroups(const std::vector<StreamRecorder::GroupTotals> &t
     r.setLatency(all);
     r.overhead = metrics::PercentileSummary::from(overhead);
     r.overheadAllowanceMs = overheadAllowanceMs(m_v);
+    r.error.percentiles = metrics::PercentileSummary::from(error);
     r.timeToFirstEvent = metrics::PercentileSummary::from(ttfe);
 }
 

@@ -124,10 +124,12 @@ QString shellQuote(const QString &text)
 
 } // namespace
 
-ExternalStack::ExternalStack(const scenario::Variant &variant, RunShared &shared, const QString &folder)
+ExternalStack::ExternalStack(const scenario::Variant &variant, RunShared &shared, const QString &folder,
+                             const tls::Credentials *credentials)
     : m_variant(variant)
     , m_shared(shared)
     , m_folder(folder)
+    , m_credentials(credentials)
 {
     if (m_folder.isEmpty()) {
         QTemporaryDir temporary(QDir::temp().filePath(QStringLiteral("edgesse-external-XXXXXX")));
@@ -225,6 +227,8 @@ bool ExternalStack::ensureCertificate(QString *error)
 {
     if (!m_cert.isEmpty())
         return true;
+    if (m_credentials)
+        return writeRunCertificate(error);
     const QString cert = QDir(m_folder).filePath(QStringLiteral("cert.pem"));
     const QString key = QDir(m_folder).filePath(QStringLiteral("key.pem"));
     QProcess openssl;
@@ -238,6 +242,26 @@ bool ExternalStack::ensureCertificate(QString *error)
         *error = QStringLiteral("could not make a certificate for {cert}/{key} with openssl: %1 %2")
                      .arg(openssl.errorString(), QString::fromLocal8Bit(openssl.readAllStandardError()).trimmed());
         return false;
+    }
+    m_cert = cert;
+    m_key = key;
+    return true;
+}
+
+// The certificate the run's clients trust (signed by the run's CA, or the user's own), and
+// its key readable by its owner alone.
+bool ExternalStack::writeRunCertificate(QString *error)
+{
+    const QString cert = QDir(m_folder).filePath(QStringLiteral("cert.pem"));
+    const QString key = QDir(m_folder).filePath(QStringLiteral("key.pem"));
+    const std::pair<QString, const QByteArray *> files[] = {{cert, &m_credentials->certificatePem}, {key, &m_credentials->privateKeyPem}};
+    for (const auto &[path, pem] : files) {
+        QSaveFile file(path);
+        if (!file.open(QIODevice::WriteOnly) || !file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner)
+            || file.write(*pem) != pem->size() || !file.commit()) {
+            *error = QStringLiteral("cannot write the run's certificate for {cert}/{key} to %1: %2").arg(path, file.errorString());
+            return false;
+        }
     }
     m_cert = cert;
     m_key = key;
@@ -500,6 +524,25 @@ void ExternalStack::postLoop(PublishSettings settings)
     }
 }
 
+// Every link in front of it (from its clients, or from the PoPs for an origin) is `tls`:
+// what the taps and the cleartext reconnect probe would see is encrypted.
+bool ExternalStack::servesTlsOnly(const Node &n) const
+{
+    const scenario::Node *origin = m_variant.origin();
+    bool any = false;
+    for (const scenario::Link &l : m_variant.links) {
+        if (l.a != n.name && l.b != n.name)
+            continue;
+        const QString &other = l.a == n.name ? l.b : l.a;
+        if (!n.origin && origin && other == origin->name)
+            continue; // a PoP's upstream link
+        if (!l.tls)
+            return false;
+        any = true;
+    }
+    return any;
+}
+
 QList<external::Finding> ExternalStack::check()
 {
     // The last events the first link saw: reconnect after the second-to-last, expect the last.
@@ -518,6 +561,12 @@ QList<external::Finding> ExternalStack::check()
     for (const auto &n : m_nodes) {
         if (n->port == 0)
             continue;
+        if (servesTlsOnly(*n)) {
+            findings << external::Finding{n->name, QStringLiteral("tls"), true,
+                                          QStringLiteral("serves TLS on every link in front of it; EdgeSSE reads only cleartext "
+                                                         "responses, so its headers, buffering and replay were not checked")};
+            continue;
+        }
         external::ResumeProbe probe;
         if (!sent.isEmpty())
             probe = external::probeResume(n->port, path(n->name), sent, expected, kResumeWait);

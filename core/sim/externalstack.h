@@ -7,6 +7,7 @@
 #include "core/scenario/scenario.h"
 #include "core/sim/publishlog.h"
 #include "core/sim/publishschedule.h"
+#include "core/tls/credentials.h"
 
 #include <QHash>
 #include <QString>
@@ -34,8 +35,11 @@ class ExternalStack
 {
 public:
     // `folder`: where each server gets its own folder ({dir}) with its output; empty = a
-    // new folder under the system's temporary directory.
-    ExternalStack(const scenario::Variant &variant, RunShared &shared, const QString &folder);
+    // new folder under the system's temporary directory. `credentials`: the run's TLS
+    // certificate, written for {cert}/{key} so a TLS server the user runs is trusted by the
+    // run's own clients (a self-signed one is made with openssl when null).
+    ExternalStack(const scenario::Variant &variant, RunShared &shared, const QString &folder,
+                  const tls::Credentials *credentials = nullptr);
     ~ExternalStack();
     ExternalStack(const ExternalStack &) = delete;
     ExternalStack &operator=(const ExternalStack &) = delete;
@@ -75,12 +79,15 @@ private:
     QHash<QString, QString> placeholders(const Node &n, quint16 upstreamLinkPort) const;
     bool writeFiles(Node &n, const QHash<QString, QString> &values, QString *error);
     bool ensureCertificate(QString *error);
+    bool writeRunCertificate(QString *error);
+    bool servesTlsOnly(const Node &n) const;
     void postLoop(PublishSettings schedule);
 
     const scenario::Variant &m_variant;
     RunShared &m_shared;
     QString m_folder;
     std::vector<std::unique_ptr<Node>> m_nodes;
+    const tls::Credentials *m_credentials;
     QString m_cert, m_key;
 
     external::EventIdentity m_identity;

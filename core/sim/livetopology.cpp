@@ -16,7 +16,7 @@ LiveTopology::LiveTopology(const scenario::Variant &variant, const TopologyPlan 
     , m_threads(plan.threadCount)
 {
     if (variant.runsOutsideClock())
-        m_external = std::make_unique<ExternalStack>(variant, m_shared, externalFolder);
+        m_external = std::make_unique<ExternalStack>(variant, m_shared, externalFolder, m_tls ? &m_tls->credentials : nullptr);
     for (int i = 0; i < plan.threadCount; ++i)
         m_recorders.push_back(std::make_unique<StreamRecorder>(m_shared, std::size_t(i)));
     for (const auto &group : plan.groups) {
@@ -124,6 +124,7 @@ bool LiveTopology::bringUp(QString *error, const std::function<bool()> &cancelle
     m_pools.resize(m_plan.nodes.size());
     m_links.resize(m_plan.links.size());
     m_relays.resize(m_plan.nodes.size());
+    m_ledgers.resize(m_plan.nodes.size());
     m_ports.assign(m_plan.nodes.size(), 0);
     // The origin first, so PoPs can subscribe through their links to it.
     if (!startNode(0, 0, error, cancelled))
@@ -150,10 +151,12 @@ bool LiveTopology::bringUp(QString *error, const std::function<bool()> &cancelle
         const quint16 upstreamPort = m_links[std::size_t(n.upstreamLink)]->port();
         ServerPart *server = m_servers[i].get();
         const bool upstreamTls = m_plan.links[std::size_t(n.upstreamLink)].config->tls;
+        if (n.config->upstream != scenario::UpstreamMode::PerClient)
+            m_ledgers[i] = std::make_unique<HopLedger>(m_links[std::size_t(n.upstreamLink)].get());
         m_relays[i] = OnThread<RelayPart>::make(m_threads, n.thread, [&] {
             return std::make_unique<RelayPart>(*n.config, m_v.protocol, server, upstreamPort,
                                                *m_threads.deadlines(n.thread), upstreamTls ? m_tls->client : nullptr,
-                                               originPath);
+                                               originPath, m_ledgers[i].get());
         });
     }
     m_switches.resize(m_plan.groups.size());
@@ -167,6 +170,7 @@ bool LiveTopology::bringUp(QString *error, const std::function<bool()> &cancelle
         if (!group.fallbackLinks.empty() && !startSwitch(g, error))
             return false;
     }
+    placeErrorSources();
     return true;
 }
 
@@ -200,6 +204,22 @@ quint16 LiveTopology::groupPort(std::size_t g) const
     if (g < m_switches.size() && m_switches[g])
         return m_switches[g]->port();
     return m_links[std::size_t(m_plan.groups[g].link)]->port();
+}
+
+// Each group's error is read from its access link and, behind a PoP, the PoP's ledger.
+void LiveTopology::placeErrorSources()
+{
+    if (m_external)
+        return; // the user's servers take their own time: no model to compare with
+    for (std::size_t g = 0; g < m_plan.groups.size(); ++g) {
+        const TopologyPlan::Group &group = m_plan.groups[g];
+        GroupMetrics &metrics = *m_shared.groups[g];
+        metrics.access = m_links[std::size_t(group.link)].get();
+        const int node = m_plan.nodeIndex(group.node);
+        metrics.behindPop = node > 0;
+        if (node > 0)
+            metrics.upstream = m_ledgers[std::size_t(node)].get();
+    }
 }
 
 int LiveTopology::relaysWithoutUpstream()

@@ -5,6 +5,7 @@
 #include "core/scenario/scenario.h"
 #include "core/sim/endpoint.h"
 #include "core/sim/externalstack.h"
+#include "core/sim/hopledger.h"
 #include "core/sim/onthread.h"
 #include "core/sim/publisher.h"
 #include "core/sim/realbrowserpart.h"
@@ -93,6 +94,7 @@ private:
     bool startSwitch(std::size_t group, QString *error);
     // Where a population's browsers connect: its failover switch, or its access link.
     quint16 groupPort(std::size_t group) const;
+    void placeErrorSources();
     void prepareRealBrowsers();
 
     const scenario::Variant &m_v;
@@ -105,6 +107,7 @@ private:
     std::vector<quint16> m_ports;              // by plan node: where its server listens
     QString m_linkNote;
     // Declared in reverse order of tear-down.
+    std::vector<std::unique_ptr<HopLedger>> m_ledgers; // by plan node: a shared-upstream PoP's
     std::vector<OnThread<ServerPart>> m_servers; // by plan node
     std::vector<OnThread<routing::InstancePool>> m_pools; // by plan node, empty unless routed
     std::vector<OnThread<link::LinkProxy>> m_links; // by plan link

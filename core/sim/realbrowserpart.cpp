@@ -69,8 +69,10 @@ bool RealBrowserPart::open(QString *error)
         // are cross-origin, as a page on a site using an SSE host sees them.
         const QString scheme = m_config.https ? QStringLiteral("https") : QStringLiteral("http");
         const QString target = QStringLiteral("%1://127.0.0.1:%2%3").arg(scheme).arg(m_config.port).arg(QString::fromLatin1(m_config.path));
+        // The warm-up stream goes to the report server under another name (another origin, so
+        // cross-origin as the streams are) and takes none of the population's connections.
         const QString page = QStringLiteral("http://127.0.0.1:%1/client.html?streams=%2&events=1&start=1000%3&url=%4"
-                                            "&report=http://127.0.0.1:%1/report")
+                                            "&report=http://127.0.0.1:%1/report&warm=http://localhost:%1/events")
                                  .arg(b.reports->port()).arg(group.streams)
                                  .arg(group.client == scenario::ClientApi::Fetch ? QStringLiteral("&client=fetch") : QString())
                                  .arg(QString::fromLatin1(QUrl::toPercentEncoding(target)));
@@ -87,6 +89,10 @@ bool RealBrowserPart::open(QString *error)
 void RealBrowserPart::poll()
 {
     for (Browser &b : m_browsers) {
+        if (!b.startedUp && !b.reports->lastReport().isEmpty()) {
+            b.startedUp = true; // the page runs: the browser is up, its streams not yet open
+            b.chromium->runAhead();
+        }
         takeSummary(b);
         takeEvents(b);
     }

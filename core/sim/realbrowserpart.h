@@ -24,6 +24,10 @@ class StreamRecorder;
 // clock by the page's clock pings: offset = min over pings of (arrival − page time), so a
 // mapped receipt time is late by at most the fastest ping's one-way delay (loopback).
 // Starvation is inferred: a stream still connecting 1 s after a sibling opened is starved.
+// A browser starts up at normal priority and runs ahead of other work (as root) from its
+// page's first report on, a second before its streams open; the page warms the browser up
+// with one stream to another origin first (the first request of a fresh browser runs code
+// nothing ran yet), so a time to first event is the network's and the open browser's.
 // Lives on the thread of the recorder it is given; destroying it stops every browser.
 class RealBrowserPart final : public QObject
 {
@@ -59,6 +63,7 @@ private:
         std::unique_ptr<sse::ChromiumProcess> chromium;
         std::vector<Stream> streams;
         std::size_t reportsTaken = 0;
+        bool startedUp = false;
         std::chrono::steady_clock::time_point openedAt;
         std::optional<std::chrono::steady_clock::time_point> firstOpenAt; // of any of its streams
     };

@@ -133,11 +133,14 @@ void Run::execute()
     }
     const auto setUpStart = Clock::now();
     QString error;
-    const std::optional<TopologyPlan> plan =
-        planTopology(v, threadsFor(m_settings.threads), m_settings.simulatedClients, &error);
+    std::optional<TopologyPlan> plan = planTopology(v, threadsFor(m_settings.threads), m_settings.simulatedClients, &error);
     if (!plan) {
         emit failed(QStringLiteral("variant %1: %2").arg(v.name, error));
         return;
+    }
+    for (TopologyPlan::Link &l : plan->links) {
+        if (l.clientSide())
+            l.settings.lateBy = m_settings.lateAccessLinks;
     }
     auto live = std::make_unique<LiveTopology>(v, *plan, m_tls, m_settings.externalFolder);
     const Outcome outcome = conduct(*plan, *live, setUpStart, &error);
@@ -307,12 +310,11 @@ void Run::inModelledTime(metrics::VariantResult &result) const
 {
     const double scale = m_settings.timeScale;
     toModelledTime(result, scale);
-    if (scale <= 1.0)
-        return;
-    result.resolved = scenario::toJson(m_modelled);
-    // The trust check judges the modelled world's overhead.
-    result.warnings.removeIf([](const QString &w) { return w.startsWith(QLatin1String("overhead p99")); });
-    result.checkOverhead();
+    // The trust check judges the modelled world's error.
+    result.toleranceMs = m_settings.toleranceMs;
+    result.checkTrust();
+    if (scale > 1.0)
+        result.resolved = scenario::toJson(m_modelled);
 }
 
 void Run::recordAllOpen(LiveTopology &live, Clock::time_point setUpStart)
@@ -339,13 +341,6 @@ void Run::addExternalFindings(LiveTopology &live)
     const QList<external::Finding> findings = external->check();
     const QStringList problems = external->problems();
     std::lock_guard lock(m_mutex);
-    if (m_result.overheadTooHigh()) {
-        // Above the links' latency is also the time the user's servers took, not only the machine's.
-        m_result.warnings.removeIf([](const QString &w) { return w.startsWith(QLatin1String("overhead p99")); });
-        m_result.warnings.append(QStringLiteral("overhead p99 %1 ms above the links' latency includes the time your own "
-                                                "servers took (see buffering under conformance), not only this machine's")
-                                     .arg(m_result.overhead.p99, 0, 'f', 1));
-    }
     for (const external::Finding &f : findings)
         m_result.conformance.push_back({f.node, f.check, f.ok, f.note});
     for (const QString &problem : problems)

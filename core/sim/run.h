@@ -53,6 +53,11 @@ public:
         // Time dilation (sim::dilated): the variant runs this many times slower and its result
         // is reported in modelled time. Forced to 1 for a variant with external nodes.
         double timeScale = 1;
+        // The error p99 (modelled ms) a group may have and still be trusted (--tolerance).
+        double toleranceMs = metrics::VariantResult::kDefaultToleranceMs;
+        // Every access link writes its bytes this much (wall time) after their release: the
+        // machine made late on purpose, so a test can see the error it reports.
+        std::chrono::microseconds lateAccessLinks{0};
     };
 
     Run(scenario::Variant variant, const Settings &settings, QObject *parent = nullptr);

@@ -1,5 +1,8 @@
 #include "core/sim/streamrecorder.h"
 
+#include "core/link/linkproxy.h"
+#include "core/sim/hopledger.h"
+
 #include "core/external/eventidentity.h"
 #include "core/sse/sseencoder.h"
 
@@ -111,6 +114,7 @@ void StreamRecorder::streamOpened(std::uint64_t stream, std::chrono::microsecond
         m_live.streamsEverOpened.fetch_add(1, std::memory_order_relaxed);
     }
     s.unnamed = 0;
+    s.connectionOpenedAt = now;
     if (s.reconnecting) {
         s.reconnecting = false;
         m_live.streamsReconnecting.fetch_sub(1, std::memory_order_relaxed);
@@ -167,6 +171,42 @@ void StreamRecorder::eventReceived(std::uint64_t stream, const sse::ReceivedEven
     if (group.push)
         group.overhead.shard(m_shard).record(std::max(latency - group.pathLatency, std::chrono::microseconds(0)));
     s.latency.record(std::uint64_t(std::max<std::int64_t>(latency.count(), 0)));
+    recordError(s, group, seq, event, *publishedAt);
+}
+
+// Measured minus intended: the intended latency is what the links meant for the event's
+// bytes (each hop's release - arrival). An event published before this connection opened
+// was replayed when the stream came back: the wait for the reconnect is the scenario's,
+// so only the last hop's lateness (receipt - its intended release) is the machine's.
+void StreamRecorder::recordError(const Stream &s, GroupMetrics &group, std::uint64_t seq,
+                                 const sse::ReceivedEvent &event, sse::Clock::time_point publishedAt)
+{
+    using std::chrono::duration_cast;
+    using std::chrono::microseconds;
+    std::optional<link::ReleaseLog::Release> last;
+    if (group.access && event.wire)
+        last = group.access->intendedRelease(event.wire->localIPv4, event.wire->localPort, link::Direction::Downstream,
+                                             event.wire->offset);
+    if (!last) {
+        group.errorUnmatched.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    microseconds error{0};
+    if (publishedAt < s.connectionOpenedAt) {
+        error = duration_cast<microseconds>(event.receivedAt - last->intended);
+    } else {
+        microseconds intended = last->modelled();
+        if (group.behindPop) {
+            const std::optional<microseconds> up = group.upstream ? group.upstream->modelled(seq) : std::nullopt;
+            if (!up) {
+                group.errorUnmatched.fetch_add(1, std::memory_order_relaxed);
+                return;
+            }
+            intended += *up;
+        }
+        error = duration_cast<microseconds>(event.receivedAt - publishedAt) - intended;
+    }
+    group.error.shard(m_shard).record(std::max(error, microseconds(0)));
 }
 
 // Servers also write comments of their own (the replay note on a resumed stream); only

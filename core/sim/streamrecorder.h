@@ -19,13 +19,19 @@
 namespace edgesse::external {
 class EventIdentity;
 }
+namespace edgesse::link {
+class LinkProxy;
+}
 
 namespace edgesse::sim {
+
+class HopLedger;
 
 // Figures of one client population, recorded by every data-plane thread without locks.
 struct GroupMetrics {
     GroupMetrics(QString groupName, std::chrono::microseconds path, bool isPush, std::size_t shards)
-        : name(std::move(groupName)), pathLatency(path), push(isPush), latency(shards), overhead(shards), timeToFirstEvent(shards)
+        : name(std::move(groupName)), pathLatency(path), push(isPush), latency(shards), overhead(shards),
+          timeToFirstEvent(shards), error(shards)
     {
     }
     QString name;
@@ -34,6 +40,13 @@ struct GroupMetrics {
     metrics::ShardedLatency latency;
     metrics::ShardedLatency overhead;
     metrics::ShardedLatency timeToFirstEvent;
+    // The exact error (measured - what the model drew on every hop), from the access link's
+    // release log and, behind a PoP, its upstream hop's ledger; set before clients open.
+    metrics::ShardedLatency error;
+    std::atomic<std::uint64_t> errorUnmatched{0};
+    const link::LinkProxy *access = nullptr;
+    const HopLedger *upstream = nullptr;
+    bool behindPop = false; // the upstream hop counts too (null upstream: not known)
 };
 
 // What every stream of a run shares: the publish log, the measured window (in time, and
@@ -134,6 +147,7 @@ private:
         std::uint64_t wantedFrom = 0; // the publisher's next event when the browser arrived
         double timeToFirstEventMs = -1;
         sse::Clock::time_point openedAt;
+        sse::Clock::time_point connectionOpenedAt; // this connection's response head
         sse::Clock::time_point pollingSince;
         double openSeconds = 0;      // in the window
         double executionSeconds = 0; // polls in flight, in the window
@@ -144,6 +158,8 @@ private:
         metrics::SparseLatencyHistogram latency;
     };
     std::optional<std::uint64_t> seqOf(Stream &s, const sse::ReceivedEvent &event) const;
+    void recordError(const Stream &s, GroupMetrics &group, std::uint64_t seq, const sse::ReceivedEvent &event,
+                     sse::Clock::time_point publishedAt);
 
     metrics::StreamAccount accountFor(const Stream &s, std::uint64_t lastSeq) const;
 

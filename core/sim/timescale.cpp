@@ -132,6 +132,7 @@ void toModelledTime(metrics::VariantResult &r, double scale)
     r.durationS /= scale;
     slower(r.latency, scale);
     slower(r.overhead, scale);
+    slower(r.error.percentiles, scale);
     slower(r.timeToFirstEvent, scale);
     r.overheadAllowanceMs /= scale;
     r.publisher.askedPerSecond *= scale;
@@ -139,6 +140,7 @@ void toModelledTime(metrics::VariantResult &r, double scale)
     for (auto &g : r.groups) {
         slower(g.latency, scale);
         slower(g.timeToFirstEvent, scale);
+        slower(g.error.percentiles, scale);
     }
     for (auto &s : r.streamSummaries) {
         if (s.timeToFirstEventMs >= 0)

@@ -233,7 +233,7 @@ void ClientsPart::streamDisconnected(std::uint64_t stream, const sse::Disconnect
 
 RelayPart::RelayPart(const scenario::Node &pop, scenario::Protocol protocol, ServerPart *server, quint16 upstreamPort,
                      net::DeadlineQueue &deadlines, std::shared_ptr<const tls::TlsContext> upstreamTls,
-                     const QByteArray &upstreamPath, QObject *parent)
+                     const QByteArray &upstreamPath, sse::StreamObserver *upstreamObserver, QObject *parent)
     : QObject(parent)
 {
     sse::EdgeRelay::Config config;
@@ -242,7 +242,7 @@ RelayPart::RelayPart(const scenario::Node &pop, scenario::Protocol protocol, Ser
     config.protocol = clientProtocol(protocol);
     config.perClient = pop.upstream == scenario::UpstreamMode::PerClient;
     config.tls = std::move(upstreamTls);
-    m_relay = std::make_unique<sse::EdgeRelay>(config, server->server(), deadlines);
+    m_relay = std::make_unique<sse::EdgeRelay>(config, server->server(), deadlines, upstreamObserver);
     m_relay->start();
 }
 

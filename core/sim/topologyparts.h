@@ -73,11 +73,12 @@ class RelayPart final : public QObject
     Q_DISABLE_COPY_MOVE(RelayPart)
 
 public:
-    // `upstreamTls`: HTTPS to the origin (a tls link); null for cleartext.
+    // `upstreamTls`: HTTPS to the origin (a tls link); null for cleartext. `upstreamObserver`
+    // (optional) hears the upstream streams (EdgeRelay).
     RelayPart(const scenario::Node &pop, scenario::Protocol protocol, ServerPart *server, quint16 upstreamPort,
               net::DeadlineQueue &deadlines, std::shared_ptr<const tls::TlsContext> upstreamTls,
               const QByteArray &upstreamPath = QByteArrayLiteral("/events"),
-              QObject *parent = nullptr);
+              sse::StreamObserver *upstreamObserver = nullptr, QObject *parent = nullptr);
     ~RelayPart() override;
 
     // Upstream streams open to the origin (call on the relay's thread).

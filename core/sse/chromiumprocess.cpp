@@ -1,5 +1,7 @@
 #include "core/sse/chromiumprocess.h"
 
+#include "core/util/sessionpriority.h"
+
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -8,7 +10,6 @@
 #include <csignal>
 #include <vector>
 
-#include <sys/resource.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -73,13 +74,9 @@ bool ChromiumProcess::start(QString *error)
         args << QStringLiteral("--no-sandbox"); // Chromium refuses to run as root with its sandbox
     m_process.setStandardOutputFile(QProcess::nullDevice());
     m_process.setStandardErrorFile(QProcess::nullDevice());
-    // Its own process group (stopped as one), and ahead of other work on a shared machine
-    // when that is allowed, so its timers fire on time (a foreground browser's lot).
-    m_process.setChildProcessModifier([] {
-        ::setpgid(0, 0);
-        if (::geteuid() == 0)
-            ::setpriority(PRIO_PROCESS, 0, -10);
-    });
+    // Its own session, so its own process group (stopped as one) and its own scheduling
+    // group, which runAhead() raises once the browser has started up.
+    m_process.setChildProcessModifier([] { ::setsid(); });
     m_process.start(program, args << m_url);
     if (!m_process.waitForStarted(10'000)) {
         *error = QStringLiteral("real_browser: %1 did not start: %2").arg(program, m_process.errorString());
@@ -102,6 +99,11 @@ void ChromiumProcess::stop(int graceMs)
     for (qint64 pid : processesNaming(m_profile.path().toLocal8Bit()))
         ::kill(static_cast<pid_t>(pid), SIGKILL);
     m_pid = 0;
+}
+
+bool ChromiumProcess::runAhead() const
+{
+    return m_pid > 0 && util::raiseSessionOf(static_cast<long>(m_pid));
 }
 
 int ChromiumProcess::processesLeft() const

@@ -9,8 +9,8 @@ namespace edgesse::sse {
 
 // One headless Chromium (Debian's /usr/bin/chromium, else `chromium` on PATH) on one URL,
 // with a throw-away profile of its own (a temporary --user-data-dir) that trusts the run's
-// certificate by its SPKI hash. It runs in a process group of its own, so stop() ends it
-// with every process it started (renderers, zygotes, the crash handler). Not copyable;
+// certificate by its SPKI hash. It runs in a session (so a process group) of its own, so
+// stop() ends it with every process it started (renderers, zygotes, the crash handler). Not copyable;
 // use from the thread that made it.
 class ChromiumProcess final
 {
@@ -33,6 +33,11 @@ public:
     QString profileDir() const { return m_profile.path(); }
     // Processes alive whose command line names this profile (0 once stopped).
     int processesLeft() const;
+    // Puts the browser, every process it started, ahead of other work on a shared machine, as
+    // root (util::raiseSessionOf), so its timers fire on time — a foreground browser's lot.
+    // Call it once the browser has started up: started ahead, its start-up (a second or two
+    // of CPU) would take the machine from whatever else the run is measuring then.
+    bool runAhead() const;
 
 private:
     QString m_url;

@@ -224,11 +224,17 @@ void EventSource::rejectResponse(int status, const QByteArray &message)
     scheduleReconnect(d);
 }
 
+void EventSource::responseDataPlaced(const http::WirePlace &place)
+{
+    m_place = place;
+}
+
 void EventSource::responseDataReceived(const char *data, std::size_t size)
 {
     m_lastByteAt = Clock::now();
     m_observer->bytesReceived(m_tag, size);
     m_parser.feed(data, size);
+    m_place.reset();
 }
 
 void EventSource::eventDispatched(const Event &event)
@@ -239,7 +245,10 @@ void EventSource::eventDispatched(const Event &event)
         m_firstEventSeen = true;
         m_observer->firstEventReceived(m_tag, duration_cast<microseconds>(now - m_attemptStartedAt));
     }
-    m_observer->eventReceived(m_tag, ReceivedEvent{event, parseSeq(event.id), now});
+    std::optional<WireByte> wire;
+    if (m_place)
+        wire = WireByte{m_place->localIPv4, m_place->localPort, m_place->offset + m_parser.dispatchedAt()};
+    m_observer->eventReceived(m_tag, ReceivedEvent{event, parseSeq(event.id), now, wire});
 }
 
 void EventSource::retryChanged(std::chrono::milliseconds retry)

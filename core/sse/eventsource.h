@@ -88,6 +88,7 @@ private:
     void requestStarted(const http::StartInfo &info) override;
     void responseHeadReceived(const http::ResponseHead &head) override;
     void responseDataReceived(const char *data, std::size_t size) override;
+    void responseDataPlaced(const http::WirePlace &place) override;
     void responseCompleted() override;
     void responseFailed(http::ClientError error, const QString &message) override;
     // SseParser::Sink
@@ -119,6 +120,7 @@ private:
     bool m_opened = false;            // this attempt got 200 + text/event-stream
     bool m_firstEventSeen = false;    // this attempt
     bool m_starved = false;
+    std::optional<http::WirePlace> m_place; // of the chunk being parsed, when known
 };
 
 } // namespace edgesse::sse

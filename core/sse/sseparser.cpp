@@ -33,6 +33,7 @@ void SseParser::feed(const char *data, std::size_t size)
 {
     const char *p = data;
     const char *const end = data + size;
+    m_feedStart = data;
 
     // One leading BOM (EF BB BF), possibly split across chunks, is ignored.
     while (m_bomBytesSeen >= 0 && p != end) {
@@ -64,6 +65,7 @@ void SseParser::feed(const char *data, std::size_t size)
         }
         const auto *cr = static_cast<const char *>(std::memchr(p, '\r', static_cast<std::size_t>(nextLf - p)));
         const char *lineEnd = cr ? cr : nextLf;
+        m_lineEnd = lineEnd;
         if (lineEnd == end) {
             const auto rest = static_cast<std::size_t>(end - p);
             if (m_overlong)

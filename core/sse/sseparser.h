@@ -39,6 +39,10 @@ public:
     // event ID survives (it is the stream's, sent back as Last-Event-ID).
     void reset();
 
+    // Inside eventDispatched: the index, in the chunk being fed, of the line end that
+    // dispatched the event (its last byte on the wire, but for the LF of a CRLF).
+    std::size_t dispatchedAt() const { return static_cast<std::size_t>(m_lineEnd - m_feedStart); }
+
     const QByteArray &lastEventId() const { return m_lastEventId; }
     void setLastEventId(const QByteArray &id) { m_lastEventId = id; }
 
@@ -63,6 +67,8 @@ private:
     int m_bomBytesSeen = 0;      // 0..3 while checking for EF BB BF, -1 once decided
     bool m_skipLf = false;       // the previous chunk ended with CR
     bool m_overlong = false;     // discarding the rest of an overlong line
+    const char *m_feedStart = nullptr; // the chunk being fed, and the end of the line in hand
+    const char *m_lineEnd = nullptr;
 };
 
 } // namespace edgesse::sse

@@ -18,6 +18,7 @@ namespace edgesse::sse {
 
 struct SseServer::Counters {
     http::ServerCounters http;
+    quic::QuicServerCounters quic;
     std::mutex reportMutex;
     QByteArray lastReport; // the test page's latest GET /report?summary=...
     std::vector<StreamRecord> streamLog; // under reportMutex
@@ -121,7 +122,7 @@ public:
 
     ~Worker() override { shutdown(); }
 
-    bool start(quint16 *port, QString *error)
+    bool start(quint16 *port, quint16 *http3Port, QString *error)
     {
         m_http = std::make_unique<http::HttpServer>(m_settings.http, this, &m_counters->http, this);
         m_http->setTls(m_settings.tls);
@@ -134,6 +135,8 @@ public:
             return false;
         }
         *port = m_http->port();
+        if (m_settings.http3 && !startHttp3(http3Port, error))
+            return false;
         if (m_settings.heartbeat && m_settings.heartbeat->count() > 0) {
             m_heartbeat = new QTimer(this);
             m_heartbeat->setTimerType(Qt::PreciseTimer);
@@ -141,6 +144,22 @@ public:
             connect(m_heartbeat, &QTimer::timeout, this, &Worker::heartbeat);
             m_heartbeat->start();
         }
+        return true;
+    }
+
+    // The same handler behind a UDP port: every HTTP/3 request is an exchange like the others.
+    bool startHttp3(quint16 *port, QString *error)
+    {
+        m_h3 = std::make_unique<quic::H3Server>(m_settings.http, this, &m_counters->http, &m_counters->quic,
+                                                m_settings.http3, this);
+        if (!m_h3->listen(m_settings.address, m_settings.http3Port)) {
+            *error = QStringLiteral("cannot serve HTTP/3: %1").arg(m_h3->errorString());
+            m_h3.reset();
+            m_http->close();
+            m_http.reset();
+            return false;
+        }
+        *port = m_h3->port();
         return true;
     }
 
@@ -161,6 +180,9 @@ public:
         m_longPolls.clear();
         m_counters->streamsOpen.store(0, kRelaxed);
         m_counters->longPollsWaiting.store(0, kRelaxed);
+        if (m_h3)
+            m_h3->close();
+        m_h3.reset();
         m_http->close();
         m_http.reset();
     }
@@ -578,6 +600,7 @@ private:
     Counters *m_counters = nullptr;
     ReplayBuffer m_replay;
     std::unique_ptr<http::HttpServer> m_http;
+    std::unique_ptr<quic::H3Server> m_h3;
     QTimer *m_heartbeat = nullptr;
     std::vector<Stream> m_streams;
     std::vector<std::size_t> m_laneSlot; // lane -> slot in m_streams, kNoSlot when free
@@ -608,8 +631,9 @@ bool SseServer::start(QThread *thread)
     m_worker->moveToThread(thread);
     bool ok = false;
     quint16 port = 0;
+    quint16 http3Port = 0;
     QString error;
-    auto run = [&] { ok = m_worker->start(&port, &error); };
+    auto run = [&] { ok = m_worker->start(&port, &http3Port, &error); };
     if (thread == QThread::currentThread())
         run();
     else
@@ -620,6 +644,7 @@ bool SseServer::start(QThread *thread)
         return false;
     }
     m_port = port;
+    m_http3Port = http3Port;
     return true;
 }
 
@@ -743,6 +768,10 @@ ServerStats SseServer::stats() const
     s.replayEvents = c.replayEvents.load(kRelaxed);
     s.replayBytes = c.replayBytes.load(kRelaxed);
     s.lanesInUse = c.lanesInUse.load(kRelaxed);
+    s.http3Connections = c.quic.http3Connections.load(kRelaxed);
+    s.quicDatagramsReceived = c.quic.datagramsReceived.load(kRelaxed);
+    s.quicDatagramsDropped = c.quic.datagramsDropped.load(kRelaxed);
+    s.quicHandshakesRefused = c.quic.handshakesRefused.load(kRelaxed);
     return s;
 }
 

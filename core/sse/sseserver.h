@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/http/httpserver.h"
+#include "core/quic/h3server.h"
 #include "core/sse/sseevent.h"
 #include "core/tls/tlscontext.h"
 
@@ -47,6 +48,10 @@ struct ServerSettings {
     // once its lane's copy of the feed has delivered an event, gets that copy only
     // (publishCopy); until then it gets the first copy of each event.
     bool lanes = false;
+    // HTTP/3 (QUIC) on a UDP port beside the TCP one, with the same certificate (loaded into
+    // GnuTLS); none when null. http3Port 0: any free port; SseServer::http3Port() reports it.
+    std::shared_ptr<const quic::QuicTls> http3;
+    quint16 http3Port = 0;
 };
 
 // Counters as of one moment; each field is read lock-free, the set is not one atomic snapshot.
@@ -84,6 +89,10 @@ struct ServerStats {
     qint64 replayEvents = 0;      // held in the replay buffer now
     qint64 replayBytes = 0;       // ... and what they count against replayMaxBytes
     qint64 lanesInUse = 0;        // lanes: the highest lane held by an open stream, plus one
+    qint64 http3Connections = 0;  // QUIC connections that completed the handshake
+    qint64 quicDatagramsReceived = 0;
+    qint64 quicDatagramsDropped = 0; // not QUIC, truncated, unknown connection, undecryptable
+    qint64 quicHandshakesRefused = 0;
 };
 
 // One event stream as the server saw it: when its request arrived (steady clock), when it
@@ -97,8 +106,9 @@ struct StreamRecord {
     QByteArray query;  // the request target after '?'
 };
 
-// An SSE server — HTTP/1.1 and HTTP/2 (h2c with prior knowledge) on one port — serving in
-// a thread of its own or in a given one. Endpoints:
+// An SSE server — HTTP/1.1 and HTTP/2 (h2c with prior knowledge) on one port, and with
+// ServerSettings::http3 HTTP/3 on a UDP port beside it (the same handler: everything below
+// holds on all three) — serving in a thread of its own or in a given one. Endpoints:
 //
 // GET /events   text/event-stream, never ending (unless maxStreamDuration). Every event
 //               published is written to every open stream at once, one write per event per
@@ -148,6 +158,8 @@ public:
 
     bool isRunning() const { return m_worker != nullptr; }
     quint16 port() const { return m_port; }
+    // The UDP port HTTP/3 is served on; 0 without ServerSettings::http3.
+    quint16 http3Port() const { return m_http3Port; }
     QString errorString() const { return m_error; }
     // http://<address>:<port><path>
     QUrl url(const QString &path = QStringLiteral("/events")) const;
@@ -188,6 +200,7 @@ private:
     std::unique_ptr<QThread> m_ownThread;
     Worker *m_worker = nullptr;
     quint16 m_port = 0;
+    quint16 m_http3Port = 0;
     QString m_error;
 };
 

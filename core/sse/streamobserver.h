@@ -3,6 +3,7 @@
 #include "core/sse/sseevent.h"
 
 #include <QByteArray>
+#include <QtGlobal>
 
 #include <chrono>
 #include <cstdint>
@@ -49,10 +50,20 @@ struct Disconnect {
 
 // One event as a stream received it. `seq` is the decimal `id` parsed (the publisher writes
 // its sequence number there); empty for a non-numeric or missing id — such events still count.
+// `wire`: where the event's last byte lay on its connection (local address and port, and
+// its offset among the bytes the connection received), so a link's release log can say what
+// the model meant for it; empty where that is not known (TLS, a real browser, polling).
+struct WireByte {
+    quint32 localIPv4 = 0;
+    quint16 localPort = 0;
+    std::uint64_t offset = 0;
+};
+
 struct ReceivedEvent {
     const Event &event;
     std::optional<std::uint64_t> seq;
     Clock::time_point receivedAt;
+    std::optional<WireByte> wire = std::nullopt;
 };
 
 // How a stream reports what happened to it, without a Qt signal per event. Every method is

@@ -1,0 +1,247 @@
+// HTTP/3: EdgeSSE's QUIC server and client against each other and against Debian's ngtcp2
+// peers (gtlsclient, gtlsserver).
+
+#include "core/quic/h3client.h"
+#include "core/quic/udpsocket.h"
+#include "core/sse/sseserver.h"
+#include "support/h3support.h"
+
+#include <QProcess>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <csignal>
+#include <sys/prctl.h>
+
+using namespace edgesse;
+using testing::RecordingResponse;
+
+namespace {
+
+sse::PublishedEvent makeEvent(std::uint64_t seq)
+{
+    sse::PublishedEvent e;
+    e.seq = seq;
+    e.event.id = QByteArray::number(static_cast<qulonglong>(seq));
+    e.event.data = "event " + QByteArray::number(static_cast<qulonglong>(seq));
+    return e;
+}
+
+http::ClientRequest get(const QByteArray &path, std::vector<http::Header> headers = {})
+{
+    http::ClientRequest r;
+    r.path = path;
+    r.authority = "127.0.0.1";
+    r.headers = std::move(headers);
+    return r;
+}
+
+bool writeFile(const QString &path, const QByteArray &bytes)
+{
+    QFile f(path);
+    return f.open(QIODevice::WriteOnly) && f.write(bytes) == bytes.size();
+}
+
+// A UDP port free now, for peers that cannot report the one they got.
+quint16 freeUdpPort()
+{
+    quic::UdpSocket probe;
+    QString error;
+    return probe.bind(QHostAddress(QHostAddress::LocalHost), 0, &error) ? probe.port() : 0;
+}
+
+} // namespace
+
+class TestH3 final : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void streamsEventsOverH3();
+    void replaysAfterLastEventId();
+    void heartbeatsAndMaxDuration();
+    void overTheCapAnswers503();
+    void gtlsclientReceivesEvents();
+    void clientReadsFromGtlsserver();
+
+private:
+    std::unique_ptr<sse::SseServer> startServer(sse::ServerSettings settings = {});
+    testing::QuicIdentity m_id;
+};
+
+void TestH3::initTestCase()
+{
+    m_id = testing::QuicIdentity::make();
+    QVERIFY2(m_id.server && m_id.client, qPrintable(m_id.error));
+}
+
+std::unique_ptr<sse::SseServer> TestH3::startServer(sse::ServerSettings settings)
+{
+    settings.tls = m_id.tls->server;
+    settings.http3 = m_id.server;
+    auto server = std::make_unique<sse::SseServer>(settings);
+    if (!server->start())
+        qWarning("%s", qPrintable(server->errorString()));
+    return server;
+}
+
+void TestH3::streamsEventsOverH3()
+{
+    auto server = startServer();
+    QVERIFY(server->isRunning());
+    QVERIFY(server->http3Port() != 0);
+    quic::H3ClientConnection client(QStringLiteral("127.0.0.1"), server->http3Port(), m_id.client);
+    RecordingResponse response;
+    client.submit(get("/events"), &response);
+    QTRY_COMPARE_WITH_TIMEOUT(response.head.status, 200, 10'000);
+    QCOMPARE(response.head.header("content-type"), QByteArray("text/event-stream"));
+    QVERIFY(response.started && response.started->protocol == http::ClientProtocol::Http3 && response.started->tls);
+    QTRY_COMPARE(server->stats().streamsOpen, qint64(1));
+    for (std::uint64_t seq = 1; seq <= 3; ++seq)
+        server->publish(makeEvent(seq));
+    QTRY_VERIFY_WITH_TIMEOUT(response.body.contains("data: event 3\n\n"), 10'000);
+    QVERIFY(response.body.contains("id: 1\ndata: event 1\n\n"));
+    const sse::ServerStats stats = server->stats();
+    QCOMPARE(stats.http3Connections, qint64(1));
+    QCOMPARE(stats.connectionsOpen, qint64(1));
+    QVERIFY(stats.bytesSent > 0 && stats.bytesReceived > 0);
+    client.close();
+    QTRY_COMPARE(server->stats().streamsOpen, qint64(0));
+}
+
+void TestH3::replaysAfterLastEventId()
+{
+    auto server = startServer();
+    QVERIFY(server->isRunning());
+    for (std::uint64_t seq = 1; seq <= 5; ++seq)
+        server->publish(makeEvent(seq));
+    QTRY_COMPARE(server->stats().eventsPublished, qint64(5));
+    quic::H3ClientConnection client(QStringLiteral("127.0.0.1"), server->http3Port(), m_id.client);
+    RecordingResponse response;
+    client.submit(get("/events", {{"last-event-id", "2"}}), &response);
+    QTRY_VERIFY_WITH_TIMEOUT(response.body.contains("data: event 5\n\n"), 10'000);
+    QCOMPARE(response.head.header("edgesse-replay"), QByteArray("complete; replayed=3"));
+    QVERIFY(response.body.startsWith(": edgesse-replay complete replayed=3\n"));
+    QVERIFY(!response.body.contains("event 2\n"));
+    QVERIFY(response.body.indexOf("event 3") < response.body.indexOf("event 4"));
+}
+
+void TestH3::heartbeatsAndMaxDuration()
+{
+    sse::ServerSettings settings;
+    settings.heartbeat = std::chrono::milliseconds(50);
+    settings.maxStreamDuration = std::chrono::milliseconds(600);
+    auto server = startServer(settings);
+    QVERIFY(server->isRunning());
+    quic::H3ClientConnection client(QStringLiteral("127.0.0.1"), server->http3Port(), m_id.client);
+    RecordingResponse response;
+    const auto start = http::Clock::now();
+    client.submit(get("/events"), &response);
+    QTRY_VERIFY_WITH_TIMEOUT(response.body.contains(": heartbeat\n"), 10'000);
+    QTRY_VERIFY_WITH_TIMEOUT(response.completed, 10'000); // ended cleanly: FIN after the max duration
+    QVERIFY(http::Clock::now() - start >= std::chrono::milliseconds(600));
+    QCOMPARE(server->stats().streamsEndedByMaxDuration, qint64(1));
+    QVERIFY(!response.error);
+}
+
+void TestH3::overTheCapAnswers503()
+{
+    sse::ServerSettings settings;
+    settings.http.maxConnections = 1;
+    settings.http.retryAfter = std::chrono::seconds(7);
+    auto server = startServer(settings);
+    QVERIFY(server->isRunning());
+    quic::H3ClientConnection first(QStringLiteral("127.0.0.1"), server->http3Port(), m_id.client);
+    RecordingResponse admitted;
+    first.submit(get("/events"), &admitted);
+    QTRY_COMPARE_WITH_TIMEOUT(admitted.head.status, 200, 10'000);
+    quic::H3ClientConnection second(QStringLiteral("127.0.0.1"), server->http3Port(), m_id.client);
+    RecordingResponse refused;
+    second.submit(get("/events"), &refused);
+    QTRY_VERIFY_WITH_TIMEOUT(refused.completed, 10'000);
+    QCOMPARE(refused.head.status, 503);
+    QCOMPARE(refused.head.header("retry-after"), QByteArray("7"));
+    QCOMPARE(server->stats().connectionsRejected, qint64(1));
+}
+
+// Debian's ngtcp2 example client (GnuTLS build) fetches /events from EdgeSSE over h3; the
+// stream ends after the max duration, and what it saved holds the events as sent.
+void TestH3::gtlsclientReceivesEvents()
+{
+    const QString gtlsclient = QStandardPaths::findExecutable(QStringLiteral("gtlsclient"));
+    if (gtlsclient.isEmpty())
+        QSKIP("gtlsclient is not installed (package ngtcp2-client; scripts/dev installs it)");
+    sse::ServerSettings settings;
+    settings.maxStreamDuration = std::chrono::milliseconds(1500);
+    settings.retry = std::chrono::milliseconds(2500);
+    auto server = startServer(settings);
+    QVERIFY(server->isRunning());
+    QTemporaryDir dir;
+    QProcess peer;
+    peer.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
+    const QString port = QString::number(server->http3Port());
+    peer.start(gtlsclient, {QStringLiteral("-q"), QStringLiteral("--exit-on-all-streams-close"),
+                            QStringLiteral("--download=") + dir.path(), QStringLiteral("127.0.0.1"), port,
+                            QStringLiteral("https://127.0.0.1:%1/events").arg(port)});
+    QVERIFY(peer.waitForStarted());
+    QTRY_COMPARE_WITH_TIMEOUT(server->stats().streamsOpen, qint64(1), 10'000);
+    for (std::uint64_t seq = 1; seq <= 4; ++seq)
+        server->publish(makeEvent(seq));
+    QVERIFY2(peer.waitForFinished(15'000), "gtlsclient did not exit after the stream ended");
+    QFile saved(dir.filePath(QStringLiteral("events")));
+    QVERIFY2(saved.open(QIODevice::ReadOnly), qPrintable(QString::fromUtf8(peer.readAllStandardError())));
+    const QByteArray body = saved.readAll();
+    QVERIFY2(body.startsWith("retry: 2500\n"), body.constData());
+    for (int seq = 1; seq <= 4; ++seq)
+        QVERIFY2(body.contains(QByteArray("id: " + QByteArray::number(seq) + "\ndata: event " + QByteArray::number(seq) + "\n\n")),
+                 body.constData());
+    QCOMPARE(server->stats().http3Connections, qint64(1));
+    QCOMPARE(server->stats().streamsEndedByMaxDuration, qint64(1));
+}
+
+// gtlsserver serves files only (no streaming responses), so EdgeSSE's h3 client reads a file
+// of SSE events from it, with the run's certificate: the QUIC and HTTP/3 layers of the
+// client meet an independent server.
+void TestH3::clientReadsFromGtlsserver()
+{
+    const QString gtlsserver = QStandardPaths::findExecutable(QStringLiteral("gtlsserver"), {QStringLiteral("/usr/sbin"), QStringLiteral("/usr/bin")});
+    if (gtlsserver.isEmpty())
+        QSKIP("gtlsserver is not installed (package ngtcp2-server; scripts/dev installs it)");
+    QTemporaryDir dir;
+    QByteArray content;
+    for (int seq = 1; seq <= 200; ++seq)
+        content += "id: " + QByteArray::number(seq) + "\ndata: event " + QByteArray::number(seq) + "\n\n";
+    QVERIFY(writeFile(dir.filePath(QStringLiteral("events.txt")), content));
+    QVERIFY(writeFile(dir.filePath(QStringLiteral("key.pem")), m_id.tls->credentials.privateKeyPem));
+    QVERIFY(writeFile(dir.filePath(QStringLiteral("cert.pem")), m_id.tls->credentials.certificatePem));
+    const quint16 port = freeUdpPort();
+    QVERIFY(port != 0);
+    QProcess peer;
+    peer.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGTERM); });
+    peer.setProcessChannelMode(QProcess::MergedChannels);
+    peer.start(gtlsserver, {QStringLiteral("-q"), QStringLiteral("-d"), dir.path(), QStringLiteral("127.0.0.1"),
+                            QString::number(port), dir.filePath(QStringLiteral("key.pem")),
+                            dir.filePath(QStringLiteral("cert.pem"))});
+    QVERIFY(peer.waitForStarted());
+    RecordingResponse response;
+    std::unique_ptr<quic::H3ClientConnection> client;
+    // The server binds a moment after it starts; a client too early times out its handshake.
+    for (int attempt = 0; attempt < 20 && !response.completed; ++attempt) {
+        response = RecordingResponse();
+        client = std::make_unique<quic::H3ClientConnection>(QStringLiteral("127.0.0.1"), port, m_id.client);
+        client->submit(get("/events.txt"), &response);
+        (void)QTest::qWaitFor([&] { return response.done() || client->handshakeCompleted(); }, 1000);
+        if (client->handshakeCompleted())
+            QTRY_VERIFY_WITH_TIMEOUT(response.done(), 10'000);
+    }
+    QVERIFY2(response.completed, qPrintable(response.errorMessage + QString::fromUtf8(peer.readAll())));
+    QCOMPARE(response.head.status, 200);
+    QCOMPARE(response.body, content);
+    peer.terminate();
+    peer.waitForFinished(5000);
+}
+
+QTEST_GUILESS_MAIN(TestH3)
+#include "tst_h3.moc"
