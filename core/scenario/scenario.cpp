@@ -268,9 +268,18 @@ qint64 Variant::connectionsNeeded(bool simulatedClients) const
 
 std::uint64_t Variant::descriptorsNeeded(bool simulatedClients) const
 {
+    // A routed node's balancer and a failover resolver each hold two more descriptors for
+    // every client connection through them (core/routing).
+    qint64 routedHops = 0;
+    for (const ClientGroup &g : clients) {
+        const QStringList hops = path(g);
+        const Node *n = hops.size() > 1 ? node(hops[1]) : nullptr;
+        if (simulatedClients && n)
+            routedHops += clientConnections(g) * ((n->routed() ? 1 : 0) + (n->fallback.isEmpty() ? 0 : 1));
+    }
     return static_cast<std::uint64_t>(std::max<qint64>(0, connectionsNeeded(simulatedClients)))
         * net::kDescriptorsPerProxiedConnection
-        + net::kDescriptorReserve;
+        + static_cast<std::uint64_t>(routedHops) * 2 + net::kDescriptorReserve;
 }
 
 const Variant *Scenario::variant(const QString &name) const
