@@ -10,7 +10,7 @@ std::optional<RunArguments> parseRunArguments(const QStringList &args, bool allo
 {
     RunArguments parsed;
     auto valueOf = [&](int &i, const QString &option) -> std::optional<QString> {
-        const QString word = args[i];
+        const QString &word = args[i];
         const qsizetype eq = word.indexOf(QLatin1Char('='));
         if (eq > 0)
             return word.mid(eq + 1);
@@ -21,7 +21,7 @@ std::optional<RunArguments> parseRunArguments(const QStringList &args, bool allo
         return args[++i];
     };
     for (int i = 0; i < args.size(); ++i) {
-        const QString word = args[i];
+        const QString &word = args[i];
         const QString option = word.section(QLatin1Char('='), 0, 0);
         if (allowOut && option == QLatin1String("--out")) {
             const auto value = valueOf(i, option);

@@ -127,6 +127,8 @@ struct StreamSummary {
     StreamAccount account;
     bool starved = false;
     double timeToFirstEventMs = -1; // -1: never received an event
+    double reconnectMs = -1;        // its first reconnect, from the end of its stream as its client saw
+                                    // it to the next response; -1: none
     double latencyP50Ms = 0;
     double latencyP99Ms = 0;
     double latencyMaxMs = 0;

@@ -58,6 +58,38 @@ QStringList placeholderNames(const QString &text);
 // `text` with every {name} in `values` replaced and "{{" turned into "{"; other names stay.
 QString fillPlaceholders(const QString &text, const QHash<QString, QString> &values);
 
+// How a node's balancer picks an instance for a new connection (core/routing).
+enum class BalancePolicy { RoundRobin, LeastConnections, Random, Hash };
+// What an autoscaled node does with a connection that finds every instance at its cap while
+// a new one is cold-starting: hold it until the instance is up, or answer 503 + Retry-After.
+enum class WhenFull { Wait, Reject };
+enum class NodeFaultKind { Crash, Drain };
+
+// Edge-function style scaling: `min` instances from the start; a new one (up to `max`) is
+// started when every instance is at max_connections and serves after `coldStart`; one that
+// has held no connection for `scaleInAfter` is stopped (never below `min`).
+struct Autoscale {
+    int min = 1;
+    int max = 1;
+    microseconds coldStart{0};
+    microseconds scaleInAfter{std::chrono::seconds(60)};
+    WhenFull whenFull = WhenFull::Wait;
+    friend bool operator==(const Autoscale &, const Autoscale &) = default;
+};
+
+// A scheduled fault on a node (from the start of the run, warm-up included): one instance
+// or all of them crash (connections reset, new ones refused) or drain (no new connections;
+// open streams are closed after `grace`). With `downFor` the instance comes back after that
+// long as a fresh process (empty replay buffer, new upstream).
+struct NodeFault {
+    microseconds at{0};
+    NodeFaultKind kind = NodeFaultKind::Crash;
+    int instance = -1; // -1: every instance (the whole node)
+    std::optional<microseconds> downFor;
+    microseconds grace{0};
+    friend bool operator==(const NodeFault &, const NodeFault &) = default;
+};
+
 struct Node {
     QString name;
     NodeKind kind = NodeKind::Origin;
@@ -66,11 +98,23 @@ struct Node {
     std::optional<microseconds> maxStreamDuration; // the server ends a stream after this long
     UpstreamMode upstream = UpstreamMode::Shared;  // meaningful for a PoP only
     std::optional<ExternalServer> external;         // the user's own server instead of EdgeSSE's
+    // Routing (core/routing): `instances` servers behind a balancer on the node's port, each
+    // with its own connections, upstream and replay buffer; max_connections is per instance.
+    int instances = 1;
+    BalancePolicy balance = BalancePolicy::RoundRobin;
+    std::optional<Autoscale> autoscale{};
+    QList<NodeFault> faults{};
+    // A PoP's clients move to the first of these that is up once this PoP has failed and
+    // `reresolution` (DNS TTL, anycast convergence) has passed.
+    QStringList fallback{};
+    microseconds reresolution{std::chrono::seconds(5)};
+    // Behind a balancer: several instances, autoscaling or node faults.
+    bool routed() const { return instances > 1 || autoscale.has_value() || !faults.isEmpty(); }
     friend bool operator==(const Node &, const Node &) = default;
 };
 
 enum class Placement { Central, Edge };
-enum class Protocol { Http1, Http2 };
+enum class Protocol { Http1, Http2, Http3 }; // http3: the browsers speak HTTP/3 over QUIC (UDP)
 enum class Delivery { Sse, Poll, LongPoll };
 // The browser whose EventSource and network stack a population follows (sse::BrowserProfile).
 enum class BrowserKind { Chromium, Firefox, Safari };
@@ -204,6 +248,7 @@ struct Pricing {
     double perConnectionHour = 0;
     double perGbSecond = 0;                   // compute billed by memory × duration
     qint64 memoryBytes = 128 * 1024 * 1024;   // memory of one function instance (for GB-seconds)
+    double perInstanceHour = 0;               // instance time of routed nodes (core/routing)
     friend bool operator==(const Pricing &, const Pricing &) = default;
 };
 
@@ -313,5 +358,8 @@ QString keyword(BrowserKind browser);
 QString keyword(ClientApi client);
 QString keyword(Backoff backoff);
 QString keyword(ReconnectJitter jitter);
+QString keyword(BalancePolicy policy);
+QString keyword(WhenFull whenFull);
+QString keyword(NodeFaultKind kind);
 
 } // namespace edgesse::scenario

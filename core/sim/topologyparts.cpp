@@ -33,7 +33,15 @@ namespace {
 
 http::ClientProtocol clientProtocol(scenario::Protocol protocol)
 {
-    return protocol == scenario::Protocol::Http2 ? http::ClientProtocol::Http2 : http::ClientProtocol::Http1;
+    switch (protocol) {
+    case scenario::Protocol::Http3:
+        return http::ClientProtocol::Http3;
+    case scenario::Protocol::Http2:
+        return http::ClientProtocol::Http2;
+    case scenario::Protocol::Http1:
+        break;
+    }
+    return http::ClientProtocol::Http1;
 }
 
 } // namespace
@@ -79,10 +87,12 @@ sse::ServerSettings serverSettings(const scenario::Variant &variant, const scena
     return settings;
 }
 
-ServerPart::ServerPart(sse::ServerSettings settings, std::shared_ptr<const tls::TlsContext> tls, QObject *parent)
+ServerPart::ServerPart(sse::ServerSettings settings, std::shared_ptr<const tls::TlsContext> tls, QObject *parent,
+                       std::shared_ptr<const quic::QuicTls> http3)
     : QObject(parent)
 {
     settings.tls = std::move(tls);
+    settings.http3 = std::move(http3);
     m_server = std::make_unique<sse::SseServer>(settings);
 }
 
@@ -103,6 +113,11 @@ bool ServerPart::listen(QString *error)
 quint16 ServerPart::port() const
 {
     return m_server->port();
+}
+
+quint16 ServerPart::http3Port() const
+{
+    return m_server->http3Port();
 }
 
 sse::ServerStats ServerPart::stats() const
@@ -204,11 +219,14 @@ void ClientsPart::openBrowser(const Browser &plan)
     config.streams = group.streams;
     applyClientGroup(group, config); // the profile's default retry: the node's `retry:` replaces it
     config.stream.path = plan.path;
+    if (!plan.clientId.isEmpty())
+        config.stream.extraHeaders.push_back({"Cookie", QByteArray("edgesse-client=") + plan.clientId});
     config.stream.seed = plan.seed;
     config.stream.idleReapHint = duration_cast<milliseconds>(plan.idleReapHint);
     config.stream.maxDurationHint = duration_cast<milliseconds>(plan.maxDurationHint);
     config.firstStreamTag = firstTag;
     config.tls = plan.tls;
+    config.quic = plan.quic;
     // Its own loopback source address: the access link gives each browser its own line.
     config.localAddress = QHostAddress(0x7F000000u | ((1u + static_cast<quint32>(plan.group) % 254u) << 16)
                                        | (1u + static_cast<quint32>(plan.index) % 65534u));
@@ -253,7 +271,7 @@ RelayPart::RelayPart(const scenario::Node &pop, scenario::Protocol protocol, Ser
     sse::EdgeRelay::Config config;
     config.path = upstreamPath;
     config.upstreamPort = upstreamPort;
-    config.protocol = clientProtocol(protocol);
+    config.protocol = protocol == scenario::Protocol::Http3 ? http::ClientProtocol::Http2 : clientProtocol(protocol);
     config.perClient = pop.upstream == scenario::UpstreamMode::PerClient;
     config.tls = std::move(upstreamTls);
     config.retry = milliseconds(std::llround(double(config.retry.count()) * timeScale));

@@ -53,12 +53,15 @@ class ServerPart final : public QObject
     Q_DISABLE_COPY_MOVE(ServerPart)
 
 public:
-    // `tls`: the certificate the node serves HTTPS with, beside cleartext on the same port.
-    ServerPart(sse::ServerSettings settings, std::shared_ptr<const tls::TlsContext> tls, QObject *parent = nullptr);
+    // `tls`: the certificate the node serves HTTPS with, beside cleartext on the same port;
+    // `http3`: the same certificate for HTTP/3 on a UDP port beside it (none when null).
+    ServerPart(sse::ServerSettings settings, std::shared_ptr<const tls::TlsContext> tls, QObject *parent = nullptr,
+               std::shared_ptr<const quic::QuicTls> http3 = nullptr);
     ~ServerPart() override;
 
     bool listen(QString *error);
     quint16 port() const;
+    quint16 http3Port() const; // 0 without HTTP/3
     void publish(const sse::PublishedEvent &event);
     sse::SseServer *server() const { return m_server.get(); }
     sse::ServerStats stats() const; // any thread
@@ -112,7 +115,11 @@ public:
         std::uint64_t seed = 0;
         std::chrono::seconds rejectionRetry{1}; // the node's Retry-After on a 503
         std::shared_ptr<const tls::TlsContext> tls; // HTTPS on a tls link
+        std::shared_ptr<const quic::QuicTls> quic;  // protocol http3: what QUIC trusts
         std::chrono::microseconds arriveAfter{0}; // after open()
+        // Sent as the `edgesse-client` cookie (a site's session cookie) where a balancer
+        // may route by it; empty: no cookie.
+        QByteArray clientId;
     };
 
     ClientsPart(StreamRecorder &recorder, net::DeadlineQueue &deadlines, QObject *parent = nullptr);
