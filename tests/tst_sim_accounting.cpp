@@ -368,9 +368,12 @@ void TestSimAccounting::theErrorSeesALateHop()
     // The links' jitter is the model's: the overhead carries it, the error does not.
     QVERIFY2(onTime.overhead.p99 > a->error.percentiles.p99 + 2.0,
              qPrintable(QStringLiteral("overhead p99 %1, error p99 %2").arg(onTime.overhead.p99).arg(a->error.percentiles.p99)));
-    const double moved = b->error.percentiles.p50 - a->error.percentiles.p50;
+    // Compared at the quickest event of each run (the least error: the machine's own delay
+    // at its smallest), so the other programs on the machine add nothing to either side.
+    const double moved = b->error.minMs - a->error.minMs;
+    qInfo("least error %.3f ms on time, %.3f ms late", a->error.minMs, b->error.minMs);
     QVERIFY2(std::abs(moved - kLateMs) <= kExactMs,
-             qPrintable(QStringLiteral("a hop late by %1 ms moved the error p50 by %2 ms").arg(kLateMs).arg(moved)));
+             qPrintable(QStringLiteral("a hop late by %1 ms moved the least error by %2 ms").arg(kLateMs).arg(moved)));
 }
 
 // A dilated run's own timers are the modelled world's too: the servers' first-request,

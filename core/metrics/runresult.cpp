@@ -52,6 +52,7 @@ QJsonObject toJson(const PercentileSummary &s)
 QJsonObject toJson(const ErrorSummary &e)
 {
     QJsonObject o = toJson(e.percentiles);
+    o.insert(QStringLiteral("min"), ms(e.minMs));
     o.insert(QStringLiteral("unmatched"), count(e.unmatched));
     return o;
 }
@@ -210,6 +211,8 @@ public:
         ErrorSummary e;
         e.percentiles = percentiles(parent, QStringLiteral("error_ms"), path, false);
         const QJsonObject o = parent.value(QStringLiteral("error_ms")).toObject();
+        if (o.contains(QStringLiteral("min")))
+            e.minMs = number(o, QStringLiteral("min"), path + QStringLiteral(".error_ms"));
         if (o.contains(QStringLiteral("unmatched")))
             e.unmatched = counter(o, QStringLiteral("unmatched"), path + QStringLiteral(".error_ms"));
         const QJsonValue t = parent.value(QStringLiteral("trusted"));

@@ -39,12 +39,13 @@ struct PercentileSummary {       // "overhead_ms", "time_to_first_event_ms"
     static PercentileSummary from(const LatencyHistogram &histogram);
 };
 
-// "error_ms": the simulator's own error, measured per delivered event: its measured latency
+// "error_ms" {count, min, p50, p99, max, unmatched}: the simulator's own error, measured per delivered event: its measured latency
 // minus what the model drew for its bytes on every hop (propagation, jitter, serialisation,
 // loss recovery, handshakes charged to data), in modelled time. `unmatched`: delivered
 // events whose bytes no link could place (TLS, a real browser, polling, a per-client edge).
 struct ErrorSummary {
     PercentileSummary percentiles;
+    double minMs = 0;            // "min": the least error of any event (the machine at its quickest)
     std::uint64_t unmatched = 0;
     // "trusted": error p99 ≤ the tolerance; empty (null) when nothing was measured.
     std::optional<bool> trusted;

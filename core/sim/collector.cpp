@@ -294,6 +294,7 @@ void Collector::finaliseGroups(const std::vector<StreamRecorder::GroupTotals> &t
         group.streams.rejected = gt.rejected;
         const metrics::LatencyHistogram groupError = gm.error.snapshot();
         group.error.percentiles = metrics::PercentileSummary::from(groupError);
+        group.error.minMs = double(groupError.minUs()) / 1000.0;
         group.error.unmatched = gm.errorUnmatched.load(std::memory_order_relaxed);
         error.merge(groupError);
         r.error.unmatched += group.error.unmatched;
@@ -317,6 +318,7 @@ void Collector::finaliseGroups(const std::vector<StreamRecorder::GroupTotals> &t
     r.overhead = metrics::PercentileSummary::from(overhead);
     r.overheadAllowanceMs = overheadAllowanceMs(m_v);
     r.error.percentiles = metrics::PercentileSummary::from(error);
+    r.error.minMs = double(error.minUs()) / 1000.0;
     r.timeToFirstEvent = metrics::PercentileSummary::from(ttfe);
 }
 

@@ -134,6 +134,7 @@ void toModelledTime(metrics::VariantResult &r, double scale)
     slower(r.latency, scale);
     slower(r.overhead, scale);
     slower(r.error.percentiles, scale);
+    r.error.minMs /= scale;
     slower(r.timeToFirstEvent, scale);
     r.overheadAllowanceMs /= scale;
     r.publisher.askedPerSecond *= scale;
@@ -142,6 +143,7 @@ void toModelledTime(metrics::VariantResult &r, double scale)
         slower(g.latency, scale);
         slower(g.timeToFirstEvent, scale);
         slower(g.error.percentiles, scale);
+        g.error.minMs /= scale;
     }
     for (auto &s : r.streamSummaries) {
         if (s.timeToFirstEventMs >= 0)
