@@ -12,7 +12,8 @@ constexpr std::array kNodeKinds{Keyword<NodeKind>{L("origin"), NodeKind::Origin}
 constexpr std::array kUpstreamModes{Keyword<UpstreamMode>{L("shared"), UpstreamMode::Shared},
                                     Keyword<UpstreamMode>{L("per-client"), UpstreamMode::PerClient}};
 constexpr std::array kPlacements{Keyword<Placement>{L("central"), Placement::Central}, Keyword<Placement>{L("edge"), Placement::Edge}};
-constexpr std::array kProtocols{Keyword<Protocol>{L("http1"), Protocol::Http1}, Keyword<Protocol>{L("http2"), Protocol::Http2}};
+constexpr std::array kProtocols{Keyword<Protocol>{L("http1"), Protocol::Http1}, Keyword<Protocol>{L("http2"), Protocol::Http2},
+                                Keyword<Protocol>{L("http3"), Protocol::Http3}};
 constexpr std::array kDeliveries{Keyword<Delivery>{L("sse"), Delivery::Sse}, Keyword<Delivery>{L("poll"), Delivery::Poll},
                                  Keyword<Delivery>{L("long-poll"), Delivery::LongPoll}};
 constexpr std::array kDistributions{Keyword<JitterDistribution>{L("uniform"), JitterDistribution::Uniform},
@@ -35,6 +36,13 @@ constexpr std::array kBackoffs{Keyword<Backoff>{L("none"), Backoff::None}, Keywo
 constexpr std::array kReconnectJitters{Keyword<ReconnectJitter>{L("none"), ReconnectJitter::None},
                                        Keyword<ReconnectJitter>{L("full"), ReconnectJitter::Full},
                                        Keyword<ReconnectJitter>{L("equal"), ReconnectJitter::Equal}};
+constexpr std::array kBalancePolicies{Keyword<BalancePolicy>{L("round-robin"), BalancePolicy::RoundRobin},
+                                     Keyword<BalancePolicy>{L("least-connections"), BalancePolicy::LeastConnections},
+                                     Keyword<BalancePolicy>{L("random"), BalancePolicy::Random},
+                                     Keyword<BalancePolicy>{L("hash"), BalancePolicy::Hash}};
+constexpr std::array kWhenFull{Keyword<WhenFull>{L("wait"), WhenFull::Wait}, Keyword<WhenFull>{L("reject"), WhenFull::Reject}};
+constexpr std::array kNodeFaultKinds{Keyword<NodeFaultKind>{L("crash"), NodeFaultKind::Crash},
+                                     Keyword<NodeFaultKind>{L("drain"), NodeFaultKind::Drain}};
 
 template<typename E>
 QString wordFor(E value)
@@ -60,6 +68,9 @@ template<> std::span<const Keyword<BrowserKind>> keywords<BrowserKind>() { retur
 template<> std::span<const Keyword<ClientApi>> keywords<ClientApi>() { return kClientApis; }
 template<> std::span<const Keyword<Backoff>> keywords<Backoff>() { return kBackoffs; }
 template<> std::span<const Keyword<ReconnectJitter>> keywords<ReconnectJitter>() { return kReconnectJitters; }
+template<> std::span<const Keyword<BalancePolicy>> keywords<BalancePolicy>() { return kBalancePolicies; }
+template<> std::span<const Keyword<WhenFull>> keywords<WhenFull>() { return kWhenFull; }
+template<> std::span<const Keyword<NodeFaultKind>> keywords<NodeFaultKind>() { return kNodeFaultKinds; }
 
 QString keyword(NodeKind kind) { return wordFor(kind); }
 QString keyword(UpstreamMode mode) { return wordFor(mode); }
@@ -73,5 +84,8 @@ QString keyword(BrowserKind browser) { return wordFor(browser); }
 QString keyword(ClientApi client) { return wordFor(client); }
 QString keyword(Backoff backoff) { return wordFor(backoff); }
 QString keyword(ReconnectJitter jitter) { return wordFor(jitter); }
+QString keyword(BalancePolicy policy) { return wordFor(policy); }
+QString keyword(WhenFull whenFull) { return wordFor(whenFull); }
+QString keyword(NodeFaultKind kind) { return wordFor(kind); }
 
 } // namespace edgesse::scenario

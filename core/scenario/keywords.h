@@ -35,6 +35,9 @@ template<> std::span<const Keyword<BrowserKind>> keywords<BrowserKind>();
 template<> std::span<const Keyword<ClientApi>> keywords<ClientApi>();
 template<> std::span<const Keyword<Backoff>> keywords<Backoff>();
 template<> std::span<const Keyword<ReconnectJitter>> keywords<ReconnectJitter>();
+template<> std::span<const Keyword<BalancePolicy>> keywords<BalancePolicy>();
+template<> std::span<const Keyword<WhenFull>> keywords<WhenFull>();
+template<> std::span<const Keyword<NodeFaultKind>> keywords<NodeFaultKind>();
 
 // The value `word` names in E's table, if any.
 template<typename E>

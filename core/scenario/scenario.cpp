@@ -229,7 +229,7 @@ qint64 Variant::totalStreams() const
 
 qint64 Variant::clientConnections(const ClientGroup &group) const
 {
-    if (protocolFor(group) == Protocol::Http2)
+    if (protocolFor(group) == Protocol::Http2 || protocolFor(group) == Protocol::Http3)
         return group.count;
     return group.count * std::min(group.streams, std::max(1, group.connectionsPerOrigin));
 }
@@ -258,7 +258,7 @@ qint64 Variant::connectionsNeeded(bool simulatedClients) const
             total += 1;
         else if (!simulatedClients)
             continue; // one upstream per stream the user's own clients open
-        else if (protocol == Protocol::Http2)
+        else if (protocol == Protocol::Http2 || protocol == Protocol::Http3) // PoPs subscribe over HTTP/2
             total += (streams + std::max(1, sse.maxConcurrentStreams) - 1) / std::max(1, sse.maxConcurrentStreams);
         else
             total += streams;
@@ -310,6 +310,36 @@ void insertExternal(QJsonObject &node, const ExternalServer &x)
         node.insert(QStringLiteral("working_directory"), x.workingDirectory);
 }
 
+void insertRouting(QJsonObject &node, const Node &n)
+{
+    if (n.autoscale) {
+        node.insert(QStringLiteral("autoscale"), QJsonObject{{QStringLiteral("min"), n.autoscale->min},
+                                                             {QStringLiteral("max"), n.autoscale->max},
+                                                             {QStringLiteral("cold_start"), units::formatDuration(n.autoscale->coldStart)},
+                                                             {QStringLiteral("scale_in_after"), units::formatDuration(n.autoscale->scaleInAfter)},
+                                                             {QStringLiteral("when_full"), keyword(n.autoscale->whenFull)}});
+    } else {
+        node.insert(QStringLiteral("instances"), n.instances);
+    }
+    node.insert(QStringLiteral("balance"), keyword(n.balance));
+    QJsonArray faults;
+    for (const NodeFault &f : n.faults) {
+        QJsonObject o{{QStringLiteral("at"), units::formatDuration(f.at)},
+                      {QStringLiteral("action"), keyword(f.kind)},
+                      {QStringLiteral("down_for"), optionalDuration(f.downFor, QStringLiteral("forever"))}};
+        o.insert(QStringLiteral("instance"), f.instance < 0 ? QJsonValue(QStringLiteral("all")) : QJsonValue(f.instance));
+        if (f.kind == NodeFaultKind::Drain)
+            o.insert(QStringLiteral("grace"), units::formatDuration(f.grace));
+        faults.append(o);
+    }
+    if (!faults.isEmpty())
+        node.insert(QStringLiteral("faults"), faults);
+    if (n.kind == NodeKind::Pop) {
+        node.insert(QStringLiteral("fallback"), QJsonArray::fromStringList(n.fallback));
+        node.insert(QStringLiteral("re_resolution"), units::formatDuration(n.reresolution));
+    }
+}
+
 } // namespace
 
 QJsonObject toJson(const Variant &v)
@@ -324,6 +354,7 @@ QJsonObject toJson(const Variant &v)
             o.insert(QStringLiteral("upstream"), keyword(n.upstream));
         if (n.external)
             insertExternal(o, *n.external);
+        insertRouting(o, n);
         nodes.insert(n.name, o);
     }
     QJsonArray clients;
@@ -411,7 +442,8 @@ QJsonObject toJson(const Variant &v)
                                   {QStringLiteral("per_gb_egress"), v.pricing->perGbEgress},
                                   {QStringLiteral("per_connection_hour"), v.pricing->perConnectionHour},
                                   {QStringLiteral("per_gb_second"), v.pricing->perGbSecond},
-                                  {QStringLiteral("memory"), units::formatBytes(v.pricing->memoryBytes)}});
+                                  {QStringLiteral("memory"), units::formatBytes(v.pricing->memoryBytes)},
+                                  {QStringLiteral("per_instance_hour"), v.pricing->perInstanceHour}});
     }
     return result;
 }

@@ -67,6 +67,7 @@ void Collector::addChannels()
         m_series.addChannel(series::connections(n.name), {}, Fold::Max);
     for (const auto &l : m_plan.links)
         m_series.addChannel(series::linkBytesPerSecond(l.name), QStringLiteral("B/s"), Fold::Mean);
+    m_routing.addChannels(m_series, m_plan, m_live);
 }
 
 void Collector::startMeasuring()
@@ -105,6 +106,7 @@ Collector::Sample Collector::sample(double atSeconds)
     sampleLatency(row, out.latency);
     sampleStreams(row, out.live);
     sampleLinks(row, out.live);
+    m_routing.sample(row, m_series, m_plan, m_live);
     m_series.append(row);
     fillLiveView(atSeconds, out.live);
     return out;
@@ -225,6 +227,7 @@ metrics::VariantResult Collector::finalise(Clock::time_point measureStart, Clock
     r.events.published = lastSeq >= firstSeq ? lastSeq - firstSeq + 1 : 0;
     Usage usage;
     usage.runSeconds = r.durationS;
+    usage.instanceSeconds = RoutingSeries::instanceSeconds(m_plan, m_live, measureStart, measureEnd);
     finaliseGroups(totals, r, usage);
     finaliseLinks(totals, r);
     for (const metrics::LinkResult &l : r.links) {

@@ -7,6 +7,7 @@
 #include "core/sim/cost.h"
 #include "core/sim/livesnapshot.h"
 #include "core/sim/livetopology.h"
+#include "core/sim/routingseries.h"
 #include "core/sim/topologyplan.h"
 
 #include <chrono>
@@ -66,6 +67,7 @@ private:
     std::vector<std::uint64_t> m_linkLastBytes;    // by plan link
     std::vector<std::uint64_t> m_nodeMaxConnections; // by plan node: the most accepted open at once, in the window
     bool m_measuring = false;
+    RoutingSeries m_routing; // routed nodes' channels
     struct Counters {
         std::vector<link::Counters> links;  // by plan link
         std::vector<qint64> rejected;       // by plan node: 503s answered so far

@@ -12,6 +12,7 @@ metrics::CostEstimate estimateCost(const scenario::Pricing &pricing, const Usage
     const double egress = double(usage.egressBytes) / kGb * pricing.perGbEgress;
     const double connections = usage.connectionSeconds / 3600.0 * pricing.perConnectionHour;
     const double compute = usage.executionSeconds * (double(pricing.memoryBytes) / kGbMemory) * pricing.perGbSecond;
+    const double instances = usage.instanceSeconds / 3600.0 * pricing.perInstanceHour;
 
     metrics::CostEstimate cost;
     cost.currency = pricing.currency;
@@ -19,7 +20,8 @@ metrics::CostEstimate estimateCost(const scenario::Pricing &pricing, const Usage
     cost.breakdown[QStringLiteral("egress")] = egress;
     cost.breakdown[QStringLiteral("connection_hours")] = connections;
     cost.breakdown[QStringLiteral("gb_seconds")] = compute;
-    cost.run = requests + egress + connections + compute;
+    cost.breakdown[QStringLiteral("instance_hours")] = instances;
+    cost.run = requests + egress + connections + compute + instances;
     cost.perHour = usage.runSeconds > 0 ? cost.run * 3600.0 / usage.runSeconds : 0.0;
     return cost;
 }

@@ -17,10 +17,12 @@ struct Usage {
     double connectionSeconds = 0;  // client connections held open, summed
     double executionSeconds = 0;   // time client requests were being served (one instance each)
     double runSeconds = 0;         // the measured duration the usage covers
+    double instanceSeconds = 0;    // routed nodes' instances running (cold starts included), summed
 };
 
 // Applies a price list to a run's usage: the run's cost, its breakdown ("requests",
-// "egress", "connection_hours", "gb_seconds") and the same load extrapolated to an hour.
+// "egress", "connection_hours", "gb_seconds",
+// "instance_hours") and the same load extrapolated to an hour.
 metrics::CostEstimate estimateCost(const scenario::Pricing &pricing, const Usage &usage);
 
 } // namespace edgesse::sim

@@ -1,6 +1,8 @@
 #pragma once
 
 #include "core/link/linkproxy.h"
+#include "core/link/udplink.h"
+#include "core/quic/quictls.h"
 #include "core/net/netthreads.h"
 #include "core/scenario/scenario.h"
 #include "core/sim/endpoint.h"
@@ -9,6 +11,8 @@
 #include "core/sim/onthread.h"
 #include "core/sim/publisher.h"
 #include "core/sim/realbrowserpart.h"
+#include "core/routing/failoverswitch.h"
+#include "core/routing/instancepool.h"
 #include "core/sim/streamrecorder.h"
 #include "core/sim/topologyparts.h"
 #include "core/sim/topologyplan.h"
@@ -59,20 +63,30 @@ public:
     QString linkNote() const { return m_linkNote; }
     RunShared &shared() { return m_shared; }
     const std::vector<std::unique_ptr<StreamRecorder>> &recorders() const { return m_recorders; }
-    link::Counters linkCounters(std::size_t link) const { return m_links[link]->snapshot(); }
+    // A population's access link that carries HTTP/3 counts its datagrams (UdpLink).
+    link::Counters linkCounters(std::size_t link) const
+    {
+        return link < m_udpLinks.size() && m_udpLinks[link] ? m_udpLinks[link]->snapshot() : m_links[link]->snapshot();
+    }
     // Bytes the links still hold (queued for their release times), all links together.
     std::uint64_t linkBytesHeld() const
     {
         std::uint64_t held = 0;
         for (const auto &l : m_links)
             held += l->snapshot().bufferedBytes;
+        for (const auto &l : m_udpLinks)
+            held += l ? l->snapshot().bufferedBytes : 0;
         return held;
     }
     // An external node has no server of EdgeSSE's: nothing counted (zeros).
     sse::ServerStats serverStats(std::size_t node) const
     {
+        if (node < m_pools.size() && m_pools[node])
+            return m_pools[node]->stats();
         return m_servers[node] ? m_servers[node]->stats() : sse::ServerStats();
     }
+    // A routed node's instances and balancer (core/routing); null for a plain node.
+    const routing::InstancePool *pool(std::size_t node) const { return node < m_pools.size() ? m_pools[node].get() : nullptr; }
     // Any thread: how often the publisher fell behind its schedule.
     std::uint64_t publisherFellBehind() const { return m_publisher ? m_publisher->timesFellBehind() : 0; }
     // Runs `fn(i)` on every worker thread i in turn, waiting for each.
@@ -84,7 +98,13 @@ private:
     bool startNode(std::size_t node, quint16 upstreamPort, QString *error, const std::function<bool()> &cancelled);
     bool startServer(std::size_t node, QString *error);
     bool startLink(std::size_t link, QString *error);
+    bool startUdpLink(std::size_t link, QString *error);
+    bool http3For(const TopologyPlan::Group &group) const;
     void placeErrorSources();
+    bool startPool(std::size_t node, quint16 upstreamPort, QString *error);
+    bool startSwitch(std::size_t group, QString *error);
+    // Where a population's browsers connect: its failover switch, or its access link.
+    quint16 groupPort(std::size_t group) const;
     void prepareRealBrowsers();
 
     const scenario::Variant &m_v;
@@ -99,7 +119,12 @@ private:
     // Declared in reverse order of tear-down.
     std::vector<std::unique_ptr<HopLedger>> m_ledgers; // by plan node: a shared-upstream PoP's
     std::vector<OnThread<ServerPart>> m_servers; // by plan node
+    std::vector<OnThread<routing::InstancePool>> m_pools; // by plan node, empty unless routed
     std::vector<OnThread<link::LinkProxy>> m_links; // by plan link
+    std::vector<OnThread<link::UdpLink>> m_udpLinks; // by plan link: access links of http3 populations
+    std::shared_ptr<const quic::QuicTls> m_quicServer; // the run's certificate, for HTTP/3
+    std::shared_ptr<const quic::QuicTls> m_quicClient;
+    std::vector<OnThread<routing::FailoverSwitch>> m_switches; // by plan group, empty without fallback
     std::vector<OnThread<RelayPart>> m_relays;  // by plan node, empty for the origin
     OnThread<Publisher> m_publisher;
     std::vector<OnThread<ClientsPart>> m_clients; // by thread

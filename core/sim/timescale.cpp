@@ -36,6 +36,20 @@ void dilateLink(scenario::Link &link, double scale)
     }
 }
 
+void dilateRouting(scenario::Node &node, double scale)
+{
+    node.reresolution = times(node.reresolution, scale);
+    if (node.autoscale) {
+        node.autoscale->coldStart = times(node.autoscale->coldStart, scale);
+        node.autoscale->scaleInAfter = times(node.autoscale->scaleInAfter, scale);
+    }
+    for (auto &fault : node.faults) {
+        fault.at = times(fault.at, scale);
+        fault.grace = times(fault.grace, scale);
+        dilate(fault.downFor, scale);
+    }
+}
+
 void slower(metrics::LatencySummary &l, double scale)
 {
     for (double *x : {&l.mean, &l.p50, &l.p90, &l.p99, &l.p999, &l.max})
@@ -71,7 +85,8 @@ void costInModelledTime(metrics::CostEstimate &cost, double modelledSeconds, dou
 {
     double run = 0;
     for (auto &[item, amount] : cost.breakdown) {
-        if (item == QLatin1String("connection_hours") || item == QLatin1String("gb_seconds"))
+        if (item == QLatin1String("connection_hours") || item == QLatin1String("gb_seconds")
+            || item == QLatin1String("instance_hours"))
             amount /= scale;
         run += amount;
     }
@@ -85,11 +100,18 @@ scenario::Variant dilated(scenario::Variant v, double scale)
 {
     if (scale <= 1.0)
         return v;
-    for (auto &node : v.nodes)
+    for (auto &node : v.nodes) {
         dilate(node.maxStreamDuration, scale);
+        dilateRouting(node, scale);
+    }
+    v.timeScale = scale;
     for (auto &group : v.clients) {
         group.pollInterval = times(group.pollInterval, scale);
         group.longPollTimeout = times(group.longPollTimeout, scale);
+        if (group.reconnect) { // a page's backoff is modelled time too
+            dilate(group.reconnect->base, scale);
+            group.reconnect->max = times(group.reconnect->max, scale);
+        }
     }
     for (auto &link : v.links)
         dilateLink(link, scale);

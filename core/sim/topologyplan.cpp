@@ -16,8 +16,9 @@ constexpr std::uint64_t kFirstLinkSeed = 1000;
 constexpr std::uint64_t kFirstBrowserSeed = 100000;
 constexpr std::uint64_t kBrowserSeedsPerGroup = 1000003;
 constexpr std::uint64_t kArrivalSeed = 1; // derived from a browser's own seed
+constexpr std::uint64_t kFirstBalancerSeed = 500; // one a node, by its place in the plan
 
-// The nodes the groups' paths go through, the origin first.
+// The nodes the groups' paths go through, the origin first, then the fallbacks of those.
 QStringList nodesInUse(const scenario::Variant &v, const scenario::Node &origin)
 {
     QStringList names{origin.name};
@@ -28,7 +29,60 @@ QStringList nodesInUse(const scenario::Variant &v, const scenario::Node &origin)
                 names.push_back(path[i]);
         }
     }
+    for (qsizetype i = 1; i < names.size(); ++i) {
+        if (const scenario::Node *n = v.node(names[i]))
+            for (const QString &f : n->fallback)
+                if (!names.contains(f) && v.node(f))
+                    names.push_back(f);
+    }
     return names;
+}
+
+// When a whole node is down: [from, until) intervals from its faults (until: forever).
+std::vector<std::pair<std::chrono::microseconds, std::chrono::microseconds>> downtime(const scenario::Node &n)
+{
+    std::vector<std::pair<std::chrono::microseconds, std::chrono::microseconds>> down;
+    for (const auto &f : n.faults)
+        if (f.instance < 0)
+            down.emplace_back(f.at, f.downFor ? f.at + std::max(*f.downFor, f.grace) : std::chrono::microseconds::max());
+    return down;
+}
+
+bool upAt(const scenario::Node &n, std::chrono::microseconds t)
+{
+    for (const auto &[from, until] : downtime(n))
+        if (t >= from && t < until)
+            return false;
+    return true;
+}
+
+// What the population's name resolves to: the first of [node, fallbacks...] up at each
+// moment a node goes down or comes back, learnt `reresolution` later.
+std::vector<std::pair<std::chrono::microseconds, int>> resolution(const scenario::Variant &v, const scenario::Node &n)
+{
+    std::vector<std::chrono::microseconds> moments;
+    std::vector<const scenario::Node *> choices{&n};
+    for (const QString &f : n.fallback)
+        choices.push_back(v.node(f));
+    for (const scenario::Node *c : choices)
+        for (const auto &[from, until] : downtime(*c)) {
+            moments.push_back(from);
+            if (until != std::chrono::microseconds::max())
+                moments.push_back(until);
+        }
+    std::sort(moments.begin(), moments.end());
+    std::vector<std::pair<std::chrono::microseconds, int>> changes;
+    int current = 0;
+    for (const auto t : moments) {
+        int pick = 0;
+        while (pick < int(choices.size()) && !upAt(*choices[std::size_t(pick)], t))
+            ++pick;
+        if (pick < int(choices.size()) && pick != current) {
+            changes.emplace_back(t + n.reresolution, pick);
+            current = pick;
+        }
+    }
+    return changes;
 }
 
 class Planner
@@ -95,6 +149,8 @@ ClientsPart::Browser browserPlan(const scenario::Variant &v, const TopologyPlan:
     std::uint64_t arrival = util::derivedSeed(browser.seed, kArrivalSeed);
     browser.arriveAfter = std::chrono::microseconds(
         std::int64_t(util::unitInterval(arrival) * double(v.arrivalSpread().count())));
+    if (std::any_of(v.nodes.begin(), v.nodes.end(), [](const scenario::Node &n) { return n.routed(); }))
+        browser.clientId = group.name.toUtf8() + '-' + QByteArray::number(b);
     return browser;
 }
 
@@ -107,6 +163,7 @@ bool planNodesAndLinks(const scenario::Variant &v, const scenario::Node &origin,
         n.config = v.node(name);
         n.origin = n.config == &origin;
         n.thread = n.origin ? 0 : planner.nextThread();
+        n.seed = util::derivedSeed(v.seed, kFirstBalancerSeed + plan.nodes.size());
         plan.nodes.push_back(std::move(n));
     }
     for (auto &n : plan.nodes) {
@@ -126,7 +183,16 @@ bool planNodesAndLinks(const scenario::Variant &v, const scenario::Node &origin,
         if (!planner.addLink(group.name, path[1], g, error))
             return false;
         plan.groups.push_back({group.name, path[1], int(plan.links.size()) - 1, v.pathLatency(group),
-                               group.delivery == scenario::Delivery::Sse});
+                               group.delivery == scenario::Delivery::Sse, {}, {}});
+        const scenario::Node *near = v.node(path[1]);
+        if (!near || near->fallback.isEmpty() || path.size() < 3)
+            continue;
+        for (const QString &f : near->fallback) {
+            if (!planner.addLink(group.name, f, g, error))
+                return false;
+            plan.groups.back().fallbackLinks.push_back(int(plan.links.size()) - 1);
+        }
+        plan.groups.back().resolution = resolution(v, *near);
     }
     return true;
 }

@@ -25,6 +25,7 @@ struct TopologyPlan {
         bool origin = false;
         int thread = 0;
         int upstreamLink = -1; // a PoP's link to the origin (index into links), -1 for the origin
+        std::uint64_t seed = 1; // a routed node's balancer (random policy)
     };
     struct Link {
         QString name; // "from->to"
@@ -43,6 +44,10 @@ struct TopologyPlan {
         int link = 0;   // index into links: the population's access link
         std::chrono::microseconds pathLatency{0}; // configured one-way latency publisher → group
         bool push = true; // SSE rather than polling
+        // Failover (core/routing): access links to the node's fallback PoPs, in order, and when
+        // the population's name resolves to which (0: its own link, k: fallbackLinks[k-1]).
+        std::vector<int> fallbackLinks;
+        std::vector<std::pair<std::chrono::microseconds, int>> resolution;
     };
 
     int threadCount = 1;

@@ -39,6 +39,7 @@ const QStringList kSseKeys{QStringLiteral("heartbeat"), QStringLiteral("retry"),
                            QStringLiteral("max_concurrent_streams")};
 const QStringList kPricingKeys{QStringLiteral("currency"),          QStringLiteral("per_million_requests"),
                                QStringLiteral("per_gb_egress"),     QStringLiteral("per_connection_hour"),
-                               QStringLiteral("per_gb_second"),     QStringLiteral("memory")};
+                               QStringLiteral("per_gb_second"),     QStringLiteral("memory"),
+                               QStringLiteral("per_instance_hour")};
 
 } // namespace edgesse::scenario::loader

@@ -3,6 +3,7 @@
 #include "core/net/fdlimit.h"
 #include "core/scenario/loader/keys.h"
 #include "core/scenario/loader/limits.h"
+#include "core/scenario/loader/routingkeys.h"
 #include "core/scenario/units.h"
 
 #include <QDir>
@@ -96,7 +97,7 @@ private:
             const Value &spec = e.value;
             if (!m_read.expectMap(spec, QStringLiteral("a node like { kind: origin, region: us-east }")))
                 continue;
-            m_read.checkKeys(spec, kNodeKeys);
+            m_read.checkKeys(spec, kNodeKeys + kRoutingNodeKeys);
             Node n;
             n.name = name.value_or(e.key);
             if (const Value *kind = m_read.require(spec, QStringLiteral("kind"), QStringLiteral("origin or pop")))
@@ -118,6 +119,7 @@ private:
                     m_report.at(*x, QStringLiteral("upstream applies to a pop only; an origin has no upstream"));
             }
             readExternal(spec, n);
+            readRouting(m_read, spec, n);
             m_nodeValues.insert(n.name, &spec);
             v.nodes << n;
         }
@@ -708,6 +710,7 @@ private:
         price(u"per_gb_egress", pricing.perGbEgress);
         price(u"per_connection_hour", pricing.perConnectionHour);
         price(u"per_gb_second", pricing.perGbSecond);
+        price(u"per_instance_hour", pricing.perInstanceHour);
         if (const Value *x = p->find(u"memory")) {
             if (auto b = m_read.unit(*x, QStringLiteral("a size like 128MB"), [](QStringView t, QString *e) { return units::parseBytes(t, e); })) {
                 if (*b <= 0 || *b > kMaxMemoryBytes)
@@ -737,7 +740,9 @@ private:
             }
         }
         checkExternalOrigin(v, variantLabel);
+        checkHttp3(v, variantLabel);
         checkReplayFits(v);
+        checkRouting(m_read, v, m_nodeValues);
         const QString budget = m_options.descriptorBudget ? net::checkDescriptorBudget(v.descriptorsNeeded(m_options.simulatedClients))
                                                           : QString();
         if (!budget.isEmpty()) {
@@ -773,6 +778,29 @@ private:
                                 .arg(kReplayEventFramingBytes + kReplayEntryOverheadBytes)
                                 .arg(units::formatBytes(kMaxReplayBytes))
                                 .arg(kMaxReplayBytes / perEvent));
+    }
+
+    // HTTP/3 is spoken by the simulated browsers' EventSources to EdgeSSE's own servers.
+    void checkHttp3(const Variant &v, const QString &variantLabel)
+    {
+        for (const ClientGroup &g : v.clients) {
+            if (v.protocolFor(g) != Protocol::Http3)
+                continue;
+            const QStringList hops = v.path(g);
+            const Node *node = hops.size() >= 2 ? v.node(hops[1]) : nullptr;
+            QString why;
+            if (g.delivery != Delivery::Sse)
+                why = QStringLiteral("HTTP/3 carries EventSource streams here: remove delivery (or set it to sse), or use protocol: http2");
+            else if (g.realBrowser)
+                why = QStringLiteral("a real browser population speaks HTTP/1.1 or HTTP/2 here: use protocol: http2 for it");
+            else if (node && node->external)
+                why = QStringLiteral("\"%1\" is an external server, and EdgeSSE serves HTTP/3 only from its own: use protocol: http2").arg(node->name);
+            if (why.isEmpty())
+                continue;
+            const Value *where = m_groupValues.value(g.name);
+            m_report.at(where ? *where : m_root, QStringLiteral("%1: client group \"%2\" with protocol http3: %3").arg(variantLabel, g.name, why));
+            return;
+        }
     }
 
     // The first link reads an external origin's events from HTTP/1.1 responses.
