@@ -26,6 +26,7 @@ struct PoolSpec {
     std::shared_ptr<const tls::TlsContext> upstreamTls;
     QByteArray upstreamPath = QByteArrayLiteral("/events");
     std::uint64_t seed = 1;
+    double timeScale = 1; // a dilated run's factor, for the instances' own timers
 };
 
 std::unique_ptr<routing::InstancePool> makeInstancePool(const PoolSpec &spec, net::DeadlineQueue &deadlines);
