@@ -10,6 +10,7 @@
 #include "core/net/netthreads.h"
 #include "core/sse/sseserver.h"
 #include "core/tls/tlsidentity.h"
+#include "core/util/sessionpriority.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -27,7 +28,6 @@
 
 #include <csignal>
 
-#include <sys/resource.h>
 #include <unistd.h>
 
 using namespace std::chrono_literals;
@@ -57,9 +57,10 @@ public:
         // On a machine shared with builds, a browser at normal priority fires its timers
         // late; as root it runs ahead of them (what a desktop's foreground browser gets).
         m_process.setChildProcessModifier([] {
-            ::setpgid(0, 0); // one group: stopped with every process it starts
-            if (::geteuid() == 0)
-                ::setpriority(PRIO_PROCESS, 0, -10);
+            // A session of its own, raised (util::runAheadOfOtherSessions), so also one process
+            // group: stopped with every process it starts.
+            if (!util::runAheadOfOtherSessions())
+                ::setpgid(0, 0);
         });
         m_process.start(chromiumPath(), args << url);
     }
@@ -138,8 +139,8 @@ void TestChromium::initTestCase()
         QSKIP("chromium is not installed (scripts/dev installs it)");
     // The servers and the link measure the browser's timing to the millisecond: as root they
     // run ahead of the builds sharing the machine (threads started from here inherit it).
-    if (::geteuid() == 0)
-        ::setpriority(PRIO_PROCESS, 0, -10);
+    if (!util::runAheadOfOtherSessions())
+        qInfo("not raised ahead of other sessions (not root, or a process group leader: run it under setsid or ctest)");
     QString error;
     m_identity = tls::TlsIdentity::make(nullptr, &error);
     QVERIFY2(m_identity, qPrintable(error));
