@@ -68,6 +68,12 @@ scenario::Variant withoutExternalServers(scenario::Variant v)
     return v;
 }
 
+// The engine's own verdict on a run of its own servers: its error p99 within the tolerance.
+bool trusted(const metrics::VariantResult &r)
+{
+    return r.error.trusted.value_or(false);
+}
+
 QString loadAverage()
 {
     QFile file(QStringLiteral("/proc/loadavg"));
@@ -103,8 +109,8 @@ private slots:
     // proxy_buffering off: each event takes the path the YAML gives (viewers → edge → origin,
     // 10 + 30 ms) plus what the origin and nginx need, within max(2 ms, 5%). A 2 ms bound needs
     // a machine whose own error is below it: the same topology with EdgeSSE's own relay in
-    // nginx's place, run just before, must pass the engine's trust check (overhead p99 within
-    // 1 ms of what the links explain). On a machine too loaded for that (several runnable
+    // nginx's place, run just before, must pass the engine's trust check (its exact error
+    // p99 within the 1 ms tolerance). On a machine too loaded for that (several runnable
     // threads a core: EdgeSSE's own relay then shows several ms too) the comparison is
     // skipped with the figures, after the checks that hold at any load.
     void nginxUnbufferedMatchesThePath()
@@ -137,10 +143,10 @@ private slots:
             }
             const auto &c = *control.result;
             qInfo("buffering off: p50 %.2f ms against the %.0f ms path (tolerance %.2f ms); EdgeSSE's own relay: p50 %.2f ms, "
-                  "own error p99 %.2f ms (trusted up to %.2f ms)",
+                  "error p99 %.2f ms (trusted up to %.2f ms)",
                   r.latency.p50, path, tolerance, c.latency.p50, c.error.percentiles.p99, c.toleranceMs);
-            if (c.untrusted()) {
-                untrusted = QStringLiteral("nginx p50 %1 ms, EdgeSSE's own relay p50 %2 ms with own error p99 %3 ms")
+            if (!trusted(c)) {
+                untrusted = QStringLiteral("nginx p50 %1 ms, EdgeSSE's own relay p50 %2 ms with error p99 %3 ms")
                                 .arg(r.latency.p50, 0, 'f', 2).arg(c.latency.p50, 0, 'f', 2).arg(c.error.percentiles.p99, 0, 'f', 2);
                 continue;
             }
@@ -216,7 +222,10 @@ private slots:
             + QByteArray::number(port) + "/events\" }\nclients:\n  - { name: viewers, count: 5, near: origin }\nlinks:\n"
             "  - { between: [viewers, origin], latency: 15ms }\npublisher: { at: origin, rate: 20/s, payload: 64B, post: \"http://127.0.0.1:"
             + QByteArray::number(port) + "/publish\" }\nduration: 4s\nwarmup: 1s\n";
-        const auto outcome = simtest::runVariant(fromText(text));
+        const scenario::Variant variant = fromText(text);
+        const auto control = simtest::runVariant(withoutExternalServers(variant));
+        QVERIFY2(control.result, qPrintable(control.error));
+        const auto outcome = simtest::runVariant(variant);
         QVERIFY2(outcome.result, qPrintable(outcome.error));
         const auto &r = *outcome.result;
         // 20 events/s for the 3 s measured, to each of the 5 viewers.
@@ -224,7 +233,7 @@ private slots:
         QCOMPARE(r.events.lost, std::uint64_t(0));
         QCOMPARE(r.events.delivered, r.events.expected);
         qInfo("by url: p50 %.2f ms over the 15 ms link, %llu events delivered", r.latency.p50, qulonglong(r.events.delivered));
-        QVERIFY2(r.latency.p50 >= 15.0 && r.latency.p50 <= 15.0 + std::max(2.0, 0.05 * 15.0), qPrintable(QString::number(r.latency.p50)));
+        QVERIFY2(r.latency.p50 >= 15.0, qPrintable(QString::number(r.latency.p50))); // never faster than its link
         for (const QString &check : {QStringLiteral("content-type"), QStringLiteral("cache-control")}) {
             const auto *f = finding(r, QStringLiteral("origin"), check);
             QVERIFY2(f && f->ok, qPrintable(check));
@@ -232,6 +241,16 @@ private slots:
         QCOMPARE(server.state(), QProcess::Running);
         server.terminate();
         QVERIFY(server.waitForFinished(10000));
+        // Within max(2 ms, 5%) of the link when the machine can resolve that (as above).
+        const auto &c = *control.result;
+        if (!trusted(c))
+            QSKIP(qPrintable(QStringLiteral("machine too loaded to resolve 2 ms (load %1): p50 %2 ms; EdgeSSE's own origin on the "
+                                            "same link p50 %3 ms with error p99 %4 ms")
+                                 .arg(loadAverage())
+                                 .arg(r.latency.p50, 0, 'f', 2)
+                                 .arg(c.latency.p50, 0, 'f', 2)
+                                 .arg(c.error.percentiles.p99, 0, 'f', 2)));
+        QVERIFY2(r.latency.p50 <= 15.0 + std::max(2.0, 0.05 * 15.0), qPrintable(QString::number(r.latency.p50)));
     }
 
     // HAProxy's timeout server reaps a stream quiet for longer; heartbeats keep it open.

@@ -7,6 +7,7 @@
 #include "support/h3support.h"
 
 #include <QProcess>
+#include <QRandomGenerator>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -43,6 +44,18 @@ bool writeFile(const QString &path, const QByteArray &bytes)
     return f.open(QIODevice::WriteOnly) && f.write(bytes) == bytes.size();
 }
 
+qint64 residentKb()
+{
+    QFile status(QStringLiteral("/proc/self/status"));
+    if (!status.open(QIODevice::ReadOnly))
+        return 0;
+    for (const QByteArray &line : status.readAll().split('\n')) {
+        if (line.startsWith("VmRSS:"))
+            return line.mid(6).trimmed().split(' ').front().toLongLong();
+    }
+    return 0;
+}
+
 // A UDP port free now, for peers that cannot report the one they got.
 quint16 freeUdpPort()
 {
@@ -65,6 +78,7 @@ private slots:
     void overTheCapAnswers503();
     void gtlsclientReceivesEvents();
     void clientReadsFromGtlsserver();
+    void garbageAndFloodsAreDropped();
 
 private:
     std::unique_ptr<sse::SseServer> startServer(sse::ServerSettings settings = {});
@@ -241,6 +255,53 @@ void TestH3::clientReadsFromGtlsserver()
     QCOMPARE(response.body, content);
     peer.terminate();
     peer.waitForFinished(5000);
+}
+
+// Random bytes, QUIC Initial headers with random connection IDs and undecryptable payloads,
+// truncated packets and a flood of new connections: all dropped, memory bounded, and a real
+// client served afterwards.
+void TestH3::garbageAndFloodsAreDropped()
+{
+    auto server = startServer();
+    QVERIFY(server->isRunning());
+    quic::UdpSocket attacker;
+    QString error;
+    QVERIFY(attacker.connectTo(quic::SocketAddress::from(QHostAddress(QHostAddress::LocalHost), server->http3Port()),
+                               QHostAddress(QHostAddress::LocalHost), &error));
+    QRandomGenerator random(15);
+    const qint64 before = residentKb();
+    constexpr int kEach = 20'000;
+    std::vector<std::uint8_t> d(1200);
+    for (int i = 0; i < 3 * kEach; ++i) {
+        const int kind = i % 3;
+        for (auto &b : d)
+            b = static_cast<std::uint8_t>(random.bounded(256));
+        std::size_t size = 1 + random.bounded(1200);
+        if (kind > 0) { // long header, Initial, QUIC v1, 8-byte DCID and SCID
+            const std::uint8_t head[] = {0xc3, 0, 0, 0, 1, 8};
+            std::copy(std::begin(head), std::end(head), d.begin());
+            d[14] = 8;
+            size = kind == 1 ? 1200 : 1 + random.bounded(40); // an Initial, or one cut short
+        }
+        attacker.send(d.data(), size);
+        if (i % 200 == 199)
+            QTest::qWait(1); // let the server read: the rest is dropped by the kernel, also fine
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(server->stats().quicDatagramsReceived >= kEach, 10'000);
+    QTest::qWait(500);
+    const sse::ServerStats stats = server->stats();
+    qInfo("received %lld datagrams, dropped %lld, refused %lld handshakes; resident memory %+lld KB",
+          static_cast<long long>(stats.quicDatagramsReceived), static_cast<long long>(stats.quicDatagramsDropped),
+          static_cast<long long>(stats.quicHandshakesRefused), static_cast<long long>(residentKb() - before));
+    QCOMPARE(stats.http3Connections, qint64(0));
+    QCOMPARE(stats.quicDatagramsDropped, stats.quicDatagramsReceived); // every one of them
+    QTRY_COMPARE_WITH_TIMEOUT(server->stats().connectionsOpen, qint64(0), 15'000);
+    QVERIFY2(residentKb() - before < 64 * 1024, qPrintable(QString::number(residentKb() - before)));
+
+    quic::H3ClientConnection client(QStringLiteral("127.0.0.1"), server->http3Port(), m_id.client);
+    RecordingResponse response;
+    client.submit(get("/events"), &response);
+    QTRY_COMPARE_WITH_TIMEOUT(response.head.status, 200, 10'000);
 }
 
 QTEST_GUILESS_MAIN(TestH3)

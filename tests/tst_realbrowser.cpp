@@ -20,17 +20,19 @@ using namespace std::chrono_literals;
 
 namespace {
 
+double median(std::vector<double> v)
+{
+    std::sort(v.begin(), v.end());
+    if (v.empty())
+        return -1;
+    return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
 struct Population {
     int starved = 0;
-    std::vector<double> ttfe; // ms, streams that got an event
-    double p50() const
-    {
-        std::vector<double> v = ttfe;
-        std::sort(v.begin(), v.end());
-        if (v.empty())
-            return -1;
-        return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-    }
+    std::vector<double> ttfe;      // ms, streams that got an event
+    std::vector<double> reconnect; // ms, streams that reconnected: the first time, end to response
+    double p50() const { return median(ttfe); }
     double spread() const
     {
         if (ttfe.empty())
@@ -49,6 +51,8 @@ Population population(const metrics::VariantResult &r, const QString &group)
         p.starved += s.starved ? 1 : 0;
         if (s.timeToFirstEventMs >= 0)
             p.ttfe.push_back(s.timeToFirstEventMs);
+        if (s.reconnectMs >= 0)
+            p.reconnect.push_back(s.reconnectMs);
     }
     return p;
 }
@@ -76,6 +80,10 @@ private slots:
     void realBrowsersRunAtTimeScaleOne();
     void agreesWithTheSimulatedProfile_data();
     void agreesWithTheSimulatedProfile();
+
+private:
+    void compareReconnects(const QString &variant, const Population &real, const Population &sim,
+                           std::chrono::milliseconds retry, double connectMs);
 };
 
 void TestRealBrowser::initTestCase()
@@ -101,8 +109,9 @@ void TestRealBrowser::agreesWithTheSimulatedProfile_data()
     QTest::addColumn<QString>("variant");
     QTest::addColumn<int>("starved");      // of 8: HTTP/1.1's 6 connections per host
     QTest::addColumn<double>("roundTrips"); // to the first event: TCP (+ TLS 1.3) + the request
-    QTest::newRow("http1") << QStringLiteral("http1") << 2 << 2.0;
-    QTest::newRow("https-h2") << QStringLiteral("https-h2") << 0 << 3.0;
+    QTest::addColumn<bool>("gatewayClose"); // a gateway ends every connection after 3 s
+    QTest::newRow("http1") << QStringLiteral("http1") << 2 << 2.0 << false;
+    QTest::newRow("https-h2") << QStringLiteral("https-h2") << 0 << 3.0 << true;
 }
 
 void TestRealBrowser::agreesWithTheSimulatedProfile()
@@ -110,6 +119,7 @@ void TestRealBrowser::agreesWithTheSimulatedProfile()
     QFETCH(QString, variant);
     QFETCH(int, starved);
     QFETCH(double, roundTrips);
+    QFETCH(bool, gatewayClose);
     const scenario::Scenario s = simtest::loadBundled(QStringLiteral("real-vs-simulated-browser"));
     const scenario::Variant v = simtest::variantNamed(s, variant);
     const simtest::Outcome out = simtest::runVariant(v);
@@ -127,12 +137,35 @@ void TestRealBrowser::agreesWithTheSimulatedProfile()
     QCOMPARE(sim.starved, starved);
     QCOMPARE(int(real.ttfe.size()), 8 - starved);
     QCOMPARE(int(sim.ttfe.size()), 8 - starved);
+    if (gatewayClose) {
+        compareReconnects(variant, real, sim, std::chrono::duration_cast<std::chrono::milliseconds>(v.sse.retry), roundTrips * rttMs);
+        if (QTest::currentTestFailed())
+            return;
+    }
     // First principles: the path's round trips, plus the wait for the next event (2 ms
     // apart) and what the loaded machine adds — far less than one more round trip.
     QVERIFY2(sim.p50() >= roundTrips * rttMs && sim.p50() <= roundTrips * rttMs + 0.25 * rttMs, qPrintable(QString::number(sim.p50())));
     QVERIFY2(std::abs(real.p50() - sim.p50()) <= 0.05 * sim.p50(), qPrintable(QStringLiteral("%1 vs %2").arg(real.p50()).arg(sim.p50())));
     if (variant == QLatin1String("https-h2"))
         QVERIFY2(std::abs(real.spread() - sim.spread()) <= 5.0, qPrintable(QStringLiteral("%1 vs %2").arg(real.spread()).arg(sim.spread())));
+}
+
+// After the gateway's close every stream waits `retry` (no backoff, no jitter), then pays
+// the new connection's round trips; real and simulated within 5 ms of each other.
+void TestRealBrowser::compareReconnects(const QString &variant, const Population &real, const Population &sim,
+                                        std::chrono::milliseconds retry, double connectMs)
+{
+    const double realMs = median(real.reconnect);
+    const double simMs = median(sim.reconnect);
+    const double expectedMs = double(retry.count()) + connectMs;
+    qInfo("%s: reconnect after the gateway's close, end of stream to the next response, p50 real %.1f ms (%zu streams) "
+          "simulated %.1f ms (%zu streams); expected retry %lld ms + %.0f ms to reconnect = %.0f ms",
+          qPrintable(variant), realMs, real.reconnect.size(), simMs, sim.reconnect.size(), static_cast<long long>(retry.count()),
+          connectMs, expectedMs);
+    QCOMPARE(int(real.reconnect.size()), int(real.ttfe.size()));
+    QCOMPARE(int(sim.reconnect.size()), int(sim.ttfe.size()));
+    QVERIFY2(simMs >= expectedMs && simMs <= expectedMs + 0.25 * connectMs / 3, qPrintable(QString::number(simMs)));
+    QVERIFY2(std::abs(realMs - simMs) <= 5.0, qPrintable(QStringLiteral("%1 vs %2").arg(realMs).arg(simMs)));
 }
 
 QTEST_GUILESS_MAIN(TestRealBrowser)

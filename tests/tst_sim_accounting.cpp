@@ -5,6 +5,10 @@
 
 #include "simtesthelpers.h"
 
+#include "core/sim/timescale.h"
+#include "core/sim/topologyparts.h"
+#include "core/sse/sseserver.h"
+
 #include <QTest>
 
 #include <chrono>
@@ -141,6 +145,7 @@ private slots:
     void aDilatedRunModelsTheSameWorld();
     void theErrorSeesALateHop_data();
     void theErrorSeesALateHop();
+    void engineTimersStretchWithTheScale();
 };
 
 void TestSimAccounting::pollRequestsAreDurationOverInterval_data()
@@ -324,8 +329,6 @@ void TestSimAccounting::aDilatedRunModelsTheSameWorld()
     }
 }
 
-QTEST_GUILESS_MAIN(TestSimAccounting)
-#include "tst_sim_accounting.moc"
 
 void TestSimAccounting::theErrorSeesALateHop_data()
 {
@@ -369,3 +372,50 @@ void TestSimAccounting::theErrorSeesALateHop()
     QVERIFY2(std::abs(moved - kLateMs) <= kExactMs,
              qPrintable(QStringLiteral("a hop late by %1 ms moved the error p50 by %2 ms").arg(kLateMs).arg(moved)));
 }
+
+// A dilated run's own timers are the modelled world's too: the servers' first-request,
+// head and keep-alive idle timeouts (10 s, 10 s, 60 s by default), a long poll's hold (the
+// scenario's long_poll_timeout) and an application's reconnect backoff all take N times
+// as long at scale N.
+void TestSimAccounting::engineTimersStretchWithTheScale()
+{
+    constexpr const char *kTimers = R"(
+name: Timers
+duration: 2s
+warmup: 1s
+nodes:
+  origin: { kind: origin, region: eu-west }
+clients:
+  - { name: held, count: 2, near: origin, delivery: long-poll, long_poll_timeout: 7s }
+  - { name: apps, count: 2, near: origin, reconnect: { backoff: exponential, base: 250ms, max: 4s } }
+links:
+  - { between: [held, origin], latency: 10ms }
+  - { between: [apps, origin], latency: 10ms }
+publisher: { at: origin, rate: 1/s, payload: 10B }
+sse: { retry: 1s }
+variants:
+  - { name: v }
+)";
+    const scenario::Variant v = fromText(kTimers, QStringLiteral("v"));
+    constexpr double kScale = 20;
+    const scenario::Variant slow = sim::dilated(v, kScale);
+    QCOMPARE(slow.timeScale, kScale);
+    const sse::ServerSettings one = sim::serverSettings(v, *v.origin());
+    const sse::ServerSettings scaled = sim::serverSettings(slow, *slow.origin());
+    QCOMPARE(one.http.requestTimeout, std::chrono::milliseconds(10s));
+    QCOMPARE(one.http.idleTimeout, std::chrono::milliseconds(60s));
+    QCOMPARE(one.longPollTimeout, std::chrono::milliseconds(7s));
+    QCOMPARE(scaled.http.requestTimeout, std::chrono::milliseconds(200s));
+    QCOMPARE(scaled.http.headerTimeout, std::chrono::milliseconds(200s));
+    QCOMPARE(scaled.http.idleTimeout, std::chrono::milliseconds(1200s));
+    QCOMPARE(scaled.longPollTimeout, std::chrono::milliseconds(140s));
+    QCOMPARE(scaled.heartbeat.has_value(), one.heartbeat.has_value());
+    QCOMPARE(scaled.retry, std::optional<std::chrono::milliseconds>(20s));
+    const scenario::ClientGroup *apps = slow.clientGroup(QStringLiteral("apps"));
+    QVERIFY(apps && apps->reconnect && apps->reconnect->base);
+    QCOMPARE(*apps->reconnect->base, std::chrono::microseconds(5s));
+    QCOMPARE(apps->reconnect->max, std::chrono::microseconds(80s));
+}
+
+QTEST_GUILESS_MAIN(TestSimAccounting)
+#include "tst_sim_accounting.moc"

@@ -10,7 +10,7 @@ std::optional<RunArguments> parseRunArguments(const QStringList &args, bool allo
 {
     RunArguments parsed;
     auto valueOf = [&](int &i, const QString &option) -> std::optional<QString> {
-        const QString word = args[i];
+        const QString &word = args[i];
         const qsizetype eq = word.indexOf(QLatin1Char('='));
         if (eq > 0)
             return word.mid(eq + 1);
@@ -21,7 +21,7 @@ std::optional<RunArguments> parseRunArguments(const QStringList &args, bool allo
         return args[++i];
     };
     for (int i = 0; i < args.size(); ++i) {
-        const QString word = args[i];
+        const QString &word = args[i];
         const QString option = word.section(QLatin1Char('='), 0, 0);
         if (allowOut && option == QLatin1String("--out")) {
             const auto value = valueOf(i, option);
@@ -59,14 +59,30 @@ std::optional<RunArguments> parseRunArguments(const QStringList &args, bool allo
             const auto value = valueOf(i, option);
             if (!value)
                 return std::nullopt;
+            if (*value == QLatin1String("auto")) {
+                parsed.autoTimeScale = true;
+                continue;
+            }
             bool ok = false;
             const double scale = value->toDouble(&ok);
             if (!ok || !(scale >= 1.0) || scale > 1000.0) {
                 *error = QStringLiteral("--time-scale: expected a number from 1 to 1000 (how many times slower than "
-                                        "modelled to run), got \"%1\"").arg(*value);
+                                        "modelled to run) or auto, got \"%1\"").arg(*value);
                 return std::nullopt;
             }
             parsed.timeScale = scale;
+        } else if (allowOut && option == QLatin1String("--tolerance")) {
+            const auto value = valueOf(i, option);
+            if (!value)
+                return std::nullopt;
+            QString unitError;
+            const auto tolerance = scenario::units::parseDuration(*value, &unitError);
+            if (!tolerance || tolerance->count() <= 0) {
+                *error = QStringLiteral("--tolerance: expected a positive duration like 1ms or 500us (the simulator "
+                                        "error p99 you accept), got \"%1\"").arg(*value);
+                return std::nullopt;
+            }
+            parsed.toleranceMs = double(tolerance->count()) / 1000.0;
         } else if (option == QLatin1String("--tls-cert") || option == QLatin1String("--tls-key")) {
             const auto value = valueOf(i, option);
             if (!value)

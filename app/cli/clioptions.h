@@ -21,6 +21,8 @@ struct RunArguments {
     QString tlsCert;             // --tls-cert/--tls-key: the nodes' certificate (PEM); both or neither
     QString tlsKey;
     double timeScale = 1;        // run only: --time-scale N (≥ 1)
+    bool autoTimeScale = false;  // run only: --time-scale auto
+    std::optional<double> toleranceMs; // run only: --tolerance D (the error p99 trusted)
 };
 
 // Parses `args`; on a problem returns std::nullopt and sets `error` to a message naming the

@@ -86,7 +86,7 @@ int runCommand(const QStringList &args)
     }
     if (!parsed) {
         printErr(QStringLiteral("edgesse run: %1\nUsage: edgesse run FILE [--out DIR] [--variant NAME]... "
-                                "[--duration D] [--seed N] [--time-scale N]\n").arg(error));
+                                "[--duration D] [--seed N] [--time-scale N|auto] [--tolerance D]\n").arg(error));
         return kExitInvalidInput;
     }
     const auto loaded = loadScenarioReporting(parsed->file);
@@ -116,7 +116,9 @@ int runCommand(const QStringList &args)
     options.seed = parsed->seed;
     options.outputDirectory = outDir;
     options.timeScale = parsed->timeScale;
-    if (options.timeScale > 1.0)
+    options.autoTimeScale = parsed->autoTimeScale;
+    options.toleranceMs = parsed->toleranceMs.value_or(options.toleranceMs);
+    if (options.timeScale > 1.0 && !options.autoTimeScale)
         reportTimeScale(scenario, parsed->variants, options);
 
     sim::RunController controller;
@@ -148,6 +150,19 @@ int runCommand(const QStringList &args)
                          lastDecile = percent / 10;
                          lastVariant = variant;
                          printErr(QStringLiteral("%1: %2%  ETA %3s\n").arg(variant).arg(percent, 3).arg(eta.count()));
+                     });
+    QObject::connect(&controller, &sim::RunController::calibrating, &loop, [&](const QString &variant) {
+        printErr(QStringLiteral("%1: calibrating the time scale (short runs, error p99 within %2 ms)\n")
+                     .arg(variant)
+                     .arg(options.toleranceMs, 0, 'g', 6));
+    });
+    QObject::connect(&controller, &sim::RunController::timeScaleChosen, &loop,
+                     [&](const QString &variant, double scale, const QString &reason, double wallSeconds) {
+                         printErr(QStringLiteral("%1: time scale %2: %3; about %4 s of wall time plus set-up\n")
+                                      .arg(variant)
+                                      .arg(scale, 0, 'g', 6)
+                                      .arg(reason)
+                                      .arg(wallSeconds, 0, 'f', 0));
                      });
     QObject::connect(&controller, &sim::RunController::variantFinished, &loop,
                      [&](const metrics::VariantResult &variant) {

@@ -25,6 +25,7 @@
 #include <QApplication>
 #include <QChartView>
 #include <QCloseEvent>
+#include <QComboBox>
 #include <QDesktopServices>
 #include <QDockWidget>
 #include <QDragEnterEvent>
@@ -212,6 +213,14 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_controller, &sim::RunController::variantFinished, this, [this](const metrics::VariantResult &) {
         m_liveCharts->setResult(liveResult());
     });
+    connect(m_controller, &sim::RunController::calibrating, this, [this](const QString &variant) {
+        statusBar()->showMessage(tr("%1: calibrating the time scale…").arg(variant));
+    });
+    connect(m_controller, &sim::RunController::timeScaleChosen, this,
+            [this](const QString &variant, double scale, const QString &reason, double wallSeconds) {
+                statusBar()->showMessage(tr("%1: time scale %2 (%3); about %4 s").arg(variant).arg(scale).arg(reason)
+                                             .arg(wallSeconds, 0, 'f', 0));
+            });
     connect(m_controller, &sim::RunController::finished, this, &MainWindow::onRunFinished);
     connect(m_controller, &sim::RunController::failed, this, [this](const QString &reason) {
         onRunEnded({});
@@ -566,6 +575,16 @@ void MainWindow::createToolBar()
     bar->addAction(m_saveAction);
     bar->addSeparator();
     bar->addAction(m_runAction);
+    m_timeScale = new QComboBox(bar);
+    m_timeScale->setObjectName(QStringLiteral("timeScale"));
+    m_timeScale->setToolTip(tr("Time scale: run the modelled world N times slower, so this machine's own delay "
+                               "shrinks N times against it (figures stay in modelled time). Auto calibrates the "
+                               "smallest N whose error p99 stays within 1 ms."));
+    m_timeScale->addItem(tr("Real time"), 1.0);
+    m_timeScale->addItem(tr("Auto time scale"), 0.0);
+    for (const double n : {2.0, 5.0, 10.0, 20.0, 50.0, 100.0})
+        m_timeScale->addItem(tr("%1x slower").arg(n), n);
+    bar->addWidget(m_timeScale);
     bar->addAction(m_stopAction);
     bar->addSeparator();
     bar->addAction(m_exportAction);
@@ -963,7 +982,13 @@ bool MainWindow::startRun()
     m_runPanel->showStarting(int(variants.size()));
     m_liveFigures->setText(tr("Starting…"));
     m_views->setCurrentIndex(1);
-    m_controller->start(*m_scenario, variants == m_variants->allVariants() ? QStringList() : variants, m_runOptions);
+    sim::RunOptions options = m_runOptions;
+    if (m_timeScale) {
+        const double scale = m_timeScale->currentData().toDouble();
+        options.autoTimeScale = scale == 0.0;
+        options.timeScale = scale > 0.0 ? scale : 1.0;
+    }
+    m_controller->start(*m_scenario, variants == m_variants->allVariants() ? QStringList() : variants, options);
     if (!isRunning())
         return false; // failed() already reported why
     m_liveTimer->start();

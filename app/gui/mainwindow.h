@@ -16,6 +16,7 @@ class QSplitter;
 class QTabWidget;
 class QTimer;
 class QToolButton;
+class QComboBox;
 
 namespace edgesse::sim {
 class RunController;
@@ -91,6 +92,8 @@ public:
     ChartGrid *liveCharts() const { return m_liveCharts; }
     ComparisonView *comparisonView() const { return m_comparison; }
     RunsPanel *runsPanel() const { return m_runs; }
+    // The run option "time scale": 1, a fixed N, or auto (data: the scale, 0 for auto).
+    QComboBox *timeScaleBox() const { return m_timeScale; }
     FindBar *findBar() const { return m_findBar; }
     QLabel *cursorLabel() const { return m_cursorLabel; }
     QLabel *liveFigures() const { return m_liveFigures; }
@@ -152,6 +155,7 @@ private:
     QAction *m_saveAction = nullptr;
     QAction *m_saveAsAction = nullptr;
     QAction *m_runAction = nullptr;
+    QComboBox *m_timeScale = nullptr;
     QAction *m_stopAction = nullptr;
     QAction *m_exportAction = nullptr;
     QAction *m_quitAction = nullptr;

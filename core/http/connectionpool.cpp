@@ -1,6 +1,7 @@
 #include "core/http/connectionpool.h"
 
 #include "core/http/h2client.h"
+#include "core/quic/h3client.h"
 #include "core/http/http1client.h"
 
 #include <algorithm>
@@ -61,7 +62,7 @@ public:
             const auto starved = m_starvedFor;
             const int retries = m_retries + 1;
             self.reset();
-            ClientConnection *connection = pool.m_config.protocol == ClientProtocol::Http2 ? pool.usableH2Connection() : nullptr;
+            ClientConnection *connection = pool.multiplexed() ? pool.usableH2Connection() : nullptr;
             if (connection) {
                 pool.startOn(connection, std::move(again), starved, retries);
             } else {
@@ -111,6 +112,9 @@ int ConnectionPool::starvedCount() const
     if (m_config.protocol == ClientProtocol::Http2) {
         for (ClientConnection *c : m_connections)
             n += static_cast<int>(static_cast<H2ClientConnection *>(c)->queuedRequests());
+    } else if (m_config.protocol == ClientProtocol::Http3) {
+        for (ClientConnection *c : m_connections)
+            n += static_cast<int>(static_cast<quic::H3ClientConnection *>(c)->queuedRequests());
     }
     return n;
 }
@@ -123,6 +127,10 @@ ClientConnection *ConnectionPool::newConnection()
         auto *h2 = new H2ClientConnection(m_config.host, m_config.port, m_config.h2WindowBytes, tls, this, m_localAddress);
         h2->setStreamAssumptions(m_config.h2StreamsBeforeSettings, m_config.h2StreamCap);
         c = h2;
+    } else if (m_config.protocol == ClientProtocol::Http3) {
+        auto *h3 = new quic::H3ClientConnection(m_config.host, m_config.port, m_quic, this, m_localAddress);
+        h3->setStreamCap(m_config.h2StreamCap);
+        c = h3;
     } else
         c = new Http1ClientConnection(m_config.host, m_config.port, tls, this, m_localAddress);
     ++m_connectionsOpened;
@@ -143,7 +151,7 @@ ClientConnection *ConnectionPool::usableH2Connection()
 
 void ConnectionPool::submit(const ClientRequest &request, ResponseHandler *handler)
 {
-    if (m_config.protocol == ClientProtocol::Http2) {
+    if (multiplexed()) {
         startOn(usableH2Connection(), Waiting{request, handler, Clock::now()}, std::chrono::microseconds(0), 0);
         return;
     }
@@ -156,7 +164,7 @@ void ConnectionPool::submit(const ClientRequest &request, ResponseHandler *handl
 
 void ConnectionPool::dispatch()
 {
-    if (m_dispatching || m_config.protocol == ClientProtocol::Http2)
+    if (m_dispatching || multiplexed())
         return;
     m_dispatching = true;
     while (!m_waiting.empty()) {

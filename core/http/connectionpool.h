@@ -10,13 +10,17 @@
 #include <unordered_map>
 #include <vector>
 
+namespace edgesse::quic {
+class QuicTls;
+}
+
 namespace edgesse::http {
 
 // The connections a browser keeps to one origin. HTTP/1.1: up to `maxConnections` (6, as
 // browsers do), one request each at a time; a request finding all of them busy waits —
 // starved — until one frees or closes. HTTP/2: one multiplexed connection (a new one once
 // it has gone away); the connection itself queues requests beyond the server's stream
-// limit. Requests refused by a server that sent GOAWAY are retried on a fresh connection.
+// limit. HTTP/3 as HTTP/2, on one QUIC connection. Requests refused by a server that sent GOAWAY are retried on a fresh connection.
 // With TLS, the pool keeps the origin's latest session ticket and offers it on the next
 // connection, as a browser does (one cache per browser profile).
 class ConnectionPool final : public QObject
@@ -47,6 +51,8 @@ public:
     // TLS to the origin from the next connection on (ALPN h2 or http/1.1 by the protocol);
     // null for cleartext.
     void setTls(std::shared_ptr<const tls::TlsContext> context) { m_tls = std::move(context); }
+    // What HTTP/3 connections trust (protocol Http3); they are always TLS.
+    void setQuicTls(std::shared_ptr<const quic::QuicTls> context) { m_quic = std::move(context); }
     QByteArray authority() const;
 
     void submit(const ClientRequest &request, ResponseHandler *handler);
@@ -69,6 +75,8 @@ private:
     // Wraps the caller's handler so the pool can retry refused requests and add starvation.
     class Relay;
 
+    // HTTP/2 and HTTP/3: one connection carries every request.
+    bool multiplexed() const { return m_config.protocol != ClientProtocol::Http1; }
     ClientConnection *newConnection();
     ClientConnection *usableH2Connection();
     void dispatch();
@@ -84,6 +92,7 @@ private:
     std::unordered_map<ResponseHandler *, std::unique_ptr<Relay>> m_running;
     std::uint64_t m_connectionsOpened = 0;
     std::shared_ptr<const tls::TlsContext> m_tls;
+    std::shared_ptr<const quic::QuicTls> m_quic;
     tls::TlsSessionSlot m_tlsSessions;
     bool m_dispatching = false;
 };

@@ -450,6 +450,7 @@ QJsonObject RunResult::toJson() const
             {QStringLiteral("duration_s"), ms(v.durationS)},
             {QStringLiteral("time_scale"), v.timeScale},
             {QStringLiteral("wall_s"), ms(v.wallS)},
+            {QStringLiteral("time_scale_note"), v.timeScaleNote},
             {QStringLiteral("latency_ms"), metrics::toJson(v.latency)},
             {QStringLiteral("overhead_ms"), metrics::toJson(v.overhead)},
             {QStringLiteral("overhead_allowance_ms"), v.overheadAllowanceMs},
@@ -538,6 +539,7 @@ std::optional<RunResult> RunResult::fromJson(const QJsonObject &json, QString *e
         v.durationS = r.number(o, QStringLiteral("duration_s"), at, false);
         v.timeScale = o.contains(QStringLiteral("time_scale")) ? r.number(o, QStringLiteral("time_scale"), at, false) : 1.0;
         v.wallS = o.contains(QStringLiteral("wall_s")) ? r.number(o, QStringLiteral("wall_s"), at, false) : v.durationS;
+        v.timeScaleNote = o.value(QStringLiteral("time_scale_note")).toString();
         v.latency = r.latency(o, QStringLiteral("latency_ms"), at);
         v.overhead = r.percentiles(o, QStringLiteral("overhead_ms"), at, false);
         v.overheadAllowanceMs = r.number(o, QStringLiteral("overhead_allowance_ms"), at, false);

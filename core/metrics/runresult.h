@@ -126,6 +126,8 @@ struct StreamSummary {
     StreamAccount account;
     bool starved = false;
     double timeToFirstEventMs = -1; // -1: never received an event
+    double reconnectMs = -1;        // its first reconnect, from the end of its stream as its client saw
+                                    // it to the next response; -1: none
     double latencyP50Ms = 0;
     double latencyP99Ms = 0;
     double latencyMaxMs = 0;
@@ -157,6 +159,8 @@ struct VariantResult {
     double durationS = 0;         // measured period (after warm-up), modelled time
     double timeScale = 1;         // "time_scale": the run went this many times slower than modelled
     double wallS = 0;             // "wall_s": the measured period's wall-clock length
+    // "time_scale_note": how `--time-scale auto` chose time_scale (empty when it was given)
+    QString timeScaleNote;
     LatencySummary latency;                   // "latency_ms"
     // "overhead_ms": measured minus configured latency (jitter, loss and the machine together);
     // kept for readers of older files. The trust check is the error's (below).

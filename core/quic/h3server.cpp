@@ -543,6 +543,8 @@ void H3Server::accept(const SocketAddress &from, const std::uint8_t *data, std::
     }
     connect(connection, &H3Connection::finished, this, [this, connection] { connectionFinished(connection); });
     connection->receive(from, data, size);
+    if (connection->isFinished()) // its first packet did not decrypt: nothing kept (deleted later)
+        m_quic->datagramsDropped.fetch_add(1, kRelaxed);
 }
 
 void H3Server::handshakeCompleted(H3ServerConnection *connection)

@@ -12,7 +12,8 @@ constexpr std::array kNodeKinds{Keyword<NodeKind>{L("origin"), NodeKind::Origin}
 constexpr std::array kUpstreamModes{Keyword<UpstreamMode>{L("shared"), UpstreamMode::Shared},
                                     Keyword<UpstreamMode>{L("per-client"), UpstreamMode::PerClient}};
 constexpr std::array kPlacements{Keyword<Placement>{L("central"), Placement::Central}, Keyword<Placement>{L("edge"), Placement::Edge}};
-constexpr std::array kProtocols{Keyword<Protocol>{L("http1"), Protocol::Http1}, Keyword<Protocol>{L("http2"), Protocol::Http2}};
+constexpr std::array kProtocols{Keyword<Protocol>{L("http1"), Protocol::Http1}, Keyword<Protocol>{L("http2"), Protocol::Http2},
+                                Keyword<Protocol>{L("http3"), Protocol::Http3}};
 constexpr std::array kDeliveries{Keyword<Delivery>{L("sse"), Delivery::Sse}, Keyword<Delivery>{L("poll"), Delivery::Poll},
                                  Keyword<Delivery>{L("long-poll"), Delivery::LongPoll}};
 constexpr std::array kDistributions{Keyword<JitterDistribution>{L("uniform"), JitterDistribution::Uniform},

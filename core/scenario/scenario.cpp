@@ -229,7 +229,7 @@ qint64 Variant::totalStreams() const
 
 qint64 Variant::clientConnections(const ClientGroup &group) const
 {
-    if (protocolFor(group) == Protocol::Http2)
+    if (protocolFor(group) == Protocol::Http2 || protocolFor(group) == Protocol::Http3)
         return group.count;
     return group.count * std::min(group.streams, std::max(1, group.connectionsPerOrigin));
 }
@@ -258,7 +258,7 @@ qint64 Variant::connectionsNeeded(bool simulatedClients) const
             total += 1;
         else if (!simulatedClients)
             continue; // one upstream per stream the user's own clients open
-        else if (protocol == Protocol::Http2)
+        else if (protocol == Protocol::Http2 || protocol == Protocol::Http3) // PoPs subscribe over HTTP/2
             total += (streams + std::max(1, sse.maxConcurrentStreams) - 1) / std::max(1, sse.maxConcurrentStreams);
         else
             total += streams;

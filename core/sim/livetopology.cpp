@@ -5,6 +5,8 @@
 
 #include <QHostAddress>
 
+#include <algorithm>
+
 namespace edgesse::sim {
 
 LiveTopology::LiveTopology(const scenario::Variant &variant, const TopologyPlan &plan,
@@ -19,6 +21,14 @@ LiveTopology::LiveTopology(const scenario::Variant &variant, const TopologyPlan 
         m_external = std::make_unique<ExternalStack>(variant, m_shared, externalFolder, m_tls ? &m_tls->credentials : nullptr);
     for (int i = 0; i < plan.threadCount; ++i)
         m_recorders.push_back(std::make_unique<StreamRecorder>(m_shared, std::size_t(i)));
+    const bool http3 = std::any_of(variant.clients.begin(), variant.clients.end(), [&](const scenario::ClientGroup &g) {
+        return variant.protocolFor(g) == scenario::Protocol::Http3;
+    });
+    if (http3 && m_tls) {
+        QString error; // the certificate was checked when the identity was made
+        m_quicServer = quic::QuicTls::server(m_tls->credentials.certificatePem, m_tls->credentials.privateKeyPem, &error);
+        m_quicClient = quic::QuicTls::client(m_tls->credentials.caCertificatePem, &error);
+    }
     for (const auto &group : plan.groups) {
         m_shared.groups.push_back(
             std::make_unique<GroupMetrics>(group.name, group.pathLatency, group.push, std::size_t(plan.threadCount)));
@@ -32,7 +42,7 @@ bool LiveTopology::startServer(std::size_t node, QString *error)
     const TopologyPlan::Node &n = m_plan.nodes[node];
     QString problem;
     m_servers[node] = OnThread<ServerPart>::make(m_threads, n.thread, [&] {
-        auto part = std::make_unique<ServerPart>(*n.config, m_v.sse, *m_threads.deadlines(n.thread), m_tls->server);
+        auto part = std::make_unique<ServerPart>(serverSettings(m_v, *n.config), m_tls->server, nullptr, m_quicServer);
         if (!part->listen(&problem))
             part.reset();
         return part;
@@ -76,10 +86,46 @@ bool LiveTopology::startLink(std::size_t link, QString *error)
     return false;
 }
 
+bool LiveTopology::http3For(const TopologyPlan::Group &group) const
+{
+    const scenario::ClientGroup *config = m_v.clientGroup(group.name);
+    return config && !config->realBrowser && m_v.protocolFor(*config) == scenario::Protocol::Http3;
+}
+
+// The access link of an HTTP/3 population: datagrams to the node's UDP port.
+bool LiveTopology::startUdpLink(std::size_t link, QString *error)
+{
+    const TopologyPlan::Link &l = m_plan.links[link];
+    ServerPart *server = m_servers[std::size_t(l.target)].get();
+    if (!server || server->http3Port() == 0) {
+        *error = QStringLiteral("link %1: %2 serves no HTTP/3 (protocol: http3 needs EdgeSSE's own servers)").arg(l.name, l.to);
+        return false;
+    }
+    const quint16 targetPort = server->http3Port();
+    QString problem;
+    m_udpLinks[link] = OnThread<link::UdpLink>::make(m_threads, l.thread, [&] {
+        auto udp = std::make_unique<link::UdpLink>(l.settings, QHostAddress::LocalHost, targetPort,
+                                                   *m_threads.deadlines(l.thread));
+        if (!udp->listen()) {
+            problem = udp->errorString();
+            udp.reset();
+            return udp;
+        }
+        for (const auto &fault : l.config->faults)
+            udp->scheduleOutage(fault.at, fault.downFor);
+        return udp;
+    });
+    if (m_udpLinks[link])
+        return true;
+    *error = QStringLiteral("UDP link %1 could not listen: %2").arg(l.name, problem);
+    return false;
+}
+
 bool LiveTopology::startPool(std::size_t node, quint16 upstreamPort, QString *error)
 {
     const TopologyPlan::Node &n = m_plan.nodes[node];
     PoolSpec spec;
+    spec.variant = &m_v;
     spec.node = n.config;
     spec.sse = &m_v.sse;
     spec.protocol = m_v.protocol;
@@ -123,6 +169,7 @@ bool LiveTopology::bringUp(QString *error, const std::function<bool()> &cancelle
     m_servers.resize(m_plan.nodes.size());
     m_pools.resize(m_plan.nodes.size());
     m_links.resize(m_plan.links.size());
+    m_udpLinks.resize(m_plan.links.size());
     m_relays.resize(m_plan.nodes.size());
     m_ledgers.resize(m_plan.nodes.size());
     m_ports.assign(m_plan.nodes.size(), 0);
@@ -156,13 +203,15 @@ bool LiveTopology::bringUp(QString *error, const std::function<bool()> &cancelle
         m_relays[i] = OnThread<RelayPart>::make(m_threads, n.thread, [&] {
             return std::make_unique<RelayPart>(*n.config, m_v.protocol, server, upstreamPort,
                                                *m_threads.deadlines(n.thread), upstreamTls ? m_tls->client : nullptr,
-                                               originPath, m_ledgers[i].get());
+                                               originPath, m_ledgers[i].get(), m_v.timeScale);
         });
     }
     m_switches.resize(m_plan.groups.size());
     for (std::size_t g = 0; g < m_plan.groups.size(); ++g) {
         const TopologyPlan::Group &group = m_plan.groups[g];
         if (!startLink(std::size_t(group.link), error))
+            return false;
+        if (http3For(group) && !startUdpLink(std::size_t(group.link), error))
             return false;
         for (const int l : group.fallbackLinks)
             if (!startLink(std::size_t(l), error))
@@ -172,6 +221,22 @@ bool LiveTopology::bringUp(QString *error, const std::function<bool()> &cancelle
     }
     placeErrorSources();
     return true;
+}
+
+// Each group's error is read from its access link and, behind a PoP, the PoP's ledger.
+void LiveTopology::placeErrorSources()
+{
+    if (m_external)
+        return; // the user's servers take their own time: no model to compare with
+    for (std::size_t g = 0; g < m_plan.groups.size(); ++g) {
+        const TopologyPlan::Group &group = m_plan.groups[g];
+        GroupMetrics &metrics = *m_shared.groups[g];
+        metrics.access = m_links[std::size_t(group.link)].get();
+        const int node = m_plan.nodeIndex(group.node);
+        metrics.behindPop = node > 0;
+        if (node > 0)
+            metrics.upstream = m_ledgers[std::size_t(node)].get();
+    }
 }
 
 bool LiveTopology::startSwitch(std::size_t g, QString *error)
@@ -204,22 +269,6 @@ quint16 LiveTopology::groupPort(std::size_t g) const
     if (g < m_switches.size() && m_switches[g])
         return m_switches[g]->port();
     return m_links[std::size_t(m_plan.groups[g].link)]->port();
-}
-
-// Each group's error is read from its access link and, behind a PoP, the PoP's ledger.
-void LiveTopology::placeErrorSources()
-{
-    if (m_external)
-        return; // the user's servers take their own time: no model to compare with
-    for (std::size_t g = 0; g < m_plan.groups.size(); ++g) {
-        const TopologyPlan::Group &group = m_plan.groups[g];
-        GroupMetrics &metrics = *m_shared.groups[g];
-        metrics.access = m_links[std::size_t(group.link)].get();
-        const int node = m_plan.nodeIndex(group.node);
-        metrics.behindPop = node > 0;
-        if (node > 0)
-            metrics.upstream = m_ledgers[std::size_t(node)].get();
-    }
 }
 
 int LiveTopology::relaysWithoutUpstream()
@@ -269,6 +318,10 @@ void LiveTopology::prepareClients()
                 browser.path = m_external->path(group.node);
             if (m_plan.links[std::size_t(group.link)].config->tls)
                 browser.tls = m_tls->client;
+            if (http3For(group)) {
+                browser.port = m_udpLinks[std::size_t(group.link)]->port();
+                browser.quic = m_quicClient;
+            }
         }
         m_clients.push_back(OnThread<ClientsPart>::make(m_threads, i, [&] {
             auto part = std::make_unique<ClientsPart>(*m_recorders[std::size_t(i)], *m_threads.deadlines(i));

@@ -1,6 +1,8 @@
 #pragma once
 
 #include "core/link/linkproxy.h"
+#include "core/link/udplink.h"
+#include "core/quic/quictls.h"
 #include "core/net/netthreads.h"
 #include "core/scenario/scenario.h"
 #include "core/sim/endpoint.h"
@@ -61,13 +63,19 @@ public:
     QString linkNote() const { return m_linkNote; }
     RunShared &shared() { return m_shared; }
     const std::vector<std::unique_ptr<StreamRecorder>> &recorders() const { return m_recorders; }
-    link::Counters linkCounters(std::size_t link) const { return m_links[link]->snapshot(); }
+    // A population's access link that carries HTTP/3 counts its datagrams (UdpLink).
+    link::Counters linkCounters(std::size_t link) const
+    {
+        return link < m_udpLinks.size() && m_udpLinks[link] ? m_udpLinks[link]->snapshot() : m_links[link]->snapshot();
+    }
     // Bytes the links still hold (queued for their release times), all links together.
     std::uint64_t linkBytesHeld() const
     {
         std::uint64_t held = 0;
         for (const auto &l : m_links)
             held += l->snapshot().bufferedBytes;
+        for (const auto &l : m_udpLinks)
+            held += l ? l->snapshot().bufferedBytes : 0;
         return held;
     }
     // An external node has no server of EdgeSSE's: nothing counted (zeros).
@@ -90,11 +98,13 @@ private:
     bool startNode(std::size_t node, quint16 upstreamPort, QString *error, const std::function<bool()> &cancelled);
     bool startServer(std::size_t node, QString *error);
     bool startLink(std::size_t link, QString *error);
+    bool startUdpLink(std::size_t link, QString *error);
+    bool http3For(const TopologyPlan::Group &group) const;
+    void placeErrorSources();
     bool startPool(std::size_t node, quint16 upstreamPort, QString *error);
     bool startSwitch(std::size_t group, QString *error);
     // Where a population's browsers connect: its failover switch, or its access link.
     quint16 groupPort(std::size_t group) const;
-    void placeErrorSources();
     void prepareRealBrowsers();
 
     const scenario::Variant &m_v;
@@ -111,6 +121,9 @@ private:
     std::vector<OnThread<ServerPart>> m_servers; // by plan node
     std::vector<OnThread<routing::InstancePool>> m_pools; // by plan node, empty unless routed
     std::vector<OnThread<link::LinkProxy>> m_links; // by plan link
+    std::vector<OnThread<link::UdpLink>> m_udpLinks; // by plan link: access links of http3 populations
+    std::shared_ptr<const quic::QuicTls> m_quicServer; // the run's certificate, for HTTP/3
+    std::shared_ptr<const quic::QuicTls> m_quicClient;
     std::vector<OnThread<routing::FailoverSwitch>> m_switches; // by plan group, empty without fallback
     std::vector<OnThread<RelayPart>> m_relays;  // by plan node, empty for the origin
     OnThread<Publisher> m_publisher;

@@ -128,6 +128,11 @@ void RealBrowserPart::takeSummary(Browser &b)
             s.starved = true;
             m_recorder.streamStarved(s.tag, *b.firstOpenAt);
         }
+        const QJsonValue reconnect = o.value(QStringLiteral("reconnectMs"));
+        if (!s.reconnectTimed && reconnect.isDouble() && s.opens > 1) {
+            s.reconnectTimed = true;
+            m_recorder.reconnectTimed(s.tag, reconnect.toDouble());
+        }
         const QJsonValue first = o.value(QStringLiteral("firstEventMs"));
         if (!s.firstEvent && first.isDouble()) {
             s.firstEvent = true;

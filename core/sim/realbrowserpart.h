@@ -28,6 +28,8 @@ class StreamRecorder;
 // page's first report on, a second before its streams open; the page warms the browser up
 // with one stream to another origin first (the first request of a fresh browser runs code
 // nothing ran yet), so a time to first event is the network's and the open browser's.
+// A stream's first reconnect is the page's timing: from the end of its stream, as the page
+// heard of it, to the next response.
 // Lives on the thread of the recorder it is given; destroying it stops every browser.
 class RealBrowserPart final : public QObject
 {
@@ -57,6 +59,7 @@ private:
         int opens = 0;
         bool firstEvent = false;
         bool starved = false;
+        bool reconnectTimed = false;
     };
     struct Browser {
         std::unique_ptr<sse::SseServer> reports;

@@ -18,6 +18,7 @@ namespace edgesse::sim {
 // each a ServerPart and, for a PoP, a RelayPart subscribing through the PoP's upstream link
 // (`upstreamPort`). Made on the node's thread.
 struct PoolSpec {
+    const scenario::Variant *variant = nullptr;
     const scenario::Node *node = nullptr;
     const scenario::SseSettings *sse = nullptr;
     scenario::Protocol protocol = scenario::Protocol::Http1;

@@ -3,12 +3,15 @@
 #include "core/metrics/runresult.h"
 #include "core/scenario/scenario.h"
 #include "core/sim/run.h"
+#include "core/sim/timescalesearch.h"
 #include "core/version.h"
 
 #include <QDateTime>
 #include <QDir>
 
 #include <cmath>
+#include <optional>
+#include <utility>
 
 namespace edgesse::sim {
 
@@ -25,6 +28,11 @@ struct RunController::State {
     bool cancelling = false;
     std::chrono::steady_clock::time_point variantStartedAt;
     std::chrono::steady_clock::time_point startedAt;
+    // --time-scale auto, for the current variant: the search under way, and once chosen
+    // the scale and why.
+    std::optional<TimeScaleSearch> search;
+    double scale = 1;
+    QString scaleNote;
 };
 
 namespace {
@@ -32,6 +40,20 @@ namespace {
 std::chrono::duration<double> plannedLength(const scenario::Variant &v)
 {
     return std::chrono::duration<double>(v.warmup + v.duration);
+}
+
+// The largest error p99 of any group that measured one, and how many errors were measured.
+std::pair<double, std::uint64_t> worstError(const metrics::VariantResult &r)
+{
+    double worst = 0;
+    std::uint64_t samples = 0;
+    for (const metrics::GroupResult &g : r.groups) {
+        if (g.error.percentiles.count == 0)
+            continue;
+        samples += g.error.percentiles.count;
+        worst = std::max(worst, g.error.percentiles.p99);
+    }
+    return {worst, samples};
 }
 
 } // namespace
@@ -105,6 +127,9 @@ void RunController::start(const scenario::Scenario &scenario, const QStringList 
     }
     m_threads = options.threads;
     m_timeScale = options.timeScale;
+    m_autoTimeScale = options.autoTimeScale;
+    m_toleranceMs = options.toleranceMs;
+    m_state->search.reset();
     m_outputDirectory = options.outputDirectory;
     QMetaObject::invokeMethod(this, [this] { startNextVariant(); }, Qt::QueuedConnection);
 }
@@ -119,14 +144,40 @@ void RunController::startNextVariant()
         return;
     }
     const scenario::Variant &variant = m_state->variants[m_state->current];
+    const QString refusal = variant.timeDilationRefusal();
+    if (m_autoTimeScale && refusal.isEmpty() && !m_state->search) {
+        m_state->search.emplace(m_toleranceMs);
+        emit calibrating(variant.name);
+    }
+    if (m_state->search && !m_state->search->decided()) {
+        startRun(calibrationVariant(variant), m_state->search->next(), true);
+        return;
+    }
+    m_state->scale = m_state->search ? m_state->search->chosen() : m_timeScale;
+    m_state->scaleNote = m_state->search ? m_state->search->reason() : QString();
+    if (m_autoTimeScale && !refusal.isEmpty()) {
+        m_state->scale = 1;
+        m_state->scaleNote = QStringLiteral("runs at scale 1: %1").arg(refusal);
+        emit timeScaleChosen(variant.name, 1, m_state->scaleNote, plannedLength(variant).count());
+    }
+    startRun(variant, m_state->scale, false);
+}
+
+void RunController::startRun(scenario::Variant variant, double scale, bool calibration)
+{
     Run::Settings settings;
     settings.threads = m_threads;
-    settings.timeScale = m_timeScale;
+    settings.timeScale = scale;
+    settings.toleranceMs = m_toleranceMs;
+    settings.keepStreamRows = !calibration;
     if (!m_outputDirectory.isEmpty())
         settings.externalFolder = QDir(m_outputDirectory).filePath(QStringLiteral("servers/") + variant.name);
-    auto run = std::make_unique<Run>(variant, settings);
-    connect(run.get(), &Run::progressed, this, &RunController::onProgress, Qt::QueuedConnection);
-    connect(run.get(), &Run::finished, this, &RunController::onVariantDone, Qt::QueuedConnection);
+    const QString name = variant.name;
+    auto run = std::make_unique<Run>(std::move(variant), settings);
+    if (!calibration)
+        connect(run.get(), &Run::progressed, this, &RunController::onProgress, Qt::QueuedConnection);
+    connect(run.get(), &Run::finished, this, calibration ? &RunController::onCalibrated : &RunController::onVariantDone,
+            Qt::QueuedConnection);
     connect(run.get(), &Run::failed, this, &RunController::onVariantFailed, Qt::QueuedConnection);
     connect(run.get(), &Run::cancelled, this, &RunController::onVariantCancelled, Qt::QueuedConnection);
     Run *started = run.get();
@@ -134,10 +185,35 @@ void RunController::startNextVariant()
         std::lock_guard lock(m_state->mutex);
         m_state->run = std::move(run);
     }
-    m_state->variantStartedAt = std::chrono::steady_clock::now();
-    emit variantStarted(variant.name, int(m_state->current), int(m_state->variants.size()));
-    onProgress(0);
+    if (!calibration) {
+        m_state->variantStartedAt = std::chrono::steady_clock::now();
+        emit variantStarted(name, int(m_state->current), int(m_state->variants.size()));
+        onProgress(0);
+    }
     started->start();
+}
+
+void RunController::onCalibrated()
+{
+    std::unique_ptr<Run> run = takeRun();
+    if (!run)
+        return;
+    run->wait();
+    const auto [error, samples] = worstError(run->result());
+    const double scale = run->timeScale();
+    run.reset();
+    if (m_state->cancelling) {
+        endRun();
+        emit cancelled();
+        return;
+    }
+    m_state->search->measured(scale, samples, error);
+    if (m_state->search->decided()) {
+        const scenario::Variant &variant = m_state->variants[m_state->current];
+        emit timeScaleChosen(variant.name, m_state->search->chosen(), m_state->search->reason(),
+                             m_state->search->chosen() * plannedLength(variant).count());
+    }
+    startNextVariant();
 }
 
 void RunController::onProgress(double fraction)
@@ -165,6 +241,9 @@ void RunController::onVariantDone()
         return;
     run->wait();
     metrics::VariantResult result = run->result();
+    result.timeScaleNote = m_state->scaleNote;
+    m_state->search.reset();
+    m_state->scaleNote.clear();
     {
         std::lock_guard lock(m_state->mutex);
         m_state->result.variants.push_back(result);
@@ -221,6 +300,7 @@ void RunController::endRun()
     m_state->cancelling = false;
     m_state->variants.clear();
     m_state->current = 0;
+    m_state->search.reset();
 }
 
 void RunController::cancel()

@@ -12,6 +12,7 @@
 
 namespace edgesse::scenario {
 struct Scenario;
+struct Variant;
 }
 namespace edgesse::metrics {
 struct RunResult;
@@ -54,6 +55,10 @@ signals:
     void progressChanged(double fraction, const QString &variant, std::chrono::seconds eta);
     void variantStarted(const QString &variant, int index, int count);
     void variantFinished(const edgesse::metrics::VariantResult &result);
+    // --time-scale auto: a variant's calibration runs begin, and what they chose (with why,
+    // and the wall time the variant will take at it).
+    void calibrating(const QString &variant);
+    void timeScaleChosen(const QString &variant, double scale, const QString &reason, double wallSeconds);
     void finished(const edgesse::metrics::RunResult &result);
     void failed(const QString &reason);
     void cancelled();
@@ -61,6 +66,8 @@ signals:
 private:
     struct State;
     void startNextVariant();
+    void startRun(scenario::Variant variant, double scale, bool calibration);
+    void onCalibrated();
     void onVariantDone();
     void onVariantFailed(const QString &reason);
     void onVariantCancelled();
@@ -71,6 +78,8 @@ private:
     std::unique_ptr<State> m_state;
     int m_threads = 0;
     double m_timeScale = 1;
+    bool m_autoTimeScale = false;
+    double m_toleranceMs = 1.0;
     QString m_outputDirectory;
 };
 

@@ -116,6 +116,8 @@ void StreamRecorder::streamOpened(std::uint64_t stream, std::chrono::microsecond
     s.unnamed = 0;
     s.connectionOpenedAt = now;
     if (s.reconnecting) {
+        if (s.reconnectMs < 0)
+            s.reconnectMs = std::chrono::duration<double, std::milli>(now - s.endedAt).count();
         s.reconnecting = false;
         m_live.streamsReconnecting.fetch_sub(1, std::memory_order_relaxed);
     }
@@ -240,6 +242,8 @@ void StreamRecorder::streamDisconnected(std::uint64_t stream, const sse::Disconn
     // A stream that had subscribed and is coming back may still receive what it missed
     // (Last-Event-ID replay): the run's drain waits for such streams.
     const bool resuming = s.opened && disconnect.willReconnect;
+    if (resuming && !s.reconnecting)
+        s.endedAt = sse::Clock::now();
     if (resuming != s.reconnecting) {
         s.reconnecting = resuming;
         m_live.streamsReconnecting.fetch_add(resuming ? 1 : -1, std::memory_order_relaxed);
@@ -249,6 +253,11 @@ void StreamRecorder::streamDisconnected(std::uint64_t stream, const sse::Disconn
         return;
     s.tracker.disconnected(*cause);
     m_live.reconnects.fetch_add(1, std::memory_order_relaxed);
+}
+
+void StreamRecorder::reconnectTimed(std::uint64_t stream, double ms)
+{
+    m_streams[stream].reconnectMs = ms;
 }
 
 // A poll counts where it started; its connection stays open (kept alive) between polls.
@@ -316,6 +325,7 @@ void StreamRecorder::collect(std::uint64_t lastSeq, std::vector<GroupTotals> &gr
             row.account = account;
             row.starved = s.starved;
             row.timeToFirstEventMs = s.timeToFirstEventMs;
+            row.reconnectMs = s.reconnectMs;
             row.latencyP50Ms = s.latency.percentileMs(50);
             row.latencyP99Ms = s.latency.percentileMs(99);
             row.latencyMaxMs = double(s.latency.maxUs()) / 1000.0;

@@ -95,6 +95,9 @@ public:
     void bytesReceived(std::uint64_t stream, std::size_t bytes) override;
     void streamDisconnected(std::uint64_t stream, const sse::Disconnect &disconnect) override;
     void pollCompleted(std::uint64_t stream, std::chrono::microseconds duration, std::size_t events) override;
+    // The stream's first reconnect as its client timed it (a real browser's page), in place of
+    // the recorder's own timing of the calls above.
+    void reconnectTimed(std::uint64_t stream, double ms);
 
     // Totals readable from any thread while the run goes on.
     struct Live {
@@ -146,6 +149,8 @@ private:
         std::uint64_t firstExpected = 0;
         std::uint64_t wantedFrom = 0; // the publisher's next event when the browser arrived
         double timeToFirstEventMs = -1;
+        double reconnectMs = -1; // the first reconnect: from the stream's end to the next open
+        sse::Clock::time_point endedAt;
         sse::Clock::time_point openedAt;
         sse::Clock::time_point connectionOpenedAt; // this connection's response head
         sse::Clock::time_point pollingSince;

@@ -104,6 +104,7 @@ scenario::Variant dilated(scenario::Variant v, double scale)
         dilate(node.maxStreamDuration, scale);
         dilateRouting(node, scale);
     }
+    v.timeScale = scale;
     for (auto &group : v.clients) {
         group.pollInterval = times(group.pollInterval, scale);
         group.longPollTimeout = times(group.longPollTimeout, scale);

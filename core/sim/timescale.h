@@ -10,9 +10,11 @@ namespace edgesse::sim {
 // times, and its result read back in modelled time.
 //
 // dilated(): every modelled duration × scale (link latency, jitter, RTO, gateway timeouts,
-// faults, heartbeat, retry, poll intervals and timeouts, maximum stream durations, warm-up,
-// arrival spread, duration), every rate ÷ scale (publisher rate, link bandwidth). Sizes and
-// counts stay as they are. `scale` ≥ 1.
+// faults, heartbeat, retry, poll intervals and timeouts, reconnect backoff, maximum stream
+// durations, warm-up, arrival spread, duration), every rate ÷ scale (publisher rate, link
+// bandwidth). Sizes and counts stay as they are; Variant::timeScale says the scale, so the
+// engine's own timers (server request/header/idle timeouts, a relay's re-count) stretch
+// with it. `scale` ≥ 1.
 scenario::Variant dilated(scenario::Variant variant, double scale);
 
 // A result measured on dilated(variant, scale) in the modelled world's time: latencies, time

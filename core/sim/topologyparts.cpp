@@ -12,6 +12,7 @@
 #include <QThread>
 
 #include <algorithm>
+#include <cmath>
 
 namespace edgesse::sim {
 
@@ -32,7 +33,15 @@ namespace {
 
 http::ClientProtocol clientProtocol(scenario::Protocol protocol)
 {
-    return protocol == scenario::Protocol::Http2 ? http::ClientProtocol::Http2 : http::ClientProtocol::Http1;
+    switch (protocol) {
+    case scenario::Protocol::Http3:
+        return http::ClientProtocol::Http3;
+    case scenario::Protocol::Http2:
+        return http::ClientProtocol::Http2;
+    case scenario::Protocol::Http1:
+        break;
+    }
+    return http::ClientProtocol::Http1;
 }
 
 } // namespace
@@ -44,7 +53,7 @@ std::chrono::seconds rejectionRetryAfter(const scenario::SseSettings &sse)
     return std::max(retry, std::chrono::seconds(1));
 }
 
-sse::ServerSettings serverSettings(const scenario::Node &node, const scenario::SseSettings &sse)
+sse::ServerSettings serverSettings(const scenario::Node &node, const scenario::SseSettings &sse, double timeScale)
 {
     sse::ServerSettings settings;
     settings.role = node.kind == scenario::NodeKind::Origin ? sse::ServerRole::Origin : sse::ServerRole::Edge;
@@ -57,17 +66,33 @@ sse::ServerSettings serverSettings(const scenario::Node &node, const scenario::S
     settings.http.maxConcurrentStreams = quint32(std::max(sse.maxConcurrentStreams, 1));
     settings.http.maxConnections = node.maxConnections;
     settings.http.retryAfter = rejectionRetryAfter(sse);
-    settings.http.idleTimeout = std::max(settings.http.idleTimeout, duration_cast<milliseconds>(2 * sse.retry));
+    const auto stretched = [timeScale](milliseconds d) { return milliseconds(std::llround(double(d.count()) * timeScale)); };
+    settings.http.requestTimeout = stretched(settings.http.requestTimeout);
+    settings.http.headerTimeout = stretched(settings.http.headerTimeout);
+    settings.http.idleTimeout = std::max(stretched(settings.http.idleTimeout), duration_cast<milliseconds>(2 * sse.retry));
     settings.lanes = node.kind == scenario::NodeKind::Pop && node.upstream == scenario::UpstreamMode::PerClient;
     return settings;
 }
 
-ServerPart::ServerPart(const scenario::Node &node, const scenario::SseSettings &sse, net::DeadlineQueue &,
-                       std::shared_ptr<const tls::TlsContext> tls, QObject *parent)
+sse::ServerSettings serverSettings(const scenario::Variant &variant, const scenario::Node &node)
+{
+    sse::ServerSettings settings = serverSettings(node, variant.sse, variant.timeScale);
+    std::optional<milliseconds> longest;
+    for (const scenario::ClientGroup &group : variant.clients) {
+        if (group.delivery == scenario::Delivery::LongPoll)
+            longest = std::max(longest.value_or(milliseconds(0)), duration_cast<milliseconds>(group.longPollTimeout));
+    }
+    if (longest)
+        settings.longPollTimeout = *longest;
+    return settings;
+}
+
+ServerPart::ServerPart(sse::ServerSettings settings, std::shared_ptr<const tls::TlsContext> tls, QObject *parent,
+                       std::shared_ptr<const quic::QuicTls> http3)
     : QObject(parent)
 {
-    sse::ServerSettings settings = serverSettings(node, sse);
     settings.tls = std::move(tls);
+    settings.http3 = std::move(http3);
     m_server = std::make_unique<sse::SseServer>(settings);
 }
 
@@ -88,6 +113,11 @@ bool ServerPart::listen(QString *error)
 quint16 ServerPart::port() const
 {
     return m_server->port();
+}
+
+quint16 ServerPart::http3Port() const
+{
+    return m_server->http3Port();
 }
 
 sse::ServerStats ServerPart::stats() const
@@ -196,6 +226,7 @@ void ClientsPart::openBrowser(const Browser &plan)
     config.stream.maxDurationHint = duration_cast<milliseconds>(plan.maxDurationHint);
     config.firstStreamTag = firstTag;
     config.tls = plan.tls;
+    config.quic = plan.quic;
     // Its own loopback source address: the access link gives each browser its own line.
     config.localAddress = QHostAddress(0x7F000000u | ((1u + static_cast<quint32>(plan.group) % 254u) << 16)
                                        | (1u + static_cast<quint32>(plan.index) % 65534u));
@@ -233,15 +264,18 @@ void ClientsPart::streamDisconnected(std::uint64_t stream, const sse::Disconnect
 
 RelayPart::RelayPart(const scenario::Node &pop, scenario::Protocol protocol, ServerPart *server, quint16 upstreamPort,
                      net::DeadlineQueue &deadlines, std::shared_ptr<const tls::TlsContext> upstreamTls,
-                     const QByteArray &upstreamPath, sse::StreamObserver *upstreamObserver, QObject *parent)
+                     const QByteArray &upstreamPath, sse::StreamObserver *upstreamObserver, double timeScale,
+                     QObject *parent)
     : QObject(parent)
 {
     sse::EdgeRelay::Config config;
     config.path = upstreamPath;
     config.upstreamPort = upstreamPort;
-    config.protocol = clientProtocol(protocol);
+    config.protocol = protocol == scenario::Protocol::Http3 ? http::ClientProtocol::Http2 : clientProtocol(protocol);
     config.perClient = pop.upstream == scenario::UpstreamMode::PerClient;
     config.tls = std::move(upstreamTls);
+    config.retry = milliseconds(std::llround(double(config.retry.count()) * timeScale));
+    config.followInterval = milliseconds(std::llround(double(config.followInterval.count()) * timeScale));
     m_relay = std::make_unique<sse::EdgeRelay>(config, server->server(), deadlines, upstreamObserver);
     m_relay->start();
 }

@@ -38,9 +38,12 @@ QUrl streamUrl(quint16 port);
 QUrl secureStreamUrl(quint16 port);
 
 // A node's SSE server settings from the scenario. The server's own timeouts keep their
-// defaults (http::ServerLimits), except that a keep-alive connection may idle for twice the
-// scenario's retry when that is longer, so a browser reconnecting after `retry` finds it.
-sse::ServerSettings serverSettings(const scenario::Node &node, const scenario::SseSettings &sse);
+// defaults (http::ServerLimits), × `timeScale` in a dilated run, except that a keep-alive
+// connection may idle for twice the scenario's retry when that is longer, so a browser
+// reconnecting after `retry` finds it. A long poll is held for the longest long_poll_timeout
+// of the variant's long-polling groups (the server's default without one).
+sse::ServerSettings serverSettings(const scenario::Node &node, const scenario::SseSettings &sse, double timeScale = 1);
+sse::ServerSettings serverSettings(const scenario::Variant &variant, const scenario::Node &node);
 
 // A node's SSE server configured from the scenario: the origin (the publisher feeds it) or
 // a PoP (its relay feeds it). Lives on one worker thread.
@@ -50,13 +53,15 @@ class ServerPart final : public QObject
     Q_DISABLE_COPY_MOVE(ServerPart)
 
 public:
-    // `tls`: the certificate the node serves HTTPS with, beside cleartext on the same port.
-    ServerPart(const scenario::Node &node, const scenario::SseSettings &sse, net::DeadlineQueue &deadlines,
-               std::shared_ptr<const tls::TlsContext> tls, QObject *parent = nullptr);
+    // `tls`: the certificate the node serves HTTPS with, beside cleartext on the same port;
+    // `http3`: the same certificate for HTTP/3 on a UDP port beside it (none when null).
+    ServerPart(sse::ServerSettings settings, std::shared_ptr<const tls::TlsContext> tls, QObject *parent = nullptr,
+               std::shared_ptr<const quic::QuicTls> http3 = nullptr);
     ~ServerPart() override;
 
     bool listen(QString *error);
     quint16 port() const;
+    quint16 http3Port() const; // 0 without HTTP/3
     void publish(const sse::PublishedEvent &event);
     sse::SseServer *server() const { return m_server.get(); }
     sse::ServerStats stats() const; // any thread
@@ -74,11 +79,12 @@ class RelayPart final : public QObject
 
 public:
     // `upstreamTls`: HTTPS to the origin (a tls link); null for cleartext. `upstreamObserver`
-    // (optional) hears the upstream streams (EdgeRelay).
+    // (optional) hears the upstream streams (EdgeRelay). `timeScale`: the relay's re-count
+    // and first retry stretch with a dilated run.
     RelayPart(const scenario::Node &pop, scenario::Protocol protocol, ServerPart *server, quint16 upstreamPort,
               net::DeadlineQueue &deadlines, std::shared_ptr<const tls::TlsContext> upstreamTls,
               const QByteArray &upstreamPath = QByteArrayLiteral("/events"),
-              sse::StreamObserver *upstreamObserver = nullptr, QObject *parent = nullptr);
+              sse::StreamObserver *upstreamObserver = nullptr, double timeScale = 1, QObject *parent = nullptr);
     ~RelayPart() override;
 
     // Upstream streams open to the origin (call on the relay's thread).
@@ -109,6 +115,7 @@ public:
         std::uint64_t seed = 0;
         std::chrono::seconds rejectionRetry{1}; // the node's Retry-After on a 503
         std::shared_ptr<const tls::TlsContext> tls; // HTTPS on a tls link
+        std::shared_ptr<const quic::QuicTls> quic;  // protocol http3: what QUIC trusts
         std::chrono::microseconds arriveAfter{0}; // after open()
         // Sent as the `edgesse-client` cookie (a site's session cookie) where a balancer
         // may route by it; empty: no cookie.

@@ -25,6 +25,7 @@ Browser::Browser(Config config, net::DeadlineQueue &timers, StreamObserver *obse
     pc.h2StreamCap = m_config.h2StreamCap;
     m_pool = new http::ConnectionPool(pc, this);
     m_pool->setTls(m_config.tls);
+    m_pool->setQuicTls(m_config.quic);
     m_pool->setLocalAddress(m_config.localAddress);
     m_streams.reserve(static_cast<std::size_t>(std::max(0, m_config.streams)));
     for (int i = 0; i < m_config.streams; ++i) {

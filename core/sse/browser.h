@@ -34,6 +34,8 @@ public:
         std::uint64_t firstStreamTag = 0;
         // HTTPS to the origin (h2 or http/1.1 by ALPN); null for cleartext.
         std::shared_ptr<const tls::TlsContext> tls;
+        // What HTTP/3 trusts (protocol Http3: QUIC is always TLS).
+        std::shared_ptr<const quic::QuicTls> quic;
         QHostAddress localAddress; // this browser's own source address (null: any)
 
         // Everything the profile decides: connections per host, HTTP/2 stream assumptions,

@@ -171,7 +171,9 @@ void EventSource::requestStarted(const http::StartInfo &info)
     m_requestSentAt = info.requestSentAt;
     ConnectInfo ci;
     ci.attempt = m_attempt;
-    ci.protocol = info.protocol == http::ClientProtocol::Http2 ? Protocol::Http2 : Protocol::Http1;
+    ci.protocol = info.protocol == http::ClientProtocol::Http3   ? Protocol::Http3
+                  : info.protocol == http::ClientProtocol::Http2 ? Protocol::Http2
+                                                                 : Protocol::Http1;
     ci.reusedConnection = info.reusedConnection;
     ci.connectTime = info.connectTime;
     ci.starvedFor = info.starvedFor;

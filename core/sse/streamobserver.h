@@ -28,7 +28,7 @@ enum class DisconnectCause : std::uint8_t {
 
 const char *disconnectCauseName(DisconnectCause cause);
 
-enum class Protocol : std::uint8_t { Http1, Http2 };
+enum class Protocol : std::uint8_t { Http1, Http2, Http3 };
 
 struct ConnectInfo {
     std::uint32_t attempt = 0;                 // 0 for the first connection, then 1, 2, ...

@@ -43,6 +43,15 @@ function onEvent(s, id) {
   s.lastId = id;
   if (keepEvents) received.push([s.i, id, performance.timeOrigin + now]);
 }
+// A stream's first reconnect, timed from the end of its stream (as the page hears of it) to
+// the next response.
+function ended(s) {
+  if (s.opens > 0 && s.endedAt === null) s.endedAt = performance.now();
+}
+function reconnected(s) {
+  s.reconnects++;
+  if (s.reconnectMs === null && s.endedAt !== null) s.reconnectMs = performance.now() - s.endedAt;
+}
 // What fetch-event-source style libraries do: fetch(), parse the stream, send
 // Last-Event-ID as a header (so a cross-origin request is preflighted), reconnect after
 // the server's retry (1 s until it sends one) whatever ended the response.
@@ -57,7 +66,7 @@ function fetchStream(s) {
       const r = await fetch(target.href, {headers, cache: "no-store",
                                           credentials: withCredentials ? "include" : "same-origin"});
       if (r.status !== 200) throw new Error("HTTP " + r.status);
-      s.es.readyState = 1; s.opens++; if (s.opens > 1) s.reconnects++;
+      s.es.readyState = 1; s.opens++; if (s.opens > 1) reconnected(s);
       const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = "", data = null, id = null;
       for (;;) {
@@ -87,6 +96,7 @@ function fetchStream(s) {
     } catch (e) {
       s.errors++;
     }
+    if (s.es.readyState === 1) ended(s);
     s.es.readyState = 0;
     setTimeout(connect, retry);
   };
@@ -95,7 +105,7 @@ function fetchStream(s) {
 }
 // The streams' rows exist before they open, so opening them touches no layout.
 for (let i = 0; i < n; ++i) {
-  const s = {i, es: null, t0: 0, firstEventMs: null, events: 0, reconnects: 0, lastId: "", opens: 0, errors: 0};
+  const s = {i, es: null, t0: 0, endedAt: null, reconnectMs: null, firstEventMs: null, events: 0, reconnects: 0, lastId: "", opens: 0, errors: 0};
   const tr = rows.insertRow();
   for (let c = 0; c < 6; ++c) tr.insertCell();
   s.row = tr;
@@ -109,8 +119,8 @@ function openStreams() {
       continue;
     }
     s.es = new EventSource(target.href, {withCredentials});
-    s.es.onopen = () => { s.opens++; if (s.opens > 1) s.reconnects++; };
-    s.es.onerror = () => { s.errors++; };
+    s.es.onopen = () => { s.opens++; if (s.opens > 1) reconnected(s); };
+    s.es.onerror = () => { s.errors++; if (s.es.readyState === 0) ended(s); };
     s.es.onmessage = (e) => onEvent(s, e.lastEventId);
   }
 }
@@ -127,6 +137,7 @@ if (startDelay > 0) setTimeout(openStreams, startDelay); else openStreams();
 function render() {
   const summary = streams.map((s) => ({stream: s.i, readyState: s.es ? s.es.readyState : 0,
     firstEventMs: s.firstEventMs === null ? null : Math.round(s.firstEventMs * 10) / 10,
+    reconnectMs: s.reconnectMs === null ? null : Math.round(s.reconnectMs * 10) / 10,
     events: s.events, reconnects: s.reconnects, errors: s.errors, lastId: s.lastId,
     opens: s.opens}));
   for (const s of streams) {

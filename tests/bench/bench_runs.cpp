@@ -9,17 +9,26 @@
 // receive timestamp. An engine that carries every stream through a proxy on this machine
 // can hardly do better.
 //   build/release/tests/bench/bench_runs [--quick]
+//
+// --auto [1000|4000|20000]...: the time scale `auto` chooses for 1,000 and 4,000 HTTP/1.1
+// streams and 20,000 HTTP/2 streams (short calibrations, TimeScaleSearch), the error p99 it
+// achieved, modelled seconds per wall second; beside it the raw-socket floor: its overhead
+// p99 at scale 1, so the scale it would need for the same error (the floor's cost per event
+// is wall time too) and its speed. Then a 200-stream run of the same world at scale 1, whose
+// per-stream figures the dilated 4,000-stream run should match within the tolerance.
 
 #include "core/scenario/scenario.h"
 #include "core/net/fdlimit.h"
 #include "core/net/stampedreceive.h"
 #include "core/sim/run.h"
+#include "core/sim/timescalesearch.h"
 #include "tests/support/loopback.h"
 #include "tests/support/percentile.h"
 
 #include <QCoreApplication>
 
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -252,12 +261,136 @@ bool runOne(const scenario::Variant &v, double timeScale = 1)
     return true;
 }
 
+metrics::VariantResult runQuiet(const scenario::Variant &v, double timeScale, QString *error)
+{
+    sim::Run::Settings settings;
+    settings.keepStreamRows = false;
+    settings.timeScale = timeScale;
+    sim::Run run(v, settings);
+    QObject::connect(&run, &sim::Run::failed, &run, [&](const QString &reason) { *error = reason; }, Qt::DirectConnection);
+    run.start();
+    run.wait();
+    return run.result();
+}
+
+double worstGroupError(const metrics::VariantResult &r, std::uint64_t &samples)
+{
+    double worst = 0;
+    samples = 0;
+    for (const auto &g : r.groups) {
+        samples += g.error.percentiles.count;
+        if (g.error.percentiles.count > 0)
+            worst = std::max(worst, g.error.percentiles.p99);
+    }
+    return worst;
+}
+
+void printStreamFigures(const char *label, const metrics::VariantResult &r)
+{
+    const metrics::GroupResult &g = r.groups.front();
+    std::printf("%-28s %s: latency p50 %7.3f ms, p99 %7.3f ms; first event p50 %7.2f p99 %7.2f ms; starved %llu; "
+                "reconnects %llu; lost %llu; error p50 %6.3f p99 %6.3f ms (trusted %s)\n",
+                "", label, g.latency.p50, g.latency.p99, g.timeToFirstEvent.p50, g.timeToFirstEvent.p99,
+                static_cast<unsigned long long>(g.streams.starved), static_cast<unsigned long long>(g.streams.reconnects),
+                static_cast<unsigned long long>(g.events.lost), g.error.percentiles.p50, g.error.percentiles.p99,
+                !g.error.trusted ? "n/a" : (*g.error.trusted ? "yes" : "no"));
+}
+
+// One fan-out at the scale auto chooses, beside the floor at the same error.
+bool runAuto(const scenario::Variant &v, int floorStreams, double toleranceMs, metrics::VariantResult *out)
+{
+    sim::TimeScaleSearch search(toleranceMs);
+    QString error;
+    while (!search.decided()) {
+        std::uint64_t samples = 0;
+        const double scale = search.next();
+        const metrics::VariantResult c = runQuiet(sim::calibrationVariant(v), scale, &error);
+        if (!error.isEmpty()) {
+            std::printf("%-28s calibration failed: %s\n", qPrintable(v.name), qPrintable(error));
+            return false;
+        }
+        const double worst = worstGroupError(c, samples);
+        search.measured(scale, samples, worst);
+    }
+    const double scale = search.chosen();
+    std::printf("%-28s auto chose time scale %g: %s\n", qPrintable(v.name), scale, qPrintable(search.reason()));
+    std::fflush(stdout);
+    const metrics::VariantResult r = runQuiet(v, scale, &error);
+    if (!error.isEmpty()) {
+        std::printf("%-28s failed: %s\n", qPrintable(v.name), qPrintable(error));
+        return false;
+    }
+    std::uint64_t samples = 0;
+    const double achieved = worstGroupError(r, samples);
+    const double speed = r.wallS > 0 ? r.durationS / r.wallS : 0.0;
+    std::printf("%-28s at scale %g: error p99 %.3f ms (%llu events), delivered %llu/%llu, %.4f modelled s per wall s\n",
+                "", scale, achieved, static_cast<unsigned long long>(samples),
+                static_cast<unsigned long long>(r.events.delivered), static_cast<unsigned long long>(r.events.expected), speed);
+    if (floorStreams > 0) {
+        const Floor f = kernelFloor(floorStreams, 20, 20ms);
+        if (f.ok) {
+            const double floorScale = std::max(1.0, std::ceil(f.p99 / toleranceMs));
+            std::printf("%-28s floor: overhead p99 %.3f ms at scale 1, so scale %g for a %.3g ms error: %.4f modelled s "
+                        "per wall s; the engine at %.2fx the floor's scale\n",
+                        "", f.p99, floorScale, toleranceMs, 1.0 / floorScale, scale / floorScale);
+        }
+    }
+    std::fflush(stdout);
+    if (out)
+        *out = r;
+    return true;
+}
+
+int autoBench(const std::vector<int> &which)
+{
+    constexpr double kToleranceMs = 1.0;
+    const auto shortRun = [](const char *name, scenario::Protocol p, qint64 browsers, int streams) {
+        scenario::Variant v = topology(name, p, browsers, streams, 3s);
+        v.warmup = 2s;
+        return v;
+    };
+    bool ok = true;
+    for (const int n : which) {
+        if (n == 1000)
+            ok &= runAuto(shortRun("1000 streams HTTP/1.1", scenario::Protocol::Http1, 1000, 1), 1000, kToleranceMs, nullptr);
+        if (n == 20000)
+            ok &= runAuto(shortRun("20000 streams HTTP/2", scenario::Protocol::Http2, 200, 100), 0, kToleranceMs, nullptr);
+        if (n == 4000) {
+            metrics::VariantResult big;
+            const scenario::Variant world = shortRun("4000 streams HTTP/1.1", scenario::Protocol::Http1, 4000, 1);
+            if (!runAuto(world, 4000, kToleranceMs, &big)) {
+                ok = false;
+                continue;
+            }
+            scenario::Variant small = world;
+            small.name = QStringLiteral("200 streams HTTP/1.1");
+            small.clients.front().count = 200;
+            QString error;
+            const metrics::VariantResult few = runQuiet(small, 1, &error);
+            printStreamFigures("4000 streams, auto scale", big);
+            printStreamFigures("200 streams, scale 1", few);
+            const double dp50 = big.groups.front().latency.p50 - few.groups.front().latency.p50;
+            std::printf("%-28s latency p50 differs by %.3f ms (tolerance %.3g ms): %s\n", "", dp50, kToleranceMs,
+                        std::abs(dp50) <= kToleranceMs ? "agree" : "DISAGREE");
+        }
+    }
+    return ok ? 0 : 1;
+}
+
 } // namespace
 
 int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
     const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+    if (argc > 1 && std::strcmp(argv[1], "--auto") == 0) {
+        std::vector<int> which;
+        for (int i = 2; i < argc; ++i)
+            which.push_back(std::atoi(argv[i]));
+        if (which.empty())
+            which = {1000, 4000, 20000};
+        return autoBench(which);
+    }
     if (argc > 2 && std::strcmp(argv[1], "--dilated") == 0) {
         // The 4,000-stream run at scale 1 and at the given scale, for the overhead in modelled time.
         const double scale = std::atof(argv[2]);

@@ -740,6 +740,7 @@ private:
             }
         }
         checkExternalOrigin(v, variantLabel);
+        checkHttp3(v, variantLabel);
         checkReplayFits(v);
         checkRouting(m_read, v, m_nodeValues);
         const QString budget = m_options.descriptorBudget ? net::checkDescriptorBudget(v.descriptorsNeeded(m_options.simulatedClients))
@@ -777,6 +778,29 @@ private:
                                 .arg(kReplayEventFramingBytes + kReplayEntryOverheadBytes)
                                 .arg(units::formatBytes(kMaxReplayBytes))
                                 .arg(kMaxReplayBytes / perEvent));
+    }
+
+    // HTTP/3 is spoken by the simulated browsers' EventSources to EdgeSSE's own servers.
+    void checkHttp3(const Variant &v, const QString &variantLabel)
+    {
+        for (const ClientGroup &g : v.clients) {
+            if (v.protocolFor(g) != Protocol::Http3)
+                continue;
+            const QStringList hops = v.path(g);
+            const Node *node = hops.size() >= 2 ? v.node(hops[1]) : nullptr;
+            QString why;
+            if (g.delivery != Delivery::Sse)
+                why = QStringLiteral("HTTP/3 carries EventSource streams here: remove delivery (or set it to sse), or use protocol: http2");
+            else if (g.realBrowser)
+                why = QStringLiteral("a real browser population speaks HTTP/1.1 or HTTP/2 here: use protocol: http2 for it");
+            else if (node && node->external)
+                why = QStringLiteral("\"%1\" is an external server, and EdgeSSE serves HTTP/3 only from its own: use protocol: http2").arg(node->name);
+            if (why.isEmpty())
+                continue;
+            const Value *where = m_groupValues.value(g.name);
+            m_report.at(where ? *where : m_root, QStringLiteral("%1: client group \"%2\" with protocol http3: %3").arg(variantLabel, g.name, why));
+            return;
+        }
     }
 
     // The first link reads an external origin's events from HTTP/1.1 responses.
