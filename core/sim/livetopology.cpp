@@ -125,6 +125,7 @@ bool LiveTopology::startPool(std::size_t node, quint16 upstreamPort, QString *er
 {
     const TopologyPlan::Node &n = m_plan.nodes[node];
     PoolSpec spec;
+    spec.variant = &m_v;
     spec.node = n.config;
     spec.sse = &m_v.sse;
     spec.protocol = m_v.protocol;
@@ -133,7 +134,6 @@ bool LiveTopology::startPool(std::size_t node, quint16 upstreamPort, QString *er
     if (n.upstreamLink >= 0 && m_plan.links[std::size_t(n.upstreamLink)].config->tls)
         spec.upstreamTls = m_tls->client;
     spec.seed = n.seed;
-    spec.timeScale = m_v.timeScale;
     QString problem;
     m_pools[node] = OnThread<routing::InstancePool>::make(m_threads, n.thread, [&] {
         auto pool = makeInstancePool(spec, *m_threads.deadlines(n.thread));

@@ -18,6 +18,7 @@ namespace edgesse::sim {
 // each a ServerPart and, for a PoP, a RelayPart subscribing through the PoP's upstream link
 // (`upstreamPort`). Made on the node's thread.
 struct PoolSpec {
+    const scenario::Variant *variant = nullptr;
     const scenario::Node *node = nullptr;
     const scenario::SseSettings *sse = nullptr;
     scenario::Protocol protocol = scenario::Protocol::Http1;
@@ -26,7 +27,6 @@ struct PoolSpec {
     std::shared_ptr<const tls::TlsContext> upstreamTls;
     QByteArray upstreamPath = QByteArrayLiteral("/events");
     std::uint64_t seed = 1;
-    double timeScale = 1; // a dilated run's factor, for the instances' own timers
 };
 
 std::unique_ptr<routing::InstancePool> makeInstancePool(const PoolSpec &spec, net::DeadlineQueue &deadlines);
