@@ -14,7 +14,7 @@ public:
     {
         if (spec.upstreamPort != 0)
             m_relay = std::make_unique<RelayPart>(*spec.node, spec.protocol, m_server.get(), spec.upstreamPort, deadlines,
-                                                  spec.upstreamTls, spec.upstreamPath);
+                                                  spec.upstreamTls, spec.upstreamPath, nullptr, spec.timeScale);
     }
     ~NodeInstance() override
     {
@@ -39,7 +39,7 @@ private:
 std::unique_ptr<routing::InstancePool> makeInstancePool(const PoolSpec &spec, net::DeadlineQueue &deadlines)
 {
     routing::InstanceFactory factory = [spec, &deadlines](int, QString *error) -> std::unique_ptr<routing::Instance> {
-        auto server = std::make_unique<ServerPart>(*spec.node, *spec.sse, deadlines, spec.serverTls);
+        auto server = std::make_unique<ServerPart>(serverSettings(*spec.node, *spec.sse, spec.timeScale), spec.serverTls);
         if (!server->listen(error))
             return nullptr;
         return std::make_unique<NodeInstance>(std::move(server), spec, deadlines);
