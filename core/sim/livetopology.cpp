@@ -134,6 +134,7 @@ bool LiveTopology::startPool(std::size_t node, quint16 upstreamPort, QString *er
     if (n.upstreamLink >= 0 && m_plan.links[std::size_t(n.upstreamLink)].config->tls)
         spec.upstreamTls = m_tls->client;
     spec.seed = n.seed;
+    spec.timeScale = m_v.timeScale;
     QString problem;
     m_pools[node] = OnThread<routing::InstancePool>::make(m_threads, n.thread, [&] {
         auto pool = makeInstancePool(spec, *m_threads.deadlines(n.thread));

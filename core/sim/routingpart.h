@@ -27,6 +27,7 @@ struct PoolSpec {
     std::shared_ptr<const tls::TlsContext> upstreamTls;
     QByteArray upstreamPath = QByteArrayLiteral("/events");
     std::uint64_t seed = 1;
+    double timeScale = 1; // the variant's (servers' own timeouts stretch with it)
 };
 
 std::unique_ptr<routing::InstancePool> makeInstancePool(const PoolSpec &spec, net::DeadlineQueue &deadlines);
