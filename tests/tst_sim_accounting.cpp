@@ -365,9 +365,11 @@ void TestSimAccounting::theErrorSeesALateHop()
     QCOMPARE(a->error.unmatched, quint64(0));
     QCOMPARE(a->error.percentiles.count, a->latency.count);
     QVERIFY(a->error.trusted.has_value());
-    // The links' jitter is the model's: the overhead carries it, the error does not.
-    QVERIFY2(onTime.overhead.p99 > a->error.percentiles.p99 + 2.0,
-             qPrintable(QStringLiteral("overhead p99 %1, error p99 %2").arg(onTime.overhead.p99).arg(a->error.percentiles.p99)));
+    // The links' jitter (3-6 ms per hop) is the model's: the overhead carries it, the error
+    // does not. Compared at the error's median, which a moment of the machine's own delay
+    // (it reaches the error's p99) does not move.
+    QVERIFY2(a->error.percentiles.p50 < 1.0 && onTime.overhead.p99 > a->error.percentiles.p50 + 2.0,
+             qPrintable(QStringLiteral("overhead p99 %1, error p50 %2").arg(onTime.overhead.p99).arg(a->error.percentiles.p50)));
     // Compared at the quickest event of each run (the least error: the machine's own delay
     // at its smallest), so the other programs on the machine add nothing to either side.
     const double moved = b->error.minMs - a->error.minMs;

@@ -120,13 +120,14 @@ void TestUdpLink::bandwidthPacesDatagrams()
     QVERIFY(udp.listen());
     Client client(udp.port());
     // 40 datagrams of 1222 + 28 header bytes = 400,000 bits: 0.4 s on the line each way, the
-    // two ways overlapping but for one datagram.
+    // two ways overlapping but for one datagram; the bucket starts full with its depth of
+    // 1,500 bytes (a millisecond of this line is less than one datagram).
     const auto start = Clock::now();
     for (int i = 0; i < 40; ++i)
         client.send(1222);
     QTRY_COMPARE_WITH_TIMEOUT(client.arrivals.size(), std::size_t(40), 5000);
     const double seconds = std::chrono::duration<double>(client.arrivals.back() - start).count();
-    const double expected = 40 * 1250 * 8 / 1e6 - 0.0015 /* the bucket's first burst */ + 1250 * 8 / 1e6;
+    const double expected = 40 * 1250 * 8 / 1e6 - 1500 * 8 / 1e6 /* the bucket's first burst */ + 1250 * 8 / 1e6;
     QVERIFY2(seconds >= expected - 0.01 && seconds < expected + 0.1, qPrintable(QString::number(seconds)));
 }
 
