@@ -28,6 +28,15 @@ inline scenario::Scenario loadBundled(const QString &name)
     return *loaded.scenario;
 }
 
+// The first variant of a scenario given as text (`file` names it in diagnostics).
+inline scenario::Variant firstVariantOf(const QByteArray &text, const QString &file)
+{
+    const scenario::LoadResult loaded = scenario::loadFromText(text, file);
+    if (!loaded.ok())
+        qFatal("%s", qPrintable(loaded.diagnostics.front().toString()));
+    return loaded.scenario->variants.front();
+}
+
 inline scenario::Variant variantNamed(const scenario::Scenario &s, const QString &name)
 {
     const scenario::Variant *v = s.variant(name);

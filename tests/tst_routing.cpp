@@ -17,10 +17,7 @@ namespace {
 
 scenario::Variant variantFrom(const QByteArray &text)
 {
-    const scenario::LoadResult loaded = scenario::loadFromText(text, QStringLiteral("routing.yaml"));
-    if (!loaded.ok())
-        qFatal("%s", qPrintable(loaded.diagnostics.front().toString()));
-    return loaded.scenario->variants.front();
+    return simtest::firstVariantOf(text, QStringLiteral("routing.yaml"));
 }
 
 // One routed origin with `instances` servers; `count` browsers of one stream each.

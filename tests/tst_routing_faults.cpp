@@ -16,10 +16,7 @@ namespace {
 
 scenario::Variant variantFrom(const QByteArray &text)
 {
-    const scenario::LoadResult loaded = scenario::loadFromText(text, QStringLiteral("routing.yaml"));
-    if (!loaded.ok())
-        qFatal("%s", qPrintable(loaded.diagnostics.front().toString()));
-    return loaded.scenario->variants.front();
+    return simtest::firstVariantOf(text, QStringLiteral("routing.yaml"));
 }
 
 std::vector<double> channel(const metrics::VariantResult &r, const QString &name)

@@ -8,6 +8,7 @@
 #include "core/quic/h3client.h"
 #include "core/sse/sseserver.h"
 #include "../support/h3support.h"
+#include "tests/support/processusage.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
@@ -48,14 +49,7 @@ private:
 
 qint64 residentKb()
 {
-    QFile status(QStringLiteral("/proc/self/status"));
-    if (!status.open(QIODevice::ReadOnly))
-        return 0;
-    for (const QByteArray &line : status.readAll().split('\n')) {
-        if (line.startsWith("VmRSS:"))
-            return line.mid(6).trimmed().split(' ').front().toLongLong();
-    }
-    return 0;
+    return std::max<qint64>(0, testing::residentBytes()) / 1024;
 }
 
 bool waitFor(const std::function<bool()> &done, int ms)
