@@ -69,9 +69,11 @@ scenario::Variant withoutExternalServers(scenario::Variant v)
 }
 
 // The engine's own verdict on a run of its own servers: its error p99 within the tolerance.
-bool trusted(const metrics::VariantResult &r)
+// Whether the tool's own error on this machine, measured per event in the control run,
+// stays below the bound being checked: only then can that bound be told apart from it.
+bool resolves(const metrics::VariantResult &r, double boundMs)
 {
-    return r.error.trusted.value_or(false);
+    return r.error.percentiles.p99 < boundMs;
 }
 
 QString loadAverage()
@@ -109,8 +111,7 @@ private slots:
     // proxy_buffering off: each event takes the path the YAML gives (viewers → edge → origin,
     // 10 + 30 ms) plus what the origin and nginx need, within max(2 ms, 5%). A 2 ms bound needs
     // a machine whose own error is below it: the same topology with EdgeSSE's own relay in
-    // nginx's place, run just before, must pass the engine's trust check (its exact error
-    // p99 within the 1 ms tolerance). On a machine too loaded for that (several runnable
+    // nginx's place, run just before, must show its exact error p99 below that bound. On a machine too loaded for that (several runnable
     // threads a core: EdgeSSE's own relay then shows several ms too) the comparison is
     // skipped with the figures, after the checks that hold at any load.
     void nginxUnbufferedMatchesThePath()
@@ -145,7 +146,7 @@ private slots:
             qInfo("buffering off: p50 %.2f ms against the %.0f ms path (tolerance %.2f ms); EdgeSSE's own relay: p50 %.2f ms, "
                   "error p99 %.2f ms (trusted up to %.2f ms)",
                   r.latency.p50, path, tolerance, c.latency.p50, c.error.percentiles.p99, c.toleranceMs);
-            if (!trusted(c)) {
+            if (!resolves(c, tolerance)) {
                 untrusted = QStringLiteral("nginx p50 %1 ms, EdgeSSE's own relay p50 %2 ms with error p99 %3 ms")
                                 .arg(r.latency.p50, 0, 'f', 2).arg(c.latency.p50, 0, 'f', 2).arg(c.error.percentiles.p99, 0, 'f', 2);
                 continue;
@@ -243,7 +244,7 @@ private slots:
         QVERIFY(server.waitForFinished(10000));
         // Within max(2 ms, 5%) of the link when the machine can resolve that (as above).
         const auto &c = *control.result;
-        if (!trusted(c))
+        if (!resolves(c, std::max(2.0, 0.05 * 15.0)))
             QSKIP(qPrintable(QStringLiteral("machine too loaded to resolve 2 ms (load %1): p50 %2 ms; EdgeSSE's own origin on the "
                                             "same link p50 %3 ms with error p99 %4 ms")
                                  .arg(loadAverage())
