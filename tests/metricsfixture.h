@@ -126,10 +126,10 @@ inline metrics::VariantResult makeVariant(const VariantShape &shape, std::uint32
     const std::uint64_t eventBytes = v.events.delivered * 300;
     v.links.push_back({accessLink, QStringLiteral("berlin"), shape.edge ? QStringLiteral("pop-fra") : QStringLiteral("origin"),
                        eventBytes + std::uint64_t(clients) * std::uint64_t(seconds) / 5 * 60, std::uint64_t(clients) * 420, std::uint64_t(clients) * std::uint64_t(seconds) / 5 * 60,
-                       std::uint64_t(clients) + v.streams.reconnects, v.streams.reconnects});
+                       std::uint64_t(clients) + v.streams.reconnects, v.streams.reconnects, std::nullopt, 0, 0});
     if (shape.edge)
         v.links.push_back({QStringLiteral("pop-fra->origin"), QStringLiteral("pop-fra"), QStringLiteral("origin"),
-                           seq * 300, 420, std::uint64_t(seconds / 15 * 3), 1, 0});
+                           seq * 300, 420, std::uint64_t(seconds / 15 * 3), 1, 0, std::nullopt, 0, 0});
     for (const LinkResult &l : v.links) {
         v.bytes.total += l.totalBytes();
         v.bytes.heartbeat += l.heartbeatBytes;

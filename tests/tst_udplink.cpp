@@ -108,6 +108,9 @@ void TestUdpLink::randomLossDropsItsShare()
     QCOMPARE(std::uint64_t(client.arrivals.size()), c.downstream.segments);
     const double lost = 1.0 - double(client.arrivals.size()) / kSent;
     QVERIFY2(lost > 0.19 - 0.03 && lost < 0.19 + 0.03, qPrintable(QString::number(lost)));
+    // Every drop was the loss model's: what went up and never came back.
+    QCOMPARE(c.datagramsLost, c.datagramsDropped);
+    QCOMPARE(c.datagramsLost, std::uint64_t(kSent) - std::uint64_t(client.arrivals.size()));
 }
 
 void TestUdpLink::bandwidthPacesDatagrams()
@@ -166,6 +169,7 @@ void TestUdpLink::outageDropsEverything()
     QTest::qWait(100);
     QCOMPARE(client.arrivals.size(), std::size_t(0));
     QCOMPARE(udp.snapshot().datagramsDropped, std::uint64_t(10));
+    QCOMPARE(udp.snapshot().datagramsLost, std::uint64_t(0)); // the outage's, not the loss model's
     QTRY_VERIFY_WITH_TIMEOUT(!udp.isDown(), 2000);
     client.send(10);
     QTRY_COMPARE(client.arrivals.size(), std::size_t(1));

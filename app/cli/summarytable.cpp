@@ -30,7 +30,7 @@ QString summaryTable(const metrics::RunResult &result)
                              QStringLiteral("first event ms"), QStringLiteral("reconnects"), QStringLiteral("lost"),
                              QStringLiteral("delivered"), QStringLiteral("origin conns"),
                              QStringLiteral("overhead p99 ms"), QStringLiteral("error p99 ms"), QStringLiteral("cost/run"),
-                             QStringLiteral("cost/h")};
+                             QStringLiteral("cost/h"), QStringLiteral("stalled stream-s")};
     std::vector<QStringList> rows{header};
     QStringList notes;
     QStringList checks;
@@ -48,7 +48,8 @@ QString summaryTable(const metrics::RunResult &result)
                         ms(v.timeToFirstEvent.p50, v.timeToFirstEvent.count),
                         QString::number(v.streams.reconnects), QString::number(v.events.lost),
                         QStringLiteral("%1/%2").arg(v.events.delivered).arg(v.events.expected),
-                        QString::number(v.connections.originMax), overhead, error, costRun, costHour});
+                        QString::number(v.connections.originMax), overhead, error, costRun, costHour,
+                        QString::number(v.stalledStreamSeconds, 'f', 2)});
         for (const QString &warning : v.warnings)
             notes.push_back(QStringLiteral("%1: %2").arg(v.name, warning));
         for (const auto &c : v.conformance)

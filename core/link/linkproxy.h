@@ -42,6 +42,8 @@ struct Counters {
     std::uint64_t bufferedBytes = 0;    // held by the link now, both ways
     std::array<std::uint64_t, kReapCauseCount> reaps{};
     std::uint64_t datagramsDropped = 0; // UDP links (udplink.h): lost, queue full, link down, no binding
+    std::uint64_t datagramsLost = 0;    // of which by the loss model
+    bool datagrams = false;             // a UDP link's counters
 
     const DirectionCounters &direction(Direction d) const { return d == Direction::Upstream ? upstream : downstream; }
     std::uint64_t reaped(ReapCause cause) const { return reaps[static_cast<std::size_t>(cause)]; }

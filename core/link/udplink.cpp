@@ -169,7 +169,12 @@ void UdpLink::armIdle(Binding &binding, TimePoint at)
 
 bool UdpLink::carry(Way &way, Direction direction, std::size_t size, TimePoint *release)
 {
-    if (m_down || (way.loss.enabled() && way.loss.lost()) || m_held[index(direction)] + size > m_maxBufferedBytes) {
+    if (!m_down && way.loss.enabled() && way.loss.lost()) {
+        m_lost.fetch_add(1, kRelaxed);
+        drop();
+        return false;
+    }
+    if (m_down || m_held[index(direction)] + size > m_maxBufferedBytes) {
         drop();
         return false;
     }
@@ -242,6 +247,8 @@ Counters UdpLink::snapshot() const
     c.bufferedBytes = m_bufferedBytes.load(kRelaxed);
     c.reaps[static_cast<std::size_t>(ReapCause::IdleTimeout)] = m_idleReaps.load(kRelaxed);
     c.datagramsDropped = m_dropped.load(kRelaxed);
+    c.datagramsLost = m_lost.load(kRelaxed);
+    c.datagrams = true;
     return c;
 }
 

@@ -59,7 +59,8 @@ public:
     bool isDown() const { return m_down; }
     void scheduleOutage(std::chrono::microseconds after, std::chrono::microseconds duration);
     std::size_t bindings() const { return m_bindings.size(); }
-    // Datagrams as segments, bindings as connections, datagramsDropped beside them.
+    // Datagrams as segments, bindings as connections, datagramsDropped (of which datagramsLost by
+    // the loss model) beside them.
     Counters snapshot() const;
 
 private:
@@ -106,6 +107,7 @@ private:
     std::atomic<std::uint64_t> m_bytes[2]{};
     std::atomic<std::uint64_t> m_datagrams[2]{};
     std::atomic<std::uint64_t> m_dropped{0};
+    std::atomic<std::uint64_t> m_lost{0};
     std::atomic<std::uint64_t> m_bindingsOpen{0};
     std::atomic<std::uint64_t> m_bindingsTotal{0};
     std::atomic<std::uint64_t> m_idleReaps{0};

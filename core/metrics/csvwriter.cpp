@@ -130,7 +130,7 @@ QByteArray summary(const RunResult &result)
                              "events_lost", "events_duplicated", "streams_total", "streams_starved", "reconnects",
                              "connections_origin_max", "bytes_total", "bytes_heartbeat", "requests", "cost_run",
                              "cost_per_hour", "cost_currency", "warnings", "error_p50_ms", "error_p99_ms",
-                             "error_max_ms", "error_unmatched", "trusted", "tolerance_ms"});
+                             "error_max_ms", "error_unmatched", "trusted", "tolerance_ms", "stalled_stream_s"});
     for (const VariantResult &v : result.variants) {
         QList<QByteArray> f{field(v.name), number(v.durationS)};
         appendLatency(f, v.latency);
@@ -146,7 +146,7 @@ QByteArray summary(const RunResult &result)
             f << QByteArray() << QByteArray() << QByteArray();
         f << field(v.warnings.join(QStringLiteral("; ")));
         appendError(f, v.error);
-        f << number(v.toleranceMs);
+        f << number(v.toleranceMs) << number(v.stalledStreamSeconds, 3);
         out += row(f);
     }
     return out;
@@ -159,7 +159,7 @@ QByteArray groups(const RunResult &result)
                              "ttfe_p99_ms", "ttfe_max_ms", "events_published", "events_expected",
                              "events_delivered", "events_lost", "events_duplicated", "streams_total",
                              "streams_starved", "reconnects", "error_p50_ms", "error_p99_ms", "error_max_ms",
-                             "error_unmatched", "trusted"});
+                             "error_unmatched", "trusted", "protocol", "stalled_stream_s"});
     for (const VariantResult &v : result.variants) {
         for (const GroupResult &g : v.groups) {
             QList<QByteArray> f{field(v.name), field(g.name)};
@@ -168,6 +168,7 @@ QByteArray groups(const RunResult &result)
             appendEvents(f, g.events);
             appendStreams(f, g.streams);
             appendError(f, g.error);
+            f << field(g.protocol) << number(g.stalledStreamSeconds, 3);
             out += row(f);
         }
     }
@@ -177,12 +178,19 @@ QByteArray groups(const RunResult &result)
 QByteArray links(const RunResult &result)
 {
     QByteArray out = header({"variant", "link", "from", "to", "bytes_down", "bytes_up", "bytes_total",
-                             "bytes_heartbeat", "connections", "reaps"});
+                             "bytes_heartbeat", "connections", "reaps", "datagrams_lost", "datagrams_queue_or_down",
+                             "datagrams_garbage"});
     for (const VariantResult &v : result.variants) {
         for (const LinkResult &l : v.links) {
-            out += row({field(v.name), field(l.name), field(l.from), field(l.to), number(l.bytesDown),
-                        number(l.bytesUp), number(l.totalBytes()), number(l.heartbeatBytes), number(l.connections),
-                        number(l.reaps)});
+            QList<QByteArray> f{field(v.name), field(l.name), field(l.from), field(l.to), number(l.bytesDown),
+                                number(l.bytesUp), number(l.totalBytes()), number(l.heartbeatBytes), number(l.connections),
+                                number(l.reaps)};
+            if (l.datagramsDropped)
+                f << number(l.datagramsDropped->loss) << number(l.datagramsDropped->queueOrDown)
+                  << number(l.datagramsDropped->garbage);
+            else
+                f << QByteArray() << QByteArray() << QByteArray();
+            out += row(f);
         }
     }
     return out;

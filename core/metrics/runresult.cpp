@@ -57,6 +57,16 @@ QJsonObject toJson(const ErrorSummary &e)
     return o;
 }
 
+QJsonValue datagramDropsJson(const std::optional<LinkResult::DatagramDrops> &d)
+{
+    if (!d)
+        return QJsonValue(QJsonValue::Null);
+    return QJsonObject{{QStringLiteral("loss"), count(d->loss)},
+                       {QStringLiteral("queue_or_down"), count(d->queueOrDown)},
+                       {QStringLiteral("garbage"), count(d->garbage)},
+                       {QStringLiteral("total"), count(d->total())}};
+}
+
 QJsonValue trustedJson(const ErrorSummary &e)
 {
     return e.trusted ? QJsonValue(*e.trusted) : QJsonValue(QJsonValue::Null);
@@ -422,7 +432,9 @@ QJsonObject RunResult::toJson() const
                                           {QStringLiteral("events"), metrics::toJson(g.events)},
                                           {QStringLiteral("streams"), metrics::toJson(g.streams)},
                                           {QStringLiteral("error_ms"), metrics::toJson(g.error)},
-                                          {QStringLiteral("trusted"), trustedJson(g.error)}});
+                                          {QStringLiteral("trusted"), trustedJson(g.error)},
+                                          {QStringLiteral("protocol"), g.protocol},
+                                          {QStringLiteral("stalled_stream_s"), ms(g.stalledStreamSeconds)}});
         }
         QJsonArray linkArray;
         for (const LinkResult &l : v.links) {
@@ -435,7 +447,10 @@ QJsonObject RunResult::toJson() const
                                                       {QStringLiteral("up"), count(l.bytesUp)},
                                                       {QStringLiteral("heartbeat"), count(l.heartbeatBytes)}}},
                 {QStringLiteral("connections"), count(l.connections)},
-                {QStringLiteral("reaps"), count(l.reaps)}});
+                {QStringLiteral("reaps"), count(l.reaps)},
+                {QStringLiteral("datagrams_dropped"), datagramDropsJson(l.datagramsDropped)},
+                {QStringLiteral("segments"), QJsonObject{{QStringLiteral("down"), count(l.segmentsDown)},
+                                                         {QStringLiteral("up"), count(l.segmentsUp)}}}});
         }
         QJsonValue cost(QJsonValue::Null);
         if (v.cost) {
@@ -474,6 +489,7 @@ QJsonObject RunResult::toJson() const
                                                       {QStringLiteral("fell_behind"), count(v.publisher.fellBehind)}}},
             {QStringLiteral("server_closes_by_cause"), countMap(v.serverClosesByCause)},
             {QStringLiteral("cost"), cost},
+            {QStringLiteral("stalled_stream_s"), ms(v.stalledStreamSeconds)},
             {QStringLiteral("groups"), groupArray},
             {QStringLiteral("links"), linkArray},
             {QStringLiteral("warnings"), QJsonArray::fromStringList(v.warnings)},
@@ -550,6 +566,7 @@ std::optional<RunResult> RunResult::fromJson(const QJsonObject &json, QString *e
         v.toleranceMs = o.contains(QStringLiteral("tolerance_ms")) ? r.number(o, QStringLiteral("tolerance_ms"), at, false)
                                                                    : VariantResult::kDefaultToleranceMs;
         v.timeToFirstEvent = r.percentiles(o, QStringLiteral("time_to_first_event_ms"), at, false);
+        v.stalledStreamSeconds = r.number(o, QStringLiteral("stalled_stream_s"), at, false);
         v.events = r.events(o, at, true);
         v.streams = r.streams(o, at, true);
         const QJsonObject connections = r.object(o, QStringLiteral("connections"), at, false);
@@ -588,6 +605,8 @@ std::optional<RunResult> RunResult::fromJson(const QJsonObject &json, QString *e
             group.events = r.events(go, gat, false);
             group.streams = r.streams(go, gat, false);
             group.error = r.errorSummary(go, gat);
+            group.protocol = r.string(go, QStringLiteral("protocol"), gat, false);
+            group.stalledStreamSeconds = r.number(go, QStringLiteral("stalled_stream_s"), gat, false);
             v.groups.push_back(std::move(group));
         }
         const QJsonArray links = r.array(o, QStringLiteral("links"), at, false);
@@ -604,6 +623,16 @@ std::optional<RunResult> RunResult::fromJson(const QJsonObject &json, QString *e
             link.heartbeatBytes = r.counter(lb, QStringLiteral("heartbeat"), lat + QStringLiteral(".bytes"), false);
             link.connections = r.counter(lo, QStringLiteral("connections"), lat, false);
             link.reaps = r.counter(lo, QStringLiteral("reaps"), lat, false);
+            const QJsonObject segments = r.object(lo, QStringLiteral("segments"), lat, false);
+            link.segmentsDown = r.counter(segments, QStringLiteral("down"), lat + QStringLiteral(".segments"), false);
+            link.segmentsUp = r.counter(segments, QStringLiteral("up"), lat + QStringLiteral(".segments"), false);
+            if (lo.value(QStringLiteral("datagrams_dropped")).isObject()) {
+                const QJsonObject d = lo.value(QStringLiteral("datagrams_dropped")).toObject();
+                const QString dat = lat + QStringLiteral(".datagrams_dropped");
+                link.datagramsDropped = LinkResult::DatagramDrops{r.counter(d, QStringLiteral("loss"), dat),
+                                                                  r.counter(d, QStringLiteral("queue_or_down"), dat),
+                                                                  r.counter(d, QStringLiteral("garbage"), dat)};
+            }
             v.links.push_back(std::move(link));
         }
         for (const QJsonValue w : r.array(o, QStringLiteral("warnings"), at, false))

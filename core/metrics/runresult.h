@@ -106,11 +106,28 @@ struct LinkResult {              // "links" entry
     std::uint64_t heartbeatBytes = 0;
     std::uint64_t connections = 0;
     std::uint64_t reaps = 0;      // connections closed by the gateway (idle or max duration)
+    // "datagrams_dropped" (UDP links only; null on TCP links): by the link's loss model, by its
+    // full queue or an outage, and by the server's UDP port as not QUIC ("garbage": not QUIC,
+    // an unknown connection's packet, an Initial that does not decrypt, a handshake flood).
+    struct DatagramDrops {
+        std::uint64_t loss = 0;
+        std::uint64_t queueOrDown = 0;
+        std::uint64_t garbage = 0;
+        std::uint64_t total() const { return loss + queueOrDown + garbage; }
+        friend bool operator==(const DatagramDrops &, const DatagramDrops &) = default;
+    };
+    std::optional<DatagramDrops> datagramsDropped;
+    std::uint64_t segmentsDown = 0; // "segments" {down, up}: TCP segments (datagrams on a UDP link) carried
+    std::uint64_t segmentsUp = 0;
     std::uint64_t totalBytes() const { return bytesDown + bytesUp; }
 };
 
 struct GroupResult {             // "groups" entry: one client population
     QString name;
+    QString protocol;              // "protocol": http1, http2, http3, or the polling kind
+    // "stalled_stream_s": seconds its streams waited behind a loss another stream of the same
+    // browser met (head-of-line blocking; core/sim/stallmeter.h)
+    double stalledStreamSeconds = 0;
     LatencySummary latency;
     PercentileSummary timeToFirstEvent;
     EventCounts events;
@@ -182,6 +199,7 @@ struct VariantResult {
     // the whole run: slow_consumer, request_timeout, header_timeout, idle_timeout.
     std::map<QString, std::uint64_t> serverClosesByCause;
     std::optional<CostEstimate> cost;
+    double stalledStreamSeconds = 0; // "stalled_stream_s": every group's together
     std::vector<GroupResult> groups;
     std::vector<LinkResult> links;
     TimeSeries timeSeries;        // "time_series"

@@ -39,6 +39,14 @@ double overheadAllowanceMs(const scenario::Variant &v)
     return worst;
 }
 
+// What a group's streams speak: http1, http2 or http3, or its polling kind.
+QString protocolName(const scenario::Variant &v, const scenario::ClientGroup &group)
+{
+    if (group.delivery != scenario::Delivery::Sse)
+        return scenario::keyword(group.delivery);
+    return scenario::keyword(v.protocolFor(group));
+}
+
 } // namespace
 
 Collector::Collector(const scenario::Variant &variant, const TopologyPlan &plan, LiveTopology &live)
@@ -92,8 +100,11 @@ Collector::Counters Collector::read() const
     Counters c;
     for (std::size_t i = 0; i < m_plan.links.size(); ++i)
         c.links.push_back(m_live.linkCounters(i));
-    for (std::size_t n = 0; n < m_plan.nodes.size(); ++n)
-        c.rejected.push_back(m_live.serverStats(n).connectionsRejected);
+    for (std::size_t n = 0; n < m_plan.nodes.size(); ++n) {
+        const sse::ServerStats stats = m_live.serverStats(n);
+        c.rejected.push_back(stats.connectionsRejected);
+        c.quicGarbage.push_back(stats.quicDatagramsDropped);
+    }
     return c;
 }
 
@@ -281,6 +292,9 @@ void Collector::finaliseGroups(const std::vector<StreamRecorder::GroupTotals> &t
         const StreamRecorder::GroupTotals &gt = totals[g];
         metrics::GroupResult group;
         group.name = gm.name;
+        group.protocol = protocolName(m_v, m_v.clients[g]);
+        group.stalledStreamSeconds = gt.stalledStreamSeconds;
+        r.stalledStreamSeconds += gt.stalledStreamSeconds;
         const metrics::LatencyHistogram latency = gm.latency.snapshot();
         const metrics::LatencyHistogram firstEvent = gm.timeToFirstEvent.snapshot();
         group.latency = metrics::LatencySummary::from(latency);
@@ -322,8 +336,25 @@ void Collector::finaliseGroups(const std::vector<StreamRecorder::GroupTotals> &t
     r.timeToFirstEvent = metrics::PercentileSummary::from(ttfe);
 }
 
+// A server's UDP port is shared by every UDP link to it: what it dropped as not QUIC is
+// counted on the first of them.
+metrics::LinkResult::DatagramDrops Collector::datagramDrops(const link::Counters &from, const link::Counters &to,
+                                                            const TopologyPlan::Link &l, std::vector<bool> &garbageCounted) const
+{
+    metrics::LinkResult::DatagramDrops d;
+    d.loss = to.datagramsLost - from.datagramsLost;
+    d.queueOrDown = (to.datagramsDropped - to.datagramsLost) - (from.datagramsDropped - from.datagramsLost);
+    const std::size_t n = std::size_t(l.target);
+    if (n < garbageCounted.size() && !garbageCounted[n]) {
+        garbageCounted[n] = true;
+        d.garbage = std::uint64_t(std::max<qint64>(m_atEnd->quicGarbage[n] - m_atStart.quicGarbage[n], 0));
+    }
+    return d;
+}
+
 void Collector::finaliseLinks(const std::vector<StreamRecorder::GroupTotals> &totals, metrics::VariantResult &r) const
 {
+    std::vector<bool> garbageCounted(m_plan.nodes.size(), false);
     for (std::size_t i = 0; i < m_plan.links.size(); ++i) {
         const TopologyPlan::Link &l = m_plan.links[i];
         const link::Counters &from = m_atStart.links[i];
@@ -337,10 +368,14 @@ void Collector::finaliseLinks(const std::vector<StreamRecorder::GroupTotals> &to
         lr.to = l.to;
         lr.bytesDown = to.downstream.bytes - from.downstream.bytes;
         lr.bytesUp = to.upstream.bytes - from.upstream.bytes;
+        lr.segmentsDown = to.downstream.segments - from.downstream.segments;
+        lr.segmentsUp = to.upstream.segments - from.upstream.segments;
         lr.connections = to.connectionsTotal - from.connectionsTotal;
         lr.reaps = reaps(to) - reaps(from);
         if (l.clientSide())
             lr.heartbeatBytes = totals[std::size_t(l.group)].heartbeatBytes;
+        if (to.datagrams)
+            lr.datagramsDropped = datagramDrops(from, to, l, garbageCounted);
         r.bytes.total += lr.totalBytes();
         r.links.push_back(lr);
     }

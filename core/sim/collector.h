@@ -54,6 +54,8 @@ private:
     void finaliseGroups(const std::vector<StreamRecorder::GroupTotals> &totals, metrics::VariantResult &r,
                         Usage &usage) const;
     void finaliseLinks(const std::vector<StreamRecorder::GroupTotals> &totals, metrics::VariantResult &r) const;
+    metrics::LinkResult::DatagramDrops datagramDrops(const link::Counters &from, const link::Counters &to,
+                                                     const TopologyPlan::Link &l, std::vector<bool> &garbageCounted) const;
     void finaliseServers(metrics::VariantResult &r) const;
 
     const scenario::Variant &m_v;
@@ -71,6 +73,7 @@ private:
     struct Counters {
         std::vector<link::Counters> links;  // by plan link
         std::vector<qint64> rejected;       // by plan node: 503s answered so far
+        std::vector<qint64> quicGarbage;    // by plan node: datagrams its UDP port dropped as not QUIC
     };
     Counters read() const;
     Counters m_atStart;

@@ -174,6 +174,28 @@ void StreamRecorder::eventReceived(std::uint64_t stream, const sse::ReceivedEven
         group.overhead.shard(m_shard).record(std::max(latency - group.pathLatency, std::chrono::microseconds(0)));
     s.latency.record(std::uint64_t(std::max<std::int64_t>(latency.count(), 0)));
     recordError(s, group, seq, event, *publishedAt);
+    recordStall(stream, s, group, seq, event.receivedAt, *publishedAt);
+}
+
+// A browser's streams are registered one after another: its first tag names it.
+void StreamRecorder::recordStall(std::uint64_t tag, const Stream &s, const GroupMetrics &group, std::uint64_t seq,
+                                 sse::Clock::time_point receivedAt, sse::Clock::time_point publishedAt)
+{
+    if (!group.push || s.stream > int(tag))
+        return;
+    const std::uint64_t first = tag - std::uint64_t(s.stream);
+    auto it = m_stalls.find(first);
+    if (it == m_stalls.end()) {
+        int streams = 0;
+        for (std::size_t t = first; t < m_streams.size() && m_streams[t].group == s.group && m_streams[t].client == s.client
+                                    && m_streams[t].stream == streams;
+             ++t)
+            ++streams;
+        if (streams < 2)
+            return;
+        it = m_stalls.emplace(first, StallMeter(streams, std::max(group.pathLatency, std::chrono::microseconds(1000)))).first;
+    }
+    it->second.arrived(s.stream, seq, publishedAt + group.pathLatency, receivedAt);
 }
 
 // Measured minus intended: the intended latency is what the links meant for the event's
@@ -295,6 +317,8 @@ void StreamRecorder::collect(std::uint64_t lastSeq, std::vector<GroupTotals> &gr
                              std::vector<metrics::StreamSummary> *rows) const
 {
     const auto end = m_shared.windowEnd();
+    for (const auto &[first, meter] : m_stalls)
+        groups[std::size_t(m_streams[first].group)].stalledStreamSeconds += meter.stalledSeconds();
     for (const Stream &s : m_streams) {
         GroupTotals &totals = groups[std::size_t(s.group)];
         const metrics::StreamAccount account = accountFor(s, lastSeq);

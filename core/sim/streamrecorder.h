@@ -4,6 +4,7 @@
 #include "core/metrics/runresult.h"
 #include "core/metrics/streamtracker.h"
 #include "core/sim/publishlog.h"
+#include "core/sim/stallmeter.h"
 #include "core/sse/streamobserver.h"
 
 #include <QString>
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 namespace edgesse::external {
@@ -128,6 +130,7 @@ public:
         std::uint64_t heartbeatBytes = 0;
         double connectionSeconds = 0;     // client connections open (a poller's kept-alive one too)
         double executionSeconds = 0;      // requests being served (a stream while open, a poll in flight)
+        double stalledStreamSeconds = 0;  // waiting behind another stream's loss (stallmeter.h)
     };
     void collect(std::uint64_t lastSeq, std::vector<GroupTotals> &groups, std::vector<metrics::StreamSummary> *rows) const;
 
@@ -167,10 +170,14 @@ private:
                      sse::Clock::time_point publishedAt);
 
     metrics::StreamAccount accountFor(const Stream &s, std::uint64_t lastSeq) const;
+    // Feeds the browser's StallMeter (browsers of several SSE streams only).
+    void recordStall(std::uint64_t tag, const Stream &s, const GroupMetrics &group, std::uint64_t seq,
+                     sse::Clock::time_point receivedAt, sse::Clock::time_point publishedAt);
 
     RunShared &m_shared;
     std::size_t m_shard;
     std::vector<Stream> m_streams;
+    std::unordered_map<std::uint64_t, StallMeter> m_stalls; // by the browser's first stream tag
     Live m_live;
 };
 

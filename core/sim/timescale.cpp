@@ -144,7 +144,9 @@ void toModelledTime(metrics::VariantResult &r, double scale)
         slower(g.timeToFirstEvent, scale);
         slower(g.error.percentiles, scale);
         g.error.minMs /= scale;
+        g.stalledStreamSeconds /= scale;
     }
+    r.stalledStreamSeconds /= scale;
     for (auto &s : r.streamSummaries) {
         if (s.timeToFirstEventMs >= 0)
             s.timeToFirstEventMs /= scale;
