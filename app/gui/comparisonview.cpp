@@ -213,8 +213,10 @@ void ComparisonView::fillTotals()
     QList<QList<double>> values;
     for (int e = 0; e < m_comparison.entries.size(); ++e) {
         const runs::Entry &entry = m_comparison.entries.at(e);
+        const QString protocol = runs::protocolLabel(entry.result);
+        const QString label = protocol.isEmpty() ? entry.label : entry.label + QStringLiteral(" · ") + protocol;
         auto *name = new QTableWidgetItem(e == m_comparison.baseline && m_comparison.entries.size() > 1
-                                              ? entry.label + tr(" (baseline)") : entry.label);
+                                              ? label + tr(" (baseline)") : label);
         name->setToolTip(entry.run.isEmpty() ? entry.variant : tr("%1, run started %2").arg(entry.variant, entry.run));
         m_table->setHorizontalHeaderItem(e, name);
         values << runs::totalValues(entry.result);

@@ -103,6 +103,8 @@ QList<Figure> totalFigures()
          true},
         {QStringLiteral("untrusted groups"), QStringLiteral("Audiences whose error p99 is above the run's tolerance"), true,
          Format::Count},
+        {QStringLiteral("stalled stream-s"),
+         QStringLiteral("Seconds streams waited behind a loss another stream of the same browser met (head-of-line blocking)")},
     };
 }
 
@@ -135,7 +137,8 @@ QList<double> totalValues(const metrics::VariantResult &v)
             double(v.bytes.total),
             measured(v.overhead.p99, v.overhead.count),
             measured(v.error.percentiles.p99, v.error.percentiles.count),
-            untrustedGroups(v)};
+            untrustedGroups(v),
+            v.stalledStreamSeconds};
 }
 
 QList<Figure> groupFigures()
@@ -148,6 +151,7 @@ QList<Figure> groupFigures()
         {QStringLiteral("lost"), QStringLiteral("Expected events never received"), true, Format::Count},
         {QStringLiteral("reconnects"), QStringLiteral("EventSource reconnections"), true, Format::Count},
         {QStringLiteral("error p99 ms"), QStringLiteral("This audience's simulator error; trusted when within the tolerance")},
+        {QStringLiteral("stalled stream-s"), QStringLiteral("Seconds its streams waited behind another stream's loss")},
     };
 }
 
@@ -155,7 +159,22 @@ QList<double> groupValues(const metrics::GroupResult &g)
 {
     return {measured(g.latency.p50, g.latency.count), measured(g.latency.p99, g.latency.count),
             measured(g.timeToFirstEvent.p50, g.timeToFirstEvent.count), deliveredShare(g.events), double(g.events.lost),
-            double(g.streams.reconnects), measured(g.error.percentiles.p99, g.error.percentiles.count)};
+            double(g.streams.reconnects), measured(g.error.percentiles.p99, g.error.percentiles.count),
+            g.stalledStreamSeconds};
+}
+
+QString protocolLabel(const metrics::VariantResult &variant)
+{
+    QStringList labels;
+    for (const metrics::GroupResult &g : variant.groups) {
+        QString label = g.protocol;
+        if (label.startsWith(QStringLiteral("http")))
+            label = QStringLiteral("h") + label.mid(4);
+        if (!label.isEmpty() && !labels.contains(label))
+            labels.append(label);
+    }
+    labels.sort();
+    return labels.join(QStringLiteral(" / "));
 }
 
 QString formatValue(double value, Format format)

@@ -31,6 +31,9 @@ QList<double> totalValues(const metrics::VariantResult &variant);
 // The same per client population (groups).
 QList<Figure> groupFigures();
 QList<double> groupValues(const metrics::GroupResult &group);
+// What a variant's streams speak, "h1", "h2", "h3" or several ("h2 / h3"), polling as
+// "poll"; empty for files from before groups carried their protocol.
+QString protocolLabel(const metrics::VariantResult &variant);
 
 QString formatValue(double value, Format format);
 // "−12.0 ms (−25.3%)"-style difference of `value` against `base`; "=" when equal.

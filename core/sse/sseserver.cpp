@@ -160,7 +160,15 @@ public:
             return false;
         }
         *port = m_h3->port();
+        m_altSvc = "h3=\":" + QByteArray::number(*port) + "\"; ma=86400";
         return true;
+    }
+
+    // RFC 7838: the same origin over HTTP/3 on the UDP port, for a day.
+    void advertiseHttp3(http::HttpHeaders &headers) const
+    {
+        if (!m_altSvc.isEmpty())
+            headers.emplace_back("alt-svc", m_altSvc);
     }
 
     void shutdown()
@@ -428,6 +436,7 @@ private:
         lastId = lastId.trimmed();
 
         http::HttpHeaders headers = streamHeaders(request);
+        advertiseHttp3(headers);
         QByteArray first;
         if (m_settings.retry)
             first += SseEncoder::retry(*m_settings.retry);
@@ -558,6 +567,7 @@ private:
     {
         m_counters->polls.fetch_add(1, kRelaxed);
         http::HttpHeaders headers = streamHeaders(exchange.request());
+        advertiseHttp3(headers);
         headers.emplace_back("edgesse-last-id", QByteArray::number(static_cast<qulonglong>(m_replay.lastSeq())));
         if (!replay.isEmpty())
             headers.emplace_back("edgesse-replay", replay);
@@ -601,6 +611,7 @@ private:
     ReplayBuffer m_replay;
     std::unique_ptr<http::HttpServer> m_http;
     std::unique_ptr<quic::H3Server> m_h3;
+    QByteArray m_altSvc; // "h3=\":PORT\"; ma=86400" once HTTP/3 listens
     QTimer *m_heartbeat = nullptr;
     std::vector<Stream> m_streams;
     std::vector<std::size_t> m_laneSlot; // lane -> slot in m_streams, kNoSlot when free
