@@ -51,11 +51,10 @@ QString labelFor(const RunResult &result, const VariantResult &v, const QString 
 }
 
 // One line per channel named `prefix` + node in each variant, its points mapped by `map`
-// (`flatToo`: a line that stays at zero is drawn as well):
-// a variant keeps its colour (charts::variantColorIndex) for its first node, its later
-// nodes (or instances) the colours after every variant's.
+// (`flatToo`: a line that stays at zero is drawn as well); a variant keeps its colour (charts::variantColorIndex) for its first node, its
+// later nodes (or instances) the colours after every variant's.
 void drawLines(QChart *chart, const RunResult &result, const QString &prefix, const QString &suffix, Qt::PenStyle style, bool thin,
-               Extent &extent, const std::function<QList<QPointF>(const VariantResult &, QList<QPointF>)> &map)
+               bool flatToo, Extent &extent, const std::function<QList<QPointF>(const VariantResult &, QList<QPointF>)> &map)
 {
     const int variants = std::max<int>(1, int(result.variants.size()));
     for (const VariantResult &v : result.variants) {
