@@ -333,26 +333,33 @@ std::optional<double> chooseScale(const scenario::Variant &v, double toleranceMs
     return search.chosen();
 }
 
-// The floor at the same error: its overhead is wall time too, so at scale k it is p99 / k in
-// modelled time, and the least scale that meets the tolerance is ceil(p99 / tolerance).
+// The floor at the same error. Its overhead is wall time too: at scale 1 the least scale for
+// the tolerance is ceil(p99 / tolerance). It is also run at the engine's scale (its hold
+// stretched as a link's is, its overhead divided by the scale), so both least scales can be
+// estimated from runs at the same scale.
 void printFloorBeside(int streams, std::size_t eventBytes, double toleranceMs, double engineScale, double engineNeeded)
 {
     const Floor f = kernelFloor(streams, 20, 20ms, eventBytes);
-    if (!f.ok) {
+    const auto hold = std::chrono::milliseconds(std::llround(20 * engineScale));
+    const Floor d = kernelFloor(streams, 6, hold, eventBytes);
+    if (!f.ok || !d.ok) {
         std::printf("%-28s floor: could not open %d loopback pairs\n", "", streams * 2);
         return;
     }
     const double floorScale = std::max(1.0, std::ceil(f.p99 / toleranceMs));
-    const double ratio = engineNeeded / floorScale;
-    std::printf("%-28s floor (raw sockets, epoll, a 20 ms relay thread, no engine): overhead p50 %.3f p99 %.3f max %.3f ms "
-                "at scale 1, so scale %g for p99 <= %.3g ms: %.4f modelled s per wall s\n",
-                "", f.p50, f.p99, f.max, floorScale, toleranceMs, 1.0 / floorScale);
-    std::printf("%-28s engine/floor: the engine needs scale %g (auto chose %g), %.2fx the floor's %g: %s\n", "",
-                engineNeeded, engineScale, ratio, floorScale, ratio <= 1.1 ? "within 1.1x" : "NOT within 1.1x");
+    const double floorAtScale = d.p99 / engineScale;
+    const double floorNeeded = std::max(1.0, std::ceil(engineScale * floorAtScale / toleranceMs));
+    std::printf("%-28s floor (raw sockets, epoll, a relay thread, no engine): at scale 1 overhead p50 %.3f p99 %.3f max %.3f ms, "
+                "so scale %g for p99 <= %.3g ms (%.4f modelled s per wall s); at scale %g (%lld ms hold) p99 %.3f ms "
+                "modelled, so scale %g\n",
+                "", f.p50, f.p99, f.max, floorScale, toleranceMs, 1.0 / floorScale, engineScale,
+                static_cast<long long>(hold.count()), floorAtScale, floorNeeded);
+    const double ratio = engineNeeded / floorNeeded;
+    std::printf("%-28s engine/floor, both from runs at scale %g: the engine needs scale %g, the floor %g: %.2fx, %s\n", "",
+                engineScale, engineNeeded, floorNeeded, ratio, ratio <= 1.1 ? "within 1.1x" : "NOT within 1.1x");
     std::fflush(stdout);
 }
 
-// One fan-out at the scale auto chooses, beside the floor at the same error.
 // The floor carries the same deliveries: a stream's event on each of `floorStreams`
 // connections, or (HTTP/2) one write of a connection's streams' events on each.
 struct FloorShape {
