@@ -108,6 +108,54 @@ struct Floor {
     double p50 = 0, p99 = 0, max = 0; // ms: a stream's receipt - the event's first write - the relay's delay
 };
 
+// A minimal link: each message read from relayIn[i] leaves on relayOut[i] `latency` after
+// the kernel received it, until `stop`.
+void relayLoop(const std::vector<int> &relayIn, const std::vector<int> &relayOut, std::chrono::milliseconds latency,
+               const std::atomic<bool> &stop)
+{
+    const int epfd = ::epoll_create1(EPOLL_CLOEXEC);
+    for (std::size_t i = 0; i < relayIn.size(); ++i) {
+        edgesse::net::enableReceiveTimestamps(relayIn[i]);
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u64 = i;
+        ::epoll_ctl(epfd, EPOLL_CTL_ADD, relayIn[i], &ev);
+    }
+    struct Held {
+        Clock::time_point due;
+        std::size_t stream;
+        std::size_t size;
+        char bytes[16384];
+    };
+    std::deque<Held> held; // arrivals come in time order, so due times do too
+    epoll_event ready[256];
+    while (!stop.load(std::memory_order_relaxed)) {
+        long long waitNs = 50'000'000;
+        if (!held.empty())
+            waitNs = std::clamp<long long>(std::chrono::duration_cast<std::chrono::nanoseconds>(held.front().due - Clock::now()).count(),
+                                           0, waitNs);
+        const timespec timeout{0, static_cast<long>(waitNs)};
+        const int n = ::epoll_pwait2(epfd, ready, 256, &timeout, nullptr);
+        for (int e = 0; e < n; ++e) {
+            Held h{};
+            h.stream = ready[e].data.u64;
+            Clock::time_point arrival;
+            const ssize_t got = edgesse::net::receiveStamped(relayIn[h.stream], h.bytes, sizeof h.bytes, arrival);
+            if (got <= 0)
+                continue;
+            h.size = std::size_t(got);
+            h.due = arrival + latency;
+            held.push_back(h);
+        }
+        const Clock::time_point now = Clock::now();
+        while (!held.empty() && held.front().due <= now) {
+            [[maybe_unused]] const ssize_t sent = ::send(relayOut[held.front().stream], held.front().bytes, held.front().size, MSG_NOSIGNAL);
+            held.pop_front();
+        }
+    }
+    ::close(epfd);
+}
+
 Floor kernelFloor(int streams, int events, std::chrono::milliseconds latency, std::size_t eventBytes = 128)
 {
     Floor floor;
@@ -125,50 +173,7 @@ Floor kernelFloor(int streams, int events, std::chrono::milliseconds latency, st
     std::atomic<bool> stop{false};
     std::thread relay;
     if (ok) {
-        relay = std::thread([&] {
-            // A minimal link: each message leaves `latency` after the kernel received it.
-            const int epfd = ::epoll_create1(EPOLL_CLOEXEC);
-            for (std::size_t i = 0; i < relayIn.size(); ++i) {
-                edgesse::net::enableReceiveTimestamps(relayIn[i]);
-                epoll_event ev{};
-                ev.events = EPOLLIN;
-                ev.data.u64 = i;
-                ::epoll_ctl(epfd, EPOLL_CTL_ADD, relayIn[i], &ev);
-            }
-            struct Held {
-                Clock::time_point due;
-                std::size_t stream;
-                std::size_t size;
-                char bytes[16384];
-            };
-            std::deque<Held> held; // arrivals come in time order, so due times do too
-            epoll_event ready[256];
-            while (!stop.load(std::memory_order_relaxed)) {
-                long long waitNs = 50'000'000;
-                if (!held.empty())
-                    waitNs = std::clamp<long long>(std::chrono::duration_cast<std::chrono::nanoseconds>(held.front().due - Clock::now()).count(),
-                                                   0, waitNs);
-                const timespec timeout{0, static_cast<long>(waitNs)};
-                const int n = ::epoll_pwait2(epfd, ready, 256, &timeout, nullptr);
-                for (int e = 0; e < n; ++e) {
-                    Held h{};
-                    h.stream = ready[e].data.u64;
-                    Clock::time_point arrival;
-                    const ssize_t got = edgesse::net::receiveStamped(relayIn[h.stream], h.bytes, sizeof h.bytes, arrival);
-                    if (got <= 0)
-                        continue;
-                    h.size = std::size_t(got);
-                    h.due = arrival + latency;
-                    held.push_back(h);
-                }
-                const Clock::time_point now = Clock::now();
-                while (!held.empty() && held.front().due <= now) {
-                    [[maybe_unused]] const ssize_t sent = ::send(relayOut[held.front().stream], held.front().bytes, held.front().size, MSG_NOSIGNAL);
-                    held.pop_front();
-                }
-            }
-            ::close(epfd);
-        });
+        relay = std::thread([&] { relayLoop(relayIn, relayOut, latency, stop); });
         const int epfd = ::epoll_create1(EPOLL_CLOEXEC);
         for (std::size_t i = 0; i < client.size(); ++i) {
             edgesse::net::enableReceiveTimestamps(client[i]);
