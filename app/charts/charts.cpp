@@ -1,5 +1,8 @@
 #include "app/charts/charts.h"
 
+#include "app/charts/chartparts.h"
+#include "app/charts/routingcharts.h"
+
 #include "core/io/outputset.h"
 #include "core/scenario/units.h"
 
@@ -118,7 +121,7 @@ int variantColorIndex(const RunResult &result, const QString &name)
     return position;
 }
 
-namespace {
+namespace parts {
 
 QColor seriesColor(Theme theme, int index)
 {
@@ -592,6 +595,12 @@ void fitTime(QChart *chart, double tMax, double yMax, bool counts = false)
         setValueRange(chart, kAxisY, 0, yMax > 0 ? yMax : 1);
 }
 
+} // namespace parts
+
+using namespace parts;
+
+namespace {
+
 void updateLatencyOverTime(QChart *chart, const RunResult &result)
 {
     double tMax = 0;
@@ -780,7 +789,9 @@ bool render(QChart *chart, QPainter &painter, QSize size)
 QList<ChartKind> allChartKinds()
 {
     return {ChartKind::LatencyCdf,          ChartKind::LatencyPercentiles, ChartKind::LatencyOverTime,
-            ChartKind::ConnectionsOverTime, ChartKind::ReconnectsAndLoss,  ChartKind::LinkBytes};
+            ChartKind::ConnectionsOverTime, ChartKind::ReconnectsAndLoss,  ChartKind::LinkBytes,
+            ChartKind::InstancesOverTime,   ChartKind::InstanceConnections, ChartKind::ConnectionsMoved,
+            ChartKind::AttemptsAnd503s};
 }
 
 QString chartFileStem(ChartKind kind)
@@ -792,6 +803,10 @@ QString chartFileStem(ChartKind kind)
     case ChartKind::ConnectionsOverTime: return QStringLiteral("connections-over-time");
     case ChartKind::ReconnectsAndLoss: return QStringLiteral("reconnects-and-loss");
     case ChartKind::LinkBytes: return QStringLiteral("link-bytes");
+    case ChartKind::InstancesOverTime: return QStringLiteral("instances-over-time");
+    case ChartKind::InstanceConnections: return QStringLiteral("instance-connections");
+    case ChartKind::ConnectionsMoved: return QStringLiteral("connections-moved");
+    case ChartKind::AttemptsAnd503s: return QStringLiteral("attempts-and-503s");
     }
     return QStringLiteral("chart");
 }
@@ -805,6 +820,10 @@ QString chartTitle(ChartKind kind)
     case ChartKind::ConnectionsOverTime: return QStringLiteral("Open connections per node");
     case ChartKind::ReconnectsAndLoss: return QStringLiteral("Reconnects and lost events");
     case ChartKind::LinkBytes: return QStringLiteral("Bytes and heartbeat overhead per link");
+    case ChartKind::InstancesOverTime: return QStringLiteral("Instances per routed node");
+    case ChartKind::InstanceConnections: return QStringLiteral("Open connections per instance");
+    case ChartKind::ConnectionsMoved: return QStringLiteral("Connections moved to another instance");
+    case ChartKind::AttemptsAnd503s: return QStringLiteral("Connection attempts and 503s per second");
     }
     return {};
 }
@@ -823,6 +842,10 @@ std::unique_ptr<QChart> buildChart(ChartKind kind, const RunResult &result, cons
     case ChartKind::ConnectionsOverTime: setupOverTime(chart.get(), QStringLiteral("Open connections")); break;
     case ChartKind::ReconnectsAndLoss: setupReconnects(chart.get()); break;
     case ChartKind::LinkBytes: setupLinkBytes(chart.get()); break;
+    case ChartKind::InstancesOverTime: routing::setupInstances(chart.get()); break;
+    case ChartKind::InstanceConnections: routing::setupInstanceConnections(chart.get()); break;
+    case ChartKind::ConnectionsMoved: routing::setupMoves(chart.get()); break;
+    case ChartKind::AttemptsAnd503s: routing::setupAttempts(chart.get()); break;
     }
     updateChart(chart.get(), kind, result);
     style(chart.get(), options.theme);
@@ -852,6 +875,10 @@ void updateChart(QChart *chart, ChartKind kind, const RunResult &result)
     case ChartKind::ConnectionsOverTime: updateConnectionsOverTime(chart, result); break;
     case ChartKind::ReconnectsAndLoss: updateReconnects(chart, result); break;
     case ChartKind::LinkBytes: updateLinkBytes(chart, result); break;
+    case ChartKind::InstancesOverTime: routing::updateInstances(chart, result); break;
+    case ChartKind::InstanceConnections: routing::updateInstanceConnections(chart, result); break;
+    case ChartKind::ConnectionsMoved: routing::updateMoves(chart, result); break;
+    case ChartKind::AttemptsAnd503s: routing::updateAttempts(chart, result); break;
     }
 }
 

@@ -166,8 +166,13 @@ int runCommand(const QStringList &args)
                      });
     QObject::connect(&controller, &sim::RunController::variantFinished, &loop,
                      [&](const metrics::VariantResult &variant) {
-                         const QString scaled = variant.timeScale > 1.0
-                             ? QStringLiteral(", %1 s modelled in %2 s").arg(variant.durationS, 0, 'f', 1).arg(variant.wallS, 0, 'f', 1)
+                         const QString scaled = variant.timeScale > 1.0 || options.autoTimeScale
+                             ? QStringLiteral(", time scale %1: %2 s modelled in %3 s, error p99 %4 ms, tolerance %5 ms")
+                                   .arg(variant.timeScale, 0, 'g', 6)
+                                   .arg(variant.durationS, 0, 'f', 1)
+                                   .arg(variant.wallS, 0, 'f', 1)
+                                   .arg(variant.error.percentiles.p99, 0, 'f', 3)
+                                   .arg(variant.toleranceMs, 0, 'g', 6)
                              : QString();
                          printErr(QStringLiteral("%1%2: done (%3 of %4 events delivered%5)%6\n")
                                       .arg(interactive ? QStringLiteral("\r") : QString())
