@@ -7,6 +7,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QScopeGuard>
 #include <QStandardPaths>
 #include <QStorageInfo>
@@ -17,6 +18,7 @@
 
 #include <sys/mount.h>
 
+#include <cmath>
 #include <csignal>
 #include <cstring>
 
@@ -27,6 +29,8 @@ class TestCli final : public QObject
 private slots:
     void initTestCase();
     void runWritesResultsAndPrintsSummary();
+    void autoTimeScaleReportsScaleAndError_data();
+    void autoTimeScaleReportsScaleAndError();
     void runRejectsBadArguments_data();
     void runRejectsBadArguments();
     void serveKeepsTheTopologyUpForCurl();
@@ -87,6 +91,63 @@ void TestCli::runWritesResultsAndPrintsSummary()
     QVERIFY(files.filter(QStringLiteral(".csv")).size() >= 3);
     QVERIFY(files.filter(QStringLiteral(".png")).size() >= 6);
     QVERIFY(files.filter(QStringLiteral(".svg")).size() >= 6);
+}
+
+void TestCli::autoTimeScaleReportsScaleAndError_data()
+{
+    QTest::addColumn<QString>("tolerance");
+    QTest::addColumn<bool>("mustBeOne");
+    // Any error below a second is within a 1 s tolerance: the first calibration, at scale 1, decides.
+    QTest::newRow("1 s tolerance: scale 1") << QStringLiteral("1s") << true;
+    QTest::newRow("default 1 ms tolerance") << QString() << false;
+}
+
+// tiny.yaml's central variant: berlin -> origin 15 ms +- 1 ms. Whatever scale auto picks, the
+// figures are in modelled time (latency p50 near 15 ms, 1 s measured), the measured window took
+// scale x 1 s of wall time, and the CLI and results.json name the same scale.
+void TestCli::autoTimeScaleReportsScaleAndError()
+{
+    QFETCH(QString, tolerance);
+    QFETCH(bool, mustBeOne);
+    QTemporaryDir out;
+    QStringList args{QStringLiteral("run"), m_tiny, QStringLiteral("--out"), out.path(), QStringLiteral("--variant"),
+                     QStringLiteral("central"), QStringLiteral("--duration"), QStringLiteral("1s"),
+                     QStringLiteral("--time-scale"), QStringLiteral("auto")};
+    if (!tolerance.isEmpty())
+        args << QStringLiteral("--tolerance") << tolerance;
+    QProcess p;
+    QElapsedTimer wall;
+    wall.start();
+    p.start(m_exe, args);
+    QVERIFY(p.waitForFinished(300'000));
+    const double wallS = double(wall.elapsed()) / 1000.0;
+    const QString stdOut = QString::fromUtf8(p.readAllStandardOutput());
+    const QString stdErr = QString::fromUtf8(p.readAllStandardError());
+    QVERIFY2(p.exitStatus() == QProcess::NormalExit && p.exitCode() == 0, qPrintable(stdErr));
+    QVERIFY2(stdErr.contains(QStringLiteral("calibrating the time scale")), qPrintable(stdErr));
+
+    QFile json(QDir(out.path()).filePath(QStringLiteral("results.json")));
+    QVERIFY(json.open(QIODevice::ReadOnly));
+    const QJsonObject v = QJsonDocument::fromJson(json.readAll()).object()[QStringLiteral("variants")].toArray()[0].toObject();
+    const double scale = v[QStringLiteral("time_scale")].toDouble();
+    QVERIFY2(scale >= 1.0 && scale == std::floor(scale), qPrintable(QString::number(scale)));
+    if (mustBeOne)
+        QCOMPARE(scale, 1.0);
+    QVERIFY(!v[QStringLiteral("time_scale_note")].toString().isEmpty());
+    const QString scaleText = QStringLiteral("time scale %1").arg(scale, 0, 'g', 6);
+    QVERIFY2(stdErr.contains(scaleText), qPrintable(stdErr));
+    QVERIFY2(stdOut.contains(QStringLiteral("central: ") + scaleText + QStringLiteral(", error p99 ")), qPrintable(stdOut));
+    QCOMPARE(v[QStringLiteral("duration_s")].toDouble(), 1.0);
+    const double measuredWall = v[QStringLiteral("wall_s")].toDouble();
+    QVERIFY2(measuredWall >= scale * 0.98 && measuredWall <= scale * 1.5 + 0.5, qPrintable(QString::number(measuredWall)));
+    QVERIFY2(wallS >= scale * 1.5, qPrintable(QStringLiteral("%1 s for scale %2").arg(wallS).arg(scale)));
+    const double p50 = v[QStringLiteral("latency_ms")].toObject()[QStringLiteral("p50")].toDouble();
+    QVERIFY2(p50 >= 14.0 && p50 <= 17.0 + 2.0, qPrintable(QString::number(p50)));
+    const QJsonObject error = v[QStringLiteral("error_ms")].toObject();
+    QVERIFY(error[QStringLiteral("count")].toInteger() > 0);
+    const QRegularExpressionMatch said = QRegularExpression(QStringLiteral("error p99 ([0-9.]+) ms, tolerance")).match(stdErr);
+    QVERIFY2(said.hasMatch(), qPrintable(stdErr));
+    QVERIFY(std::abs(said.captured(1).toDouble() - error[QStringLiteral("p99")].toDouble()) <= 0.0015);
 }
 
 void TestCli::runRejectsBadArguments_data()

@@ -37,6 +37,8 @@ private slots:
     void heldSegmentHoldsEverythingBehindIt();
     void revisionMovesTheHeldSegment();
     void finFollowsTheBytesBeforeIt();
+    void resetKeepsWhatArrivesBeforeIt_data();
+    void resetKeepsWhatArrivesBeforeIt();
     void bytesSurviveWrapAndGrowth();
     void consumeReportsIntendedRelease();
 };
@@ -87,6 +89,48 @@ void TestReleaseQueue::finFollowsTheBytesBeforeIt()
     QVERIFY(q.front().fin);
     // Nothing is released past a FIN.
     QCOMPARE(take(q, t0 + 60ms), std::string());
+    q.popFin();
+    QVERIFY(q.empty());
+}
+
+void TestReleaseQueue::resetKeepsWhatArrivesBeforeIt_data()
+{
+    QTest::addColumn<int>("resetMs");
+    QTest::addColumn<bool>("lossAhead");
+    QTest::addColumn<QString>("delivered");
+    QTest::addColumn<int>("dropped");
+    // "ab" arrives at 10 ms, "cd" at 20 ms; with a loss, "LOST" is recovered at 200 ms and "e"
+    // (due at 30 ms) waits behind it.
+    QTest::newRow("RST after everything") << 25 << false << QStringLiteral("abcd") << 0;
+    QTest::newRow("RST right behind the last bytes") << 20 << false << QStringLiteral("abcd") << 0;
+    QTest::newRow("RST overtakes a lost segment") << 40 << true << QStringLiteral("abcd") << 5;
+    QTest::newRow("RST after the recovery") << 250 << true << QStringLiteral("abcdLOSTe") << 0;
+}
+
+void TestReleaseQueue::resetKeepsWhatArrivesBeforeIt()
+{
+    QFETCH(int, resetMs);
+    QFETCH(bool, lossAhead);
+    QFETCH(QString, delivered);
+    QFETCH(int, dropped);
+    ReleaseQueue q;
+    q.push(t0 + 10ms, "ab", 2);
+    q.push(t0 + 20ms, "cd", 2);
+    if (lossAhead) {
+        q.push(t0 + 200ms, "LOST", 4, true);
+        q.push(t0 + 30ms, "e", 1);
+    }
+    QCOMPARE(take(q, t0 + 10ms), std::string("ab")); // the head already partly gone
+    const TimePoint at = t0 + std::chrono::milliseconds(resetMs);
+    QCOMPARE(q.pushReset(at), std::size_t(dropped));
+    std::string got = take(q, at - 1ns);
+    QVERIFY(!q.empty());
+    QVERIFY(!q.front().fin || q.front().release == at);
+    got += take(q, at);
+    QCOMPARE(QString::fromStdString("ab" + got), delivered);
+    QVERIFY(q.front().fin && q.front().reset);
+    QCOMPARE(q.front().release, at);
+    QCOMPARE(q.bytes(), std::size_t(0));
     q.popFin();
     QVERIFY(q.empty());
 }

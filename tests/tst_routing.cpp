@@ -3,6 +3,7 @@
 // streams, instances and clients it declares — never from the balancer's own arithmetic.
 #include "simtesthelpers.h"
 
+#include "core/routing/admission.h"
 #include "core/sim/routingseries.h"
 
 #include <QtTest>
@@ -77,6 +78,8 @@ private slots:
     void hashMovesOnlyTheFailedInstancesKeys();
     void originConnectionsFollowTheUpstreamMode_data();
     void originConnectionsFollowTheUpstreamMode();
+    void admissionAdmitsTheBurstThenTheRate_data();
+    void admissionAdmitsTheBurstThenTheRate();
 };
 
 void TestRouting::roundRobinSpreadsWithinOne_data()
@@ -184,6 +187,38 @@ void TestRouting::originConnectionsFollowTheUpstreamMode()
     qInfo("origin connections max %llu", static_cast<unsigned long long>(r.connections.byNodeMax.at(QStringLiteral("origin"))));
     QCOMPARE(r.connections.byNodeMax.at(QStringLiteral("origin")), std::uint64_t(expected));
     QCOMPARE(r.events.lost, std::uint64_t(0));
+}
+
+void TestRouting::admissionAdmitsTheBurstThenTheRate_data()
+{
+    QTest::addColumn<double>("rate");
+    QTest::addColumn<int>("burst");
+    QTest::addColumn<int>("arrivals");
+    QTest::addColumn<int>("overMs");
+    QTest::newRow("all at once") << 1000.0 << 50 << 400 << 0;
+    QTest::newRow("storm over 40 ms") << 10000.0 << 500 << 2000 << 40;
+    QTest::newRow("below the rate") << 4000.0 << 20 << 200 << 100;
+}
+
+// Arrivals evenly over `overMs`: a full bucket admits `burst`, then one a 1/rate; arrivals
+// slower than the rate are all admitted.
+void TestRouting::admissionAdmitsTheBurstThenTheRate()
+{
+    QFETCH(double, rate);
+    QFETCH(int, burst);
+    QFETCH(int, arrivals);
+    QFETCH(int, overMs);
+    routing::AdmissionBucket bucket(rate, burst);
+    const auto t0 = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+    int admitted = 0;
+    for (int i = 0; i < arrivals; ++i) {
+        const auto at = t0 + std::chrono::microseconds(std::int64_t(1000.0 * overMs * i / arrivals));
+        admitted += bucket.admit(at) ? 1 : 0;
+    }
+    const double refilled = rate * overMs / 1000.0 * double(arrivals - 1) / arrivals;
+    const int expected = std::min(arrivals, int(burst + std::floor(refilled + 1e-9)));
+    QVERIFY2(std::abs(admitted - expected) <= 1, qPrintable(QStringLiteral("%1 admitted, %2 expected").arg(admitted).arg(expected)));
+    QVERIFY(!routing::AdmissionBucket().limited() && routing::AdmissionBucket().admit(t0));
 }
 
 QTEST_GUILESS_MAIN(TestRouting)

@@ -67,7 +67,7 @@ void TestRoutingFaults::autoscaleStartsWhatTheStreamsNeed_data()
 
 // All streams arrive at once on one warm instance: ceil(streams / cap) instances end up
 // serving, the streams beyond the first instance's cap wait one cold start for their first
-// event, and instance time is billed for each.
+// event, and instance time is billed for each, by the hour and by memory × seconds.
 void TestRoutingFaults::autoscaleStartsWhatTheStreamsNeed()
 {
     QFETCH(int, streams);
@@ -78,7 +78,8 @@ void TestRoutingFaults::autoscaleStartsWhatTheStreamsNeed()
         + ", autoscale: { min: 1, max: 20, cold_start: " + QByteArray::number(coldStartMs) + "ms } }\n"
           "clients:\n  - { name: b, count: " + QByteArray::number(streams) + ", near: origin }\n"
           "links:\n  - { between: [b, origin], latency: 2ms }\n"
-          "publisher: { at: origin, rate: 50/s, payload: 64B }\npricing: { per_instance_hour: 3600 }\n";
+          "publisher: { at: origin, rate: 50/s, payload: 64B }\n"
+          "pricing: { per_instance_hour: 3600, per_instance_gb_second: 2, memory: 512MB }\n";
     RUN_VARIANT(r, variantFrom(text));
     const int needed = (streams + cap - 1) / cap;
     QCOMPARE(maxOf(channel(r, sim::RoutingSeries::instances(QStringLiteral("origin")))), double(needed));
@@ -100,6 +101,10 @@ void TestRoutingFaults::autoscaleStartsWhatTheStreamsNeed()
     QVERIFY(r.cost.has_value());
     const double billed = r.cost->breakdown.at(QStringLiteral("instance_hours"));
     QVERIFY2(std::abs(billed - needed * r.durationS) <= 0.02 * needed * r.durationS, qPrintable(QString::number(billed)));
+    // And by memory: needed instances × 0.5 GB (512 MB of 1,024) × window × 2 USD a GB-second.
+    const double perMemory = needed * (512.0 / 1024.0) * r.durationS * 2;
+    const double billedMemory = r.cost->breakdown.at(QStringLiteral("instance_gb_seconds"));
+    QVERIFY2(std::abs(billedMemory - perMemory) <= 0.02 * perMemory, qPrintable(QString::number(billedMemory)));
 }
 
 void TestRoutingFaults::crashedPopFailsOverToItsFallback_data()

@@ -21,6 +21,8 @@ private slots:
     void nothingMeasuredRunsAtOne();
     void givesUpAtTheLargestScale();
     void calibrationIsShort();
+    void dilatedCalibrationBoundedInWallTime_data();
+    void dilatedCalibrationBoundedInWallTime();
 };
 
 void TestTimeScaleSearch::withinToleranceAtOnceStaysAtOne()
@@ -94,6 +96,40 @@ void TestTimeScaleSearch::calibrationIsShort()
     QCOMPARE(c.arrival, std::optional<std::chrono::microseconds>(2s));
     v.duration = 1s;
     QCOMPARE(edgesse::sim::calibrationVariant(v).duration, std::chrono::microseconds(1s));
+}
+
+void TestTimeScaleSearch::dilatedCalibrationBoundedInWallTime_data()
+{
+    QTest::addColumn<qint64>("streams");
+    QTest::addColumn<double>("scale");
+    QTest::addColumn<int>("warmupMs");
+    QTest::addColumn<int>("durationMs");
+    // 2 events/s. Warm-up: 4 s / scale of wall time, at least 250 ms. Measured: as long, or the
+    // ceil(1,000 / streams) periods of 500 ms if longer. Both within an undilated calibration's 2 s.
+    QTest::newRow("1000 streams x100: 1 period") << qint64(1000) << 100.0 << 250 << 500;
+    QTest::newRow("400 streams x100: 3 periods") << qint64(400) << 100.0 << 250 << 1500;
+    QTest::newRow("20000 streams x4: 1 s of wall time") << qint64(20000) << 4.0 << 1000 << 1000;
+    QTest::newRow("20000 streams x1000: 1 period") << qint64(20000) << 1000.0 << 250 << 500;
+    QTest::newRow("10 streams x50: 2 s cap") << qint64(10) << 50.0 << 250 << 2000;
+    QTest::newRow("20000 streams x1: not cut") << qint64(20000) << 1.0 << 2000 << 2000;
+}
+
+void TestTimeScaleSearch::dilatedCalibrationBoundedInWallTime()
+{
+    QFETCH(qint64, streams);
+    QFETCH(double, scale);
+    QFETCH(int, warmupMs);
+    QFETCH(int, durationMs);
+    edgesse::scenario::Variant v;
+    v.duration = 30s;
+    v.warmup = 5s;
+    v.publisher.rate = 2;
+    edgesse::scenario::ClientGroup group;
+    group.count = streams;
+    v.clients = {group};
+    const edgesse::scenario::Variant c = edgesse::sim::calibrationVariant(v, scale);
+    QCOMPARE(c.warmup, std::chrono::microseconds(std::chrono::milliseconds(warmupMs)));
+    QCOMPARE(c.duration, std::chrono::microseconds(std::chrono::milliseconds(durationMs)));
 }
 
 QTEST_GUILESS_MAIN(TestTimeScaleSearch)

@@ -1,5 +1,8 @@
 #include "app/charts/charts.h"
 
+#include "app/charts/chartparts.h"
+#include "app/charts/routingcharts.h"
+
 #include "core/io/outputset.h"
 #include "core/scenario/units.h"
 
@@ -118,7 +121,7 @@ int variantColorIndex(const RunResult &result, const QString &name)
     return position;
 }
 
-namespace {
+namespace parts {
 
 QColor seriesColor(Theme theme, int index)
 {
@@ -224,6 +227,46 @@ QLineSeries *lineSeries(QChart *chart, const QString &key, const QString &label,
     return series;
 }
 
+// Points replaced only when they changed: replace() recomputes the line's whole geometry.
+void setPoints(QXYSeries *series, const QList<QPointF> &points)
+{
+    if (series->points() != points)
+        series->replace(points);
+}
+
+// At most the lowest and the highest point of each pixel column of the plot, in time order
+// (points: ordered by x). A line is drawn a segment at a time and a live run adds ten
+// points a second to each, so a long run would otherwise stroke many more segments than the
+// plot has pixels. Peaks are kept; a chart not laid out yet (an export) keeps every point.
+QList<QPointF> perPixelColumn(const QList<QPointF> &points, const QChart *chart)
+{
+    const double columns = std::floor(chart->plotArea().width());
+    if (columns < 1 || double(points.size()) <= 2 * columns)
+        return points;
+    const double x0 = points.first().x();
+    const double span = points.last().x() - x0;
+    if (!(span > 0))
+        return points;
+    const auto column = [&](const QPointF &p) { return std::floor((p.x() - x0) / span * columns); };
+    QList<QPointF> kept;
+    kept.reserve(qsizetype(2 * columns) + 2);
+    for (qsizetype i = 0; i < points.size();) {
+        const double c = column(points[i]);
+        qsizetype lo = i;
+        qsizetype hi = i;
+        qsizetype j = i;
+        for (; j < points.size() && column(points[j]) == c; ++j) {
+            lo = points[j].y() < points[lo].y() ? j : lo;
+            hi = points[j].y() > points[hi].y() ? j : hi;
+        }
+        kept.append(points[std::min(lo, hi)]);
+        if (lo != hi)
+            kept.append(points[std::max(lo, hi)]);
+        i = j;
+    }
+    return kept;
+}
+
 // A range with a little room above, and round numbers.
 double niceCeiling(double value)
 {
@@ -237,14 +280,55 @@ double niceCeiling(double value)
     return 10 * magnitude;
 }
 
+// Every change of a shown axis' range or ticks relayouts its chart (labels, grid, every
+// series' geometry), so a range is worked out here in full and then set once, and only when
+// it differs. Round numbers as QValueAxis::applyNiceNumbers() makes them, from a fixed tick
+// count (that function feeds its last result back in, and sets the range at each step).
+constexpr int kTicks = 6;
+
+double niceNumber(double x, bool ceiling)
+{
+    const double z = std::pow(10.0, std::floor(std::log10(x)));
+    const double q = x / z;
+    if (ceiling)
+        return (q <= 1.0 ? 1.0 : q <= 2.0 ? 2.0 : q <= 5.0 ? 5.0 : 10.0) * z;
+    return (q < 1.5 ? 1.0 : q < 3.0 ? 2.0 : q < 7.0 ? 5.0 : 10.0) * z;
+}
+
+struct AxisRange {
+    double min;
+    double max;
+    int ticks;
+};
+
+AxisRange niceRange(double min, double max)
+{
+    if (!(max > min))
+        max = min + 1;
+    const double step = niceNumber(niceNumber(max - min, true) / (kTicks - 1), false);
+    const double lo = std::floor(min / step);
+    const double hi = std::ceil(max / step);
+    return {lo * step, hi * step, int(hi - lo) + 1};
+}
+
+void applyRange(QValueAxis *a, const AxisRange &range)
+{
+    if (a->min() != range.min || a->max() != range.max)
+        a->setRange(range.min, range.max);
+    if (a->tickCount() != range.ticks)
+        a->setTickCount(range.ticks);
+}
+
+void setLabelFormat(QValueAxis *a, const QString &format)
+{
+    if (a->labelFormat() != format)
+        a->setLabelFormat(format);
+}
+
 void setValueRange(QChart *chart, const QString &name, double min, double max)
 {
-    if (auto *a = qobject_cast<QValueAxis *>(axis(chart, name))) {
-        const double top = niceCeiling(max * 1.05);
-        a->setRange(min, top);
-        a->applyNiceNumbers();
-        a->setRange(min, std::max(a->max(), top));
-    }
+    if (auto *a = qobject_cast<QValueAxis *>(axis(chart, name)))
+        applyRange(a, niceRange(min, niceCeiling(max * 1.05)));
 }
 
 // The longest warm-up of the result's variants, in seconds (0 when none is known).
@@ -281,8 +365,8 @@ void shadeWarmup(QChart *chart, const RunResult &result)
     }
     const bool dark = themeOf(chart) == Theme::Dark;
     area->setBrush(dark ? QColor(255, 255, 255, 22) : QColor(0, 0, 0, 16));
-    area->upperSeries()->replace({QPointF(0, y->max()), QPointF(warmup, y->max())});
-    area->lowerSeries()->replace({QPointF(0, 0), QPointF(warmup, 0)});
+    setPoints(area->upperSeries(), {QPointF(0, y->max()), QPointF(warmup, y->max())});
+    setPoints(area->lowerSeries(), {QPointF(0, 0), QPointF(warmup, 0)});
 }
 
 // Counts get whole-number ticks: every integer up to 8, else a nice step of at least 1.
@@ -291,17 +375,9 @@ void setCountRange(QChart *chart, const QString &name, double max)
     auto *a = qobject_cast<QValueAxis *>(axis(chart, name));
     if (!a)
         return;
-    a->setLabelFormat(QStringLiteral("%.0f"));
+    setLabelFormat(a, QStringLiteral("%.0f"));
     const double top = std::max(1.0, std::ceil(max * 1.05));
-    if (top <= 8) {
-        a->setRange(0, top);
-        a->setTickCount(int(top) + 1);
-        return;
-    }
-    a->setTickCount(6);
-    a->setRange(0, niceCeiling(top));
-    a->applyNiceNumbers();
-    a->setRange(0, std::max(a->max(), top));
+    applyRange(a, top <= 8 ? AxisRange{0, top, int(top) + 1} : niceRange(0, niceCeiling(top)));
 }
 
 // "Nothing happened" written across the plot area instead of an empty plot; empty: none.
@@ -322,13 +398,16 @@ void setNote(QChart *chart, const QString &text)
             note->setPos(area.center() - QPointF(box.width() / 2, box.height() / 2));
         });
     }
-    note->setText(text);
     note->setVisible(!text.isEmpty());
     QFont f(fontFamily());
     f.setPixelSize(15);
     f.setItalic(true);
+    const QBrush brush(paletteFor(themeOf(chart)).mutedText);
+    if (note->text() == text && note->font() == f && note->brush() == brush)
+        return;
+    note->setText(text);
     note->setFont(f);
-    note->setBrush(paletteFor(themeOf(chart)).mutedText);
+    note->setBrush(brush);
     const QRectF box = note->boundingRect();
     note->setPos(chart->plotArea().center() - QPointF(box.width() / 2, box.height() / 2));
 }
@@ -394,7 +473,7 @@ void updateLatencyCdf(QChart *chart, const RunResult &result)
                 lo = std::min(lo, x);
             hi = std::max(hi, x);
         }
-        lineSeries(chart, QStringLiteral("cdf:") + v.name, v.name, variantColorIndex(result, v.name))->replace(points);
+        setPoints(lineSeries(chart, QStringLiteral("cdf:") + v.name, v.name, variantColorIndex(result, v.name)), points);
     }
     auto *x = qobject_cast<QLogValueAxis *>(axis(chart, kAxisX));
     setNote(chart, hi <= 0 ? QStringLiteral("No event delivered yet") : QString());
@@ -434,8 +513,11 @@ void fillBars(QChart *chart, QAbstractBarSeries *series, const QStringList &cate
         }
     } else {
         for (qsizetype i = 0; i < sets.size(); ++i) {
-            for (qsizetype j = 0; j < sets[i].second.size(); ++j)
-                series->barSets().at(i)->replace(j, sets[i].second[j]);
+            QBarSet *set = series->barSets().at(i);
+            for (qsizetype j = 0; j < sets[i].second.size(); ++j) {
+                if (set->at(j) != sets[i].second[j])
+                    set->replace(j, sets[i].second[j]);
+            }
         }
     }
     auto *categoryAxis = qobject_cast<QBarCategoryAxis *>(
@@ -505,16 +587,19 @@ void setupOverTime(QChart *chart, const QString &yTitle)
 
 void fitTime(QChart *chart, double tMax, double yMax, bool counts = false)
 {
-    if (auto *x = qobject_cast<QValueAxis *>(axis(chart, kAxisX))) {
-        x->setRange(0, tMax > 0 ? tMax : 1);
-        x->applyNiceNumbers();
-        x->setMin(0);
-    }
+    if (auto *x = qobject_cast<QValueAxis *>(axis(chart, kAxisX)))
+        applyRange(x, niceRange(0, tMax > 0 ? tMax : 1));
     if (counts)
         setCountRange(chart, kAxisY, yMax);
     else
         setValueRange(chart, kAxisY, 0, yMax > 0 ? yMax : 1);
 }
+
+} // namespace parts
+
+using namespace parts;
+
+namespace {
 
 void updateLatencyOverTime(QChart *chart, const RunResult &result)
 {
@@ -526,10 +611,10 @@ void updateLatencyOverTime(QChart *chart, const RunResult &result)
         const QString prefix = several ? v.name + QStringLiteral(" ") : QString();
         const QList<QPointF> p50 = v.timeSeries.points(metrics::series::kLatencyP50);
         const QList<QPointF> p99 = v.timeSeries.points(metrics::series::kLatencyP99);
-        lineSeries(chart, QStringLiteral("p99:") + v.name, prefix + QStringLiteral("p99"), index, Qt::SolidLine)
-            ->replace(p99);
-        lineSeries(chart, QStringLiteral("p50:") + v.name, prefix + QStringLiteral("p50"), index, Qt::DashLine, true)
-            ->replace(p50);
+        setPoints(lineSeries(chart, QStringLiteral("p99:") + v.name, prefix + QStringLiteral("p99"), index, Qt::SolidLine),
+                  perPixelColumn(p99, chart));
+        setPoints(lineSeries(chart, QStringLiteral("p50:") + v.name, prefix + QStringLiteral("p50"), index, Qt::DashLine, true),
+                  perPixelColumn(p50, chart));
         for (const QList<QPointF> *points : {&p50, &p99}) {
             for (const QPointF &p : *points) {
                 tMax = std::max(tMax, p.x());
@@ -559,9 +644,9 @@ void updateConnectionsOverTime(QChart *chart, const RunResult &result)
             const QString node = channel.name.mid(metrics::series::kConnectionsPrefix.size());
             const QList<QPointF> points = v.timeSeries.points(channel.name);
             const QString label = several ? v.name + QStringLiteral(" · ") + node : node;
-            lineSeries(chart, QStringLiteral("conn:") + v.name + QLatin1Char('/') + node, label, lineIndex++,
-                       styles[variantIndex % styles.size()])
-                ->replace(points);
+            setPoints(lineSeries(chart, QStringLiteral("conn:") + v.name + QLatin1Char('/') + node, label, lineIndex++,
+                                 styles[variantIndex % styles.size()]),
+                      perPixelColumn(points, chart));
             for (const QPointF &p : points) {
                 tMax = std::max(tMax, p.x());
                 yMax = std::max(yMax, p.y());
@@ -704,7 +789,9 @@ bool render(QChart *chart, QPainter &painter, QSize size)
 QList<ChartKind> allChartKinds()
 {
     return {ChartKind::LatencyCdf,          ChartKind::LatencyPercentiles, ChartKind::LatencyOverTime,
-            ChartKind::ConnectionsOverTime, ChartKind::ReconnectsAndLoss,  ChartKind::LinkBytes};
+            ChartKind::ConnectionsOverTime, ChartKind::ReconnectsAndLoss,  ChartKind::LinkBytes,
+            ChartKind::InstancesOverTime,   ChartKind::InstanceConnections, ChartKind::ConnectionsMoved,
+            ChartKind::AttemptsAnd503s};
 }
 
 QString chartFileStem(ChartKind kind)
@@ -716,6 +803,10 @@ QString chartFileStem(ChartKind kind)
     case ChartKind::ConnectionsOverTime: return QStringLiteral("connections-over-time");
     case ChartKind::ReconnectsAndLoss: return QStringLiteral("reconnects-and-loss");
     case ChartKind::LinkBytes: return QStringLiteral("link-bytes");
+    case ChartKind::InstancesOverTime: return QStringLiteral("instances-over-time");
+    case ChartKind::InstanceConnections: return QStringLiteral("instance-connections");
+    case ChartKind::ConnectionsMoved: return QStringLiteral("connections-moved");
+    case ChartKind::AttemptsAnd503s: return QStringLiteral("attempts-and-503s");
     }
     return QStringLiteral("chart");
 }
@@ -729,6 +820,10 @@ QString chartTitle(ChartKind kind)
     case ChartKind::ConnectionsOverTime: return QStringLiteral("Open connections per node");
     case ChartKind::ReconnectsAndLoss: return QStringLiteral("Reconnects and lost events");
     case ChartKind::LinkBytes: return QStringLiteral("Bytes and heartbeat overhead per link");
+    case ChartKind::InstancesOverTime: return QStringLiteral("Instances per routed node");
+    case ChartKind::InstanceConnections: return QStringLiteral("Open connections per instance");
+    case ChartKind::ConnectionsMoved: return QStringLiteral("Connections moved to another instance");
+    case ChartKind::AttemptsAnd503s: return QStringLiteral("Connection attempts and 503s per second");
     }
     return {};
 }
@@ -747,6 +842,10 @@ std::unique_ptr<QChart> buildChart(ChartKind kind, const RunResult &result, cons
     case ChartKind::ConnectionsOverTime: setupOverTime(chart.get(), QStringLiteral("Open connections")); break;
     case ChartKind::ReconnectsAndLoss: setupReconnects(chart.get()); break;
     case ChartKind::LinkBytes: setupLinkBytes(chart.get()); break;
+    case ChartKind::InstancesOverTime: routing::setupInstances(chart.get()); break;
+    case ChartKind::InstanceConnections: routing::setupInstanceConnections(chart.get()); break;
+    case ChartKind::ConnectionsMoved: routing::setupMoves(chart.get()); break;
+    case ChartKind::AttemptsAnd503s: routing::setupAttempts(chart.get()); break;
     }
     updateChart(chart.get(), kind, result);
     style(chart.get(), options.theme);
@@ -776,6 +875,10 @@ void updateChart(QChart *chart, ChartKind kind, const RunResult &result)
     case ChartKind::ConnectionsOverTime: updateConnectionsOverTime(chart, result); break;
     case ChartKind::ReconnectsAndLoss: updateReconnects(chart, result); break;
     case ChartKind::LinkBytes: updateLinkBytes(chart, result); break;
+    case ChartKind::InstancesOverTime: routing::updateInstances(chart, result); break;
+    case ChartKind::InstanceConnections: routing::updateInstanceConnections(chart, result); break;
+    case ChartKind::ConnectionsMoved: routing::updateMoves(chart, result); break;
+    case ChartKind::AttemptsAnd503s: routing::updateAttempts(chart, result); break;
     }
 }
 

@@ -27,6 +27,11 @@ enum class ChartKind {
     ConnectionsOverTime, // connections open per node, per variant
     ReconnectsAndLoss,   // reconnects and lost events per variant
     LinkBytes,           // bytes and heartbeat bytes per link
+    // Routed nodes (app/charts/routingcharts.h):
+    InstancesOverTime,   // instances serving and cold-starting per routed node
+    InstanceConnections, // connections open per instance
+    ConnectionsMoved,    // keyed clients sent to another instance than before, running total
+    AttemptsAnd503s,     // connection attempts and 503s per second at each balancer
 };
 QList<ChartKind> allChartKinds();
 QString chartFileStem(ChartKind kind);   // "latency-cdf", ... (file names of the export)

@@ -33,6 +33,7 @@ QString summaryTable(const metrics::RunResult &result)
                              QStringLiteral("cost/h"), QStringLiteral("stalled stream-s")};
     std::vector<QStringList> rows{header};
     QStringList notes;
+    QStringList scales;
     QStringList checks;
     for (const auto &v : result.variants) {
         QString costRun = QStringLiteral("-"), costHour = QStringLiteral("-");
@@ -50,6 +51,13 @@ QString summaryTable(const metrics::RunResult &result)
                         QStringLiteral("%1/%2").arg(v.events.delivered).arg(v.events.expected),
                         QString::number(v.connections.originMax), overhead, error, costRun, costHour,
                         QString::number(v.stalledStreamSeconds, 'f', 2)});
+        if (v.timeScale > 1.0 || !v.timeScaleNote.isEmpty())
+            scales.push_back(QStringLiteral("%1: time scale %2, error p99 %3 ms (tolerance %4 ms)%5")
+                                 .arg(v.name)
+                                 .arg(v.timeScale, 0, 'g', 6)
+                                 .arg(ms(v.error.percentiles.p99, v.error.percentiles.count))
+                                 .arg(v.toleranceMs, 0, 'g', 6)
+                                 .arg(v.timeScaleNote.isEmpty() ? QString() : QStringLiteral(": ") + v.timeScaleNote));
         for (const QString &warning : v.warnings)
             notes.push_back(QStringLiteral("%1: %2").arg(v.name, warning));
         for (const auto &c : v.conformance)
@@ -69,6 +77,8 @@ QString summaryTable(const metrics::RunResult &result)
         }
         out += cells.join(QStringLiteral("  ")) + QLatin1Char('\n');
     }
+    for (const QString &scale : scales)
+        out += scale + QLatin1Char('\n');
     for (const QString &note : notes)
         out += QStringLiteral("warning: ") + note + QLatin1Char('\n');
     if (!checks.isEmpty())

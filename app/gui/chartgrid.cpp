@@ -16,6 +16,7 @@
 #include <QXYSeries>
 
 #include <functional>
+#include <utility>
 
 namespace edgesse::gui {
 
@@ -91,6 +92,12 @@ void ChartGrid::setResult(const metrics::RunResult &result)
     m_dirty = true;
 }
 
+void ChartGrid::setResult(metrics::RunResult &&result)
+{
+    m_result = std::move(result);
+    m_dirty = true;
+}
+
 bool ChartGrid::refresh()
 {
     if (!m_dirty || !isVisible())
@@ -107,12 +114,12 @@ bool ChartGrid::refresh()
 void ChartGrid::clear()
 {
     m_result = {};
-    // Rebuilt rather than updated: a new run may have other variants, nodes and links.
+    // Updated in place to the empty result, not rebuilt: an update drops the lines of
+    // variants, nodes and links the result no longer has and resets bars and axes, and
+    // four new charts cost the GUI thread a frame's time at the start of every run.
     for (const auto &[kind, view] : m_views) {
-        QChart *old = view->chart();
-        view->setChart(charts::buildChart(kind, m_result, {m_theme, false}).release());
+        charts::updateChart(view->chart(), kind, m_result);
         prepare(kind, view->chart());
-        delete old;
     }
     m_dirty = false;
 }

@@ -28,6 +28,7 @@ public:
     ~ChartGrid() override;
 
     void setResult(const metrics::RunResult &result);
+    void setResult(metrics::RunResult &&result);
     const metrics::RunResult &result() const { return m_result; }
     bool isDirty() const { return m_dirty; }
     // Redraws when dirty and visible; returns true when it did.

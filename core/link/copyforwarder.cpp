@@ -13,7 +13,10 @@ CopyForwarder::Result CopyForwarder::flush(int fd, TimePoint now, Written &writt
     written = {};
     while (!m_queue.empty() && m_queue.front().release <= now) {
         if (m_queue.front().fin) {
+            const bool reset = m_queue.front().reset;
             m_queue.popFin();
+            if (reset)
+                return Result::Reset;
             ::shutdown(fd, SHUT_WR);
             return Result::Fin;
         }
@@ -31,6 +34,7 @@ CopyForwarder::Result CopyForwarder::flush(int fd, TimePoint now, Written &writt
                 continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 return Result::Blocked;
+            m_error = errno;
             return Result::Error;
         }
         const auto bytes = static_cast<std::size_t>(n);

@@ -16,7 +16,8 @@ public:
         Idle,    // nothing released is left (the queue is empty or its head is still held)
         Blocked, // the receiver's buffer is full: wait until it is writable
         Fin,     // the FIN at the head was passed on (shutdown(SHUT_WR))
-        Error,   // the write failed: reset the connection
+        Reset,   // the RST at the head is due: reset the connection now
+        Error,   // the write failed (error() says why): reset the connection
     };
     struct Written {
         std::size_t bytes = 0;
@@ -28,9 +29,12 @@ public:
 
     // Writes what is released at `now` to `fd`; `written` says how much and when it was due.
     Result flush(int fd, TimePoint now, Written &written);
+    // The errno of the last failed write.
+    int error() const { return m_error; }
 
 private:
     ReleaseQueue m_queue;
+    int m_error = 0;
 };
 
 } // namespace edgesse::link

@@ -28,6 +28,8 @@ constexpr auto kUpstreamConnectLead = 1ms;
 constexpr int kPipeBytes = 1024 * 1024;
 // Splicing costs four descriptors a connection: a few connections at a time.
 constexpr int kMaxSplicingConnections = 16;
+// Reads taken from a peer that reset: at most its receive buffer's worth.
+constexpr int kDrainRounds = 64;
 
 } // namespace
 
@@ -168,6 +170,12 @@ void LinkProxy::Connection::onConnectResult()
         error = errno;
     m_connecting = false;
     m_server.writeNotifier->setEnabled(false);
+    if (error == ECONNRESET) {
+        // Connected, then reset before this was seen: what the target sent first still goes on.
+        m_connected = true;
+        onPeerReset(m_server);
+        return;
+    }
     if (error != 0) {
         failConnect(error);
         return;
@@ -232,7 +240,10 @@ void LinkProxy::Connection::spliceIn(Flow &flow)
     case SpliceForwarder::Result::WouldBlock:
         return;
     case SpliceForwarder::Result::Error:
-        reset();
+        if (flow.splice.error() == ECONNRESET)
+            onPeerReset(flow.src);
+        else
+            reset();
         return;
     }
 }
@@ -251,6 +262,10 @@ void LinkProxy::Connection::spliceOut(Flow &flow)
         return;
     }
     if (result == SpliceForwarder::Result::Error) {
+        onWriteFailed(flow, flow.splice.error());
+        return;
+    }
+    if (flow.resetPending) {
         reset();
         return;
     }
@@ -292,7 +307,78 @@ void LinkProxy::Connection::onReadable(Flow &flow)
     }
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
         return;
-    reset();
+    if (errno == ECONNRESET)
+        onPeerReset(flow.src);
+    else
+        reset();
+}
+
+void LinkProxy::Connection::onPeerReset(Side &side)
+{
+    if (m_closed)
+        return;
+    // `from` carries the gone side's bytes, and now its RST, to the other side; `to` carried
+    // bytes toward it, which no longer have anywhere to go.
+    Flow &from = &side == &m_client ? m_up : m_down;
+    Flow &to = &from == &m_up ? m_down : m_up;
+    if (!destinationReady(from) || from.dstGone) {
+        reset();
+        return;
+    }
+    to.dstGone = true;
+    to.eofRead = true;
+    if (to.src.readNotifier)
+        to.src.readNotifier->setEnabled(false);
+    cancel(to.timer);
+    subtract(m_proxy.m_counters.bufferedBytes, to.copy.queue().bytes() + to.splice.discard());
+    to.copy.queue().clear();
+    // The bytes the peer sent before its RST are still to be read; they go first.
+    if (!from.eofRead)
+        drainBeforeReset(from);
+    if (m_closed)
+        return;
+    from.eofRead = true;
+    from.src.readNotifier->setEnabled(false);
+    if (m_splicing) {
+        // No delay: the bytes in the pipe arrive, then the RST.
+        from.resetPending = true;
+        spliceOut(from);
+        return;
+    }
+    // The RST travels behind the bytes sent before it; what it overtakes (a lost segment not
+    // yet recovered, and all behind it) is never delivered.
+    const TimePoint arrives = from.pipeline.finRelease(sentAt(from, Clock::now()));
+    subtract(m_proxy.m_counters.bufferedBytes, from.copy.queue().pushReset(arrives));
+    cancel(from.timer);
+    kick(from);
+}
+
+void LinkProxy::Connection::drainBeforeReset(Flow &flow)
+{
+    for (int round = 0; round < kDrainRounds && !m_closed; ++round) {
+        if (m_splicing) {
+            std::size_t moved = 0;
+            if (flow.splice.full() || flow.splice.in(flow.src.fd, moved) != SpliceForwarder::Result::Moved)
+                return;
+            add(m_proxy.m_counters.bufferedBytes, moved);
+            spliceOut(flow);
+            continue;
+        }
+        TimePoint arrival;
+        const ssize_t n = net::receiveStamped(flow.src.fd, m_proxy.m_readBuffer.get(), kReadBytes, arrival);
+        if (n <= 0)
+            return;
+        enqueue(flow, m_proxy.m_readBuffer.get(), static_cast<std::size_t>(n), arrival);
+    }
+}
+
+void LinkProxy::Connection::onWriteFailed(Flow &flow, int error)
+{
+    // Writing to a peer that has reset its end: the same as reading its RST.
+    if (error == ECONNRESET || error == EPIPE)
+        onPeerReset(flow.dst);
+    else
+        reset();
 }
 
 void LinkProxy::Connection::onEndOfStream(Flow &flow)
@@ -310,7 +396,7 @@ bool LinkProxy::Connection::writeDirect(Flow &flow, const char *&data, std::size
 {
     const ssize_t written = ::send(flow.dst.fd, data, size, MSG_NOSIGNAL);
     if (written < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-        reset();
+        onWriteFailed(flow, errno);
         return false;
     }
     const auto bytes = static_cast<std::size_t>(std::max<ssize_t>(written, 0));
@@ -336,6 +422,8 @@ void LinkProxy::Connection::enqueue(Flow &flow, const char *data, std::size_t si
     const int lost = flow.pipeline.admit(
         sent, queue.nextOffset(), size,
         [&](TimePoint release, std::size_t from, std::size_t length, bool pinned) {
+            if (m_closed || flow.dstGone)
+                return;
             if (m_record)
                 m_record->admit(flow.direction, base + from + length, arrival, release, pinned);
             const char *bytes = data + from;
@@ -344,13 +432,13 @@ void LinkProxy::Connection::enqueue(Flow &flow, const char *data, std::size_t si
             if (queue.empty() && !pinned && release + late <= arrival && destinationReady(flow) && !flow.dst.writeWanted
                 && !writeDirect(flow, bytes, left, release))
                 return;
-            if (m_closed)
+            if (m_closed || flow.dstGone)
                 return;
             m_proxy.m_lastRelease = std::max(m_proxy.m_lastRelease, release);
             queue.push(release, bytes, left, pinned);
         },
         [&](std::uint64_t offset, TimePoint release) { revise(flow, offset, release); });
-    if (m_closed)
+    if (m_closed || flow.dstGone)
         return;
     add(m_proxy.m_counters.bufferedBytes, queue.bytes() - before);
     add(flow.counters.retransmittedSegments, static_cast<std::uint64_t>(lost));
@@ -419,6 +507,9 @@ void LinkProxy::Connection::flush(Flow &flow)
     }
     switch (result) {
     case CopyForwarder::Result::Error:
+        onWriteFailed(flow, flow.copy.error());
+        return;
+    case CopyForwarder::Result::Reset:
         reset();
         return;
     case CopyForwarder::Result::Fin:

@@ -60,6 +60,8 @@ private:
         bool eofRead = false;
         bool finSent = false;
         bool paused = false;
+        bool resetPending = false; // splice: reset once the pipe has passed its bytes on
+        bool dstGone = false;      // the destination reset its end: nothing more goes to it
     };
 
     void watch(Side &side);
@@ -69,6 +71,9 @@ private:
     void failConnect(int error);
     void onReadable(Flow &flow);
     void onEndOfStream(Flow &flow);
+    void onPeerReset(Side &side);
+    void drainBeforeReset(Flow &flow);
+    void onWriteFailed(Flow &flow, int error);
     void spliceIn(Flow &flow);
     void spliceOut(Flow &flow);
     bool openPipes();

@@ -79,6 +79,21 @@ void ReleaseQueue::pushFin(TimePoint release)
     spanAt(m_spanCount++) = Span{release, m_nextOffset, 0, true, false};
 }
 
+std::size_t ReleaseQueue::pushReset(TimePoint release)
+{
+    std::size_t kept = 0;
+    while (kept < m_spanCount && !spanAt(kept).fin && spanAt(kept).release <= release)
+        ++kept;
+    std::size_t dropped = 0;
+    for (std::size_t i = kept; i < m_spanCount; ++i)
+        dropped += spanAt(i).length;
+    m_spanCount = kept;
+    m_byteCount -= dropped;
+    growSpans();
+    spanAt(m_spanCount++) = Span{release, m_nextOffset, 0, true, false, true};
+    return dropped;
+}
+
 bool ReleaseQueue::revise(std::uint64_t offset, TimePoint release)
 {
     for (std::size_t i = 0; i < m_spanCount; ++i) {

@@ -23,6 +23,7 @@ public:
         std::uint32_t length = 0;
         bool fin = false;
         bool pinned = false; // never merged: its release may still be revised
+        bool reset = false;  // with fin: the end is a reset (RST), not a FIN
     };
 
     bool empty() const { return m_spanCount == 0; }
@@ -33,6 +34,11 @@ public:
     // Appends bytes with their release; merged into the last span when it has the same one.
     void push(TimePoint release, const char *data, std::size_t size, bool pinned = false);
     void pushFin(TimePoint release);
+    // The sender reset the connection and its RST arrives at `release`: the bytes that would
+    // have arrived by then stay queued in front of it, the rest (a lost segment not yet
+    // recovered and every byte behind it) can never arrive and are dropped. Returns how many
+    // bytes were dropped.
+    std::size_t pushReset(TimePoint release);
     // Moves the release of the span starting at `offset`; false when no queued span does.
     bool revise(std::uint64_t offset, TimePoint release);
 

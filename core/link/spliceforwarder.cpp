@@ -53,6 +53,7 @@ SpliceForwarder::Result SpliceForwarder::in(int fromFd, std::size_t &moved)
         return Result::End;
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
         return Result::WouldBlock;
+    m_error = errno;
     return Result::Error;
 }
 
@@ -70,6 +71,7 @@ SpliceForwarder::Result SpliceForwarder::out(int toFd, std::size_t &moved)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
             return Result::WouldBlock;
+        m_error = n < 0 ? errno : EPIPE;
         return Result::Error;
     }
     return Result::Moved;

@@ -29,12 +29,15 @@ public:
     Result out(int toFd, std::size_t &moved);
     // Drops the bytes the pipe holds (the connection is closing); returns how many.
     std::size_t discard();
+    // The errno of the last Error.
+    int error() const { return m_error; }
 
 private:
     int m_read = -1;
     int m_write = -1;
     std::size_t m_held = 0;
     std::size_t m_capacity = 0;
+    int m_error = 0;
 };
 
 } // namespace edgesse::link

@@ -29,6 +29,8 @@ namespace {
 // the netlink socket's buffer; beyond it the queue fails open (the SYN passes at once).
 constexpr std::uint32_t kQueueMaxLength = 16384;
 constexpr int kReceiveBufferBytes = 8 * 1024 * 1024;
+// After a verdict the kernel did not take.
+constexpr auto kVerdictRetry = std::chrono::microseconds(200);
 
 std::once_flag g_staleRemoved;
 
@@ -81,12 +83,20 @@ bool SynDelay::bind(quint16 port, QString *why)
         *why = QStringLiteral("NFQUEUE refused metadata-only copies");
         return false;
     }
-    ::nfq_set_queue_maxlen(m_queue, kQueueMaxLength);
-    ::nfq_set_queue_flags(m_queue, NFQA_CFG_F_FAIL_OPEN, NFQA_CFG_F_FAIL_OPEN);
+    // Without fail-open a full queue would drop SYNs, and each would cost the client's 1 s
+    // SYN retransmission: better not to hold SYNs at all than that.
+    if (::nfq_set_queue_maxlen(m_queue, kQueueMaxLength) < 0
+        || ::nfq_set_queue_flags(m_queue, NFQA_CFG_F_FAIL_OPEN, NFQA_CFG_F_FAIL_OPEN) < 0) {
+        *why = QStringLiteral("NFQUEUE refused the queue length or fail-open flag (%1)").arg(errnoText(errno));
+        return false;
+    }
     m_fd = ::nfq_fd(m_handle);
-    ::nfnl_rcvbufsiz(::nfq_nfnlh(m_handle), kReceiveBufferBytes);
     const int one = 1;
-    ::setsockopt(m_fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof one);
+    if (::nfnl_rcvbufsiz(::nfq_nfnlh(m_handle), kReceiveBufferBytes) < static_cast<unsigned>(kReceiveBufferBytes)
+        || ::setsockopt(m_fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof one) != 0) {
+        *why = QStringLiteral("the NFQUEUE socket refused its buffer size (%1)").arg(errnoText(errno));
+        return false;
+    }
     return true;
 }
 
@@ -99,7 +109,12 @@ SynDelay::~SynDelay()
         m_thread.join();
     }
     if (m_queue) {
-        releaseDue(TimePoint::max());
+        // Unbinding drops whatever the queue still holds: every SYN goes first.
+        for (int attempt = 0; attempt < 50 && m_hold.held() > 0; ++attempt) {
+            if (attempt > 0)
+                std::this_thread::sleep_for(kVerdictRetry);
+            releaseDue(TimePoint::max());
+        }
         ::nfq_destroy_queue(m_queue);
     }
     if (m_handle)
@@ -120,7 +135,7 @@ void SynDelay::serve()
         timespec timeout{};
         const timespec *wait = nullptr;
         if (const auto next = m_hold.nextRelease()) {
-            const auto left = std::max(Nanos(0), std::chrono::duration_cast<Nanos>(*next - Clock::now()));
+            const auto left = std::max(Nanos(0), std::chrono::duration_cast<Nanos>(std::max(*next, m_retryAt) - Clock::now()));
             timeout.tv_sec = static_cast<time_t>(left.count() / 1'000'000'000);
             timeout.tv_nsec = static_cast<long>(left.count() % 1'000'000'000);
             wait = &timeout;
@@ -141,9 +156,23 @@ int SynDelay::onPacket(nfq_q_handle *, nfgenmsg *, nfq_data *data, void *self)
     const nfqnl_msg_packet_hdr *header = ::nfq_get_msg_packet_hdr(data);
     if (!header)
         return 0;
-    delay->m_hold.admit(ntohl(header->packet_id), Clock::now());
+    delay->m_hold.admit(ntohl(header->packet_id), arrival(data, Clock::now()));
     delay->m_synsHeld.fetch_add(1, std::memory_order_relaxed);
     return 0;
+}
+
+TimePoint SynDelay::arrival(nfq_data *data, TimePoint now)
+{
+    // The kernel's receive stamp (wall clock), when the packet has one: a SYN read late is
+    // still held from when it came. Anything not within the last second is not such a stamp.
+    timeval stamp{};
+    if (::nfq_get_timestamp(data, &stamp) != 0)
+        return now;
+    const auto wall = std::chrono::system_clock::now().time_since_epoch();
+    const auto age = wall - (std::chrono::seconds(stamp.tv_sec) + std::chrono::microseconds(stamp.tv_usec));
+    if (age < Nanos(0) || age > std::chrono::seconds(1))
+        return now;
+    return now - std::chrono::duration_cast<Nanos>(age);
 }
 
 void SynDelay::readPackets()
@@ -151,16 +180,31 @@ void SynDelay::readPackets()
     alignas(8) char buffer[8192];
     for (;;) {
         const ssize_t n = ::recv(m_fd, buffer, sizeof buffer, MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        // EAGAIN: all read. ENOBUFS: messages were lost, but with fail-open their packets
+        // went on at once; the rest of the queue is still to read.
+        if (n < 0 && errno == ENOBUFS)
+            continue;
         if (n <= 0)
             return;
-        ::nfq_handle_packet(m_handle, buffer, static_cast<int>(n));
+        if (::nfq_handle_packet(m_handle, buffer, static_cast<int>(n)) < 0)
+            m_failures.fetch_add(1, std::memory_order_relaxed);
     }
 }
 
 void SynDelay::releaseDue(TimePoint now)
 {
-    while (const auto id = m_hold.takeDue(now))
-        ::nfq_set_verdict(m_queue, *id, NF_ACCEPT, 0, nullptr);
+    while (const auto id = m_hold.due(now)) {
+        if (::nfq_set_verdict(m_queue, *id, NF_ACCEPT, 0, nullptr) < 0) {
+            // Not let go: the kernel still holds the SYN. Try again shortly rather than leave
+            // it to the client's 1 s retransmission.
+            m_failures.fetch_add(1, std::memory_order_relaxed);
+            m_retryAt = Clock::now() + kVerdictRetry;
+            return;
+        }
+        m_hold.take();
+    }
 }
 
 } // namespace edgesse::link

@@ -38,10 +38,13 @@ public:
 
     // Any thread.
     std::uint64_t synsHeld() const { return m_synsHeld.load(std::memory_order_relaxed); }
+    // Verdicts the kernel refused (each retried) and queue messages that did not parse.
+    std::uint64_t failures() const { return m_failures.load(std::memory_order_relaxed); }
 
 private:
     explicit SynDelay(std::chrono::microseconds roundTrip);
     static int onPacket(nfq_q_handle *queue, nfgenmsg *message, nfq_data *data, void *self);
+    static TimePoint arrival(nfq_data *data, TimePoint now);
     bool bind(quint16 port, QString *why);
     void serve();
     void readPackets();
@@ -55,7 +58,9 @@ private:
     int m_stopFd = -1; // an eventfd: written to stop the thread
     std::thread m_thread;
     std::unique_ptr<SynQueueRule> m_rule;
+    TimePoint m_retryAt{}; // no release before this (a refused verdict is retried then)
     std::atomic<std::uint64_t> m_synsHeld{0};
+    std::atomic<std::uint64_t> m_failures{0};
 };
 
 } // namespace edgesse::link

@@ -35,13 +35,21 @@ public:
             return std::nullopt;
         return m_held.front().release;
     }
-    // Takes the next SYN due at `now` (its id), if any.
-    std::optional<std::uint32_t> takeDue(TimePoint now)
+    // The next SYN due at `now` (its id), if any, left held until take().
+    std::optional<std::uint32_t> due(TimePoint now) const
     {
         if (m_held.empty() || m_held.front().release > now)
             return std::nullopt;
-        const std::uint32_t id = m_held.front().id;
-        m_held.pop_front();
+        return m_held.front().id;
+    }
+    // Forgets the SYN due() named: it has been let go.
+    void take() { m_held.pop_front(); }
+    // Takes the next SYN due at `now` (its id), if any.
+    std::optional<std::uint32_t> takeDue(TimePoint now)
+    {
+        const auto id = due(now);
+        if (id)
+            take();
         return id;
     }
     std::size_t held() const { return m_held.size(); }

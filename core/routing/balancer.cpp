@@ -54,6 +54,7 @@ Balancer::Balancer(Settings settings, net::DeadlineQueue &timers, QObject *paren
     , m_picker(settings.policy, settings.slotCount, settings.seed)
     , m_slots(std::size_t(settings.slotCount))
     , m_pipes(std::size_t(settings.slotCount))
+    , m_admission(settings.acceptRate, settings.acceptBurst)
 {
     m_counters.open = std::make_unique<std::atomic<std::int64_t>[]>(std::size_t(settings.slotCount));
 }
@@ -114,6 +115,10 @@ void Balancer::readHead(QTcpSocket *socket)
         in.ready = true;
         if (in.timer)
             m_timers.cancel(std::exchange(in.timer, 0));
+        if (!m_admission.admit(std::chrono::steady_clock::now())) {
+            reject(socket);
+            return;
+        }
         if (!route(socket)) {
             m_waiting.push_back(socket);
             m_counters.waiting.store(std::int64_t(m_waiting.size()), std::memory_order_relaxed);
@@ -187,6 +192,8 @@ void Balancer::forward(QTcpSocket *socket, int slot)
 void Balancer::reject(QTcpSocket *socket)
 {
     m_counters.rejected.fetch_add(1, std::memory_order_relaxed);
+    if (m_rejectTimes.size() < kAttemptLog)
+        m_rejectTimes.push_back(std::chrono::steady_clock::now());
     socket->write("HTTP/1.1 503 Service Unavailable\r\nRetry-After: " + QByteArray::number(qint64(m_settings.retryAfter.count()))
                   + "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     drop(socket, false);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/routing/admission.h"
 #include "core/routing/picker.h"
 
 #include <QByteArray>
@@ -33,7 +34,8 @@ class Pipe;
 // an HTTP/2 connection (the h2c preface) or TLS (a ClientHello) is routed at once without a
 // key. When every accepting instance is at its cap, `needsInstance` is asked whether one is
 // on its way: then the connection waits (or is answered 503 + Retry-After, by `waitWhenFull`)
-// until dispatchWaiting(); otherwise the instance's own cap answers.
+// until dispatchWaiting(); otherwise the instance's own cap answers. With an accept rate, a
+// request beyond it is answered 503 + Retry-After before any instance is picked.
 //
 // Lives on one thread; counters() may be read from any thread.
 class Balancer final : public QObject
@@ -49,6 +51,8 @@ public:
         qint64 cap = 0; // per instance; 0 = none
         bool waitWhenFull = true;
         std::chrono::seconds retryAfter{1};
+        double acceptRate = 0;  // new connections a second admitted (AdmissionBucket); 0 = all
+        double acceptBurst = 1; // admissions saved up while quiet
         std::chrono::milliseconds headTimeout{10'000};
         qsizetype maxHeadBytes = 16 * 1024;
     };
@@ -83,6 +87,8 @@ public:
     // When each connection reached the balancer (the first kAttemptLog), on its thread.
     static constexpr std::size_t kAttemptLog = 200'000;
     const std::vector<std::chrono::steady_clock::time_point> &attemptTimes() const { return m_attemptTimes; }
+    // When each 503 was answered (the first kAttemptLog), on its thread.
+    const std::vector<std::chrono::steady_clock::time_point> &rejectTimes() const { return m_rejectTimes; }
 
     qint64 openOn(int slot) const { return m_counters.open[std::size_t(slot)].load(std::memory_order_relaxed); }
     const Counters &counters() const { return m_counters; }
@@ -117,6 +123,8 @@ private:
     QHash<QByteArray, int> m_lastSlot; // client id → slot
     Counters m_counters;
     std::vector<std::chrono::steady_clock::time_point> m_attemptTimes;
+    std::vector<std::chrono::steady_clock::time_point> m_rejectTimes;
+    AdmissionBucket m_admission;
     bool m_down = false;
 };
 

@@ -50,6 +50,8 @@ InstancePool::InstancePool(Settings settings, InstanceFactory factory, net::Dead
     b.cap = m_node.maxConnections;
     b.waitWhenFull = !m_node.autoscale || m_node.autoscale->whenFull == scenario::WhenFull::Wait;
     b.retryAfter = settings.retryAfter;
+    b.acceptRate = m_node.acceptRate;
+    b.acceptBurst = m_node.acceptBurst;
     m_balancer = new Balancer(b, timers, this);
     m_balancer->needsInstance = [this](int need) { return needsInstance(need); };
     m_balancer->slotIdle = [this](int slot) { slotIdle(slot); };

@@ -81,6 +81,8 @@ public:
     int slotCount() const { return int(m_slots.size()); }
     // When each connection reached the balancer (on the pool's thread).
     const std::vector<Clock::time_point> &attemptTimes() const { return m_balancer->attemptTimes(); }
+    // When each 503 was answered by the balancer (on the pool's thread).
+    const std::vector<Clock::time_point> &rejectTimes() const { return m_balancer->rejectTimes(); }
     // Running instances whose upstream is not open yet (on the pool's thread).
     int instancesWithoutUpstream() const;
 

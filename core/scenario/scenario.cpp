@@ -343,6 +343,10 @@ void insertRouting(QJsonObject &node, const Node &n)
     }
     if (!faults.isEmpty())
         node.insert(QStringLiteral("faults"), faults);
+    if (n.acceptRate > 0) {
+        node.insert(QStringLiteral("accept_rate"), units::formatRate(n.acceptRate));
+        node.insert(QStringLiteral("accept_burst"), n.acceptBurst);
+    }
     if (n.kind == NodeKind::Pop) {
         node.insert(QStringLiteral("fallback"), QJsonArray::fromStringList(n.fallback));
         node.insert(QStringLiteral("re_resolution"), units::formatDuration(n.reresolution));
@@ -452,7 +456,8 @@ QJsonObject toJson(const Variant &v)
                                   {QStringLiteral("per_connection_hour"), v.pricing->perConnectionHour},
                                   {QStringLiteral("per_gb_second"), v.pricing->perGbSecond},
                                   {QStringLiteral("memory"), units::formatBytes(v.pricing->memoryBytes)},
-                                  {QStringLiteral("per_instance_hour"), v.pricing->perInstanceHour}});
+                                  {QStringLiteral("per_instance_hour"), v.pricing->perInstanceHour},
+                                  {QStringLiteral("per_instance_gb_second"), v.pricing->perInstanceGbSecond}});
     }
     return result;
 }

@@ -108,8 +108,12 @@ struct Node {
     // `reresolution` (DNS TTL, anycast convergence) has passed.
     QStringList fallback{};
     microseconds reresolution{std::chrono::seconds(5)};
-    // Behind a balancer: several instances, autoscaling or node faults.
-    bool routed() const { return instances > 1 || autoscale.has_value() || !faults.isEmpty(); }
+    // The balancer admits at most `acceptRate` new requests a second, `acceptBurst` at once
+    // after a quiet spell; beyond it answers 503 + Retry-After. 0 = no admission limit.
+    double acceptRate = 0;
+    double acceptBurst = 1;
+    // Behind a balancer: several instances, autoscaling, node faults or an accept rate.
+    bool routed() const { return instances > 1 || autoscale.has_value() || !faults.isEmpty() || acceptRate > 0; }
     friend bool operator==(const Node &, const Node &) = default;
 };
 
@@ -249,6 +253,7 @@ struct Pricing {
     double perGbSecond = 0;                   // compute billed by memory × duration
     qint64 memoryBytes = 128 * 1024 * 1024;   // memory of one function instance (for GB-seconds)
     double perInstanceHour = 0;               // instance time of routed nodes (core/routing)
+    double perInstanceGbSecond = 0;           // the same instance time billed by `memoryBytes` each
     friend bool operator==(const Pricing &, const Pricing &) = default;
 };
 

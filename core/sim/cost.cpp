@@ -13,6 +13,7 @@ metrics::CostEstimate estimateCost(const scenario::Pricing &pricing, const Usage
     const double connections = usage.connectionSeconds / 3600.0 * pricing.perConnectionHour;
     const double compute = usage.executionSeconds * (double(pricing.memoryBytes) / kGbMemory) * pricing.perGbSecond;
     const double instances = usage.instanceSeconds / 3600.0 * pricing.perInstanceHour;
+    const double instanceMemory = usage.instanceSeconds * (double(pricing.memoryBytes) / kGbMemory) * pricing.perInstanceGbSecond;
 
     metrics::CostEstimate cost;
     cost.currency = pricing.currency;
@@ -21,7 +22,8 @@ metrics::CostEstimate estimateCost(const scenario::Pricing &pricing, const Usage
     cost.breakdown[QStringLiteral("connection_hours")] = connections;
     cost.breakdown[QStringLiteral("gb_seconds")] = compute;
     cost.breakdown[QStringLiteral("instance_hours")] = instances;
-    cost.run = requests + egress + connections + compute + instances;
+    cost.breakdown[QStringLiteral("instance_gb_seconds")] = instanceMemory;
+    cost.run = requests + egress + connections + compute + instances + instanceMemory;
     cost.perHour = usage.runSeconds > 0 ? cost.run * 3600.0 / usage.runSeconds : 0.0;
     return cost;
 }

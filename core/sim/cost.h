@@ -22,7 +22,7 @@ struct Usage {
 
 // Applies a price list to a run's usage: the run's cost, its breakdown ("requests",
 // "egress", "connection_hours", "gb_seconds",
-// "instance_hours") and the same load extrapolated to an hour.
+// "instance_hours", "instance_gb_seconds") and the same load extrapolated to an hour.
 metrics::CostEstimate estimateCost(const scenario::Pricing &pricing, const Usage &usage);
 
 } // namespace edgesse::sim

@@ -150,7 +150,7 @@ void RunController::startNextVariant()
         emit calibrating(variant.name);
     }
     if (m_state->search && !m_state->search->decided()) {
-        startRun(calibrationVariant(variant), m_state->search->next(), true);
+        startRun(calibrationVariant(variant, m_state->search->next()), m_state->search->next(), true);
         return;
     }
     m_state->scale = m_state->search ? m_state->search->chosen() : m_timeScale;

@@ -39,6 +39,7 @@ void dilateLink(scenario::Link &link, double scale)
 void dilateRouting(scenario::Node &node, double scale)
 {
     node.reresolution = times(node.reresolution, scale);
+    node.acceptRate /= scale;
     if (node.autoscale) {
         node.autoscale->coldStart = times(node.autoscale->coldStart, scale);
         node.autoscale->scaleInAfter = times(node.autoscale->scaleInAfter, scale);

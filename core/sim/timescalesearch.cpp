@@ -8,6 +8,13 @@ namespace edgesse::sim {
 namespace {
 
 constexpr std::chrono::seconds kCalibrationSeconds{2};
+// At scale N a calibration takes N times its modelled length in wall time: above scale 1 the
+// warm-up is cut to about this much wall time (at least the floor), and the measured window
+// too, but never below the whole publisher periods that give about kCalibrationDeliveries
+// measured deliveries.
+constexpr std::chrono::seconds kCalibrationWallSeconds{4};
+constexpr std::chrono::milliseconds kCalibrationFloor{250};
+constexpr double kCalibrationDeliveries = 1000;
 
 QString scaleText(double scale)
 {
@@ -63,11 +70,21 @@ void TimeScaleSearch::decide(double scale, QString reason)
     m_reason = std::move(reason);
 }
 
-scenario::Variant calibrationVariant(scenario::Variant v)
+scenario::Variant calibrationVariant(scenario::Variant v, double scale)
 {
-    const auto limit = std::chrono::duration_cast<std::chrono::microseconds>(kCalibrationSeconds);
-    v.duration = std::min(v.duration, limit);
-    v.warmup = std::min(v.warmup, limit);
+    using us = std::chrono::microseconds;
+    const us limit = std::chrono::duration_cast<us>(kCalibrationSeconds);
+    us warmup = limit, duration = limit;
+    if (scale > 1) {
+        const double streams = double(std::max<qint64>(1, v.totalStreams()));
+        const double periods = std::ceil(kCalibrationDeliveries / streams);
+        const us needed = v.publisher.rate > 0 ? us(std::llround(periods / v.publisher.rate * 1e6)) : limit;
+        const us budget = std::max(us(std::llround(double(us(kCalibrationWallSeconds).count()) / scale)), us(kCalibrationFloor));
+        warmup = std::min(limit, budget);
+        duration = std::min(limit, std::max(budget, needed));
+    }
+    v.duration = std::min(v.duration, duration);
+    v.warmup = std::min(v.warmup, warmup);
     if (v.arrival)
         v.arrival = std::min(*v.arrival, v.warmup);
     return v;

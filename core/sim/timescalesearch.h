@@ -45,8 +45,10 @@ private:
     QString m_steps; // "x1: 3.2 ms, x4: 0.7 ms"
 };
 
-// A variant cut down for a calibration run: at most `kCalibrationSeconds` measured, a warm-up
-// of at most as long (browsers arriving over it), the same topology and rates.
-scenario::Variant calibrationVariant(scenario::Variant variant);
+// A variant cut down for a calibration run at `scale`: at most 2 s measured, a warm-up of at
+// most as long (browsers arriving over it), the same topology and rates. Above scale 1 both
+// are cut to about 4 s of wall time each (at least 250 ms modelled), the measured window kept
+// long enough for about 1,000 measured deliveries (whole publisher periods).
+scenario::Variant calibrationVariant(scenario::Variant variant, double scale = 1);
 
 } // namespace edgesse::sim

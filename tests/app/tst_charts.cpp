@@ -7,6 +7,8 @@
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
+#include <QGraphicsLayout>
+#include <QGraphicsScene>
 #include <QImage>
 #include <QLineSeries>
 #include <QAbstractBarSeries>
@@ -15,6 +17,9 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QXmlStreamReader>
+
+#include <algorithm>
+#include <cmath>
 
 using edgesse::charts::ChartKind;
 using edgesse::charts::ExportOptions;
@@ -52,6 +57,29 @@ QLineSeries *lineNamed(QChart *chart, const QString &name)
 
 } // namespace
 
+namespace {
+
+// The charts of routed nodes draw from a run that had some: pop-failover's, as `edgesse run`
+// wrote it.
+bool usesRoutedNodes(ChartKind kind)
+{
+    return kind == ChartKind::InstancesOverTime || kind == ChartKind::InstanceConnections || kind == ChartKind::ConnectionsMoved
+           || kind == ChartKind::AttemptsAnd503s;
+}
+
+RunResult routedRunResult()
+{
+    QFile file(QStringLiteral(EDGESSE_SOURCE_DIR "/tests/data/results/routing/pop-failover.json"));
+    if (!file.open(QIODevice::ReadOnly))
+        qFatal("cannot read %s", qPrintable(file.fileName()));
+    const auto result = RunResult::fromJsonBytes(file.readAll());
+    if (!result)
+        qFatal("%s does not parse", qPrintable(file.fileName()));
+    return *result;
+}
+
+} // namespace
+
 class TestCharts final : public QObject
 {
     Q_OBJECT
@@ -62,6 +90,7 @@ private slots:
     void exportsTheWholeSet();
     void exportReportsAnUnwritableDirectory();
     void liveUpdateReplacesPoints();
+    void longLiveLinesKeepPeaksPerPixel();
     void barsFollowTheResult();
     void emptyResultStillRenders();
 };
@@ -81,7 +110,7 @@ void TestCharts::rendersPngAndSvg()
 {
     QFETCH(ChartKind, kind);
     QFETCH(Theme, theme);
-    const RunResult result = edgesse::testing::makeRunResult(40, 30);
+    const RunResult result = usesRoutedNodes(kind) ? routedRunResult() : edgesse::testing::makeRunResult(40, 30);
     auto chart = edgesse::charts::buildChart(kind, result, {theme});
     QVERIFY(chart);
     QVERIFY(!chart->series().isEmpty());
@@ -189,6 +218,48 @@ void TestCharts::liveUpdateReplacesPoints()
     QCOMPARE(central->at(central->count() - 1).x(), later.variants[0].latency.max);
 }
 
+void TestCharts::longLiveLinesKeepPeaksPerPixel()
+{
+    // Five minutes of 100 ms windows shown live: at most two points per pixel column of the
+    // laid-out plot, among them the run's highest and lowest p99 (one spike, one dip); a chart
+    // not laid out (an export) keeps every point.
+    namespace series = edgesse::metrics::series;
+    edgesse::metrics::TimeSeries windows;
+    const int p99 = windows.addChannel(series::kLatencyP99, QStringLiteral("ms"));
+    const int p50 = windows.addChannel(series::kLatencyP50, QStringLiteral("ms"));
+    for (int i = 0; i < 3000; ++i) {
+        std::vector<double> row = windows.emptyRow();
+        row[std::size_t(p99)] = 50 + 10 * std::sin(i * 0.37) + (i == 1234 ? 400 : 0) - (i == 2345 ? 45 : 0);
+        row[std::size_t(p50)] = 20;
+        windows.append(row);
+    }
+    RunResult result;
+    result.variants.resize(1);
+    result.variants[0].name = QStringLiteral("edge");
+    result.variants[0].timeSeries = windows;
+    const QList<QPointF> all = windows.points(p99);
+    QCOMPARE(all.size(), 3000);
+    auto exported = edgesse::charts::buildChart(ChartKind::LatencyOverTime, result);
+    QCOMPARE(lineNamed(exported.get(), QStringLiteral("p99"))->count(), all.size());
+
+    QGraphicsScene scene; // outlives the chart, which leaves it when deleted
+    auto chart = edgesse::charts::buildChart(ChartKind::LatencyOverTime, RunResult{});
+    scene.addItem(chart.get());
+    chart->resize(QSizeF(960, 560));
+    chart->layout()->activate();
+    const int columns = int(chart->plotArea().width());
+    QVERIFY2(columns > 200 && all.size() > 2 * columns, qPrintable(QString::number(columns)));
+    edgesse::charts::updateChart(chart.get(), ChartKind::LatencyOverTime, result);
+    QLineSeries *line = lineNamed(chart.get(), QStringLiteral("p99"));
+    QVERIFY(line);
+    QVERIFY2(line->count() <= 2 * columns + 2, qPrintable(QStringLiteral("%1 points for %2 columns").arg(line->count()).arg(columns)));
+    const auto byY = [](const QPointF &a, const QPointF &b) { return a.y() < b.y(); };
+    const QList<QPointF> shown = line->points();
+    QCOMPARE(std::max_element(shown.begin(), shown.end(), byY)->y(), std::max_element(all.begin(), all.end(), byY)->y());
+    QCOMPARE(std::min_element(shown.begin(), shown.end(), byY)->y(), std::min_element(all.begin(), all.end(), byY)->y());
+    QVERIFY(std::is_sorted(shown.begin(), shown.end(), [](const QPointF &a, const QPointF &b) { return a.x() < b.x(); }));
+}
+
 void TestCharts::barsFollowTheResult()
 {
     RunResult result = edgesse::testing::makeRunResult(10, 12);
@@ -223,7 +294,7 @@ void TestCharts::emptyResultStillRenders()
     QString error;
     const QStringList written = edgesse::charts::exportCharts(empty, temporary.path(), {}, &error);
     QVERIFY2(!written.isEmpty(), qPrintable(error));
-    QCOMPARE(written.size(), 12);
+    QCOMPARE(written.size(), 2 * edgesse::charts::allChartKinds().size());
 }
 
 QTEST_MAIN(TestCharts)

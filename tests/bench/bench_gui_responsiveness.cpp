@@ -65,6 +65,10 @@ public:
                 m_worstGapBusy = busy;
                 m_worstGapAt = double(now) / 1e9;
             }
+            if (busy > m_worstBusy) {
+                m_worstBusy = busy;
+                m_worstBusyAt = double(now) / 1e9;
+            }
             m_last = now;
             m_lastCpu = cpu;
         });
@@ -73,7 +77,7 @@ public:
     {
         m_gapsMs.clear();
         m_busyMs.clear();
-        m_worstGap = m_worstGapBusy = m_worstGapAt = 0;
+        m_worstGap = m_worstGapBusy = m_worstGapAt = m_worstBusy = m_worstBusyAt = 0;
         m_clock.start();
         m_last = 0;
         m_lastCpu = threadCpuNs();
@@ -101,9 +105,9 @@ public:
         std::printf("%-8s ticks %6zu   gap p50 %6.2f ms   p99 %6.2f ms   p99.9 %6.2f ms   max %7.2f ms   gaps > 50 ms: %ld\n",
                     label, sorted.size(), at(0.5), at(0.99), at(0.999), sorted.empty() ? 0.0 : sorted.back(), long(over));
         std::printf("%-8s GUI-thread CPU within a gap: p99 %6.2f ms   max %7.2f ms   over 50 ms: %ld   "
-                    "(longest gap at %.1f s held %.1f ms of GUI CPU)\n",
+                    "(longest gap at %.1f s held %.1f ms of GUI CPU; the most GUI CPU, at %.1f s)\n",
                     "", busy.empty() ? 0.0 : busy[std::size_t(0.99 * double(busy.size() - 1))], busy.empty() ? 0.0 : busy.back(),
-                    long(busyOver), m_worstGapAt, m_worstGapBusy);
+                    long(busyOver), m_worstGapAt, m_worstGapBusy, m_worstBusyAt);
     }
     double maxBusy() const { return m_busyMs.empty() ? 0.0 : *std::max_element(m_busyMs.begin(), m_busyMs.end()); }
     double max() const { return m_gapsMs.empty() ? 0.0 : *std::max_element(m_gapsMs.begin(), m_gapsMs.end()); }
@@ -118,6 +122,8 @@ private:
     double m_worstGap = 0;
     double m_worstGapBusy = 0;
     double m_worstGapAt = 0;
+    double m_worstBusy = 0;
+    double m_worstBusyAt = 0;
 };
 
 QByteArray scenario(const QString &duration)

@@ -40,6 +40,6 @@ const QStringList kSseKeys{QStringLiteral("heartbeat"), QStringLiteral("retry"),
 const QStringList kPricingKeys{QStringLiteral("currency"),          QStringLiteral("per_million_requests"),
                                QStringLiteral("per_gb_egress"),     QStringLiteral("per_connection_hour"),
                                QStringLiteral("per_gb_second"),     QStringLiteral("memory"),
-                               QStringLiteral("per_instance_hour")};
+                               QStringLiteral("per_instance_hour"), QStringLiteral("per_instance_gb_second")};
 
 } // namespace edgesse::scenario::loader

@@ -711,6 +711,7 @@ private:
         price(u"per_connection_hour", pricing.perConnectionHour);
         price(u"per_gb_second", pricing.perGbSecond);
         price(u"per_instance_hour", pricing.perInstanceHour);
+        price(u"per_instance_gb_second", pricing.perInstanceGbSecond);
         if (const Value *x = p->find(u"memory")) {
             if (auto b = m_read.unit(*x, QStringLiteral("a size like 128MB"), [](QStringView t, QString *e) { return units::parseBytes(t, e); })) {
                 if (*b <= 0 || *b > kMaxMemoryBytes)
@@ -795,6 +796,9 @@ private:
                 why = QStringLiteral("a real browser population speaks HTTP/1.1 or HTTP/2 here: use protocol: http2 for it");
             else if (node && node->external)
                 why = QStringLiteral("\"%1\" is an external server, and EdgeSSE serves HTTP/3 only from its own: use protocol: http2").arg(node->name);
+            else if (node && node->routed())
+                why = QStringLiteral("http3 behind a balancer is not supported yet (\"%1\" has instances, autoscale, faults or "
+                                     "accept_rate; its balancer passes TCP only): use protocol: http2, or a single server there").arg(node->name);
             if (why.isEmpty())
                 continue;
             const Value *where = m_groupValues.value(g.name);

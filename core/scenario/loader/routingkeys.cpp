@@ -2,12 +2,15 @@
 
 #include "core/scenario/units.h"
 
+#include <cmath>
+
 namespace edgesse::scenario::loader {
 
 using namespace std::chrono_literals;
 
 const QStringList kRoutingNodeKeys{QStringLiteral("instances"), QStringLiteral("balance"), QStringLiteral("autoscale"),
-                                   QStringLiteral("faults"), QStringLiteral("fallback"), QStringLiteral("re_resolution")};
+                                   QStringLiteral("faults"), QStringLiteral("fallback"), QStringLiteral("re_resolution"),
+                                   QStringLiteral("accept_rate"), QStringLiteral("accept_burst")};
 
 namespace {
 
@@ -105,6 +108,27 @@ void readFallback(Reader &read, const Value &x, Node &node)
             node.fallback << *name;
 }
 
+// A balancer's admission: `accept_rate` requests a second, `accept_burst` at once (by
+// default a tenth of a second's worth).
+void readAdmission(Reader &read, const Value &spec, Node &node)
+{
+    if (const Value *x = spec.find(u"accept_rate")) {
+        if (auto rate = read.unit(*x, QStringLiteral("a rate like 500/s"), [](QStringView t, QString *e) { return units::parseRate(t, e); })) {
+            if (*rate <= 0)
+                read.report().at(*x, QStringLiteral("accept_rate must be above 0/s; drop the key to admit every request"));
+            else
+                node.acceptRate = *rate;
+        }
+        node.acceptBurst = std::max(1.0, std::floor(node.acceptRate / 10));
+    }
+    if (const Value *x = spec.find(u"accept_burst")) {
+        if (!spec.find(u"accept_rate"))
+            read.report().at(*x, QStringLiteral("accept_burst needs accept_rate (the requests a second the balancer admits)"));
+        else if (auto n = read.integer(*x, 1, 10'000'000, QStringLiteral("accept_burst")))
+            node.acceptBurst = double(*n);
+    }
+}
+
 } // namespace
 
 void readRouting(Reader &read, const Value &spec, Node &node)
@@ -126,6 +150,7 @@ void readRouting(Reader &read, const Value &spec, Node &node)
     }
     if (const Value *x = spec.find(u"faults"))
         node.faults = readNodeFaults(read, *x, node);
+    readAdmission(read, spec, node);
     if (const Value *x = spec.find(u"fallback")) {
         readFallback(read, *x, node);
         if (node.kind != NodeKind::Pop)
