@@ -54,16 +54,16 @@ public:
         if (::geteuid() == 0)
             args << QStringLiteral("--no-sandbox");
         m_process.setProcessChannelMode(QProcess::MergedChannels);
-        // On a machine shared with builds, a browser at normal priority fires its timers
-        // late; as root it runs ahead of them (what a desktop's foreground browser gets).
-        m_process.setChildProcessModifier([] {
-            // A session of its own, raised (util::runAheadOfOtherSessions), so also one process
-            // group: stopped with every process it starts.
-            if (!util::runAheadOfOtherSessions())
-                ::setpgid(0, 0);
-        });
+        // A session of its own, so one process group (stopped with every process it starts)
+        // and one scheduling group, raised by runAhead() once it has started up.
+        m_process.setChildProcessModifier([] { ::setsid(); });
         m_process.start(chromiumPath(), args << url);
     }
+    // On a machine shared with builds, a browser at normal priority fires its timers late; as
+    // root its session runs ahead of them (what a desktop's foreground browser gets). Raised
+    // from launch, its start-up (a second or two of CPU) would starve the test's own servers
+    // and link instead.
+    void runAhead() { util::raiseSessionOf(static_cast<long>(m_process.processId())); }
     ~Chromium()
     {
         const qint64 pid = m_process.processId();
@@ -185,6 +185,8 @@ void TestChromium::eightStreamsOnOneConnection()
                              .arg(scheme).arg(server.port()).arg(reports.port());
     Chromium chromium(page, m_identity->credentials.spkiSha256Base64);
     QVERIFY(chromium.started());
+    QTRY_VERIFY_WITH_TIMEOUT(!reports.lastReport().isEmpty(), 30000);
+    chromium.runAhead();
     // Every stream that can deliver has had several events, and the report says so.
     QTRY_VERIFY2_WITH_TIMEOUT(count(streams(reports.lastReport()), [](const QJsonObject &s) {
                                   return s.value(QStringLiteral("events")).toInt() >= 5;
@@ -285,6 +287,8 @@ void TestChromium::reconnectAfterGatewayCloseWaitsRetry()
                              .arg(proxy->port()).arg(reports.port());
     Chromium chromium(page, m_identity->credentials.spkiSha256Base64);
     QVERIFY(chromium.started());
+    QTRY_VERIFY_WITH_TIMEOUT(!reports.lastReport().isEmpty(), 30000); // the page runs: the browser is up
+    chromium.runAhead();
     const auto streamsSeen = [&] {
         int n = 0;
         for (const sse::StreamRecord &r : server.streamLog())

@@ -213,6 +213,7 @@ private slots:
         const double serialisationMs = bandwidthMbps > 0 ? bytes * 8.0 / (bandwidthMbps * 1e3) : 0.0;
         const double expectedMs = latencyMs + serialisationMs;
         const double afterMs = std::chrono::duration<double, std::milli>(outcome.endedAt - resetAt).count();
+        qInfo("%d bytes, then ECONNRESET %.2f ms after the server's reset (expected %.2f ms)", int(outcome.received), afterMs, expectedMs);
         QVERIFY2(afterMs >= expectedMs - 2.0 && afterMs <= expectedMs + 150.0,
                  qPrintable(QStringLiteral("RST after %1 ms, expected %2 ms").arg(afterMs).arg(expectedMs)));
         QTRY_COMPARE_WITH_TIMEOUT(proxy.openConnections(), std::size_t(0), 2000);

@@ -96,8 +96,8 @@ private slots:
         LinkProxy proxy(settings, QHostAddress::LocalHost, targetPort, queue);
         QVERIFY2(proxy.listen(), qPrintable(proxy.errorString()));
         if (proxy.connectTiming() != ConnectTiming::HeldSyn)
-            QSKIP(qPrintable(QStringLiteral("connect() returns at once here: %1. Run as root (NFQUEUE) to test it.")
-                                 .arg(proxy.connectNote())));
+            QSKIP(qPrintable(
+                QStringLiteral("connect() returns at once here: %1. Run as root (NFQUEUE) to test it.").arg(proxy.connectNote())));
 
         constexpr int kConnects = 50;
         std::vector<double> times;
@@ -114,8 +114,8 @@ private slots:
         const double rtt = 2.0 * latencyMs;
         const double tolerance = std::max(0.15 * rtt, 3.0);
         std::sort(times.begin(), times.end());
-        qInfo("rtt %.0f ms, %d connects: min %.2f, median %.2f, max %.2f ms", rtt, kConnects, times.front(),
-              times[times.size() / 2], times.back());
+        qInfo("rtt %.0f ms, %d connects: min %.2f, median %.2f, max %.2f ms", rtt, kConnects, times.front(), times[times.size() / 2],
+              times.back());
         QVERIFY2(times.front() >= rtt - 0.5, qPrintable(QStringLiteral("a connect took %1 ms").arg(times.front())));
         QVERIFY2(times.back() <= rtt + tolerance,
                  qPrintable(QStringLiteral("a connect took %1 ms, more than %2 ms").arg(times.back()).arg(rtt + tolerance)));

@@ -74,6 +74,94 @@ void reportTimeScale(const scenario::Scenario &scenario, const QStringList &name
                  .arg(wallSeconds, 0, 'f', 0));
 }
 
+// What a run says on stderr while it goes, and what it ends with.
+struct RunWatch {
+    int exitCode = kExitOk;
+    std::optional<metrics::RunResult> result;
+    bool progressShown = false;
+    bool interactive = false;
+    int lastDecile = -1;
+    QString lastVariant;
+};
+
+void printProgress(RunWatch &w, double fraction, const QString &variant, std::chrono::seconds eta)
+{
+    const int percent = int(fraction * 100);
+    if (w.interactive) {
+        printErr(QStringLiteral("\r%1: %2%  ETA %3s   ").arg(variant).arg(percent, 3).arg(eta.count()));
+        w.progressShown = true;
+        return;
+    }
+    // A log file or a pipe gets a line every tenth of the run, not a line a tick.
+    if (percent / 10 == w.lastDecile && variant == w.lastVariant)
+        return;
+    w.lastDecile = percent / 10;
+    w.lastVariant = variant;
+    printErr(QStringLiteral("%1: %2%  ETA %3s\n").arg(variant).arg(percent, 3).arg(eta.count()));
+}
+
+void watchRun(sim::RunController &controller, SignalWatcher &watcher, QEventLoop &loop, const sim::RunOptions &options,
+              RunWatch &w)
+{
+    QObject::connect(&watcher, &SignalWatcher::interrupted, &controller, [&](int) {
+        printErr(QStringLiteral("\nedgesse run: interrupted; stopping\n"));
+        w.exitCode = kExitInterrupted;
+        controller.cancel();
+    });
+    QObject::connect(&controller, &sim::RunController::progressChanged, &loop,
+                     [&](double fraction, const QString &variant, std::chrono::seconds eta) {
+                         printProgress(w, fraction, variant, eta);
+                     });
+    QObject::connect(&controller, &sim::RunController::calibrating, &loop, [&](const QString &variant) {
+        printErr(QStringLiteral("%1: calibrating the time scale (short runs, error p99 within %2 ms)\n")
+                     .arg(variant)
+                     .arg(options.toleranceMs, 0, 'g', 6));
+    });
+    QObject::connect(&controller, &sim::RunController::timeScaleChosen, &loop,
+                     [&](const QString &variant, double scale, const QString &reason, double wallSeconds) {
+                         printErr(QStringLiteral("%1: time scale %2: %3; about %4 s of wall time plus set-up\n")
+                                      .arg(variant)
+                                      .arg(scale, 0, 'g', 6)
+                                      .arg(reason)
+                                      .arg(wallSeconds, 0, 'f', 0));
+                     });
+    QObject::connect(&controller, &sim::RunController::variantFinished, &loop,
+                     [&](const metrics::VariantResult &variant) {
+                         const QString scaled = variant.timeScale > 1.0 || options.autoTimeScale
+                             ? QStringLiteral(", time scale %1: %2 s modelled in %3 s, error p99 %4 ms, tolerance %5 ms")
+                                   .arg(variant.timeScale, 0, 'g', 6)
+                                   .arg(variant.durationS, 0, 'f', 1)
+                                   .arg(variant.wallS, 0, 'f', 1)
+                                   .arg(variant.error.percentiles.p99, 0, 'f', 3)
+                                   .arg(variant.toleranceMs, 0, 'g', 6)
+                             : QString();
+                         printErr(QStringLiteral("%1%2: done (%3 of %4 events delivered%5)%6\n")
+                                      .arg(w.interactive ? QStringLiteral("\r") : QString())
+                                      .arg(variant.name)
+                                      .arg(variant.events.delivered)
+                                      .arg(variant.events.expected)
+                                      .arg(scaled)
+                                      .arg(w.interactive ? QStringLiteral("          ") : QString()));
+                         w.progressShown = false;
+                     });
+    QObject::connect(&controller, &sim::RunController::finished, &loop, [&](const metrics::RunResult &r) {
+        w.result = r;
+        loop.quit();
+    });
+    QObject::connect(&controller, &sim::RunController::failed, &loop, [&](const QString &reason) {
+        if (w.progressShown)
+            printErr(QStringLiteral("\n"));
+        printErr(QStringLiteral("edgesse run: %1\n").arg(reason));
+        w.exitCode = kExitRunFailed;
+        loop.quit();
+    });
+    QObject::connect(&controller, &sim::RunController::cancelled, &loop, [&] {
+        if (w.exitCode == kExitOk)
+            w.exitCode = kExitInterrupted;
+        loop.quit();
+    });
+}
+
 } // namespace
 
 int runCommand(const QStringList &args)
@@ -124,86 +212,15 @@ int runCommand(const QStringList &args)
     sim::RunController controller;
     SignalWatcher watcher;
     QEventLoop loop;
-    int exitCode = kExitOk;
-    std::optional<metrics::RunResult> result;
-    bool progressShown = false;
-    const bool interactive = ::isatty(::fileno(stderr)) == 1;
-    int lastDecile = -1;
-    QString lastVariant;
-
-    QObject::connect(&watcher, &SignalWatcher::interrupted, &controller, [&](int) {
-        printErr(QStringLiteral("\nedgesse run: interrupted; stopping\n"));
-        exitCode = kExitInterrupted;
-        controller.cancel();
-    });
-    QObject::connect(&controller, &sim::RunController::progressChanged, &loop,
-                     [&](double fraction, const QString &variant, std::chrono::seconds eta) {
-                         const int percent = int(fraction * 100);
-                         if (interactive) {
-                             printErr(QStringLiteral("\r%1: %2%  ETA %3s   ").arg(variant).arg(percent, 3).arg(eta.count()));
-                             progressShown = true;
-                             return;
-                         }
-                         // A log file or a pipe gets a line every tenth of the run, not a line a tick.
-                         if (percent / 10 == lastDecile && variant == lastVariant)
-                             return;
-                         lastDecile = percent / 10;
-                         lastVariant = variant;
-                         printErr(QStringLiteral("%1: %2%  ETA %3s\n").arg(variant).arg(percent, 3).arg(eta.count()));
-                     });
-    QObject::connect(&controller, &sim::RunController::calibrating, &loop, [&](const QString &variant) {
-        printErr(QStringLiteral("%1: calibrating the time scale (short runs, error p99 within %2 ms)\n")
-                     .arg(variant)
-                     .arg(options.toleranceMs, 0, 'g', 6));
-    });
-    QObject::connect(&controller, &sim::RunController::timeScaleChosen, &loop,
-                     [&](const QString &variant, double scale, const QString &reason, double wallSeconds) {
-                         printErr(QStringLiteral("%1: time scale %2: %3; about %4 s of wall time plus set-up\n")
-                                      .arg(variant)
-                                      .arg(scale, 0, 'g', 6)
-                                      .arg(reason)
-                                      .arg(wallSeconds, 0, 'f', 0));
-                     });
-    QObject::connect(&controller, &sim::RunController::variantFinished, &loop,
-                     [&](const metrics::VariantResult &variant) {
-                         const QString scaled = variant.timeScale > 1.0 || options.autoTimeScale
-                             ? QStringLiteral(", time scale %1: %2 s modelled in %3 s, error p99 %4 ms, tolerance %5 ms")
-                                   .arg(variant.timeScale, 0, 'g', 6)
-                                   .arg(variant.durationS, 0, 'f', 1)
-                                   .arg(variant.wallS, 0, 'f', 1)
-                                   .arg(variant.error.percentiles.p99, 0, 'f', 3)
-                                   .arg(variant.toleranceMs, 0, 'g', 6)
-                             : QString();
-                         printErr(QStringLiteral("%1%2: done (%3 of %4 events delivered%5)%6\n")
-                                      .arg(interactive ? QStringLiteral("\r") : QString())
-                                      .arg(variant.name)
-                                      .arg(variant.events.delivered)
-                                      .arg(variant.events.expected)
-                                      .arg(scaled)
-                                      .arg(interactive ? QStringLiteral("          ") : QString()));
-                         progressShown = false;
-                     });
-    QObject::connect(&controller, &sim::RunController::finished, &loop, [&](const metrics::RunResult &r) {
-        result = r;
-        loop.quit();
-    });
-    QObject::connect(&controller, &sim::RunController::failed, &loop, [&](const QString &reason) {
-        if (progressShown)
-            printErr(QStringLiteral("\n"));
-        printErr(QStringLiteral("edgesse run: %1\n").arg(reason));
-        exitCode = kExitRunFailed;
-        loop.quit();
-    });
-    QObject::connect(&controller, &sim::RunController::cancelled, &loop, [&] {
-        if (exitCode == kExitOk)
-            exitCode = kExitInterrupted;
-        loop.quit();
-    });
+    RunWatch w;
+    w.interactive = ::isatty(::fileno(stderr)) == 1;
+    watchRun(controller, watcher, loop, options, w);
 
     controller.start(scenario, parsed->variants, options);
     loop.exec();
-    if (!result)
-        return exitCode == kExitOk ? kExitRunFailed : exitCode;
+    if (!w.result)
+        return w.exitCode == kExitOk ? kExitRunFailed : w.exitCode;
+    std::optional<metrics::RunResult> &result = w.result;
 
     result->scenarioFile = QFileInfo(parsed->file).fileName();
     QFile scenarioFile(parsed->file);

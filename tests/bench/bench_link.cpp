@@ -1,6 +1,6 @@
 // How closely a LinkProxy keeps to its configured timing, and what it costs.
 //
-//   bench_link [--connections 100,1000,4000] [--seconds 5] [--parts 1,2,3] [--quick] [--stock-dispatcher]
+//   bench_link [--connections 100,1000,4000] [--seconds 5] [--parts 1,2,3] [--rounds 7] [--quick] [--stock-dispatcher]
 //
 // 1. Delay accuracy: 100 B messages, 10 per second per connection, through a 20 ms link;
 //    measured one-way delay minus 20 ms (p50, p99, max) at each connection count. A
@@ -9,7 +9,8 @@
 //    however late the harness then reads it. The same measurement without a link gives the
 //    harness's floor. Clients send in passes at most 0.5 ms apart, each message stamped as
 //    it leaves, so that the load generator does not wake 40,000 times a second.
-// 2. Bulk throughput of one stream: plain loopback vs a zero-latency link, same run.
+// 2. Bulk throughput of one stream: plain loopback vs a zero-latency link, same run, in
+//    alternating rounds; the ratio is the median of the rounds' ratios.
 // 3. Bandwidth pacing accuracy from 1 Mbit/s to 1 Gbit/s.
 //
 // The proxies run on one data-plane thread; the clients and the target run on another
@@ -334,6 +335,8 @@ DelayResult measureDelays(DataPlaneThread &plane, int connections, std::chrono::
 struct StreamResult {
     double bytesPerSecond = 0;      // whole transfer, first byte to last
     double pacedBitsPerSecond = 0;  // after the first read (a token bucket's initial burst)
+    double senderCpuUs = 0;         // each thread's CPU time over the transfer (kernel work included)
+    double receiverCpuUs = 0;
 };
 
 // Sends `bytes` over a connection to `port` (a link or the receiver itself) and measures
@@ -359,6 +362,7 @@ StreamResult stream(quint16 connectPort, int receiverListener, std::uint64_t byt
             }
             total += std::uint64_t(n);
         }
+        result.receiverCpuUs = threadCpuUs(CLOCK_THREAD_CPUTIME_ID);
         const double seconds = std::chrono::duration<double>(last - first).count();
         if (seconds > 0) {
             result.bytesPerSecond = double(total) / seconds;
@@ -376,6 +380,7 @@ StreamResult stream(quint16 connectPort, int receiverListener, std::uint64_t byt
                 break;
             sent += std::uint64_t(n);
         }
+        result.senderCpuUs = threadCpuUs(CLOCK_THREAD_CPUTIME_ID);
         ::shutdown(fd, SHUT_WR);
         char drain[64];
         while (::read(fd, drain, sizeof drain) > 0) {
@@ -404,6 +409,7 @@ int main(int argc, char **argv)
     double seconds = 5;
     bool quick = false;
     bool stock = false;
+    int rounds = 7;
     std::vector<int> parts{1, 2, 3};
     const QStringList args = QCoreApplication::arguments();
     for (qsizetype i = 1; i < args.size(); ++i) {
@@ -413,12 +419,14 @@ int main(int argc, char **argv)
             seconds = args[++i].toDouble();
         else if (args[i] == QLatin1String("--parts") && i + 1 < args.size())
             parts = parseList(args[++i]);
+        else if (args[i] == QLatin1String("--rounds") && i + 1 < args.size())
+            rounds = std::max(1, args[++i].toInt());
         else if (args[i] == QLatin1String("--stock-dispatcher"))
             stock = true;
         else if (args[i] == QLatin1String("--quick"))
             quick = true;
         else {
-            std::fprintf(stderr, "usage: bench_link [--connections 100,1000,4000] [--seconds 5] [--parts 1,2,3] [--quick] [--stock-dispatcher]\n");
+            std::fprintf(stderr, "usage: bench_link [--connections 100,1000,4000] [--seconds 5] [--parts 1,2,3] [--rounds 7] [--quick] [--stock-dispatcher]\n");
             return 2;
         }
     }
@@ -465,22 +473,48 @@ int main(int argc, char **argv)
 
     }
     if (wanted(2)) {
-    std::printf("\n2. One bulk stream: plain loopback vs a zero-latency link (median of 5 runs each, alternating)\n");
+    std::printf("\n2. One bulk stream: plain loopback vs a zero-latency link, %d alternating rounds; the ratio is\n"
+                "   the median of each round's link / loopback (the two measured back to back, under the same load)\n",
+                rounds);
     {
         const std::uint64_t bulkBytes = quick ? (256ull << 20) : (1ull << 30);
         quint16 receiverPort = 0;
         const int receiver = listenLoopback(receiverPort);
         Link link(plane, LinkSettings{}, receiverPort);
+        clockid_t proxyClock{};
+        plane.run([&] { ::pthread_getcpuclockid(::pthread_self(), &proxyClock); });
         std::vector<double> plain;
         std::vector<double> linked;
-        for (int round = 0; round < 5; ++round) {
-            plain.push_back(stream(receiverPort, receiver, bulkBytes).bytesPerSecond);
-            linked.push_back(stream(link.port(), receiver, bulkBytes).bytesPerSecond);
+        std::vector<double> ratios;
+        std::vector<double> plainCpu; // CPU µs per MB: sender + receiver (+ link)
+        std::vector<double> linkedCpu;
+        std::vector<double> linkCpu;
+        const double megabytes = double(bulkBytes) / 1e6;
+        for (int round = 0; round < rounds; ++round) {
+            const StreamResult p = stream(receiverPort, receiver, bulkBytes);
+            const double proxyBefore = threadCpuUs(proxyClock);
+            const StreamResult l = stream(link.port(), receiver, bulkBytes);
+            const double proxyUs = threadCpuUs(proxyClock) - proxyBefore;
+            plain.push_back(p.bytesPerSecond);
+            linked.push_back(l.bytesPerSecond);
+            ratios.push_back(plain.back() > 0 ? linked.back() / plain.back() : 0.0);
+            plainCpu.push_back((p.senderCpuUs + p.receiverCpuUs) / megabytes);
+            linkedCpu.push_back((l.senderCpuUs + l.receiverCpuUs + proxyUs) / megabytes);
+            linkCpu.push_back(proxyUs / megabytes);
         }
-        std::sort(plain.begin(), plain.end());
-        std::sort(linked.begin(), linked.end());
-        std::printf("%22s %12.0f MB/s\n", "plain loopback", plain[2] / 1e6);
-        std::printf("%22s %12.0f MB/s   ratio %.2f (target >= 0.50)\n", "zero-latency link", linked[2] / 1e6, linked[2] / plain[2]);
+        const auto median = [](std::vector<double> v) {
+            std::sort(v.begin(), v.end());
+            return v[v.size() / 2];
+        };
+        std::sort(ratios.begin(), ratios.end());
+        std::printf("%22s %12.0f MB/s (median)\n", "plain loopback", median(plain) / 1e6);
+        std::printf("%22s %12.0f MB/s (median)\n", "zero-latency link", median(linked) / 1e6);
+        std::printf("%22s %12.2f (rounds %.2f-%.2f; target >= 0.50)\n", "ratio link/loopback", median(ratios), ratios.front(),
+                    ratios.back());
+        // CPU per byte does not depend on how the machine's load shares the cores out.
+        std::printf("%22s %12.0f us/MB loopback (sender + receiver), %.0f us/MB through the link, of which the link's "
+                    "thread %.0f (medians)\n",
+                    "CPU", median(plainCpu), median(linkedCpu), median(linkCpu));
         ::close(receiver);
     }
 

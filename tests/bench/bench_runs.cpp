@@ -108,6 +108,54 @@ struct Floor {
     double p50 = 0, p99 = 0, max = 0; // ms: a stream's receipt - the event's first write - the relay's delay
 };
 
+// A minimal link: each message read from relayIn[i] leaves on relayOut[i] `latency` after
+// the kernel received it, until `stop`.
+void relayLoop(const std::vector<int> &relayIn, const std::vector<int> &relayOut, std::chrono::milliseconds latency,
+               const std::atomic<bool> &stop)
+{
+    const int epfd = ::epoll_create1(EPOLL_CLOEXEC);
+    for (std::size_t i = 0; i < relayIn.size(); ++i) {
+        edgesse::net::enableReceiveTimestamps(relayIn[i]);
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u64 = i;
+        ::epoll_ctl(epfd, EPOLL_CTL_ADD, relayIn[i], &ev);
+    }
+    struct Held {
+        Clock::time_point due;
+        std::size_t stream;
+        std::size_t size;
+        char bytes[16384];
+    };
+    std::deque<Held> held; // arrivals come in time order, so due times do too
+    epoll_event ready[256];
+    while (!stop.load(std::memory_order_relaxed)) {
+        long long waitNs = 50'000'000;
+        if (!held.empty())
+            waitNs = std::clamp<long long>(std::chrono::duration_cast<std::chrono::nanoseconds>(held.front().due - Clock::now()).count(),
+                                           0, waitNs);
+        const timespec timeout{0, static_cast<long>(waitNs)};
+        const int n = ::epoll_pwait2(epfd, ready, 256, &timeout, nullptr);
+        for (int e = 0; e < n; ++e) {
+            Held h{};
+            h.stream = ready[e].data.u64;
+            Clock::time_point arrival;
+            const ssize_t got = edgesse::net::receiveStamped(relayIn[h.stream], h.bytes, sizeof h.bytes, arrival);
+            if (got <= 0)
+                continue;
+            h.size = std::size_t(got);
+            h.due = arrival + latency;
+            held.push_back(h);
+        }
+        const Clock::time_point now = Clock::now();
+        while (!held.empty() && held.front().due <= now) {
+            [[maybe_unused]] const ssize_t sent = ::send(relayOut[held.front().stream], held.front().bytes, held.front().size, MSG_NOSIGNAL);
+            held.pop_front();
+        }
+    }
+    ::close(epfd);
+}
+
 Floor kernelFloor(int streams, int events, std::chrono::milliseconds latency, std::size_t eventBytes = 128)
 {
     Floor floor;
@@ -125,50 +173,7 @@ Floor kernelFloor(int streams, int events, std::chrono::milliseconds latency, st
     std::atomic<bool> stop{false};
     std::thread relay;
     if (ok) {
-        relay = std::thread([&] {
-            // A minimal link: each message leaves `latency` after the kernel received it.
-            const int epfd = ::epoll_create1(EPOLL_CLOEXEC);
-            for (std::size_t i = 0; i < relayIn.size(); ++i) {
-                edgesse::net::enableReceiveTimestamps(relayIn[i]);
-                epoll_event ev{};
-                ev.events = EPOLLIN;
-                ev.data.u64 = i;
-                ::epoll_ctl(epfd, EPOLL_CTL_ADD, relayIn[i], &ev);
-            }
-            struct Held {
-                Clock::time_point due;
-                std::size_t stream;
-                std::size_t size;
-                char bytes[16384];
-            };
-            std::deque<Held> held; // arrivals come in time order, so due times do too
-            epoll_event ready[256];
-            while (!stop.load(std::memory_order_relaxed)) {
-                long long waitNs = 50'000'000;
-                if (!held.empty())
-                    waitNs = std::clamp<long long>(std::chrono::duration_cast<std::chrono::nanoseconds>(held.front().due - Clock::now()).count(),
-                                                   0, waitNs);
-                const timespec timeout{0, static_cast<long>(waitNs)};
-                const int n = ::epoll_pwait2(epfd, ready, 256, &timeout, nullptr);
-                for (int e = 0; e < n; ++e) {
-                    Held h{};
-                    h.stream = ready[e].data.u64;
-                    Clock::time_point arrival;
-                    const ssize_t got = edgesse::net::receiveStamped(relayIn[h.stream], h.bytes, sizeof h.bytes, arrival);
-                    if (got <= 0)
-                        continue;
-                    h.size = std::size_t(got);
-                    h.due = arrival + latency;
-                    held.push_back(h);
-                }
-                const Clock::time_point now = Clock::now();
-                while (!held.empty() && held.front().due <= now) {
-                    [[maybe_unused]] const ssize_t sent = ::send(relayOut[held.front().stream], held.front().bytes, held.front().size, MSG_NOSIGNAL);
-                    held.pop_front();
-                }
-            }
-            ::close(epfd);
-        });
+        relay = std::thread([&] { relayLoop(relayIn, relayOut, latency, stop); });
         const int epfd = ::epoll_create1(EPOLL_CLOEXEC);
         for (std::size_t i = 0; i < client.size(); ++i) {
             edgesse::net::enableReceiveTimestamps(client[i]);
@@ -333,26 +338,33 @@ std::optional<double> chooseScale(const scenario::Variant &v, double toleranceMs
     return search.chosen();
 }
 
-// The floor at the same error: its overhead is wall time too, so at scale k it is p99 / k in
-// modelled time, and the least scale that meets the tolerance is ceil(p99 / tolerance).
+// The floor at the same error. Its overhead is wall time too: at scale 1 the least scale for
+// the tolerance is ceil(p99 / tolerance). It is also run at the engine's scale (its hold
+// stretched as a link's is, its overhead divided by the scale), so both least scales can be
+// estimated from runs at the same scale.
 void printFloorBeside(int streams, std::size_t eventBytes, double toleranceMs, double engineScale, double engineNeeded)
 {
     const Floor f = kernelFloor(streams, 20, 20ms, eventBytes);
-    if (!f.ok) {
+    const auto hold = std::chrono::milliseconds(std::llround(20 * engineScale));
+    const Floor d = kernelFloor(streams, 6, hold, eventBytes);
+    if (!f.ok || !d.ok) {
         std::printf("%-28s floor: could not open %d loopback pairs\n", "", streams * 2);
         return;
     }
     const double floorScale = std::max(1.0, std::ceil(f.p99 / toleranceMs));
-    const double ratio = engineNeeded / floorScale;
-    std::printf("%-28s floor (raw sockets, epoll, a 20 ms relay thread, no engine): overhead p50 %.3f p99 %.3f max %.3f ms "
-                "at scale 1, so scale %g for p99 <= %.3g ms: %.4f modelled s per wall s\n",
-                "", f.p50, f.p99, f.max, floorScale, toleranceMs, 1.0 / floorScale);
-    std::printf("%-28s engine/floor: the engine needs scale %g (auto chose %g), %.2fx the floor's %g: %s\n", "",
-                engineNeeded, engineScale, ratio, floorScale, ratio <= 1.1 ? "within 1.1x" : "NOT within 1.1x");
+    const double floorAtScale = d.p99 / engineScale;
+    const double floorNeeded = std::max(1.0, std::ceil(engineScale * floorAtScale / toleranceMs));
+    std::printf("%-28s floor (raw sockets, epoll, a relay thread, no engine): at scale 1 overhead p50 %.3f p99 %.3f max %.3f ms, "
+                "so scale %g for p99 <= %.3g ms (%.4f modelled s per wall s); at scale %g (%lld ms hold) p99 %.3f ms "
+                "modelled, so scale %g\n",
+                "", f.p50, f.p99, f.max, floorScale, toleranceMs, 1.0 / floorScale, engineScale,
+                static_cast<long long>(hold.count()), floorAtScale, floorNeeded);
+    const double ratio = engineNeeded / floorNeeded;
+    std::printf("%-28s engine/floor, both from runs at scale %g: the engine needs scale %g, the floor %g: %.2fx, %s\n", "",
+                engineScale, engineNeeded, floorNeeded, ratio, ratio <= 1.1 ? "within 1.1x" : "NOT within 1.1x");
     std::fflush(stdout);
 }
 
-// One fan-out at the scale auto chooses, beside the floor at the same error.
 // The floor carries the same deliveries: a stream's event on each of `floorStreams`
 // connections, or (HTTP/2) one write of a connection's streams' events on each.
 struct FloorShape {
