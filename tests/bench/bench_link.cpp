@@ -392,6 +392,64 @@ StreamResult stream(quint16 connectPort, int receiverListener, std::uint64_t byt
     return result;
 }
 
+// The floor under any relay on this machine: one thread moving one connection's bytes with
+// blocking splice (socket -> pipe -> socket) and nothing else. The bytes cross loopback twice,
+// as they do through the link, so the link is measured against what relaying itself costs.
+class BareRelay
+{
+public:
+    explicit BareRelay(quint16 upstream)
+        : m_upstream(upstream)
+        , m_listener(listenLoopback(m_port))
+    {
+    }
+    ~BareRelay() { ::close(m_listener); }
+    BareRelay(const BareRelay &) = delete;
+    BareRelay &operator=(const BareRelay &) = delete;
+    quint16 port() const { return m_port; }
+
+    // Relays the next connection to its end on a thread of its own; `cpuUs` is that thread's CPU.
+    std::thread relayOne(double &cpuUs)
+    {
+        return std::thread([this, &cpuUs] {
+            const int in = ::accept(m_listener, nullptr, nullptr);
+            const int out = connectLoopback(m_upstream, false);
+            int pipeFds[2] = {-1, -1};
+            if (in >= 0 && out >= 0 && ::pipe(pipeFds) == 0) {
+                ::fcntl(pipeFds[1], F_SETPIPE_SZ, 1 << 20);
+                forward(in, pipeFds, out);
+            } else {
+                std::perror("bare relay");
+            }
+            cpuUs = threadCpuUs(CLOCK_THREAD_CPUTIME_ID);
+            ::shutdown(out, SHUT_WR);
+            for (const int fd : {pipeFds[0], pipeFds[1], out, in})
+                if (fd >= 0)
+                    ::close(fd);
+        });
+    }
+
+private:
+    static void forward(int in, const int (&pipeFds)[2], int out)
+    {
+        for (;;) {
+            ssize_t left = ::splice(in, nullptr, pipeFds[1], nullptr, 1 << 20, SPLICE_F_MOVE);
+            if (left <= 0)
+                return;
+            while (left > 0) {
+                const ssize_t moved = ::splice(pipeFds[0], nullptr, out, nullptr, std::size_t(left), SPLICE_F_MOVE);
+                if (moved <= 0)
+                    return;
+                left -= moved;
+            }
+        }
+    }
+
+    quint16 m_upstream;
+    quint16 m_port = 0;
+    int m_listener;
+};
+
 std::vector<int> parseList(const QString &text)
 {
     std::vector<int> values;
@@ -473,8 +531,8 @@ int main(int argc, char **argv)
 
     }
     if (wanted(2)) {
-    std::printf("\n2. One bulk stream: plain loopback vs a zero-latency link, %d alternating rounds; the ratio is\n"
-                "   the median of each round's link / loopback (the two measured back to back, under the same load)\n",
+    std::printf("\n2. One bulk stream: plain loopback, a zero-latency link and a bare splice relay, %d alternating rounds;\n"
+                "   each ratio is the median of the rounds, each round measured back to back under the same load\n",
                 rounds);
     {
         const std::uint64_t bulkBytes = quick ? (256ull << 20) : (1ull << 30);
@@ -486,6 +544,10 @@ int main(int argc, char **argv)
         std::vector<double> plain;
         std::vector<double> linked;
         std::vector<double> ratios;
+        std::vector<double> floorRatios; // the bare relay / loopback, and the link / the bare relay
+        std::vector<double> againstFloor;
+        std::vector<double> floorCpu;
+        BareRelay bare(receiverPort);
         std::vector<double> plainCpu; // CPU µs per MB: sender + receiver (+ link)
         std::vector<double> linkedCpu;
         std::vector<double> linkCpu;
@@ -501,6 +563,13 @@ int main(int argc, char **argv)
             plainCpu.push_back((p.senderCpuUs + p.receiverCpuUs) / megabytes);
             linkedCpu.push_back((l.senderCpuUs + l.receiverCpuUs + proxyUs) / megabytes);
             linkCpu.push_back(proxyUs / megabytes);
+            double bareUs = 0;
+            std::thread relaying = bare.relayOne(bareUs);
+            const StreamResult b = stream(bare.port(), receiver, bulkBytes);
+            relaying.join();
+            floorRatios.push_back(p.bytesPerSecond > 0 ? b.bytesPerSecond / p.bytesPerSecond : 0.0);
+            againstFloor.push_back(b.bytesPerSecond > 0 ? l.bytesPerSecond / b.bytesPerSecond : 0.0);
+            floorCpu.push_back((b.senderCpuUs + b.receiverCpuUs + bareUs) / megabytes);
         }
         const auto median = [](std::vector<double> v) {
             std::sort(v.begin(), v.end());
@@ -515,6 +584,10 @@ int main(int argc, char **argv)
         std::printf("%22s %12.0f us/MB loopback (sender + receiver), %.0f us/MB through the link, of which the link's "
                     "thread %.0f (medians)\n",
                     "CPU", median(plainCpu), median(linkedCpu), median(linkCpu));
+        // Where even a relay doing nothing but splice stays under half of loopback, that is the
+        // machine's floor for relaying, and the link is held to it instead.
+        std::printf("%22s %12.2f x loopback (median), %.0f us/MB; the link at %.2f x this floor (median)\n",
+                    "bare splice relay", median(floorRatios), median(floorCpu), median(againstFloor));
         ::close(receiver);
     }
 
