@@ -932,6 +932,17 @@ void TopologyView::scaleBy(double factor)
     const double applied = target / zoom();
     scale(applied, applied);
     m_userZoomed = true;
+    setScrollBarsShown(true);
+}
+
+// While the view fits the topology to the window, scroll bars stay off: a fit that made one
+// appear would narrow the viewport, fit again without it, and so on without end (the event
+// loop never idles). Once the user zooms, they are there to pan with.
+void TopologyView::setScrollBarsShown(bool shown)
+{
+    const Qt::ScrollBarPolicy policy = shown ? Qt::ScrollBarAsNeeded : Qt::ScrollBarAlwaysOff;
+    setHorizontalScrollBarPolicy(policy);
+    setVerticalScrollBarPolicy(policy);
 }
 
 void TopologyView::zoomIn()
@@ -949,6 +960,7 @@ void TopologyView::fitToWindow()
     const QRectF bounds = scene()->itemsBoundingRect().adjusted(-30, -30, 30, 30);
     if (bounds.isEmpty())
         return;
+    setScrollBarsShown(false);
     fitInView(bounds, Qt::KeepAspectRatio);
     if (zoom() > 1.4)
         setTransform(QTransform::fromScale(1.4, 1.4));

@@ -87,6 +87,7 @@ private:
     void nodePressed();
     void nodeReleased();
     void scaleBy(double factor);
+    void setScrollBarsShown(bool shown);
     void onFlashTick();
 
     TopologyModel m_model;
