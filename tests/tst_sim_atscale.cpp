@@ -5,6 +5,7 @@
 
 #include "core/sim/run.h"
 #include "core/sim/timescalesearch.h"
+#include "tests/support/directvariant.h"
 
 #include <QTest>
 
@@ -27,26 +28,10 @@ constexpr double kWallBudgetS = 240;
 
 scenario::Variant world(qint64 browsers)
 {
-    scenario::Variant v;
-    v.name = QStringLiteral("viewers x%1").arg(browsers * kStreamsPerBrowser);
-    v.placement = scenario::Placement::Central;
-    v.protocol = scenario::Protocol::Http1;
-    scenario::Node origin;
-    origin.name = QStringLiteral("origin");
-    origin.kind = scenario::NodeKind::Origin;
-    v.nodes = {origin};
-    scenario::ClientGroup group;
-    group.name = QStringLiteral("viewers");
-    group.count = browsers;
-    group.near = origin.name;
-    group.streams = kStreamsPerBrowser;
-    v.clients = {group};
-    scenario::Link link;
-    link.a = group.name;
-    link.b = origin.name;
-    link.latency = kPath;
-    v.links = {link};
-    v.publisher.at = origin.name;
+    scenario::Variant v = testing::directVariant(QStringLiteral("viewers x%1").arg(browsers * kStreamsPerBrowser),
+                                                 QStringLiteral("viewers"), scenario::Protocol::Http1, browsers,
+                                                 kStreamsPerBrowser, kPath);
+    v.publisher.at = QStringLiteral("origin");
     v.publisher.rate = kRate;
     v.publisher.payloadBytes = 100;
     v.sse.heartbeat = std::nullopt;

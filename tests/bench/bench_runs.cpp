@@ -20,6 +20,7 @@
 #include "core/net/stampedreceive.h"
 #include "core/sim/run.h"
 #include "core/sim/timescalesearch.h"
+#include "tests/support/directvariant.h"
 #include "tests/support/loopback.h"
 #include "tests/support/percentile.h"
 
@@ -52,26 +53,9 @@ namespace {
 scenario::Variant topology(const char *name, scenario::Protocol protocol, qint64 browsers, int streams,
                            std::chrono::microseconds duration)
 {
-    scenario::Variant v;
-    v.name = QString::fromLatin1(name);
-    v.placement = scenario::Placement::Central;
-    v.protocol = protocol;
-    scenario::Node origin;
-    origin.name = QStringLiteral("origin");
-    origin.kind = scenario::NodeKind::Origin;
-    v.nodes = {origin};
-    scenario::ClientGroup group;
-    group.name = QStringLiteral("clients");
-    group.count = browsers;
-    group.near = origin.name;
-    group.streams = streams;
-    v.clients = {group};
-    scenario::Link l;
-    l.a = group.name;
-    l.b = origin.name;
-    l.latency = 20ms;
-    v.links = {l};
-    v.publisher.at = origin.name;
+    scenario::Variant v =
+        testing::directVariant(QString::fromLatin1(name), QStringLiteral("clients"), protocol, browsers, streams, 20ms);
+    v.publisher.at = QStringLiteral("origin");
     v.publisher.rate = 2; // every event goes to every stream: 8,000 deliveries a second at 4,000 streams
     v.publisher.payloadBytes = 100;
     v.sse.heartbeat = std::nullopt;
