@@ -56,6 +56,7 @@ private slots:
     void cancelLeavesNothingBehind();
     void controllerCancelLeavesNothingBehind();
     void stopEndsAnOpenEndedRunWithAResult();
+    void timeLeftIsInWallTime();
 
 private:
     int m_baseFds = 0;
@@ -236,6 +237,25 @@ void TestSimLifecycle::stopEndsAnOpenEndedRunWithAResult()
     QVERIFY(run.result().events.published > 0);
     QTRY_COMPARE_WITH_TIMEOUT(threadCount(), m_baseThreads, 2000); // an exiting thread lingers in /proc briefly
     QCOMPARE(openDescriptors(), m_baseFds);
+}
+
+void TestSimLifecycle::timeLeftIsInWallTime()
+{
+    // 1 s warm-up + 2 s measured at time scale 3 take 9 wall seconds: that is the time left
+    // at the start, not the 3 modelled ones.
+    const scenario::Scenario s = tinyScenario();
+    sim::RunController controller;
+    QSignalSpy progress(&controller, &sim::RunController::progressChanged);
+    QSignalSpy cancelled(&controller, &sim::RunController::cancelled);
+    sim::RunOptions options;
+    options.duration = 2s;
+    options.warmup = 1s;
+    options.timeScale = 3;
+    controller.start(s, {QStringLiteral("central")}, options);
+    QTRY_VERIFY_WITH_TIMEOUT(!progress.isEmpty(), 10000);
+    QCOMPARE(progress.first().at(2).value<std::chrono::seconds>(), 9s);
+    controller.cancel();
+    QTRY_COMPARE_WITH_TIMEOUT(cancelled.count(), 1, 5000);
 }
 
 QTEST_GUILESS_MAIN(TestSimLifecycle)
