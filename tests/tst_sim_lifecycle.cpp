@@ -79,7 +79,16 @@ void TestSimLifecycle::initTestCase()
     run.wait();
     QVERIFY(finished);
     m_baseFds = openDescriptors();
+    // A thread that has just exited lingers in /proc briefly: the baseline is the count once
+    // it has held for 300 ms.
     m_baseThreads = threadCount();
+    for (auto steady = std::chrono::steady_clock::now(); std::chrono::steady_clock::now() - steady < 300ms;) {
+        QTest::qWait(20);
+        if (const int now = threadCount(); now != m_baseThreads) {
+            m_baseThreads = now;
+            steady = std::chrono::steady_clock::now();
+        }
+    }
 }
 
 void TestSimLifecycle::cancelLeavesNothingBehind_data()
