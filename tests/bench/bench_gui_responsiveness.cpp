@@ -302,7 +302,8 @@ int main(int argc, char *argv[])
         const bool ok = meter.max() <= 50.0;
         std::printf("%lld streams, %s measured, load average %s: longest wall gap %.1f ms — %s (limit 50 ms); "
                     "the GUI thread's own work in a gap at most %.1f ms\n",
-                    window.scenario() ? static_cast<long long>(window.scenario()->variants.first().totalStreams()) : 0LL, qPrintable(duration),
+                    window.scenario() ? static_cast<long long>(window.scenario()->variants.first().totalStreams()) : 0LL, qPrintable(!args.contains(QStringLiteral("--duration")) && args.contains(QStringLiteral("--scenario"))
+                                                    ? QStringLiteral("the scenario's duration") : duration),
                     qPrintable(loadAverage()), meter.max(), ok ? "within" : "OVER", meter.maxBusy());
         if (!shots.isEmpty())
             std::printf("(taken with --screenshots: grabbing the window during the run held the GUI thread; measure without)\n");
