@@ -391,6 +391,8 @@ QJsonObject toJson(const Variant &v)
                                                               {QStringLiteral("jitter"), keyword(g.reconnect->jitter)}});
         if (g.realBrowser)
             o.insert(QStringLiteral("real_browser"), keyword(*g.realBrowser));
+        if (g.earlyData)
+            o.insert(QStringLiteral("early_data"), *g.earlyData);
         clients.append(o);
     }
     QJsonArray links;

@@ -156,6 +156,8 @@ struct ClientGroup {
     std::optional<ReconnectPolicy> reconnect{}; // nullopt: the browser's own (exactly `retry`)
     // Real headless browsers instead of simulated ones, on the test page through the link.
     std::optional<BrowserKind> realBrowser{};
+    // TLS 1.3 early data on resumed sessions (0-RTT); nullopt: the browser profile's default.
+    std::optional<bool> earlyData{};
     friend bool operator==(const ClientGroup &, const ClientGroup &) = default;
 };
 

@@ -30,6 +30,7 @@ public:
         int maxConnectionsPerOrigin = 6;
         std::uint32_t h2StreamsBeforeSettings = 100;
         std::uint32_t h2StreamCap = 256;
+        bool tlsEarlyData = false; // TLS 1.3 early data on resumed sessions (ConnectionPool::Config)
         EventSourceConfig stream;       // shared by every stream (seed varies by tag)
         std::uint64_t firstStreamTag = 0;
         // HTTPS to the origin (h2 or http/1.1 by ALPN); null for cleartext.

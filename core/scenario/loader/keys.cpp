@@ -23,7 +23,7 @@ const QStringList kClientKeys{QStringLiteral("name"),          QStringLiteral("c
                               QStringLiteral("long_poll_timeout"), QStringLiteral("protocol"),
                               QStringLiteral("connections_per_origin"), QStringLiteral("browser"),
                               QStringLiteral("client"),        QStringLiteral("reconnect"),
-                              QStringLiteral("real_browser")};
+                              QStringLiteral("real_browser"),  QStringLiteral("early_data")};
 const QStringList kReconnectKeys{QStringLiteral("backoff"), QStringLiteral("base"), QStringLiteral("max"),
                                  QStringLiteral("jitter")};
 const QStringList kLinkKeys{QStringLiteral("between"),  QStringLiteral("latency"),       QStringLiteral("jitter"),

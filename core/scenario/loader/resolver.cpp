@@ -476,6 +476,15 @@ private:
                     g.realBrowser = *b;
             }
         }
+        if (const Value *x = item.find(u"early_data")) {
+            if (auto b = m_read.boolean(*x)) {
+                if (g.realBrowser)
+                    m_report.at(*x, QStringLiteral("early_data is for simulated browsers; real Chromium keeps its own "
+                                                   "default (off): remove early_data"));
+                else
+                    g.earlyData = *b;
+            }
+        }
     }
 
     std::optional<ReconnectPolicy> readReconnect(const Value &x)
