@@ -285,6 +285,7 @@ private slots:
         expected.clients = {ClientGroup{QStringLiteral("berlin"), 25, QStringLiteral("pop-fra"), 3, Delivery::LongPoll, 250ms, 20s,
                                         Protocol::Http1, 4}};
         expected.clients.front().earlyData = true;
+        expected.clients[0].discovery = Discovery::AltSvc;
         Link first;
         first.a = QStringLiteral("berlin");
         first.b = QStringLiteral("pop-fra");

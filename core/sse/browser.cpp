@@ -25,6 +25,7 @@ Browser::Browser(Config config, net::DeadlineQueue &timers, StreamObserver *obse
     pc.h2StreamsBeforeSettings = m_config.h2StreamsBeforeSettings;
     pc.h2StreamCap = m_config.h2StreamCap;
     pc.tlsEarlyData = m_config.tlsEarlyData;
+    pc.altSvcDiscovery = m_config.altSvcDiscovery;
     m_pool = new http::ConnectionPool(pc, this);
     m_pool->setTls(m_config.tls);
     m_pool->setQuicTls(m_config.quic);

@@ -26,6 +26,8 @@ public:
         QString host = QStringLiteral("127.0.0.1");
         quint16 port = 0;
         http::ClientProtocol protocol = http::ClientProtocol::Http1;
+        // HTTP/2 first, HTTP/3 once Alt-Svc names it (http::ConnectionPool, needs `quic`).
+        bool altSvcDiscovery = false;
         int streams = 1;
         int maxConnectionsPerOrigin = 6;
         std::uint32_t h2StreamsBeforeSettings = 100;
