@@ -6,6 +6,7 @@
 #include "core/sim/runcontroller.h"
 
 #include <QDir>
+#include <QFile>
 #include <QSignalSpy>
 #include <QTcpServer>
 #include <QTcpSocket>
@@ -25,6 +26,16 @@ int entriesIn(const char *dir)
 }
 int openDescriptors() { return entriesIn("/proc/self/fd"); }
 int threadCount() { return entriesIn("/proc/self/task"); }
+QStringList threadNames()
+{
+    QStringList names;
+    for (const QString &task : QDir(QStringLiteral("/proc/self/task")).entryList(QDir::AllEntries | QDir::NoDotAndDotDot)) {
+        QFile comm(QStringLiteral("/proc/self/task/%1/comm").arg(task));
+        if (comm.open(QIODevice::ReadOnly))
+            names << QString::fromUtf8(comm.readAll().trimmed());
+    }
+    return names;
+}
 
 scenario::Scenario tinyScenario()
 {
@@ -78,6 +89,9 @@ void TestSimLifecycle::initTestCase()
     run.start();
     run.wait();
     QVERIFY(finished);
+    // A joined thread's task can linger in /proc a moment after join returns (its exit
+    // handlers still running): the baseline is taken once the run's net threads are gone.
+    QTRY_VERIFY_WITH_TIMEOUT(!threadNames().join(QLatin1Char(' ')).contains(QStringLiteral("net-")), 2000);
     m_baseFds = openDescriptors();
     // A thread that has just exited lingers in /proc briefly: the baseline is the count once
     // it has held for 300 ms.

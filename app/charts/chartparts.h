@@ -23,6 +23,10 @@ namespace edgesse::charts::parts {
 // The line series of `key` (made, attached to the x/y axes, on first use), labelled and
 // coloured by `colorIndex`; `thin` for a secondary line.
 QLineSeries *lineSeries(QChart *chart, const QString &key, const QString &label, int colorIndex, Qt::PenStyle style, bool thin);
+// What a line of `chart` shows of `points` (ordered by x): at most the lowest and the highest
+// point of each pixel column of the plot (every point while the chart is not laid out, as in
+// an export), set only when it differs from what the line holds.
+void plot(QLineSeries *line, const QList<QPointF> &points, const QChart *chart);
 // A time x axis (seconds since the start) and a y axis titled `yTitle`.
 void setupOverTime(QChart *chart, const QString &yTitle);
 // Both axes fitted to [0, tMax] × [0, yMax]; `counts`: whole-number y ticks.

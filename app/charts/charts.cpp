@@ -275,6 +275,11 @@ QList<QPointF> perPixelColumn(const QList<QPointF> &points, const QChart *chart)
     return kept;
 }
 
+void plot(QLineSeries *line, const QList<QPointF> &points, const QChart *chart)
+{
+    setPoints(line, perPixelColumn(points, chart));
+}
+
 // A range with a little room above, and round numbers.
 double niceCeiling(double value)
 {
@@ -619,10 +624,9 @@ void updateLatencyOverTime(QChart *chart, const RunResult &result)
         const QString prefix = several ? v.name + QStringLiteral(" ") : QString();
         const QList<QPointF> p50 = v.timeSeries.points(metrics::series::kLatencyP50);
         const QList<QPointF> p99 = v.timeSeries.points(metrics::series::kLatencyP99);
-        setPoints(lineSeries(chart, QStringLiteral("p99:") + v.name, prefix + QStringLiteral("p99"), index, Qt::SolidLine),
-                  perPixelColumn(p99, chart));
-        setPoints(lineSeries(chart, QStringLiteral("p50:") + v.name, prefix + QStringLiteral("p50"), index, Qt::DashLine, true),
-                  perPixelColumn(p50, chart));
+        plot(lineSeries(chart, QStringLiteral("p99:") + v.name, prefix + QStringLiteral("p99"), index, Qt::SolidLine), p99, chart);
+        plot(lineSeries(chart, QStringLiteral("p50:") + v.name, prefix + QStringLiteral("p50"), index, Qt::DashLine, true), p50,
+             chart);
         for (const QList<QPointF> *points : {&p50, &p99}) {
             for (const QPointF &p : *points) {
                 tMax = std::max(tMax, p.x());
@@ -652,9 +656,9 @@ void updateConnectionsOverTime(QChart *chart, const RunResult &result)
             const QString node = channel.name.mid(metrics::series::kConnectionsPrefix.size());
             const QList<QPointF> points = v.timeSeries.points(channel.name);
             const QString label = several ? v.name + QStringLiteral(" · ") + node : node;
-            setPoints(lineSeries(chart, QStringLiteral("conn:") + v.name + QLatin1Char('/') + node, label, lineIndex++,
-                                 styles[variantIndex % styles.size()]),
-                      perPixelColumn(points, chart));
+            plot(lineSeries(chart, QStringLiteral("conn:") + v.name + QLatin1Char('/') + node, label, lineIndex++,
+                            styles[variantIndex % styles.size()]),
+                 points, chart);
             for (const QPointF &p : points) {
                 tMax = std::max(tMax, p.x());
                 yMax = std::max(yMax, p.y());

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 
 namespace edgesse::charts::routing {
 
@@ -50,22 +51,34 @@ QString labelFor(const RunResult &result, const VariantResult &v, const QString 
     return result.variants.size() > 1 ? v.name + QStringLiteral(" · ") + what : what;
 }
 
-// One line per channel named `prefix` + node in each variant, its points mapped by `map`
-// (`flatToo`: a line that stays at zero is drawn as well); a variant keeps its colour (charts::variantColorIndex) for its first node, its
-// later nodes (or instances) the colours after every variant's.
-void drawLines(QChart *chart, const RunResult &result, const QString &prefix, const QString &suffix, Qt::PenStyle style, bool thin,
-               bool flatToo, Extent &extent, const std::function<QList<QPointF>(const VariantResult &, QList<QPointF>)> &map)
+// The lines of the channels named `prefix` + node, labelled node + `suffix`; `flatToo`: a line
+// that stays at zero is drawn as well.
+struct Lines {
+    QString prefix;
+    QString suffix;
+    Qt::PenStyle style = Qt::SolidLine;
+    bool thin = false;
+    bool flatToo = true;
+};
+
+using PointMap = std::function<QList<QPointF>(const VariantResult &, QList<QPointF>)>;
+
+// One line per channel of `lines` in each variant, its points mapped by `map`; a variant keeps
+// its colour (charts::variantColorIndex) for its first node, its later nodes (or instances)
+// the colours after every variant's.
+void drawLines(QChart *chart, const RunResult &result, const Lines &lines, Extent &extent, const PointMap &map)
 {
     const int variants = std::max<int>(1, int(result.variants.size()));
     for (const VariantResult &v : result.variants) {
         int nth = 0;
-        for (const QString &node : channelsOf(v, prefix)) {
-            const QList<QPointF> points = map(v, v.timeSeries.points(prefix + node));
+        for (const QString &node : channelsOf(v, lines.prefix)) {
+            const QList<QPointF> points = map(v, v.timeSeries.points(lines.prefix + node));
             const int colour = variantColorIndex(result, v.name) + variants * nth++;
-            if (!flatToo && std::none_of(points.begin(), points.end(), [](const QPointF &p) { return p.y() > 0; }))
+            if (!lines.flatToo && std::none_of(points.begin(), points.end(), [](const QPointF &p) { return p.y() > 0; }))
                 continue;
-            parts::lineSeries(chart, prefix + v.name + QLatin1Char('/') + node, labelFor(result, v, node + suffix), colour, style, thin)
-                ->replace(points);
+            const QString key = lines.prefix + v.name + QLatin1Char('/') + node;
+            parts::plot(parts::lineSeries(chart, key, labelFor(result, v, node + lines.suffix), colour, lines.style, lines.thin), points,
+                        chart);
             extent.take(points);
         }
     }
@@ -103,6 +116,18 @@ void finish(QChart *chart, const RunResult &result, const Extent &extent, const 
     parts::setNote(chart, extent.lines == 0 ? kNoRoutedNode : extent.yMax <= 0 ? quiet : QString());
 }
 
+// The lines of one channel, and for charts that have them, the dashed lines of a second one
+// beside them (cold starts beside instances, 503s beside attempts), fitted and noted as one.
+void drawChart(QChart *chart, const RunResult &result, const Lines &main, const std::optional<Lines> &beside, const QString &quiet,
+               const PointMap &map)
+{
+    Extent extent;
+    drawLines(chart, result, main, extent, map);
+    if (beside)
+        drawLines(chart, result, *beside, extent, map);
+    finish(chart, result, extent, quiet);
+}
+
 const QString kInstancesPrefix = RoutingSeries::instances(QString());
 const QString kStartingPrefix = RoutingSeries::starting(QString());
 const QString kSlotPrefix = RoutingSeries::instanceConnections(QString(), 0).section(QLatin1Char(':'), 0, 0) + QLatin1Char(':');
@@ -119,12 +144,9 @@ void setupInstances(QChart *chart)
 
 void updateInstances(QChart *chart, const RunResult &result)
 {
-    Extent extent;
-    drawLines(chart, result, kInstancesPrefix, QStringLiteral(" serving"), Qt::SolidLine, false, true, extent, asIs);
-    Extent starting;
-    drawLines(chart, result, kStartingPrefix, QStringLiteral(" cold-starting"), Qt::DashLine, true, false, starting, asIs);
-    extent.yMax = std::max(extent.yMax, starting.yMax);
-    finish(chart, result, extent, QStringLiteral("No instance running"));
+    drawChart(chart, result, {kInstancesPrefix, QStringLiteral(" serving")},
+              Lines{kStartingPrefix, QStringLiteral(" cold-starting"), Qt::DashLine, true, false}, QStringLiteral("No instance running"),
+              asIs);
 }
 
 void setupInstanceConnections(QChart *chart)
@@ -134,9 +156,7 @@ void setupInstanceConnections(QChart *chart)
 
 void updateInstanceConnections(QChart *chart, const RunResult &result)
 {
-    Extent extent;
-    drawLines(chart, result, kSlotPrefix, QString(), Qt::SolidLine, false, true, extent, asIs);
-    finish(chart, result, extent, QStringLiteral("No connection reached an instance"));
+    drawChart(chart, result, {kSlotPrefix, QString()}, std::nullopt, QStringLiteral("No connection reached an instance"), asIs);
 }
 
 void setupMoves(QChart *chart)
@@ -146,9 +166,7 @@ void setupMoves(QChart *chart)
 
 void updateMoves(QChart *chart, const RunResult &result)
 {
-    Extent extent;
-    drawLines(chart, result, kMovedPrefix, QString(), Qt::SolidLine, false, true, extent, cumulative);
-    finish(chart, result, extent, QStringLiteral("No client moved to another instance"));
+    drawChart(chart, result, {kMovedPrefix, QString()}, std::nullopt, QStringLiteral("No client moved to another instance"), cumulative);
 }
 
 void setupAttempts(QChart *chart)
@@ -158,12 +176,8 @@ void setupAttempts(QChart *chart)
 
 void updateAttempts(QChart *chart, const RunResult &result)
 {
-    Extent extent;
-    drawLines(chart, result, kAttemptsPrefix, QStringLiteral(" attempts"), Qt::SolidLine, false, true, extent, perSecond);
-    Extent rejected;
-    drawLines(chart, result, kRejectedPrefix, QStringLiteral(" 503s"), Qt::DashLine, false, false, rejected, perSecond);
-    extent.yMax = std::max(extent.yMax, rejected.yMax);
-    finish(chart, result, extent, QStringLiteral("No connection attempt"));
+    drawChart(chart, result, {kAttemptsPrefix, QStringLiteral(" attempts")},
+              Lines{kRejectedPrefix, QStringLiteral(" 503s"), Qt::DashLine, false, false}, QStringLiteral("No connection attempt"), perSecond);
 }
 
 } // namespace edgesse::charts::routing

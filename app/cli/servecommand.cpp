@@ -71,10 +71,6 @@ int serveCommand(const QStringList &args)
     sim::Run run(variant, settings);
     QTemporaryDir tlsDir;
     const QString caFile = tlsDir.filePath(QStringLiteral("ca.pem"));
-    if (run.tls() && (!tlsDir.isValid() || !tls::writeCaFile(run.tls()->credentials, caFile, &error))) {
-        printErr(QStringLiteral("edgesse serve: %1\n").arg(tlsDir.isValid() ? error : tlsDir.errorString()));
-        return kExitRunFailed;
-    }
 
     SignalWatcher watcher;
     QEventLoop loop;
@@ -87,6 +83,14 @@ int serveCommand(const QStringList &args)
         run.stop();
     });
     QObject::connect(&run, &sim::Run::ready, &loop, [&] {
+        // The run makes its TLS identity on its own thread: the CA is known once it is up.
+        if (!tlsDir.isValid() || !tls::writeCaFile(run.tls()->credentials, caFile, &error)) {
+            printErr(QStringLiteral("edgesse serve: %1\n").arg(tlsDir.isValid() ? error : tlsDir.errorString()));
+            exitCode = kExitRunFailed;
+            run.cancel();
+            loop.quit();
+            return;
+        }
         for (const auto &endpoint : run.endpoints())
             std::printf("%s %s\n", endpoint.name.toUtf8().constData(), endpoint.url.toString().toUtf8().constData());
         printTlsEndpoints(run, caFile);

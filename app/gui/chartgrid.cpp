@@ -1,5 +1,7 @@
 #include "app/gui/chartgrid.h"
 
+#include "app/gui/stalltrace.h"
+
 #include <QAbstractBarSeries>
 #include <QBarSet>
 #include <QChart>
@@ -9,12 +11,14 @@
 #include <QLabel>
 #include <QLegend>
 #include <QLegendMarker>
+#include <QTimer>
 #include <QLocale>
 #include <QToolTip>
 #include <QVBoxLayout>
 #include <QUrl>
 #include <QXYSeries>
 
+#include <algorithm>
 #include <functional>
 #include <utility>
 
@@ -48,13 +52,23 @@ void compact(QChart *chart)
 ChartGrid::ChartGrid(const QList<charts::ChartKind> &kinds, int columns, QWidget *parent)
     : QWidget(parent)
     , m_kinds(kinds)
+    , m_stepTimer(new QTimer(this))
 {
+    m_stepTimer->setSingleShot(true);
+    m_stepTimer->setInterval(0);
+    connect(m_stepTimer, &QTimer::timeout, this, &ChartGrid::step);
     auto *layout = new QGridLayout(this);
     layout->setContentsMargins(6, 6, 6, 6);
     layout->setSpacing(6);
     for (int i = 0; i < kinds.size(); ++i) {
         const charts::ChartKind kind = kinds.at(i);
         auto *cell = new QWidget(this);
+        // Hidden until its chart is first drawn, its place kept: the others do not move when
+        // it appears (laying out every chart at once is what the pass avoids).
+        QSizePolicy policy = cell->sizePolicy();
+        policy.setRetainSizeWhenHidden(true);
+        cell->setSizePolicy(policy);
+        cell->hide();
         auto *cellLayout = new QVBoxLayout(cell);
         cellLayout->setContentsMargins(0, 0, 0, 0);
         cellLayout->setSpacing(2);
@@ -79,9 +93,11 @@ ChartGrid::ChartGrid(const QList<charts::ChartKind> &kinds, int columns, QWidget
         layout->addWidget(cell, i / columns, i % columns);
         m_views.emplace(kind, view);
         m_legends.emplace(kind, legend);
+        m_cells.emplace(kind, cell);
         view->setChart(charts::buildChart(kind, m_result, {m_theme, false}).release());
         prepare(kind, view->chart());
     }
+    m_dirty = true; // the first pass shows the charts
 }
 
 ChartGrid::~ChartGrid() = default;
@@ -102,18 +118,43 @@ bool ChartGrid::refresh()
 {
     if (!m_dirty || !isVisible())
         return false;
-    for (const auto &[kind, view] : m_views) {
-        charts::updateChart(view->chart(), kind, m_result);
-        prepare(kind, view->chart());
-    }
     m_dirty = false;
-    ++m_refreshes;
+    for (charts::ChartKind kind : m_kinds)
+        if (!m_pending.contains(kind))
+            m_pending << kind;
+    if (!m_stepTimer->isActive())
+        m_stepTimer->start(); // not now: the caller may have a tab to show, tables to fill
     return true;
+}
+
+void ChartGrid::step()
+{
+    if (m_pending.isEmpty())
+        return;
+    if (!isVisible()) {
+        m_dirty = true; // the pass goes on when the grid is shown again
+        return;
+    }
+    const charts::ChartKind kind = m_pending.takeFirst();
+    {
+        const StallTrace trace("chart grid: chart", int(kind));
+        QChart *chart = view(kind)->chart();
+        charts::updateChart(chart, kind, m_result);
+        prepare(kind, chart);
+        m_cells.at(kind)->show();
+    }
+    if (m_pending.isEmpty())
+        ++m_refreshes;
+    else
+        m_stepTimer->start();
 }
 
 void ChartGrid::clear()
 {
+    const StallTrace trace("chart grid: clear");
     m_result = {};
+    m_pending.clear();
+    m_stepTimer->stop();
     // Updated in place to the empty result, not rebuilt: an update drops the lines of
     // variants, nodes and links the result no longer has and resets bars and axes, and
     // four new charts cost the GUI thread a frame's time at the start of every run.
@@ -121,7 +162,8 @@ void ChartGrid::clear()
         charts::updateChart(view->chart(), kind, m_result);
         prepare(kind, view->chart());
     }
-    m_dirty = false;
+    // Charts never drawn yet are still to be shown, by a pass.
+    m_dirty = std::any_of(m_cells.begin(), m_cells.end(), [](const auto &cell) { return cell.second->isHidden(); });
 }
 
 void ChartGrid::setTheme(charts::Theme theme)

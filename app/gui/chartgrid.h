@@ -10,6 +10,7 @@ class QChart;
 class QChartView;
 class QGridLayout;
 class QLabel;
+class QTimer;
 
 namespace edgesse::gui {
 
@@ -17,7 +18,9 @@ namespace edgesse::gui {
 // line of text under it (never elided: every name whole), each line series' entry a link
 // that shows or hides it; hovering a line or bar shows its value. setResult() only records the new
 // result and marks the grid dirty; refresh() (called by the owner's timer, at most ~10 Hz)
-// redraws — and only when the grid is visible, so a hidden tab costs nothing.
+// redraws — and only when the grid is visible, so a hidden tab costs nothing. A redraw is a
+// pass over the charts, one chart an event-loop turn (from the next on), so ten charts laid
+// out and filled never hold the GUI thread at once; a chart is shown from its first pass on.
 class ChartGrid final : public QWidget
 {
     Q_OBJECT
@@ -31,25 +34,31 @@ public:
     void setResult(metrics::RunResult &&result);
     const metrics::RunResult &result() const { return m_result; }
     bool isDirty() const { return m_dirty; }
-    // Redraws when dirty and visible; returns true when it did.
+    // Starts a pass when dirty and visible (the charts a pass under way has not reached yet
+    // are drawn from the newest result); returns true when it did.
     bool refresh();
+    bool isRefreshing() const { return !m_pending.isEmpty(); }
     void clear();
     void setTheme(charts::Theme theme);
 
     QChartView *view(charts::ChartKind kind) const;
     QLabel *legend(charts::ChartKind kind) const;
-    int refreshCount() const { return m_refreshes; }
+    int refreshCount() const { return m_refreshes; } // passes completed
 
 protected:
     void showEvent(QShowEvent *event) override;
 
 private:
+    void step();
     void prepare(charts::ChartKind kind, QChart *chart);
     void updateLegend(charts::ChartKind kind);
 
     QList<charts::ChartKind> m_kinds;
     std::map<charts::ChartKind, QChartView *> m_views;
     std::map<charts::ChartKind, QLabel *> m_legends;
+    std::map<charts::ChartKind, QWidget *> m_cells;
+    QList<charts::ChartKind> m_pending; // the rest of the pass under way
+    QTimer *m_stepTimer = nullptr;
     QStringList m_hidden; // series names hidden from the legend, kept across refreshes
     metrics::RunResult m_result;
     charts::Theme m_theme = charts::Theme::Light;

@@ -1,6 +1,7 @@
 #include "app/gui/comparisonview.h"
 
 #include "app/gui/chartgrid.h"
+#include "app/gui/stalltrace.h"
 #include "app/gui/theme.h"
 
 #include <QComboBox>
@@ -35,6 +36,32 @@ QTableWidget *figureTable(const QString &name, QWidget *parent)
     table->setSizePolicy(QSizePolicy::Fixed, QSizePolicy::Fixed);
     return table;
 }
+
+// A table being filled: its headers do not size themselves to their contents until it is
+// done (in ResizeToContents, every header item set measures its whole row or column again),
+// and it is drawn once, filled.
+class TableFill
+{
+public:
+    explicit TableFill(QTableWidget *table)
+        : m_table(table)
+    {
+        m_table->setUpdatesEnabled(false);
+        for (QHeaderView *header : {m_table->horizontalHeader(), m_table->verticalHeader()})
+            header->setSectionResizeMode(QHeaderView::Fixed);
+    }
+    ~TableFill()
+    {
+        for (QHeaderView *header : {m_table->horizontalHeader(), m_table->verticalHeader()})
+            header->setSectionResizeMode(QHeaderView::ResizeToContents);
+        m_table->setUpdatesEnabled(true);
+    }
+    TableFill(const TableFill &) = delete;
+    TableFill &operator=(const TableFill &) = delete;
+
+private:
+    QTableWidget *m_table;
+};
 
 // One row a figure, one column an entry: the value, and under it Δ and % against the baseline.
 void fillRows(QTableWidget *table, int firstRow, const QString &prefix, const QList<runs::Figure> &figures,
@@ -165,10 +192,10 @@ void ComparisonView::setComparison(const runs::Comparison &comparison)
         m_baseline->setCurrentIndex(m_comparison.baseline);
     }
     m_baselineRow->setVisible(m_comparison.entries.size() > 1);
+    const StallTrace trace("comparison: set");
     fillHeader();
     fillTotals();
     fillGroups();
-    m_charts->clear();
     m_charts->setResult(m_comparison.asRunResult());
     m_charts->refresh();
 }
@@ -207,6 +234,7 @@ void ComparisonView::fillHeader()
 void ComparisonView::fillTotals()
 {
     const QList<runs::Figure> figures = runs::totalFigures();
+    const TableFill fill(m_table);
     m_table->clear();
     m_table->setRowCount(int(figures.size()));
     m_table->setColumnCount(int(m_comparison.entries.size()));
@@ -223,7 +251,6 @@ void ComparisonView::fillTotals()
     }
     fillRows(m_table, 0, {}, figures, values, m_comparison.baseline, themeColors(palette()));
     m_table->show();
-    m_table->resizeColumnsToContents();
 }
 
 void ComparisonView::fillGroups()
@@ -234,6 +261,7 @@ void ComparisonView::fillGroups()
         return;
     }
     const QList<runs::Figure> figures = runs::groupFigures();
+    const TableFill fill(m_groupTable);
     m_groupTable->clear();
     m_groupTable->setRowCount(int(groups.size() * figures.size()));
     m_groupTable->setColumnCount(int(m_comparison.entries.size()));
@@ -252,7 +280,6 @@ void ComparisonView::fillGroups()
                  m_comparison.baseline, themeColors(palette()));
     }
     m_groupTable->show();
-    m_groupTable->resizeColumnsToContents();
 }
 
 } // namespace edgesse::gui

@@ -9,6 +9,7 @@
 #include "app/gui/resultexporter.h"
 #include "app/gui/runpanel.h"
 #include "app/gui/runspanel.h"
+#include "app/gui/stalltrace.h"
 #include "app/gui/schemacompletion.h"
 #include "app/gui/scenariobridge.h"
 #include "app/gui/theme.h"
@@ -53,6 +54,8 @@
 #include <QToolBar>
 #include <QToolButton>
 #include <QVBoxLayout>
+
+#include <memory>
 
 namespace edgesse::gui {
 
@@ -181,6 +184,8 @@ MainWindow::MainWindow(QWidget *parent)
     , m_controller(new sim::RunController(this))
     , m_liveTimer(new QTimer(this))
 {
+    m_writer.setMaxThreadCount(1); // runs written in the order they ended
+    m_writer.setExpiryTimeout(0);  // no thread kept waiting between runs
     setObjectName(QStringLiteral("mainWindow"));
     setWindowIcon(QIcon(QStringLiteral(":/edgesse/icons/edgesse.svg")));
     setAcceptDrops(true);
@@ -237,7 +242,10 @@ MainWindow::MainWindow(QWidget *parent)
     newScenario();
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow()
+{
+    waitForKeptRuns();
+}
 
 QAction *MainWindow::action(const QString &objectName) const
 {
@@ -709,6 +717,7 @@ QString MainWindow::runsFolder() const
 
 void MainWindow::showDocumentRuns()
 {
+    waitForKeptRuns(); // a run still being written is listed too
     m_runs->setFolder(runsFolder());
 }
 
@@ -988,7 +997,10 @@ bool MainWindow::startRun()
         options.autoTimeScale = scale == 0.0;
         options.timeScale = scale > 0.0 ? scale : 1.0;
     }
-    m_controller->start(*m_scenario, variants == m_variants->allVariants() ? QStringList() : variants, options);
+    {
+        const StallTrace t("start run: controller");
+        m_controller->start(*m_scenario, variants == m_variants->allVariants() ? QStringList() : variants, options);
+    }
     if (!isRunning())
         return false; // failed() already reported why
     m_liveTimer->start();
@@ -1015,6 +1027,7 @@ void MainWindow::onRunEnded(const QString &message)
 
 void MainWindow::onLiveTick()
 {
+    const StallTrace trace("live tick");
     if (isRunning()) {
         const sim::LiveSnapshot snapshot = m_controller->snapshot();
         if (snapshot.valid && (snapshot.elapsedSeconds != m_lastSnapshotAt || snapshot.variant != m_lastSnapshotVariant)) {
@@ -1041,19 +1054,42 @@ void MainWindow::onLiveTick()
 
 void MainWindow::onRunFinished(const metrics::RunResult &finished)
 {
-    metrics::RunResult result = finished;
+    const StallTrace trace("run finished");
+    m_lastResult = finished;
+    metrics::RunResult &result = *m_lastResult;
     if (m_scenario)
         runs::describeScenario(result, *m_scenario, m_runScenarioText.isEmpty() ? m_editor->toPlainText() : m_runScenarioText);
     result.scenarioFile = QFileInfo(m_runScenarioFile).fileName();
-    m_lastResult = result;
-    QString error;
-    const QString stored = runs::storeRun(result, runsFolder(), &error);
-    if (stored.isEmpty())
-        statusBar()->showMessage(tr("The run could not be kept: %1").arg(error), 10000);
-    m_runs->addRun(stored, result); // compares the checked runs
+    m_runs->addRun(keepRun(result), result); // compares the checked runs
     m_views->setCurrentWidget(m_comparison);
     onRunEnded(result.variants.size() == 1 ? tr("Finished: the variant is in the Comparison tab.")
                                            : tr("Finished: %1 compared in the Comparison tab.").arg(variantsText(result.variants.size())));
+}
+
+// The run's folder is made here, so the runs named and listed after it know of it; its
+// results.json is encoded and written (synced to disk) on a thread of its own, which would
+// otherwise hold the GUI thread for frames. Returns the file it is being written to.
+QString MainWindow::keepRun(const metrics::RunResult &result)
+{
+    QString error;
+    const QString file = runs::newRunFile(result, runsFolder(), &error);
+    if (file.isEmpty()) {
+        statusBar()->showMessage(tr("The run could not be kept: %1").arg(error), 10000);
+        return {};
+    }
+    m_writer.start([this, file, kept = std::make_shared<const metrics::RunResult>(result)] {
+        QString failure;
+        if (!runs::writeRunFile(*kept, file, &failure))
+            QMetaObject::invokeMethod(
+                this, [this, failure] { statusBar()->showMessage(tr("The run could not be kept: %1").arg(failure), 10000); },
+                Qt::QueuedConnection);
+    });
+    return file;
+}
+
+void MainWindow::waitForKeptRuns()
+{
+    m_writer.waitForDone();
 }
 
 // The engine's live snapshot with what the charts need of the scenario: its variants (for

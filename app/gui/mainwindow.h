@@ -5,6 +5,7 @@
 #include "core/sim/runoptions.h"
 
 #include <QMainWindow>
+#include <QThreadPool>
 
 #include <chrono>
 #include <optional>
@@ -75,6 +76,9 @@ public:
     // Overrides for the next runs (a shorter duration, a seed); the UI runs the scenario as written.
     void setRunOptions(const sim::RunOptions &options) { m_runOptions = options; }
     const std::optional<metrics::RunResult> &lastResult() const { return m_lastResult; }
+    // Blocks until every finished run's results.json is written (they are written off the
+    // GUI thread, in the order the runs ended).
+    void waitForKeptRuns();
     // Writes every export file of the last run into `dir`; returns the paths written.
     QStringList exportTo(const QString &dir, QString *error = nullptr);
 
@@ -139,6 +143,7 @@ private:
     void onLiveTick();
     void onRunEnded(const QString &message);
     void onRunFinished(const metrics::RunResult &result);
+    QString keepRun(const metrics::RunResult &result);
     void resetDocumentState();
     void showDocumentRuns();
     void compareCheckedRuns();
@@ -211,6 +216,7 @@ private:
     std::chrono::seconds m_eta{0};
     double m_lastSnapshotAt = -1;
     QString m_lastSnapshotVariant;
+    QThreadPool m_writer; // writes the runs' results.json
 };
 
 } // namespace edgesse::gui

@@ -102,9 +102,21 @@ void RunPanel::changeEvent(QEvent *event)
         applyColors();
 }
 
+// QProgressBar::setValue() repaints at once when the bar moves a pixel, and a repaint paints
+// every pending update of the window with it (the charts just refreshed, a tab just shown);
+// set with updates off, the bar is drawn in the next frame with everything else.
+void RunPanel::setProgress(int value)
+{
+    if (m_progress->value() == value)
+        return;
+    m_progress->setUpdatesEnabled(false);
+    m_progress->setValue(value);
+    m_progress->setUpdatesEnabled(true);
+}
+
 void RunPanel::showIdle(const QString &message)
 {
-    m_progress->setValue(0);
+    setProgress(0);
     m_progress->setEnabled(false);
     m_status->setText(message.isEmpty() ? tr("Ready") : message);
 }
@@ -113,14 +125,14 @@ void RunPanel::showStarting(int variants)
 {
     clearFailure();
     m_progress->setEnabled(true);
-    m_progress->setValue(0);
+    setProgress(0);
     m_status->setText(variants == 1 ? tr("Starting 1 variant…") : tr("Starting %1 variants…").arg(variants));
 }
 
 void RunPanel::showProgress(double fraction, const QString &variant, int index, int count, std::chrono::seconds eta)
 {
     m_progress->setEnabled(true);
-    m_progress->setValue(int(std::clamp(fraction, 0.0, 1.0) * 1000));
+    setProgress(int(std::clamp(fraction, 0.0, 1.0) * 1000));
     const QString position = count > 1 ? tr(" (%1 of %2)").arg(index + 1).arg(count) : QString();
     m_status->setText(tr("Running %1%2 · %3% · %4 left").arg(variant, position).arg(int(fraction * 100)).arg(formatEta(eta)));
 }

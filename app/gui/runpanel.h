@@ -34,6 +34,7 @@ protected:
 
 private:
     void applyColors();
+    void setProgress(int value);
 
     QProgressBar *m_progress = nullptr;
     QLabel *m_status = nullptr;

@@ -105,7 +105,7 @@ QString runsFolderFor(const QString &scenarioPath, const QString &fallbackRoot)
     return info.dir().filePath(info.completeBaseName() + QStringLiteral("-results/runs"));
 }
 
-QString storeRun(const metrics::RunResult &result, const QString &runsFolder, QString *error)
+QString newRunFile(const metrics::RunResult &result, const QString &runsFolder, QString *error)
 {
     const QDir root(runsFolder);
     const QString base = folderName(result);
@@ -117,15 +117,25 @@ QString storeRun(const metrics::RunResult &result, const QString &runsFolder, QS
             *error = QStringLiteral("%1: the folder cannot be created (check the path and its permissions)").arg(root.filePath(name));
         return {};
     }
-    QString path = QDir(root.filePath(name)).filePath(kResultsFile);
+    return QDir(root.filePath(name)).filePath(kResultsFile);
+}
+
+bool writeRunFile(const metrics::RunResult &result, const QString &path, QString *error)
+{
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly) || file.write(QJsonDocument(result.toJson()).toJson(QJsonDocument::Compact)) < 0
         || !file.commit()) {
         if (error)
             *error = QStringLiteral("%1: %2").arg(path, file.errorString());
-        return {};
+        return false;
     }
-    return path;
+    return true;
+}
+
+QString storeRun(const metrics::RunResult &result, const QString &runsFolder, QString *error)
+{
+    const QString path = newRunFile(result, runsFolder, error);
+    return !path.isEmpty() && writeRunFile(result, path, error) ? path : QString();
 }
 
 QList<StoredRun> storedRuns(const QString &runsFolder)

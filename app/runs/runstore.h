@@ -29,8 +29,13 @@ struct StoredRun
 };
 
 // Writes `result` into a new folder under `runsFolder`; returns its results.json, or an
-// empty string and `error` naming the file and why.
+// empty string and `error` naming the file and why. The two halves of it:
 QString storeRun(const metrics::RunResult &result, const QString &runsFolder, QString *error = nullptr);
+// makes the run's new folder (at once: the next run's name depends on it) and returns the
+// results.json to write there, or an empty string and `error`;
+QString newRunFile(const metrics::RunResult &result, const QString &runsFolder, QString *error = nullptr);
+// writes `result` as `path`, atomically (safe on any thread); false and `error` on failure.
+bool writeRunFile(const metrics::RunResult &result, const QString &path, QString *error = nullptr);
 
 // The runs kept in `runsFolder`, oldest first, with the variants their folder names list (a
 // name that cannot say them whole, cut at its length limit, is read from its file).

@@ -42,7 +42,6 @@ Run::Run(scenario::Variant variant, const Settings &settings, QObject *parent)
     , m_modelled(std::move(variant))
     , m_settings(effective(settings, m_modelled))
     , m_variant(dilated(m_modelled, m_settings.timeScale))
-    , m_tls(tls::TlsIdentity::make(settings.tlsCredentials.get(), &m_tlsError))
 {
     m_live.variant = m_variant.name;
     m_result.name = m_variant.name;
@@ -79,6 +78,12 @@ void Run::wait()
 {
     if (m_conductor.joinable())
         m_conductor.join();
+}
+
+std::shared_ptr<const tls::TlsIdentity> Run::tls() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_tls;
 }
 
 QList<Endpoint> Run::endpoints() const
@@ -121,9 +126,17 @@ bool Run::waitFor(Clock::time_point until)
 void Run::execute()
 {
     const scenario::Variant &v = m_variant;
-    if (!m_tls) {
-        emit failed(QStringLiteral("variant %1: %2").arg(v.name, m_tlsError));
+    // Made here rather than in the constructor: generating keys takes milliseconds, and the
+    // constructor runs on the caller's thread (the GUI's, in the app).
+    QString tlsError;
+    auto identity = tls::TlsIdentity::make(m_settings.tlsCredentials.get(), &tlsError);
+    if (!identity) {
+        emit failed(QStringLiteral("variant %1: %2").arg(v.name, tlsError));
         return;
+    }
+    {
+        std::lock_guard lock(m_mutex);
+        m_tls = identity;
     }
     // Descriptors: refuse to start what cannot fit, with the number needed.
     net::raiseFdLimitToHard();
@@ -142,7 +155,7 @@ void Run::execute()
         if (l.clientSide())
             l.settings.lateBy = m_settings.lateAccessLinks;
     }
-    auto live = std::make_unique<LiveTopology>(v, *plan, m_tls, m_settings.externalFolder);
+    auto live = std::make_unique<LiveTopology>(v, *plan, identity, m_settings.externalFolder);
     const Outcome outcome = conduct(*plan, *live, setUpStart, &error);
     tearDown(std::move(live));
     switch (outcome) {

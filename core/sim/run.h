@@ -73,9 +73,9 @@ public:
 
     const scenario::Variant &variant() const { return m_modelled; } // as the scenario says
     double timeScale() const { return m_settings.timeScale; }
-    // What the nodes serve TLS with and clients trust; null when it could not be made
-    // (start() then fails with the reason).
-    std::shared_ptr<const tls::TlsIdentity> tls() const { return m_tls; }
+    // What the nodes serve TLS with and clients trust: made on the run's own thread, valid
+    // from ready() on (null before, and when it could not be made: failed() says why).
+    std::shared_ptr<const tls::TlsIdentity> tls() const;
     // How long bringing the topology up (until every stream was asked to open) and tearing
     // it down took; valid after finished().
     struct Timings {
@@ -128,8 +128,6 @@ private:
     scenario::Variant m_modelled;
     Settings m_settings;
     scenario::Variant m_variant; // m_modelled dilated by the time scale: what runs
-    std::shared_ptr<const tls::TlsIdentity> m_tls;
-    QString m_tlsError;
 
     std::thread m_conductor;
     std::mutex m_waitMutex;
@@ -138,6 +136,7 @@ private:
     std::atomic<bool> m_stopRequested{false};
 
     mutable std::mutex m_mutex; // guards the figures below
+    std::shared_ptr<const tls::TlsIdentity> m_tls;
     QList<Endpoint> m_endpoints;
     QString m_linkNote;
     LiveSnapshot m_live;

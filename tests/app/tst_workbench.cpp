@@ -362,7 +362,9 @@ void TestWorkbench::runsAreKeptAndListed()
     QVERIFY(panel->isChecked(0) && panel->isChecked(1));
     QCOMPARE(m_window->comparisonView()->table()->columnCount(), 3);
     QVERIFY(m_window->comparisonView()->comparison().indexOf(QStringLiteral("edge · 10:05:00")) >= 0);
-    // Kept on disk under the scenario's results folder, named by time and variants.
+    // Kept on disk under the scenario's results folder, named by time and variants (written
+    // off the GUI thread).
+    m_window->waitForKeptRuns();
     const QString folder = m_dir.filePath(QStringLiteral("kept-results/runs"));
     QVERIFY2(QFileInfo::exists(folder + QStringLiteral("/2026-12-01_10-00-00_central+edge/results.json")), qPrintable(folder));
     QVERIFY(QFileInfo::exists(folder + QStringLiteral("/2026-12-01_10-05-00_edge/results.json")));
