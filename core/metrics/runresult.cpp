@@ -449,6 +449,8 @@ QJsonObject RunResult::toJson() const
                 {QStringLiteral("connections"), count(l.connections)},
                 {QStringLiteral("reaps"), count(l.reaps)},
                 {QStringLiteral("datagrams_dropped"), datagramDropsJson(l.datagramsDropped)},
+                {QStringLiteral("tls_handshake_failures"),
+                 l.tlsHandshakeFailures ? count(*l.tlsHandshakeFailures) : QJsonValue(QJsonValue::Null)},
                 {QStringLiteral("segments"), QJsonObject{{QStringLiteral("down"), count(l.segmentsDown)},
                                                          {QStringLiteral("up"), count(l.segmentsUp)}}}});
         }
@@ -623,6 +625,9 @@ std::optional<RunResult> RunResult::fromJson(const QJsonObject &json, QString *e
             link.heartbeatBytes = r.counter(lb, QStringLiteral("heartbeat"), lat + QStringLiteral(".bytes"), false);
             link.connections = r.counter(lo, QStringLiteral("connections"), lat, false);
             link.reaps = r.counter(lo, QStringLiteral("reaps"), lat, false);
+            if (!lo.value(QStringLiteral("tls_handshake_failures")).isNull()
+                && !lo.value(QStringLiteral("tls_handshake_failures")).isUndefined())
+                link.tlsHandshakeFailures = r.counter(lo, QStringLiteral("tls_handshake_failures"), lat);
             const QJsonObject segments = r.object(lo, QStringLiteral("segments"), lat, false);
             link.segmentsDown = r.counter(segments, QStringLiteral("down"), lat + QStringLiteral(".segments"), false);
             link.segmentsUp = r.counter(segments, QStringLiteral("up"), lat + QStringLiteral(".segments"), false);
