@@ -26,22 +26,6 @@ int entriesIn(const char *dir)
 int openDescriptors() { return entriesIn("/proc/self/fd"); }
 int threadCount() { return entriesIn("/proc/self/task"); }
 
-// A thread the run has joined can stay in /proc/self/task a moment longer (much longer under
-// AddressSanitizer, whose baseline caught one or two of them): the count once it held still
-// for 200 ms.
-int settledThreadCount()
-{
-    int count = threadCount();
-    int still = 0;
-    for (int polls = 0; polls < 200 && still < 10; ++polls) {
-        QTest::qWait(20);
-        const int now = threadCount();
-        still = now == count ? still + 1 : 0;
-        count = now;
-    }
-    return count;
-}
-
 scenario::Scenario tinyScenario()
 {
     const auto loaded = scenario::load(QStringLiteral(EDGESSE_SOURCE_DIR "/tests/data/sim/tiny.yaml"));
@@ -72,6 +56,7 @@ private slots:
     void cancelLeavesNothingBehind();
     void controllerCancelLeavesNothingBehind();
     void stopEndsAnOpenEndedRunWithAResult();
+    void timeLeftIsInWallTime();
 
 private:
     int m_baseFds = 0;
@@ -94,7 +79,16 @@ void TestSimLifecycle::initTestCase()
     run.wait();
     QVERIFY(finished);
     m_baseFds = openDescriptors();
-    m_baseThreads = settledThreadCount();
+    // A thread that has just exited lingers in /proc briefly: the baseline is the count once
+    // it has held for 300 ms.
+    m_baseThreads = threadCount();
+    for (auto steady = std::chrono::steady_clock::now(); std::chrono::steady_clock::now() - steady < 300ms;) {
+        QTest::qWait(20);
+        if (const int now = threadCount(); now != m_baseThreads) {
+            m_baseThreads = now;
+            steady = std::chrono::steady_clock::now();
+        }
+    }
 }
 
 void TestSimLifecycle::cancelLeavesNothingBehind_data()
@@ -252,6 +246,25 @@ void TestSimLifecycle::stopEndsAnOpenEndedRunWithAResult()
     QVERIFY(run.result().events.published > 0);
     QTRY_COMPARE_WITH_TIMEOUT(threadCount(), m_baseThreads, 2000); // an exiting thread lingers in /proc briefly
     QCOMPARE(openDescriptors(), m_baseFds);
+}
+
+void TestSimLifecycle::timeLeftIsInWallTime()
+{
+    // 1 s warm-up + 2 s measured at time scale 3 take 9 wall seconds: that is the time left
+    // at the start, not the 3 modelled ones.
+    const scenario::Scenario s = tinyScenario();
+    sim::RunController controller;
+    QSignalSpy progress(&controller, &sim::RunController::progressChanged);
+    QSignalSpy cancelled(&controller, &sim::RunController::cancelled);
+    sim::RunOptions options;
+    options.duration = 2s;
+    options.warmup = 1s;
+    options.timeScale = 3;
+    controller.start(s, {QStringLiteral("central")}, options);
+    QTRY_VERIFY_WITH_TIMEOUT(!progress.isEmpty(), 10000);
+    QCOMPARE(progress.first().at(2).value<std::chrono::seconds>(), 9s);
+    controller.cancel();
+    QTRY_COMPARE_WITH_TIMEOUT(cancelled.count(), 1, 5000);
 }
 
 QTEST_GUILESS_MAIN(TestSimLifecycle)

@@ -4,6 +4,7 @@
 #include "core/http/connectionpool.h"
 #include "core/sse/sseserver.h"
 #include "core/tls/credentials.h"
+#include "core/tls/tlscontext.h"
 #include "core/tls/tlschannel.h"
 #include "core/tls/tlsidentity.h"
 
@@ -88,6 +89,9 @@ private slots:
     void channelsAgreeOnAlpn();
     void untrustedCertificateIsRefused();
     void channelResumesFromItsSlot();
+    void earlyDataIsAnsweredBeforeTheClientFinishes();
+    void replayedEarlyDataIsRejected();
+    void rejectedEarlyDataIsSentAgain();
     void spkiHashIsTheCertificatesKey();
     void badCertificateFilesAreNamed();
     void clientsReceiveEventsOverHttps_data();
@@ -174,6 +178,91 @@ void TestTls::channelResumesFromItsSlot()
         QCOMPARE(client->sessionReused(), attempt == 1);
         QVERIFY(slot.session() != nullptr); // the server's ticket
     }
+}
+
+namespace {
+
+const QByteArray kEarlyRequest = QByteArrayLiteral("GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+
+// A slot holding a ticket of the server's, which allows early data.
+bool ticketFrom(const tls::TlsContext &server, const tls::TlsContext &client, tls::TlsSessionSlot &slot)
+{
+    auto s = tls::TlsChannel::server(server);
+    auto c = tls::TlsChannel::client(client, QStringLiteral("127.0.0.1"), tls::alpnHttp1(), &slot);
+    c->start();
+    return pump(*c, *s) && c->handshakeComplete() && slot.session() != nullptr;
+}
+
+} // namespace
+
+// 0-RTT: the request crosses with the ClientHello, the server reads it before the client's
+// Finished and its answer (0.5-RTT data) reaches the client with the server's Finished.
+void TestTls::earlyDataIsAnsweredBeforeTheClientFinishes()
+{
+    tls::TlsSessionSlot slot;
+    QVERIFY(ticketFrom(*m_identity->server, *m_identity->client, slot));
+    auto server = tls::TlsChannel::server(*m_identity->server);
+    auto client = tls::TlsChannel::client(*m_identity->client, QStringLiteral("127.0.0.1"), tls::alpnHttp1(), &slot, true);
+    QVERIFY(client->acceptsEarlyData());
+    QVERIFY(client->send(kEarlyRequest.constData(), kEarlyRequest.size()));
+    client->start();
+    QVERIFY(!client->acceptsEarlyData());
+    const QByteArray firstFlight = client->takeCiphertext();
+    QVERIFY(server->receive(firstFlight.constData(), firstFlight.size()));
+    QCOMPARE(server->takePlaintext(), kEarlyRequest);
+    QVERIFY(!server->handshakeComplete());
+    QVERIFY(server->readingEarlyData());
+    const QByteArray reply("HTTP/1.1 200 OK\r\n\r\n");
+    QVERIFY(server->send(reply.constData(), reply.size()));
+    const QByteArray serverFlight = server->takeCiphertext();
+    QVERIFY(client->receive(serverFlight.constData(), serverFlight.size()));
+    QVERIFY(client->handshakeComplete());
+    QVERIFY(client->sentEarlyData() && client->earlyDataAccepted());
+    QCOMPARE(client->takePlaintext(), reply);
+    QVERIFY(pump(*client, *server));
+    QVERIFY(server->handshakeComplete());
+    QVERIFY(!server->readingEarlyData());
+    QCOMPARE(server->takePlaintext(), QByteArray()); // not sent twice
+}
+
+// The same first flight played again to the server: it resumes, but OpenSSL's anti-replay
+// (each ticket's early data once) keeps the request from being read a second time.
+void TestTls::replayedEarlyDataIsRejected()
+{
+    tls::TlsSessionSlot slot;
+    QVERIFY(ticketFrom(*m_identity->server, *m_identity->client, slot));
+    auto client = tls::TlsChannel::client(*m_identity->client, QStringLiteral("127.0.0.1"), tls::alpnHttp1(), &slot, true);
+    QVERIFY(client->send(kEarlyRequest.constData(), kEarlyRequest.size()));
+    client->start();
+    const QByteArray firstFlight = client->takeCiphertext();
+    auto original = tls::TlsChannel::server(*m_identity->server);
+    QVERIFY(original->receive(firstFlight.constData(), firstFlight.size()));
+    QCOMPARE(original->takePlaintext(), kEarlyRequest);
+    auto replay = tls::TlsChannel::server(*m_identity->server);
+    QVERIFY(replay->receive(firstFlight.constData(), firstFlight.size()));
+    QCOMPARE(replay->takePlaintext(), QByteArray());
+    QVERIFY(!replay->readingEarlyData());
+}
+
+// A server that cannot take the early data (here: one that never issued the ticket, so the
+// handshake is a full one) gets the request after the handshake, once.
+void TestTls::rejectedEarlyDataIsSentAgain()
+{
+    tls::TlsSessionSlot slot;
+    QVERIFY(ticketFrom(*m_identity->server, *m_identity->client, slot));
+    QString error;
+    const auto stranger = tls::TlsContext::server(m_identity->credentials, &error);
+    QVERIFY2(stranger, qPrintable(error));
+    auto server = tls::TlsChannel::server(*stranger);
+    auto client = tls::TlsChannel::client(*m_identity->client, QStringLiteral("127.0.0.1"), tls::alpnHttp1(), &slot, true);
+    QVERIFY(client->send(kEarlyRequest.constData(), kEarlyRequest.size()));
+    client->start();
+    QVERIFY(pump(*client, *server));
+    QVERIFY(client->handshakeComplete() && server->handshakeComplete());
+    QVERIFY(client->sentEarlyData());
+    QVERIFY(!client->earlyDataAccepted());
+    QVERIFY(!client->sessionReused());
+    QCOMPARE(server->takePlaintext(), kEarlyRequest);
 }
 
 void TestTls::spkiHashIsTheCertificatesKey()

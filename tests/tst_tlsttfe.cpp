@@ -2,10 +2,11 @@
 // TCP (1 RTT), TLS 1.3 (1 RTT: ServerHello to Finished), the request (1 RTT), then the wait
 // for the next event — none here: the request asks for Last-Event-ID 0, so the server's
 // replay of the events already published comes with the response head. A resumed TLS 1.3 session (a PSK from the
-// server's ticket) still takes its 1 RTT: only early data (0-RTT) would save it, and neither
-// this client nor Debian 12's curl 7.88 sends early data. Measured by our client and by curl
-// (`-w '%{time_connect} %{time_appconnect} %{time_starttransfer}'`, its second URL a new
-// connection resuming the first one's session).
+// server's ticket) still takes its 1 RTT; with early data (0-RTT, `tlsEarlyData`) the request
+// goes with the ClientHello and the server answers it at once: 2 RTT. Measured by our client,
+// by curl (`-w '%{time_connect} %{time_appconnect} %{time_starttransfer}'`, its second URL a
+// new connection resuming the first one's session; Debian 12's curl 7.88 has no early-data
+// option) and by openssl s_client (`-sess_out`, then `-sess_in -early_data`).
 #include "core/http/connectionpool.h"
 #include "core/link/linkproxy.h"
 #include "core/net/deadlinequeue.h"
@@ -14,14 +15,18 @@
 #include "core/tls/tlsidentity.h"
 #include "core/util/sessionpriority.h"
 
+#include <QEventLoop>
+#include <QFile>
 #include <QProcess>
 #include <QScopeGuard>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
 
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -42,16 +47,37 @@ struct FirstEvent final : http::ResponseHandler {
     http::StartInfo start;
     QByteArray body;
     QString failure;
+    std::function<void()> done;
     void requestStarted(const http::StartInfo &info) override { start = info; }
     void responseHeadReceived(const http::ResponseHead &) override {}
     void responseDataReceived(const char *data, std::size_t size) override
     {
         body.append(data, qsizetype(size));
-        if (!ms && body.contains("data: "))
+        if (!ms && body.contains("data: ")) {
             ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - submittedAt).count();
+            if (done)
+                done();
+        }
     }
     void responseCompleted() override {}
-    void responseFailed(http::ClientError, const QString &message) override { failure = message; }
+    void responseFailed(http::ClientError, const QString &message) override
+    {
+        failure = message;
+        if (done)
+            done();
+    }
+    // Runs the event loop until the first event or a failure. Not QTRY_*/qWaitFor: they sleep
+    // 10 ms between passes, and each handshake step the client answers would wait for one.
+    bool wait(int timeoutMs)
+    {
+        QEventLoop loop;
+        done = [&loop] { loop.quit(); };
+        QTimer::singleShot(timeoutMs, &loop, &QEventLoop::quit);
+        if (!ms && failure.isEmpty())
+            loop.exec();
+        done = nullptr;
+        return ms.has_value();
+    }
 };
 
 http::ClientRequest eventsRequest(quint16 port)
@@ -82,10 +108,17 @@ private slots:
     void engineSeesThreeRoundTrips();
     void curlSeesTheSameRoundTrips_data();
     void curlSeesTheSameRoundTrips();
+    void earlyDataSavesARoundTrip_data();
+    void earlyDataSavesARoundTrip();
+    void opensslEarlyDataSavesARoundTrip();
 
 private:
     bool startLink(std::optional<std::chrono::microseconds> maxDuration);
     void warmUp(http::ClientProtocol protocol);
+    void measureTwiceAtMost(http::ClientProtocol protocol, bool earlyData);
+    QString measureRoundTrips(http::ClientProtocol protocol, bool earlyData);
+    // openssl s_client's first response byte after its TCP connect, in ms (< 0: failed, with `log`).
+    double sClientFirstByte(const QStringList &sessionArgs, const QString &requestFile, QByteArray *log);
 
     std::shared_ptr<const tls::TlsIdentity> m_identity;
     QTemporaryDir m_dir;
@@ -163,30 +196,59 @@ void TestTlsTtfe::engineSeesThreeRoundTrips()
     QFETCH(http::ClientProtocol, protocol);
     QVERIFY(startLink(std::nullopt));
     warmUp(protocol);
+    measureTwiceAtMost(protocol, false);
+}
+
+// A miss of the bound (the loaded machine late to wake a peer) is measured once more, both
+// printed; the second must hold.
+void TestTlsTtfe::measureTwiceAtMost(http::ClientProtocol protocol, bool earlyData)
+{
+    QString miss = measureRoundTrips(protocol, earlyData);
+    if (!miss.isEmpty()) {
+        qInfo("outside the bound (%s): measured once more", qPrintable(miss));
+        miss = measureRoundTrips(protocol, earlyData);
+    }
+    QVERIFY2(miss.isEmpty(), qPrintable(miss));
+}
+
+// A new session, then a resumed one (with early data if asked: one RTT less). Returns the
+// first figure outside its bound, or an empty string; fails the test on a wrong outcome.
+QString TestTlsTtfe::measureRoundTrips(http::ClientProtocol protocol, bool earlyData)
+{
     http::ConnectionPool::Config config;
     config.port = m_link->port();
     config.protocol = protocol;
+    config.tlsEarlyData = earlyData;
     http::ConnectionPool pool(config);
     pool.setTls(m_identity->client);
-    const double lo = 3 * kRttMs, hi = 3 * kRttMs + kSlackMs;
+    QString miss;
     for (const bool resumed : {false, true}) {
+        const double rtts = resumed && earlyData ? 2 : 3;
         FirstEvent first;
         first.submittedAt = std::chrono::steady_clock::now();
         pool.submit(eventsRequest(m_link->port()), &first);
-        QTRY_VERIFY2_WITH_TIMEOUT(first.ms || !first.failure.isEmpty(), qPrintable(first.failure), 10000);
-        QVERIFY2(first.ms, qPrintable(first.failure));
-        qInfo("%s, %s TLS session: time to first event %.1f ms (3 RTT = %.0f ms, no event wait), connected after %.1f ms",
-              QTest::currentDataTag(), resumed ? "resumed" : "new", *first.ms, 3 * kRttMs,
-              double(first.start.connectTime.count()) / 1000);
-        QVERIFY(first.start.tls);
-        if (protocol == http::ClientProtocol::Http1) // an HTTP/2 stream opens before the handshake ends
-            QCOMPARE(first.start.tlsResumed, resumed);
-        QVERIFY2(*first.ms >= lo && *first.ms <= hi, qPrintable(within(*first.ms, lo, hi)));
+        if (!first.wait(10000)) {
+            QTest::qFail(qPrintable(QStringLiteral("no event: %1").arg(first.failure)), __FILE__, __LINE__);
+            return {};
+        }
+        qInfo("%s, %s: time to first event %.1f ms (%.0f RTT = %.0f ms, no event wait), connected after %.1f ms",
+              QTest::currentDataTag(), !resumed ? "new TLS session" : earlyData ? "resumed with early data" : "resumed TLS session",
+              *first.ms, rtts, rtts * kRttMs, double(first.start.connectTime.count()) / 1000);
+        if (!first.start.tls)
+            QTest::qFail("not TLS", __FILE__, __LINE__);
+        // An HTTP/2 stream opens before the handshake ends: only early data says it resumed then.
+        if ((protocol == http::ClientProtocol::Http1 || earlyData) && first.start.tlsResumed != resumed)
+            QTest::qFail(resumed ? "the session was not resumed" : "a first session cannot resume", __FILE__, __LINE__);
+        const double lo = rtts * kRttMs, hi = rtts * kRttMs + kSlackMs;
+        if (miss.isEmpty() && (*first.ms < lo || *first.ms > hi))
+            miss = within(*first.ms, lo, hi);
         QTest::qWait(int(2 * kRttMs)); // the server's TLS 1.3 tickets follow the handshake
         pool.cancel(&first);
         pool.closeAll();
     }
-    QCOMPARE(pool.connectionsOpened(), std::uint64_t{2});
+    if (pool.connectionsOpened() != 2)
+        QTest::qFail("expected one connection per request", __FILE__, __LINE__);
+    return miss;
 }
 
 // One request through the link from a pool of its own (so the measured client's first
@@ -201,7 +263,7 @@ void TestTlsTtfe::warmUp(http::ClientProtocol protocol)
     pool.setTls(m_identity->client);
     FirstEvent warm;
     pool.submit(eventsRequest(m_link->port()), &warm);
-    QTRY_VERIFY_WITH_TIMEOUT(warm.ms || !warm.failure.isEmpty(), 10000);
+    QVERIFY2(warm.wait(10000), qPrintable(warm.failure));
     pool.cancel(&warm);
     pool.closeAll();
 }
@@ -250,6 +312,93 @@ void TestTlsTtfe::curlSeesTheSameRoundTrips()
         QVERIFY2(tls >= 2 * kRttMs && tls <= 2 * kRttMs + kSlackMs, qPrintable(within(tls, 2 * kRttMs, 2 * kRttMs + kSlackMs)));
         QVERIFY2(first >= 3 * kRttMs && first <= 3 * kRttMs + kSlackMs, qPrintable(within(first, 3 * kRttMs, 3 * kRttMs + kSlackMs)));
     }
+}
+
+void TestTlsTtfe::earlyDataSavesARoundTrip_data()
+{
+    engineSeesThreeRoundTrips_data();
+}
+
+// With early data the first connection still takes 3 RTT (no ticket yet); the next one
+// resumes and sends its request with the ClientHello: TCP (1 RTT) + ClientHello with the
+// request to the server's answer (1 RTT). No client without early data can get under 3 RTT.
+void TestTlsTtfe::earlyDataSavesARoundTrip()
+{
+    QFETCH(http::ClientProtocol, protocol);
+    QVERIFY(startLink(std::nullopt));
+    warmUp(protocol);
+    measureTwiceAtMost(protocol, true);
+}
+
+double TestTlsTtfe::sClientFirstByte(const QStringList &sessionArgs, const QString &requestFile, QByteArray *log)
+{
+    QProcess client;
+    client.setProcessChannelMode(QProcess::MergedChannels);
+    // Line-buffered, so each line is read when s_client prints it.
+    QStringList args{QStringLiteral("-oL"), QStringLiteral("openssl"), QStringLiteral("s_client"),
+                     QStringLiteral("-connect"), QStringLiteral("127.0.0.1:%1").arg(m_link->port()),
+                     QStringLiteral("-tls1_3"), QStringLiteral("-alpn"), QStringLiteral("http/1.1"),
+                     QStringLiteral("-CAfile"), m_caFile, QStringLiteral("-ign_eof")};
+    args << sessionArgs;
+    client.start(QStringLiteral("stdbuf"), args);
+    if (!client.waitForStarted(10000))
+        return -1;
+    if (!requestFile.isEmpty() && !sessionArgs.contains(QStringLiteral("-early_data"))) {
+        QFile f(requestFile);
+        if (f.open(QIODevice::ReadOnly))
+            client.write(f.readAll());
+    }
+    std::optional<std::chrono::steady_clock::time_point> connectedAt, firstByteAt;
+    QByteArray out;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!firstByteAt && std::chrono::steady_clock::now() < deadline && client.state() == QProcess::Running) {
+        client.waitForReadyRead(50);
+        while (client.canReadLine()) {
+            const QByteArray line = client.readLine();
+            out += line;
+            if (!connectedAt && line.startsWith("CONNECTED("))
+                connectedAt = std::chrono::steady_clock::now();
+            if (!firstByteAt && line.startsWith("HTTP/1.1 "))
+                firstByteAt = std::chrono::steady_clock::now();
+        }
+    }
+    QTest::qWait(int(2 * kRttMs)); // the server's tickets, for -sess_out
+    client.terminate();
+    client.waitForFinished(5000);
+    *log = out + client.readAll();
+    if (!connectedAt || !firstByteAt)
+        return -1;
+    return std::chrono::duration<double, std::milli>(*firstByteAt - *connectedAt).count();
+}
+
+// openssl s_client, an independent client: its first connection (full handshake) gets the
+// response 2 RTT after its TCP connect; the next one, resuming with the request as early data,
+// 1 RTT after it.
+void TestTlsTtfe::opensslEarlyDataSavesARoundTrip()
+{
+    if (QStandardPaths::findExecutable(QStringLiteral("openssl")).isEmpty()
+        || QStandardPaths::findExecutable(QStringLiteral("stdbuf")).isEmpty())
+        QSKIP("openssl or stdbuf is not installed (scripts/dev installs openssl; stdbuf is coreutils)");
+    QVERIFY(startLink(std::nullopt));
+    warmUp(http::ClientProtocol::Http1);
+    const QString session = m_dir.filePath(QStringLiteral("session.pem"));
+    const QString request = m_dir.filePath(QStringLiteral("request.txt"));
+    {
+        QFile f(request);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\nLast-Event-ID: 0\r\n\r\n");
+    }
+    QByteArray log;
+    const double full = sClientFirstByte({QStringLiteral("-sess_out"), session}, request, &log);
+    QVERIFY2(full >= 0, log.constData());
+    qInfo("openssl s_client, new session: first response byte %.1f ms after TCP connect (2 RTT = %.0f ms)", full, 2 * kRttMs);
+    QVERIFY2(full >= 2 * kRttMs && full <= 2 * kRttMs + kSlackMs, qPrintable(within(full, 2 * kRttMs, 2 * kRttMs + kSlackMs)));
+    const double early = sClientFirstByte({QStringLiteral("-sess_in"), session, QStringLiteral("-early_data"), request}, request, &log);
+    QVERIFY2(early >= 0, log.constData());
+    QVERIFY2(log.contains("Early data was accepted"), log.constData());
+    qInfo("openssl s_client, resumed with early data: first response byte %.1f ms after TCP connect (1 RTT = %.0f ms)", early,
+          kRttMs);
+    QVERIFY2(early >= kRttMs && early <= kRttMs + kSlackMs, qPrintable(within(early, kRttMs, kRttMs + kSlackMs)));
 }
 
 QTEST_GUILESS_MAIN(TestTlsTtfe)

@@ -14,6 +14,7 @@ ClientTransport::ClientTransport(const ClientTls &tls, QByteArray alpn, QObject 
     , m_socket(new QTcpSocket(this))
     , m_context(tls.context)
     , m_sessions(tls.sessions)
+    , m_earlyData(tls.earlyData)
     , m_alpn(std::move(alpn))
 {
     // Every peer is on this machine: never consult the system's proxy settings (a proxy
@@ -43,7 +44,11 @@ void ClientTransport::onTcpConnected()
         emit connected();
         return;
     }
-    m_tls = tls::TlsChannel::client(*m_context, m_host, m_alpn, m_sessions);
+    m_tls = tls::TlsChannel::client(*m_context, m_host, m_alpn, m_sessions, m_earlyData);
+    if (m_tls->acceptsEarlyData()) {
+        m_ready = true;
+        emit connected(); // the requests written now go with the ClientHello
+    }
     m_tls->start();
     flushCiphertext();
 }
@@ -79,7 +84,7 @@ void ClientTransport::onTcpReadyRead()
     }
     flushCiphertext();
     if (!ok) {
-        tlsFailed(m_ready ? QAbstractSocket::SslInternalError : QAbstractSocket::SslHandshakeFailedError);
+        tlsFailed(m_tls->handshakeComplete() ? QAbstractSocket::SslInternalError : QAbstractSocket::SslHandshakeFailedError);
         return;
     }
     if (!m_ready && m_tls->handshakeComplete()) {
@@ -156,7 +161,19 @@ QByteArray ClientTransport::alpn() const
 
 bool ClientTransport::sessionResumed() const
 {
-    return m_tls && m_tls->handshakeComplete() && m_tls->sessionReused();
+    if (!m_tls)
+        return false;
+    return m_tls->handshakeComplete() ? m_tls->sessionReused() : m_tls->sentEarlyData();
+}
+
+bool ClientTransport::sentEarlyData() const
+{
+    return m_tls && m_tls->sentEarlyData();
+}
+
+bool ClientTransport::earlyDataAccepted() const
+{
+    return m_tls && m_tls->handshakeComplete() && m_tls->sentEarlyData() && m_tls->earlyDataAccepted();
 }
 
 } // namespace edgesse::http

@@ -18,14 +18,17 @@ class TlsSessionSlot;
 namespace edgesse::http {
 
 // TLS for a client connection: the context (trusted CA) and where the connection's origin
-// keeps its resumable session (may be null: no resumption).
+// keeps its resumable session (may be null: no resumption). `earlyData`: a connection
+// resuming a session whose ticket allows it sends its first requests as TLS 1.3 early data.
 struct ClientTls {
     const tls::TlsContext *context = nullptr;
     tls::TlsSessionSlot *sessions = nullptr;
+    bool earlyData = false;
 };
 
 // A client connection's byte stream: a QTcpSocket, with TLS on top when given a context.
-// connected() means ready for requests (TCP up, and the TLS handshake complete); read()
+// connected() means ready for requests (TCP up, and the TLS handshake complete — or, with
+// early data, TCP up: what is written in connected() goes with the ClientHello); read()
 // and write() carry plaintext. A TLS failure (untrusted certificate, bad record) is
 // reported as errorOccurred(SslHandshakeFailedError or SslInternalError). The peer's orderly
 // close (FIN) is errorOccurred(RemoteHostClosedError), as Qt says it; a reset (RST), which
@@ -54,9 +57,13 @@ public:
     // The connection's own end (a null address and 0 before it connected).
     QHostAddress localAddress() const;
     quint16 localPort() const;
-    // After connected(): the protocol ALPN agreed on, and whether a session was resumed.
+    // After connected(): the protocol ALPN agreed on, and whether a session was resumed (with
+    // early data before the server answered: the session was offered).
     QByteArray alpn() const;
     bool sessionResumed() const;
+    // Requests went as early data; after the handshake, that the server accepted them.
+    bool sentEarlyData() const;
+    bool earlyDataAccepted() const;
 
 signals:
     void connected();
@@ -74,6 +81,7 @@ private:
     QTcpSocket *m_socket = nullptr;
     const tls::TlsContext *m_context = nullptr;
     tls::TlsSessionSlot *m_sessions = nullptr;
+    bool m_earlyData = false;
     QByteArray m_alpn;
     QString m_host;
     std::unique_ptr<tls::TlsChannel> m_tls;

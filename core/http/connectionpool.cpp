@@ -122,7 +122,7 @@ int ConnectionPool::starvedCount() const
 ClientConnection *ConnectionPool::newConnection()
 {
     ClientConnection *c = nullptr;
-    const ClientTls tls{m_tls.get(), &m_tlsSessions};
+    const ClientTls tls{m_tls.get(), &m_tlsSessions, m_config.tlsEarlyData};
     if (m_config.protocol == ClientProtocol::Http2) {
         auto *h2 = new H2ClientConnection(m_config.host, m_config.port, m_config.h2WindowBytes, tls, this, m_localAddress);
         h2->setStreamAssumptions(m_config.h2StreamsBeforeSettings, m_config.h2StreamCap);

@@ -17,6 +17,8 @@ namespace {
 constexpr qsizetype kWriteBatch = 64 * 1024;
 // Above this much output waiting in user space, nghttp2 is not asked for more frames.
 constexpr qint64 kSocketHighWater = 256 * 1024;
+// The staging buffer is kept between flushes up to this size (an event to 100 streams fits).
+constexpr qsizetype kKeptOutBytes = 32 * 1024;
 
 nghttp2_nv makeNv(const QByteArray &name, const QByteArray &value)
 {
@@ -394,7 +396,8 @@ void H2ServerConnection::sendPending()
     for (;;) {
         if (socket()->bytesToWrite() > kSocketHighWater)
             break; // bytesWritten brings us back
-        QByteArray out;
+        QByteArray &out = m_out;
+        out.resize(0); // keeps its capacity: no allocation per flush
         for (;;) {
             const uint8_t *data = nullptr;
             const ssize_t n = nghttp2_session_mem_send(m_session, &data);
@@ -422,6 +425,8 @@ void H2ServerConnection::sendPending()
             break;
     }
     m_sending = false;
+    if (m_out.capacity() > kKeptOutBytes)
+        m_out = QByteArray(); // a burst's buffer is not kept
     updateQueued();
     notifyDrained();
     if (!isClosed() && !isClosing() && !nghttp2_session_want_read(m_session) && !nghttp2_session_want_write(m_session))

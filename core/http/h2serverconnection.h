@@ -57,6 +57,7 @@ private:
     nghttp2_session *m_session = nullptr;
     std::unordered_map<std::int32_t, std::unique_ptr<H2ServerExchange>> m_streams;
     std::vector<std::int32_t> m_drained; // streams whose output fell to the low-water mark
+    QByteArray m_out;            // frames staged for one socket write, reused between flushes
     qint64 m_streamQueued = 0;   // queued in streams, not yet taken by nghttp2
     int m_activeRequests = 0;
     bool m_goawaySubmitted = false;

@@ -39,7 +39,12 @@ void HttpServerSocket::startTls(const tls::TlsContext &context, const QByteArray
 
 QByteArray HttpServerSocket::alpn() const
 {
-    return m_tls && m_tls->handshakeComplete() ? m_tls->alpn() : QByteArray();
+    return m_tls && (m_tls->handshakeComplete() || m_tls->readingEarlyData()) ? m_tls->alpn() : QByteArray();
+}
+
+bool HttpServerSocket::hasEarlyData() const
+{
+    return m_tls && m_tls->readingEarlyData();
 }
 
 qint64 HttpServerSocket::read(char *data, qint64 maxSize)

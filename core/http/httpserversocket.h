@@ -35,8 +35,11 @@ public:
     // Serves TLS from here on; `received` is what was read already (the ClientHello's start).
     void startTls(const tls::TlsContext &context, const QByteArray &received);
     bool isTls() const { return m_tls != nullptr; }
-    // The protocol ALPN agreed on ("h2", "http/1.1"), once the handshake is complete.
+    // The protocol ALPN agreed on ("h2", "http/1.1"), once the handshake is complete or the
+    // client's early data accepted.
     QByteArray alpn() const;
+    // TLS 1.3 early data is being read (requests before the client's Finished, answered at once).
+    bool hasEarlyData() const;
     // > 0 bytes read; 0 nothing to read now; -1 end of stream or error (the peer is gone).
     qint64 read(char *data, qint64 maxSize);
     // Sends what the kernel takes now and keeps the rest; returns `size`, or -1 when the

@@ -48,7 +48,9 @@ void ProtocolDetector::decide()
     if (!s->isTls() && !m_in.isEmpty() && m_in.front() == kTlsHandshakeRecord && context().tls()) {
         s->startTls(*context().tls(), std::exchange(m_in, {}));
         armDeadline(limits().headerTimeout, [this] { closeNow(); });
-        return; // the plaintext comes with the next readyRead
+        // The plaintext comes with the next readyRead — or came as early data with the ClientHello.
+        if (!s->hasEarlyData() || !readAvailable([this](const char *data, qsizetype size) { m_in.append(data, size); }))
+            return;
     }
     if (s->isTls() && s->alpn() == "h2") {
         handOver(WireProtocol::Http2);

@@ -126,6 +126,10 @@ public:
     {
         return m_releases.intended(clientIPv4, clientPort, direction, offset);
     }
+    std::shared_ptr<const ReleaseLog::Record> releaseRecord(quint32 clientIPv4, quint16 clientPort) const
+    {
+        return m_releases.record(clientIPv4, clientPort);
+    }
 
 signals:
     void connectionOpened();

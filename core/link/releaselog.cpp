@@ -119,6 +119,13 @@ std::optional<ReleaseLog::Release> ReleaseLog::find(std::uint64_t k, Direction d
     return record->find(direction, offset);
 }
 
+std::shared_ptr<const ReleaseLog::Record> ReleaseLog::record(quint32 clientIPv4, quint16 port) const
+{
+    std::lock_guard lock(m_mutex);
+    const auto it = m_records.find(key(clientIPv4, port));
+    return it == m_records.end() ? nullptr : it->second;
+}
+
 std::optional<ReleaseLog::Release> ReleaseLog::intended(const QHostAddress &client, quint16 port, Direction direction,
                                                         std::uint64_t offset) const
 {

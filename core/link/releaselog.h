@@ -86,6 +86,10 @@ public:
     std::optional<Release> intended(const QHostAddress &client, quint16 port, Direction direction, std::uint64_t offset) const;
     // The same for an IPv4 client given as a number (QHostAddress::toIPv4Address()).
     std::optional<Release> intended(quint32 clientIPv4, quint16 port, Direction direction, std::uint64_t offset) const;
+    // The record of that connection itself (null when unknown), for a reader that asks about
+    // many of its bytes: Record::find() then needs no lookup. It stays the connection's
+    // record even once another connection from the same address and port replaces it.
+    std::shared_ptr<const Record> record(quint32 clientIPv4, quint16 port) const;
 
 private:
     static std::uint64_t key(const QHostAddress &client, quint16 port);

@@ -420,95 +420,127 @@ const VariantResult *RunResult::variant(const QString &name) const
     return nullptr;
 }
 
+namespace {
+
+QJsonObject groupJson(const GroupResult &g)
+{
+    return QJsonObject{{QStringLiteral("name"), g.name},
+                       {QStringLiteral("latency_ms"), metrics::toJson(g.latency)},
+                       {QStringLiteral("time_to_first_event_ms"), metrics::toJson(g.timeToFirstEvent)},
+                       {QStringLiteral("events"), metrics::toJson(g.events)},
+                       {QStringLiteral("streams"), metrics::toJson(g.streams)},
+                       {QStringLiteral("error_ms"), metrics::toJson(g.error)},
+                       {QStringLiteral("trusted"), trustedJson(g.error)},
+                       {QStringLiteral("protocol"), g.protocol},
+                       {QStringLiteral("stalled_stream_s"), ms(g.stalledStreamSeconds)}};
+}
+
+QJsonObject linkJson(const LinkResult &l)
+{
+    return QJsonObject{{QStringLiteral("name"), l.name},
+                       {QStringLiteral("from"), l.from},
+                       {QStringLiteral("to"), l.to},
+                       {QStringLiteral("bytes"), QJsonObject{{QStringLiteral("total"), count(l.totalBytes())},
+                                                             {QStringLiteral("down"), count(l.bytesDown)},
+                                                             {QStringLiteral("up"), count(l.bytesUp)},
+                                                             {QStringLiteral("heartbeat"), count(l.heartbeatBytes)}}},
+                       {QStringLiteral("connections"), count(l.connections)},
+                       {QStringLiteral("reaps"), count(l.reaps)},
+                       {QStringLiteral("datagrams_dropped"), datagramDropsJson(l.datagramsDropped)},
+                       {QStringLiteral("tls_handshake_failures"),
+                        l.tlsHandshakeFailures ? count(*l.tlsHandshakeFailures) : QJsonValue(QJsonValue::Null)},
+                       {QStringLiteral("segments"), QJsonObject{{QStringLiteral("down"), count(l.segmentsDown)},
+                                                                {QStringLiteral("up"), count(l.segmentsUp)}}}};
+}
+
+QJsonValue costJson(const std::optional<CostEstimate> &cost)
+{
+    if (!cost)
+        return QJsonValue(QJsonValue::Null);
+    QJsonObject breakdown;
+    for (const auto &[key, value] : cost->breakdown)
+        breakdown.insert(key, value);
+    return QJsonObject{{QStringLiteral("currency"), cost->currency},
+                       {QStringLiteral("run"), cost->run},
+                       {QStringLiteral("per_hour"), cost->perHour},
+                       {QStringLiteral("breakdown"), breakdown}};
+}
+
+QJsonObject connectionsJson(const VariantResult &v)
+{
+    return QJsonObject{{QStringLiteral("origin_max"), count(v.connections.originMax)},
+                       {QStringLiteral("by_node_max"), countMap(v.connections.byNodeMax)},
+                       {QStringLiteral("rejected_by_node"), countMap(v.connections.rejectedByNode)}};
+}
+
+QJsonObject publisherJson(const VariantResult &v)
+{
+    return QJsonObject{{QStringLiteral("rate_asked_per_s"), v.publisher.askedPerSecond},
+                       {QStringLiteral("rate_achieved_per_s"), v.publisher.achievedPerSecond},
+                       {QStringLiteral("fell_behind"), count(v.publisher.fellBehind)}};
+}
+
+QJsonArray conformanceJson(const std::vector<ConformanceNote> &conformance)
+{
+    QJsonArray notes;
+    for (const ConformanceNote &c : conformance)
+        notes.append(QJsonObject{{QStringLiteral("node"), c.node},
+                                 {QStringLiteral("check"), c.check},
+                                 {QStringLiteral("ok"), c.ok},
+                                 {QStringLiteral("note"), c.note}});
+    return notes;
+}
+
+QJsonObject variantJson(const VariantResult &v)
+{
+    QJsonArray groupArray;
+    for (const GroupResult &g : v.groups)
+        groupArray.append(groupJson(g));
+    QJsonArray linkArray;
+    for (const LinkResult &l : v.links)
+        linkArray.append(linkJson(l));
+    QJsonObject variant{
+        {QStringLiteral("name"), v.name},
+        {QStringLiteral("resolved"), v.resolved},
+        {QStringLiteral("duration_s"), ms(v.durationS)},
+        {QStringLiteral("time_scale"), v.timeScale},
+        {QStringLiteral("wall_s"), ms(v.wallS)},
+        {QStringLiteral("time_scale_note"), v.timeScaleNote},
+        {QStringLiteral("latency_ms"), metrics::toJson(v.latency)},
+        {QStringLiteral("overhead_ms"), metrics::toJson(v.overhead)},
+        {QStringLiteral("overhead_allowance_ms"), v.overheadAllowanceMs},
+        {QStringLiteral("error_ms"), metrics::toJson(v.error)},
+        {QStringLiteral("trusted"), trustedJson(v.error)},
+        {QStringLiteral("tolerance_ms"), v.toleranceMs},
+        {QStringLiteral("time_to_first_event_ms"), metrics::toJson(v.timeToFirstEvent)},
+        {QStringLiteral("events"), metrics::toJson(v.events)},
+        {QStringLiteral("streams"), metrics::toJson(v.streams)},
+        {QStringLiteral("connections"), connectionsJson(v)},
+        {QStringLiteral("bytes"), QJsonObject{{QStringLiteral("total"), count(v.bytes.total)},
+                                              {QStringLiteral("heartbeat"), count(v.bytes.heartbeat)}}},
+        {QStringLiteral("requests"), count(v.requests)},
+        {QStringLiteral("publisher"), publisherJson(v)},
+        {QStringLiteral("server_closes_by_cause"), countMap(v.serverClosesByCause)},
+        {QStringLiteral("cost"), costJson(v.cost)},
+        {QStringLiteral("stalled_stream_s"), ms(v.stalledStreamSeconds)},
+        {QStringLiteral("groups"), groupArray},
+        {QStringLiteral("links"), linkArray},
+        {QStringLiteral("warnings"), QJsonArray::fromStringList(v.warnings)},
+        {QStringLiteral("latency_cdf"), pointsToJson(v.latencyCdf)},
+        {QStringLiteral("time_series"), metrics::toJson(v.timeSeries)},
+    };
+    if (!v.conformance.empty())
+        variant.insert(QStringLiteral("conformance"), conformanceJson(v.conformance));
+    return variant;
+}
+
+} // namespace
+
 QJsonObject RunResult::toJson() const
 {
     QJsonArray variantArray;
-    for (const VariantResult &v : variants) {
-        QJsonArray groupArray;
-        for (const GroupResult &g : v.groups) {
-            groupArray.append(QJsonObject{{QStringLiteral("name"), g.name},
-                                          {QStringLiteral("latency_ms"), metrics::toJson(g.latency)},
-                                          {QStringLiteral("time_to_first_event_ms"), metrics::toJson(g.timeToFirstEvent)},
-                                          {QStringLiteral("events"), metrics::toJson(g.events)},
-                                          {QStringLiteral("streams"), metrics::toJson(g.streams)},
-                                          {QStringLiteral("error_ms"), metrics::toJson(g.error)},
-                                          {QStringLiteral("trusted"), trustedJson(g.error)},
-                                          {QStringLiteral("protocol"), g.protocol},
-                                          {QStringLiteral("stalled_stream_s"), ms(g.stalledStreamSeconds)}});
-        }
-        QJsonArray linkArray;
-        for (const LinkResult &l : v.links) {
-            linkArray.append(QJsonObject{
-                {QStringLiteral("name"), l.name},
-                {QStringLiteral("from"), l.from},
-                {QStringLiteral("to"), l.to},
-                {QStringLiteral("bytes"), QJsonObject{{QStringLiteral("total"), count(l.totalBytes())},
-                                                      {QStringLiteral("down"), count(l.bytesDown)},
-                                                      {QStringLiteral("up"), count(l.bytesUp)},
-                                                      {QStringLiteral("heartbeat"), count(l.heartbeatBytes)}}},
-                {QStringLiteral("connections"), count(l.connections)},
-                {QStringLiteral("reaps"), count(l.reaps)},
-                {QStringLiteral("datagrams_dropped"), datagramDropsJson(l.datagramsDropped)},
-                {QStringLiteral("tls_handshake_failures"),
-                 l.tlsHandshakeFailures ? count(*l.tlsHandshakeFailures) : QJsonValue(QJsonValue::Null)},
-                {QStringLiteral("segments"), QJsonObject{{QStringLiteral("down"), count(l.segmentsDown)},
-                                                         {QStringLiteral("up"), count(l.segmentsUp)}}}});
-        }
-        QJsonValue cost(QJsonValue::Null);
-        if (v.cost) {
-            QJsonObject breakdown;
-            for (const auto &[key, value] : v.cost->breakdown)
-                breakdown.insert(key, value);
-            cost = QJsonObject{{QStringLiteral("currency"), v.cost->currency},
-                               {QStringLiteral("run"), v.cost->run},
-                               {QStringLiteral("per_hour"), v.cost->perHour},
-                               {QStringLiteral("breakdown"), breakdown}};
-        }
-        QJsonObject variant{
-            {QStringLiteral("name"), v.name},
-            {QStringLiteral("resolved"), v.resolved},
-            {QStringLiteral("duration_s"), ms(v.durationS)},
-            {QStringLiteral("time_scale"), v.timeScale},
-            {QStringLiteral("wall_s"), ms(v.wallS)},
-            {QStringLiteral("time_scale_note"), v.timeScaleNote},
-            {QStringLiteral("latency_ms"), metrics::toJson(v.latency)},
-            {QStringLiteral("overhead_ms"), metrics::toJson(v.overhead)},
-            {QStringLiteral("overhead_allowance_ms"), v.overheadAllowanceMs},
-            {QStringLiteral("error_ms"), metrics::toJson(v.error)},
-            {QStringLiteral("trusted"), trustedJson(v.error)},
-            {QStringLiteral("tolerance_ms"), v.toleranceMs},
-            {QStringLiteral("time_to_first_event_ms"), metrics::toJson(v.timeToFirstEvent)},
-            {QStringLiteral("events"), metrics::toJson(v.events)},
-            {QStringLiteral("streams"), metrics::toJson(v.streams)},
-            {QStringLiteral("connections"), QJsonObject{{QStringLiteral("origin_max"), count(v.connections.originMax)},
-                                                        {QStringLiteral("by_node_max"), countMap(v.connections.byNodeMax)},
-                                                        {QStringLiteral("rejected_by_node"), countMap(v.connections.rejectedByNode)}}},
-            {QStringLiteral("bytes"), QJsonObject{{QStringLiteral("total"), count(v.bytes.total)},
-                                                  {QStringLiteral("heartbeat"), count(v.bytes.heartbeat)}}},
-            {QStringLiteral("requests"), count(v.requests)},
-            {QStringLiteral("publisher"), QJsonObject{{QStringLiteral("rate_asked_per_s"), v.publisher.askedPerSecond},
-                                                      {QStringLiteral("rate_achieved_per_s"), v.publisher.achievedPerSecond},
-                                                      {QStringLiteral("fell_behind"), count(v.publisher.fellBehind)}}},
-            {QStringLiteral("server_closes_by_cause"), countMap(v.serverClosesByCause)},
-            {QStringLiteral("cost"), cost},
-            {QStringLiteral("stalled_stream_s"), ms(v.stalledStreamSeconds)},
-            {QStringLiteral("groups"), groupArray},
-            {QStringLiteral("links"), linkArray},
-            {QStringLiteral("warnings"), QJsonArray::fromStringList(v.warnings)},
-            {QStringLiteral("latency_cdf"), pointsToJson(v.latencyCdf)},
-            {QStringLiteral("time_series"), metrics::toJson(v.timeSeries)},
-        };
-        if (!v.conformance.empty()) {
-            QJsonArray notes;
-            for (const ConformanceNote &c : v.conformance)
-                notes.append(QJsonObject{{QStringLiteral("node"), c.node},
-                                         {QStringLiteral("check"), c.check},
-                                         {QStringLiteral("ok"), c.ok},
-                                         {QStringLiteral("note"), c.note}});
-            variant.insert(QStringLiteral("conformance"), notes);
-        }
-        variantArray.append(variant);
-    }
+    for (const VariantResult &v : variants)
+        variantArray.append(variantJson(v));
     QJsonObject scenario{{QStringLiteral("file"), scenarioFile},
                          {QStringLiteral("name"), scenarioName},
                          {QStringLiteral("seed"), count(seed)}};
@@ -527,11 +559,132 @@ QJsonObject RunResult::toJson() const
     return json;
 }
 
-std::optional<RunResult> RunResult::fromJson(const QJsonObject &json, QString *error)
+namespace {
+
+std::optional<CostEstimate> readCost(Reader &r, const QJsonObject &o, const QString &at)
 {
-    Reader r;
-    RunResult result;
-    const QString root = QStringLiteral("results");
+    const QJsonObject cost = r.object(o, QStringLiteral("cost"), at, false);
+    if (cost.isEmpty())
+        return std::nullopt;
+    const QString cat = at + QStringLiteral(".cost");
+    CostEstimate c;
+    c.currency = r.string(cost, QStringLiteral("currency"), cat, false);
+    c.run = r.number(cost, QStringLiteral("run"), cat);
+    c.perHour = r.number(cost, QStringLiteral("per_hour"), cat, false);
+    c.breakdown = r.map<double>(cost, QStringLiteral("breakdown"), cat);
+    return c;
+}
+
+GroupResult readGroup(Reader &r, const QJsonObject &go, const QString &gat)
+{
+    GroupResult group;
+    group.name = r.string(go, QStringLiteral("name"), gat);
+    group.latency = r.latency(go, QStringLiteral("latency_ms"), gat);
+    group.timeToFirstEvent = r.percentiles(go, QStringLiteral("time_to_first_event_ms"), gat, false);
+    group.events = r.events(go, gat, false);
+    group.streams = r.streams(go, gat, false);
+    group.error = r.errorSummary(go, gat);
+    group.protocol = r.string(go, QStringLiteral("protocol"), gat, false);
+    group.stalledStreamSeconds = r.number(go, QStringLiteral("stalled_stream_s"), gat, false);
+    return group;
+}
+
+LinkResult readLink(Reader &r, const QJsonObject &lo, const QString &lat)
+{
+    LinkResult link;
+    link.name = r.string(lo, QStringLiteral("name"), lat);
+    link.from = r.string(lo, QStringLiteral("from"), lat, false);
+    link.to = r.string(lo, QStringLiteral("to"), lat, false);
+    const QJsonObject lb = r.object(lo, QStringLiteral("bytes"), lat, false);
+    link.bytesDown = r.counter(lb, QStringLiteral("down"), lat + QStringLiteral(".bytes"), false);
+    link.bytesUp = r.counter(lb, QStringLiteral("up"), lat + QStringLiteral(".bytes"), false);
+    link.heartbeatBytes = r.counter(lb, QStringLiteral("heartbeat"), lat + QStringLiteral(".bytes"), false);
+    link.connections = r.counter(lo, QStringLiteral("connections"), lat, false);
+    link.reaps = r.counter(lo, QStringLiteral("reaps"), lat, false);
+    if (!lo.value(QStringLiteral("tls_handshake_failures")).isNull()
+        && !lo.value(QStringLiteral("tls_handshake_failures")).isUndefined())
+        link.tlsHandshakeFailures = r.counter(lo, QStringLiteral("tls_handshake_failures"), lat);
+    const QJsonObject segments = r.object(lo, QStringLiteral("segments"), lat, false);
+    link.segmentsDown = r.counter(segments, QStringLiteral("down"), lat + QStringLiteral(".segments"), false);
+    link.segmentsUp = r.counter(segments, QStringLiteral("up"), lat + QStringLiteral(".segments"), false);
+    if (lo.value(QStringLiteral("datagrams_dropped")).isObject()) {
+        const QJsonObject d = lo.value(QStringLiteral("datagrams_dropped")).toObject();
+        const QString dat = lat + QStringLiteral(".datagrams_dropped");
+        link.datagramsDropped = LinkResult::DatagramDrops{r.counter(d, QStringLiteral("loss"), dat),
+                                                          r.counter(d, QStringLiteral("queue_or_down"), dat),
+                                                          r.counter(d, QStringLiteral("garbage"), dat)};
+    }
+    return link;
+}
+
+// "connections", "bytes", "requests", "publisher" and "server_closes_by_cause".
+void readTotals(Reader &r, const QJsonObject &o, const QString &at, VariantResult &v)
+{
+    const QJsonObject connections = r.object(o, QStringLiteral("connections"), at, false);
+    const QString cat = at + QStringLiteral(".connections");
+    v.connections.originMax = r.counter(connections, QStringLiteral("origin_max"), cat, false);
+    v.connections.byNodeMax = r.map<std::uint64_t>(connections, QStringLiteral("by_node_max"), cat);
+    v.connections.rejectedByNode = r.map<std::uint64_t>(connections, QStringLiteral("rejected_by_node"), cat);
+    const QJsonObject bytes = r.object(o, QStringLiteral("bytes"), at, false);
+    v.bytes.total = r.counter(bytes, QStringLiteral("total"), at + QStringLiteral(".bytes"), false);
+    v.bytes.heartbeat = r.counter(bytes, QStringLiteral("heartbeat"), at + QStringLiteral(".bytes"), false);
+    v.requests = r.counter(o, QStringLiteral("requests"), at, false);
+    const QJsonObject publisher = r.object(o, QStringLiteral("publisher"), at, false);
+    const QString pat = at + QStringLiteral(".publisher");
+    v.publisher.askedPerSecond = r.number(publisher, QStringLiteral("rate_asked_per_s"), pat, false);
+    v.publisher.achievedPerSecond = r.number(publisher, QStringLiteral("rate_achieved_per_s"), pat, false);
+    v.publisher.fellBehind = r.counter(publisher, QStringLiteral("fell_behind"), pat, false);
+    v.serverClosesByCause = r.map<std::uint64_t>(o, QStringLiteral("server_closes_by_cause"), at);
+}
+
+// Name, scale, latency, overhead, error and time to first event.
+void readFigures(Reader &r, const QJsonObject &o, const QString &at, VariantResult &v)
+{
+    v.name = r.string(o, QStringLiteral("name"), at);
+    v.resolved = r.object(o, QStringLiteral("resolved"), at, false);
+    v.durationS = r.number(o, QStringLiteral("duration_s"), at, false);
+    v.timeScale = o.contains(QStringLiteral("time_scale")) ? r.number(o, QStringLiteral("time_scale"), at, false) : 1.0;
+    v.wallS = o.contains(QStringLiteral("wall_s")) ? r.number(o, QStringLiteral("wall_s"), at, false) : v.durationS;
+    v.timeScaleNote = o.value(QStringLiteral("time_scale_note")).toString();
+    v.latency = r.latency(o, QStringLiteral("latency_ms"), at);
+    v.overhead = r.percentiles(o, QStringLiteral("overhead_ms"), at, false);
+    v.overheadAllowanceMs = r.number(o, QStringLiteral("overhead_allowance_ms"), at, false);
+    v.error = r.errorSummary(o, at);
+    v.toleranceMs = o.contains(QStringLiteral("tolerance_ms")) ? r.number(o, QStringLiteral("tolerance_ms"), at, false)
+                                                               : VariantResult::kDefaultToleranceMs;
+    v.timeToFirstEvent = r.percentiles(o, QStringLiteral("time_to_first_event_ms"), at, false);
+    v.stalledStreamSeconds = r.number(o, QStringLiteral("stalled_stream_s"), at, false);
+    v.events = r.events(o, at, true);
+    v.streams = r.streams(o, at, true);
+}
+
+VariantResult readVariant(Reader &r, const QJsonObject &o, const QString &at)
+{
+    VariantResult v;
+    readFigures(r, o, at, v);
+    readTotals(r, o, at, v);
+    v.cost = readCost(r, o, at);
+    const QJsonArray groups = r.array(o, QStringLiteral("groups"), at, false);
+    for (qsizetype g = 0; g < groups.size(); ++g)
+        v.groups.push_back(readGroup(r, groups.at(g).toObject(), at + QStringLiteral(".groups[%1]").arg(g)));
+    const QJsonArray links = r.array(o, QStringLiteral("links"), at, false);
+    for (qsizetype l = 0; l < links.size(); ++l)
+        v.links.push_back(readLink(r, links.at(l).toObject(), at + QStringLiteral(".links[%1]").arg(l)));
+    for (const QJsonValue w : r.array(o, QStringLiteral("warnings"), at, false))
+        v.warnings.append(w.toString());
+    for (const QJsonValue c : r.array(o, QStringLiteral("conformance"), at, false)) {
+        const QJsonObject co = c.toObject();
+        v.conformance.push_back({co.value(QStringLiteral("node")).toString(), co.value(QStringLiteral("check")).toString(),
+                                 co.value(QStringLiteral("ok")).toBool(true), co.value(QStringLiteral("note")).toString()});
+    }
+    v.latencyCdf = r.points(o, QStringLiteral("latency_cdf"), at);
+    v.timeSeries = r.timeSeries(o, at);
+    return v;
+}
+
+// "tool", "scenario" and "started_at".
+void readHeader(Reader &r, const QJsonObject &json, const QString &root, RunResult &result)
+{
     const QJsonObject tool = r.object(json, QStringLiteral("tool"), root);
     result.toolName = r.string(tool, QStringLiteral("name"), root + QStringLiteral(".tool"));
     result.toolVersion = r.string(tool, QStringLiteral("version"), root + QStringLiteral(".tool"));
@@ -545,7 +698,16 @@ std::optional<RunResult> RunResult::fromJson(const QJsonObject &json, QString *e
     for (const QJsonValue name : r.array(scenario, QStringLiteral("variants"), sat, false))
         result.scenarioVariants.append(name.toString());
     result.startedAt = r.string(json, QStringLiteral("started_at"), root, false);
+}
 
+} // namespace
+
+std::optional<RunResult> RunResult::fromJson(const QJsonObject &json, QString *error)
+{
+    Reader r;
+    RunResult result;
+    const QString root = QStringLiteral("results");
+    readHeader(r, json, root, result);
     const QJsonArray variants = r.array(json, QStringLiteral("variants"), root);
     for (qsizetype i = 0; i < variants.size() && r.error.isEmpty(); ++i) {
         const QString at = root + QStringLiteral(".variants[%1]").arg(i);
@@ -553,103 +715,7 @@ std::optional<RunResult> RunResult::fromJson(const QJsonObject &json, QString *e
             r.error = at + QStringLiteral(" should be an object");
             break;
         }
-        const QJsonObject o = variants.at(i).toObject();
-        VariantResult v;
-        v.name = r.string(o, QStringLiteral("name"), at);
-        v.resolved = r.object(o, QStringLiteral("resolved"), at, false);
-        v.durationS = r.number(o, QStringLiteral("duration_s"), at, false);
-        v.timeScale = o.contains(QStringLiteral("time_scale")) ? r.number(o, QStringLiteral("time_scale"), at, false) : 1.0;
-        v.wallS = o.contains(QStringLiteral("wall_s")) ? r.number(o, QStringLiteral("wall_s"), at, false) : v.durationS;
-        v.timeScaleNote = o.value(QStringLiteral("time_scale_note")).toString();
-        v.latency = r.latency(o, QStringLiteral("latency_ms"), at);
-        v.overhead = r.percentiles(o, QStringLiteral("overhead_ms"), at, false);
-        v.overheadAllowanceMs = r.number(o, QStringLiteral("overhead_allowance_ms"), at, false);
-        v.error = r.errorSummary(o, at);
-        v.toleranceMs = o.contains(QStringLiteral("tolerance_ms")) ? r.number(o, QStringLiteral("tolerance_ms"), at, false)
-                                                                   : VariantResult::kDefaultToleranceMs;
-        v.timeToFirstEvent = r.percentiles(o, QStringLiteral("time_to_first_event_ms"), at, false);
-        v.stalledStreamSeconds = r.number(o, QStringLiteral("stalled_stream_s"), at, false);
-        v.events = r.events(o, at, true);
-        v.streams = r.streams(o, at, true);
-        const QJsonObject connections = r.object(o, QStringLiteral("connections"), at, false);
-        v.connections.originMax = r.counter(connections, QStringLiteral("origin_max"), at + QStringLiteral(".connections"), false);
-        v.connections.byNodeMax = r.map<std::uint64_t>(connections, QStringLiteral("by_node_max"), at + QStringLiteral(".connections"));
-        v.connections.rejectedByNode =
-            r.map<std::uint64_t>(connections, QStringLiteral("rejected_by_node"), at + QStringLiteral(".connections"));
-        const QJsonObject bytes = r.object(o, QStringLiteral("bytes"), at, false);
-        v.bytes.total = r.counter(bytes, QStringLiteral("total"), at + QStringLiteral(".bytes"), false);
-        v.bytes.heartbeat = r.counter(bytes, QStringLiteral("heartbeat"), at + QStringLiteral(".bytes"), false);
-        v.requests = r.counter(o, QStringLiteral("requests"), at, false);
-        const QJsonObject publisher = r.object(o, QStringLiteral("publisher"), at, false);
-        const QString pat = at + QStringLiteral(".publisher");
-        v.publisher.askedPerSecond = r.number(publisher, QStringLiteral("rate_asked_per_s"), pat, false);
-        v.publisher.achievedPerSecond = r.number(publisher, QStringLiteral("rate_achieved_per_s"), pat, false);
-        v.publisher.fellBehind = r.counter(publisher, QStringLiteral("fell_behind"), pat, false);
-        v.serverClosesByCause = r.map<std::uint64_t>(o, QStringLiteral("server_closes_by_cause"), at);
-        const QJsonObject cost = r.object(o, QStringLiteral("cost"), at, false);
-        if (!cost.isEmpty()) {
-            const QString cat = at + QStringLiteral(".cost");
-            CostEstimate c;
-            c.currency = r.string(cost, QStringLiteral("currency"), cat, false);
-            c.run = r.number(cost, QStringLiteral("run"), cat);
-            c.perHour = r.number(cost, QStringLiteral("per_hour"), cat, false);
-            c.breakdown = r.map<double>(cost, QStringLiteral("breakdown"), cat);
-            v.cost = c;
-        }
-        const QJsonArray groups = r.array(o, QStringLiteral("groups"), at, false);
-        for (qsizetype g = 0; g < groups.size(); ++g) {
-            const QString gat = at + QStringLiteral(".groups[%1]").arg(g);
-            const QJsonObject go = groups.at(g).toObject();
-            GroupResult group;
-            group.name = r.string(go, QStringLiteral("name"), gat);
-            group.latency = r.latency(go, QStringLiteral("latency_ms"), gat);
-            group.timeToFirstEvent = r.percentiles(go, QStringLiteral("time_to_first_event_ms"), gat, false);
-            group.events = r.events(go, gat, false);
-            group.streams = r.streams(go, gat, false);
-            group.error = r.errorSummary(go, gat);
-            group.protocol = r.string(go, QStringLiteral("protocol"), gat, false);
-            group.stalledStreamSeconds = r.number(go, QStringLiteral("stalled_stream_s"), gat, false);
-            v.groups.push_back(std::move(group));
-        }
-        const QJsonArray links = r.array(o, QStringLiteral("links"), at, false);
-        for (qsizetype l = 0; l < links.size(); ++l) {
-            const QString lat = at + QStringLiteral(".links[%1]").arg(l);
-            const QJsonObject lo = links.at(l).toObject();
-            LinkResult link;
-            link.name = r.string(lo, QStringLiteral("name"), lat);
-            link.from = r.string(lo, QStringLiteral("from"), lat, false);
-            link.to = r.string(lo, QStringLiteral("to"), lat, false);
-            const QJsonObject lb = r.object(lo, QStringLiteral("bytes"), lat, false);
-            link.bytesDown = r.counter(lb, QStringLiteral("down"), lat + QStringLiteral(".bytes"), false);
-            link.bytesUp = r.counter(lb, QStringLiteral("up"), lat + QStringLiteral(".bytes"), false);
-            link.heartbeatBytes = r.counter(lb, QStringLiteral("heartbeat"), lat + QStringLiteral(".bytes"), false);
-            link.connections = r.counter(lo, QStringLiteral("connections"), lat, false);
-            link.reaps = r.counter(lo, QStringLiteral("reaps"), lat, false);
-            if (!lo.value(QStringLiteral("tls_handshake_failures")).isNull()
-                && !lo.value(QStringLiteral("tls_handshake_failures")).isUndefined())
-                link.tlsHandshakeFailures = r.counter(lo, QStringLiteral("tls_handshake_failures"), lat);
-            const QJsonObject segments = r.object(lo, QStringLiteral("segments"), lat, false);
-            link.segmentsDown = r.counter(segments, QStringLiteral("down"), lat + QStringLiteral(".segments"), false);
-            link.segmentsUp = r.counter(segments, QStringLiteral("up"), lat + QStringLiteral(".segments"), false);
-            if (lo.value(QStringLiteral("datagrams_dropped")).isObject()) {
-                const QJsonObject d = lo.value(QStringLiteral("datagrams_dropped")).toObject();
-                const QString dat = lat + QStringLiteral(".datagrams_dropped");
-                link.datagramsDropped = LinkResult::DatagramDrops{r.counter(d, QStringLiteral("loss"), dat),
-                                                                  r.counter(d, QStringLiteral("queue_or_down"), dat),
-                                                                  r.counter(d, QStringLiteral("garbage"), dat)};
-            }
-            v.links.push_back(std::move(link));
-        }
-        for (const QJsonValue w : r.array(o, QStringLiteral("warnings"), at, false))
-            v.warnings.append(w.toString());
-        for (const QJsonValue c : r.array(o, QStringLiteral("conformance"), at, false)) {
-            const QJsonObject co = c.toObject();
-            v.conformance.push_back({co.value(QStringLiteral("node")).toString(), co.value(QStringLiteral("check")).toString(),
-                                     co.value(QStringLiteral("ok")).toBool(true), co.value(QStringLiteral("note")).toString()});
-        }
-        v.latencyCdf = r.points(o, QStringLiteral("latency_cdf"), at);
-        v.timeSeries = r.timeSeries(o, at);
-        result.variants.push_back(std::move(v));
+        result.variants.push_back(readVariant(r, variants.at(i).toObject(), at));
     }
     if (!r.error.isEmpty()) {
         if (error)

@@ -216,13 +216,23 @@ void RunController::onCalibrated()
     startNextVariant();
 }
 
+double RunController::expectedScale(std::size_t variant) const
+{
+    if (variant == m_state->current)
+        return m_state->scale;
+    if (!m_autoTimeScale)
+        return m_timeScale;
+    // A variant not yet calibrated is expected to need the scale the last one chose.
+    return m_state->variants[variant].timeDilationRefusal().isEmpty() ? m_state->scale : 1.0;
+}
+
 void RunController::onProgress(double fraction)
 {
     if (!m_state->running || m_state->current >= m_state->variants.size())
         return;
     std::chrono::duration<double> done{0}, total{0};
     for (std::size_t i = 0; i < m_state->variants.size(); ++i) {
-        const auto length = plannedLength(m_state->variants[i]);
+        const auto length = plannedLength(m_state->variants[i]) * expectedScale(i);
         total += length;
         if (i < m_state->current)
             done += length;

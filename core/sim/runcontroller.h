@@ -72,6 +72,9 @@ private:
     void onVariantFailed(const QString &reason);
     void onVariantCancelled();
     void onProgress(double fraction);
+    // Wall seconds per modelled second the variant at `variant` runs (or is expected to run) at,
+    // so that progress and the time left are in wall time.
+    double expectedScale(std::size_t variant) const;
     std::unique_ptr<Run> takeRun(); // the current run, no longer shared with liveResult()
     void endRun();
 

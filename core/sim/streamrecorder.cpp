@@ -92,6 +92,7 @@ void StreamRecorder::streamConnected(std::uint64_t stream, const sse::ConnectInf
 {
     Stream &s = m_streams[stream];
     s.attempt = info.attempt;
+    s.release.reset(); // a new connection, perhaps from the same port: its record is looked up anew
     if (s.waiting) {
         s.waiting = false;
         m_live.streamsStarved.fetch_sub(1, std::memory_order_relaxed);
@@ -202,15 +203,21 @@ void StreamRecorder::recordStall(std::uint64_t tag, const Stream &s, const Group
 // bytes (each hop's release - arrival). An event published before this connection opened
 // was replayed when the stream came back: the wait for the reconnect is the scenario's,
 // so only the last hop's lateness (receipt - its intended release) is the machine's.
-void StreamRecorder::recordError(const Stream &s, GroupMetrics &group, std::uint64_t seq,
+void StreamRecorder::recordError(Stream &s, GroupMetrics &group, std::uint64_t seq,
                                  const sse::ReceivedEvent &event, sse::Clock::time_point publishedAt)
 {
     using std::chrono::duration_cast;
     using std::chrono::microseconds;
     std::optional<link::ReleaseLog::Release> last;
-    if (group.access && event.wire)
-        last = group.access->intendedRelease(event.wire->localIPv4, event.wire->localPort, link::Direction::Downstream,
-                                             event.wire->offset);
+    if (group.access && event.wire) {
+        if (!s.release || s.releaseIPv4 != event.wire->localIPv4 || s.releasePort != event.wire->localPort) {
+            s.release = group.access->releaseRecord(event.wire->localIPv4, event.wire->localPort);
+            s.releaseIPv4 = event.wire->localIPv4;
+            s.releasePort = event.wire->localPort;
+        }
+        if (s.release)
+            last = s.release->find(link::Direction::Downstream, event.wire->offset);
+    }
     if (!last) {
         group.errorUnmatched.fetch_add(1, std::memory_order_relaxed);
         return;

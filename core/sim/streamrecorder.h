@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/link/releaselog.h"
 #include "core/metrics/latencyhistogram.h"
 #include "core/metrics/runresult.h"
 #include "core/metrics/streamtracker.h"
@@ -164,9 +165,14 @@ private:
         std::uint64_t heartbeatBytes = 0;
         std::uint64_t unnamed = 0; // id-less events on this connection (an external origin's)
         metrics::SparseLatencyHistogram latency;
+        // The access link's record of this stream's connection, looked up once a connection
+        // (an HTTP/2 connection's streams each hold it), not once an event.
+        std::shared_ptr<const link::ReleaseLog::Record> release;
+        quint32 releaseIPv4 = 0;
+        quint16 releasePort = 0;
     };
     std::optional<std::uint64_t> seqOf(Stream &s, const sse::ReceivedEvent &event) const;
-    void recordError(const Stream &s, GroupMetrics &group, std::uint64_t seq, const sse::ReceivedEvent &event,
+    void recordError(Stream &s, GroupMetrics &group, std::uint64_t seq, const sse::ReceivedEvent &event,
                      sse::Clock::time_point publishedAt);
 
     metrics::StreamAccount accountFor(const Stream &s, std::uint64_t lastSeq) const;

@@ -43,11 +43,12 @@ std::unique_ptr<TlsChannel> TlsChannel::server(const TlsContext &context)
 {
     std::unique_ptr<TlsChannel> channel(new TlsChannel(SSL_new(context.native())));
     SSL_set_accept_state(channel->m_ssl);
+    channel->m_earlyReading = true;
     return channel;
 }
 
 std::unique_ptr<TlsChannel> TlsChannel::client(const TlsContext &context, const QString &host, const QByteArray &alpn,
-                                               TlsSessionSlot *sessions)
+                                               TlsSessionSlot *sessions, bool earlyData)
 {
     std::unique_ptr<TlsChannel> channel(new TlsChannel(SSL_new(context.native())));
     SSL *ssl = channel->m_ssl;
@@ -64,14 +65,18 @@ std::unique_ptr<TlsChannel> TlsChannel::client(const TlsContext &context, const 
                         static_cast<unsigned int>(alpn.size()));
     if (sessions) {
         SSL_set_ex_data(ssl, 0, sessions);
-        if (sessions->session())
+        if (sessions->session()) {
             SSL_set_session(ssl, sessions->session());
+            if (earlyData)
+                channel->m_earlyBudget = static_cast<qsizetype>(SSL_SESSION_get_max_early_data(sessions->session()));
+        }
     }
     return channel;
 }
 
 void TlsChannel::start()
 {
+    m_started = true;
     advance();
 }
 
@@ -86,17 +91,14 @@ bool TlsChannel::receive(const char *data, qsizetype size)
 
 bool TlsChannel::advance()
 {
-    if (!m_handshakeDone) {
-        const int r = SSL_do_handshake(m_ssl);
-        if (r != 1)
-            return fail(r);
-        m_handshakeDone = true;
-        if (!m_pendingSend.isEmpty()) {
-            const QByteArray pending = std::exchange(m_pendingSend, {});
-            if (!send(pending.constData(), pending.size()))
-                return false;
-        }
-    }
+    if (m_earlyReading && !readEarlyData())
+        return false;
+    if (m_earlyReading)
+        return true; // early data may still come; the handshake goes on with its end
+    if (!m_handshakeDone && !finishHandshake())
+        return false;
+    if (!m_handshakeDone)
+        return true;
     char buffer[kReadChunk];
     for (;;) {
         const int n = SSL_read(m_ssl, buffer, sizeof buffer);
@@ -104,6 +106,43 @@ bool TlsChannel::advance()
             return fail(n);
         m_plain.append(buffer, n);
     }
+}
+
+// Server: reads early data until the client's EndOfEarlyData (at once when it sent none or
+// it was rejected). OpenSSL accepts a ticket's early data once only (its anti-replay cache).
+bool TlsChannel::readEarlyData()
+{
+    char buffer[kReadChunk];
+    for (;;) {
+        size_t n = 0;
+        switch (SSL_read_early_data(m_ssl, buffer, sizeof buffer, &n)) {
+        case SSL_READ_EARLY_DATA_SUCCESS:
+            m_plain.append(buffer, static_cast<qsizetype>(n));
+            continue;
+        case SSL_READ_EARLY_DATA_FINISH:
+            m_earlyReading = false;
+            return true;
+        default:
+            return fail(0);
+        }
+    }
+}
+
+bool TlsChannel::finishHandshake()
+{
+    const int r = SSL_do_handshake(m_ssl);
+    if (r != 1)
+        return fail(r);
+    m_handshakeDone = true;
+    if (m_earlySent && SSL_get_early_data_status(m_ssl) != SSL_EARLY_DATA_ACCEPTED)
+        m_pendingSend.prepend(std::exchange(m_earlyCopy, {})); // the server never read it
+    m_earlyCopy.clear();
+    if (!m_pendingSend.isEmpty()) {
+        const QByteArray pending = std::exchange(m_pendingSend, {});
+        if (!send(pending.constData(), pending.size()))
+            return false;
+    }
+    return true;
 }
 
 // True when the result only means "more input needed" (or an orderly close).
@@ -132,6 +171,8 @@ bool TlsChannel::send(const char *data, qsizetype size)
 {
     if (m_failed)
         return false;
+    if (!m_handshakeDone && (readingEarlyData() || acceptsEarlyData()) && m_pendingSend.isEmpty())
+        return sendEarly(data, size);
     if (!m_handshakeDone) {
         m_pendingSend.append(data, size);
         return true;
@@ -146,6 +187,42 @@ bool TlsChannel::send(const char *data, qsizetype size)
         sent += n;
     }
     return true;
+}
+
+// Client: 0-RTT data within the ticket's allowance (the rest waits for the handshake).
+// Server: 0.5-RTT data, answering early data before the client's Finished.
+bool TlsChannel::sendEarly(const char *data, qsizetype size)
+{
+    const qsizetype now = readingEarlyData() ? size : std::min(size, m_earlyBudget);
+    size_t written = 0;
+    if (now > 0 && SSL_write_early_data(m_ssl, data, static_cast<size_t>(now), &written) != 1) {
+        if (readingEarlyData()) {
+            fail(0);
+            return false;
+        }
+        ERR_clear_error();
+        m_earlyBudget = 0; // OpenSSL would not: the handshake carries it all
+        m_pendingSend.append(data, size);
+        return true;
+    }
+    if (!readingEarlyData()) {
+        m_earlySent = true;
+        m_earlyBudget -= now;
+        m_earlyCopy.append(data, now);
+    }
+    if (now < size)
+        m_pendingSend.append(data + now, size - now);
+    return true;
+}
+
+bool TlsChannel::earlyDataAccepted() const
+{
+    return SSL_get_early_data_status(m_ssl) == SSL_EARLY_DATA_ACCEPTED;
+}
+
+bool TlsChannel::readingEarlyData() const
+{
+    return m_earlyReading && earlyDataAccepted();
 }
 
 void TlsChannel::close()

@@ -13,6 +13,7 @@ namespace edgesse::tls {
 namespace {
 
 const unsigned char kH2[] = {'h', '2'};
+constexpr std::uint32_t kMaxEarlyDataBytes = 16 * 1024;
 const unsigned char kHttp11[] = {'h', 't', 't', 'p', '/', '1', '.', '1'};
 
 bool offered(const unsigned char *in, unsigned int inlen, const unsigned char *want, unsigned int wantLen,
@@ -92,6 +93,10 @@ std::shared_ptr<TlsContext> TlsContext::server(const Credentials &credentials, Q
         return nullptr;
     }
     SSL_CTX_set_alpn_select_cb(ctx, &selectAlpn, nullptr);
+    // TLS 1.3 tickets allow early data. With the server's session cache on (OpenSSL's
+    // default) each ticket's early data is accepted once (OpenSSL's anti-replay); a replayed
+    // ClientHello still resumes, its early data rejected and sent again after the handshake.
+    SSL_CTX_set_max_early_data(ctx, kMaxEarlyDataBytes);
     return std::shared_ptr<TlsContext>(new TlsContext(ctx, true));
 }
 

@@ -13,7 +13,8 @@ namespace edgesse::tls {
 struct Credentials;
 
 // An OpenSSL 3 SSL_CTX: TLS 1.2 and 1.3, ALPN `h2` and `http/1.1`. A server context holds
-// the certificate and key and picks h2 when the client offers it; a client context trusts
+// the certificate and key, picks h2 when the client offers it and accepts up to 16 KB of TLS
+// 1.3 early data on a resumed session (see TlsChannel); a client context trusts
 // one CA and keeps no session cache of its own (sessions live in a TlsSessionSlot, one per
 // browser and origin, as browsers keep them). Immutable once made; shared by any number of
 // channels on any threads.

@@ -22,6 +22,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -289,6 +290,7 @@ public:
                 std::lock_guard lock(m_mutex);
                 m_total += static_cast<std::uint64_t>(n);
                 m_arrivals.push_back({Clock::now(), m_total});
+                m_arrived.notify_all();
             }
         });
     }
@@ -297,6 +299,12 @@ public:
         ::shutdown(m_fd, SHUT_RDWR);
         m_thread.join();
         ::close(m_fd);
+    }
+    // Waits until `bytes` have arrived in all, or `timeout` has passed; says which.
+    bool waitForTotal(std::uint64_t bytes, Nanos timeout)
+    {
+        std::unique_lock lock(m_mutex);
+        return m_arrived.wait_for(lock, timeout, [&] { return m_total >= bytes; });
     }
     bool arrivalOf(std::uint64_t offset, TimePoint &at)
     {
@@ -313,6 +321,7 @@ private:
     int m_fd;
     std::thread m_thread;
     std::mutex m_mutex;
+    std::condition_variable m_arrived;
     std::uint64_t m_total = 0;
     std::vector<std::pair<TimePoint, std::uint64_t>> m_arrivals;
 };
@@ -386,7 +395,8 @@ Result runCase(Namespaces &ns, Wire &wire, bool dense, Nanos oneWay)
             ::send(client, burst.data(), burst.size(), MSG_NOSIGNAL);
         else
             ::send(client, event.data(), event.size(), MSG_NOSIGNAL);
-        std::this_thread::sleep_for(1500ms + 4 * oneWay);
+        const std::uint64_t total = 5 * event.size() + (dense ? burst.size() : event.size());
+        receiver.waitForTotal(total, 3s + 4 * oneWay); // the lost segment's recovery, at most a few RTOs
         TimePoint droppedAt;
         std::uint64_t dropOffset = 0;
         TimePoint arrived;

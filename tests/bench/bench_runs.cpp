@@ -2,9 +2,10 @@
 // the time scale `auto` chooses (short calibrations, TimeScaleSearch, each printed), the error
 // p99 it achieved, modelled seconds per wall second; beside it this machine's floor for the
 // same deliveries: one event written to N loopback TCP connections (for HTTP/2, one write of
-// a connection's 100 streams' events to each of its 200 connections), each held 20 ms from
-// its kernel receive time by a relay thread and re-sent, received at the far end — raw
-// sockets and epoll, no HTTP, no SSE, no Qt, receipt taken from the kernel's receive
+// 100 real DATA frames, 9-byte header and the event's bytes, to each of its 200 connections),
+// each held 20 ms from its kernel receive time by a relay thread and re-sent, received at the
+// far end, where the client walks the frame headers and stamps every stream's delivery — raw
+// sockets and epoll, no HTTP library, no SSE, no Qt, receipt taken from the kernel's receive
 // timestamp, the next event sent once the last has arrived everywhere. Its overhead is wall
 // time, so the floor needs scale ceil(p99 / tolerance) for the same error. Then a 200-stream
 // run of the 4,000-stream world at scale 1, whose per-stream figures should match.
@@ -14,6 +15,8 @@
 // at 500 to 4,000 HTTP/1.1 and 20,000 HTTP/2 streams beside the floor, set-up and tear-down
 // of a 2,000-stream topology, and the refusal of 20,000 HTTP/1.1 streams (80,000 descriptors).
 // --dilated N: the 4,000-stream run at scale 1 and at scale N.
+// --h2 N [S]: one HTTP/2 fan-out of N browsers x 100 streams at scale 1 (S seconds, 3 unless
+// given) beside its floor: the run to profile.
 
 #include "core/scenario/scenario.h"
 #include "core/net/fdlimit.h"
@@ -34,6 +37,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <deque>
 #include <optional>
 #include <thread>
@@ -90,7 +94,15 @@ bool tcpPair(int listener, quint16 port, int &a, int &b)
 struct Floor {
     bool ok = false;
     double p50 = 0, p99 = 0, max = 0; // ms: a stream's receipt - the event's first write - the relay's delay
+    double cpuUsPerDelivery = 0;      // the process's CPU time (both threads) per stream's delivery
 };
+
+double processCpuSeconds()
+{
+    timespec ts{};
+    ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
 
 // A minimal link: each message read from relayIn[i] leaves on relayOut[i] `latency` after
 // the kernel received it, until `stop`.
@@ -140,8 +152,79 @@ void relayLoop(const std::vector<int> &relayIn, const std::vector<int> &relayOut
     ::close(epfd);
 }
 
-Floor kernelFloor(int streams, int events, std::chrono::milliseconds latency, std::size_t eventBytes = 128)
+// What a client must do to see each stream's delivery: walk the bytes of its connection as
+// frames and count each one it completes. HTTP/1.1: a frame is one event of `payload` bytes,
+// no header. HTTP/2: a frame is a DATA frame, its 9-byte header giving its payload length.
+struct FrameWalker {
+    std::size_t headerBytes = 0;
+    std::size_t payload = 0;
+    unsigned char header[9]{};
+    std::size_t headerHave = 0;
+    std::size_t payloadLeft = 0;
+    bool inPayload = false;
+
+    // The frames `bytes` completed.
+    int consume(const char *data, std::size_t size)
+    {
+        const auto *bytes = reinterpret_cast<const unsigned char *>(data);
+        int completed = 0;
+        std::size_t at = 0;
+        while (at < size) {
+            if (!inPayload) {
+                const std::size_t take = std::min(headerBytes - headerHave, size - at);
+                std::memcpy(header + headerHave, bytes + at, take);
+                headerHave += take;
+                at += take;
+                if (headerHave < headerBytes)
+                    break;
+                payloadLeft = headerBytes == 0 ? payload
+                                               : (std::size_t(header[0]) << 16) | (std::size_t(header[1]) << 8) | header[2];
+                headerHave = 0;
+                inPayload = true;
+            }
+            const std::size_t take = std::min(payloadLeft, size - at);
+            payloadLeft -= take;
+            at += take;
+            if (payloadLeft == 0) {
+                inPayload = false;
+                ++completed;
+            }
+        }
+        return completed;
+    }
+};
+
+// One write a connection per event: the event itself (HTTP/1.1, `frames` 0), or one HTTP/2
+// DATA frame (9-byte header, the event's bytes) for each of its `frames` streams.
+std::vector<unsigned char> eventBlock(std::size_t eventBytes, int frames)
 {
+    if (frames == 0)
+        return std::vector<unsigned char>(eventBytes, 'x');
+    std::vector<unsigned char> block;
+    block.reserve(std::size_t(frames) * (9 + eventBytes));
+    for (int f = 0; f < frames; ++f) {
+        const std::uint32_t stream = 1 + 2 * std::uint32_t(f);
+        const unsigned char header[9] = {static_cast<unsigned char>(eventBytes >> 16),
+                                         static_cast<unsigned char>(eventBytes >> 8),
+                                         static_cast<unsigned char>(eventBytes),
+                                         0 /* DATA */,
+                                         0,
+                                         static_cast<unsigned char>(stream >> 24),
+                                         static_cast<unsigned char>(stream >> 16),
+                                         static_cast<unsigned char>(stream >> 8),
+                                         static_cast<unsigned char>(stream)};
+        block.insert(block.end(), header, header + 9);
+        block.insert(block.end(), eventBytes, 'x');
+    }
+    return block;
+}
+
+// `connections` pairs through a relay; per event one write of eventBlock() on each, and a
+// delay sampled for every stream's delivery (each frame the client completes).
+Floor kernelFloor(int connections, int events, std::chrono::milliseconds latency, std::size_t eventBytes = 128,
+                  int frames = 0)
+{
+    const int streams = connections;
     Floor floor;
     quint16 port = 0;
     const int listener = edgesse::testing::listenLoopback(port);
@@ -166,21 +249,22 @@ Floor kernelFloor(int streams, int events, std::chrono::milliseconds latency, st
             ev.data.u64 = i;
             ::epoll_ctl(epfd, EPOLL_CTL_ADD, client[i], &ev);
         }
-        // An SSE event of the bench's size (id, 100 B of data), or one write of many streams' events.
-        const std::vector<char> event(eventBytes, 'x');
-        std::vector<std::size_t> got(client.size(), 0);
+        const std::vector<unsigned char> block = eventBlock(eventBytes, frames);
+        const std::size_t perRound = client.size() * std::size_t(std::max(1, frames));
+        std::vector<FrameWalker> walkers(client.size(), FrameWalker{frames == 0 ? 0u : 9u, eventBytes});
         std::vector<double> delays;
+        delays.reserve(perRound * std::size_t(events));
         char buffer[16384];
         epoll_event ready[256];
+        const double cpuBefore = processCpuSeconds();
         for (int round = 0; round < events; ++round) {
             // The next event leaves once every stream has received the last one: no pause.
             const Clock::time_point published = Clock::now();
             for (int fd : server)
-                [[maybe_unused]] const ssize_t sent = ::send(fd, event.data(), event.size(), MSG_NOSIGNAL);
-            std::fill(got.begin(), got.end(), 0);
+                [[maybe_unused]] const ssize_t sent = ::send(fd, block.data(), block.size(), MSG_NOSIGNAL);
             std::size_t received = 0;
             const Clock::time_point giveUp = published + latency + 10s;
-            while (received < client.size() && Clock::now() < giveUp) {
+            while (received < perRound && Clock::now() < giveUp) {
                 const int n = ::epoll_wait(epfd, ready, 256, 100);
                 for (int e = 0; e < n; ++e) {
                     const std::size_t i = ready[e].data.u64;
@@ -188,21 +272,22 @@ Floor kernelFloor(int streams, int events, std::chrono::milliseconds latency, st
                     const ssize_t bytes = edgesse::net::receiveStamped(client[i], buffer, sizeof buffer, arrival);
                     if (bytes <= 0)
                         continue;
-                    got[i] += std::size_t(bytes);
-                    if (got[i] < event.size())
-                        continue;
-                    delays.push_back(std::chrono::duration<double, std::milli>(arrival - published - latency).count());
-                    ++received;
+                    const int completed = walkers[i].consume(buffer, std::size_t(bytes));
+                    const double delay = std::chrono::duration<double, std::milli>(arrival - published - latency).count();
+                    for (int c = 0; c < completed; ++c)
+                        delays.push_back(delay);
+                    received += std::size_t(completed);
                 }
             }
         }
+        const double cpu = processCpuSeconds() - cpuBefore;
         ::close(epfd);
         stop = true;
         relay.join();
         std::sort(delays.begin(), delays.end());
         if (!delays.empty())
             floor = {true, edgesse::testing::percentileOfSorted(delays, 0.5), edgesse::testing::percentileOfSorted(delays, 0.99),
-                     delays.back()};
+                     delays.back(), cpu * 1e6 / double(delays.size())};
     }
     for (const auto *fds : {&server, &relayIn, &relayOut, &client})
         for (int fd : *fds)
@@ -211,17 +296,68 @@ Floor kernelFloor(int streams, int events, std::chrono::milliseconds latency, st
     return floor;
 }
 
-void printFloor(int streams)
+void printFloor(int connections, int frames = 0)
 {
-    const Floor f = kernelFloor(streams, 20, 20ms);
+    const Floor f = kernelFloor(connections, 20, 20ms, 128, frames);
     if (!f.ok) {
-        std::printf("%-28s floor: could not open %d loopback pairs\n", "", streams * 2);
+        std::printf("%-28s floor: could not open %d loopback pairs\n", "", connections * 2);
         return;
     }
-    std::printf("%-28s floor (raw sockets, a 20 ms relay, 2 threads): overhead p50 %6.3f p99 %7.3f max %7.3f ms\n",
-                "", f.p50, f.p99, f.max);
+    std::printf("%-28s floor (raw sockets, a 20 ms relay, 2 threads): overhead p50 %6.3f p99 %7.3f max %7.3f ms; "
+                "CPU %.2f us per delivery\n",
+                "", f.p50, f.p99, f.max, f.cpuUsPerDelivery);
     std::fflush(stdout);
 }
+
+// The process's CPU time (every thread: origin, link, browsers) per delivery over a run's
+// measured window, from its live snapshot, sampled every 20 ms beside it.
+class CpuSampler
+{
+public:
+    CpuSampler(const sim::Run &run, const scenario::Variant &v)
+        : m_thread([this, &run, from = double(v.warmup.count()) / double((v.warmup + v.duration).count())] { sample(run, from); })
+    {
+    }
+    ~CpuSampler()
+    {
+        m_stop = true;
+        m_thread.join();
+    }
+    CpuSampler(const CpuSampler &) = delete;
+    CpuSampler &operator=(const CpuSampler &) = delete;
+
+    // Microseconds (0 when the window was not seen).
+    double usPerDelivery() const
+    {
+        return m_lastDelivered > m_firstDelivered ? (m_lastCpu - m_firstCpu) * 1e6 / double(m_lastDelivered - m_firstDelivered)
+                                                  : 0.0;
+    }
+
+private:
+    void sample(const sim::Run &run, double from)
+    {
+        bool began = false;
+        while (!m_stop) {
+            const sim::LiveSnapshot snap = run.snapshot();
+            const double cpu = processCpuSeconds();
+            if (snap.valid && snap.fraction > from && snap.fraction < 1) {
+                if (!began) {
+                    began = true;
+                    m_firstCpu = cpu;
+                    m_firstDelivered = snap.delivered;
+                }
+                m_lastCpu = cpu;
+                m_lastDelivered = snap.delivered;
+            }
+            std::this_thread::sleep_for(20ms);
+        }
+    }
+
+    std::atomic<bool> m_stop{false};
+    double m_firstCpu = 0, m_lastCpu = 0;
+    std::uint64_t m_firstDelivered = 0, m_lastDelivered = 0;
+    std::thread m_thread;
+};
 
 bool runOne(const scenario::Variant &v, double timeScale = 1)
 {
@@ -231,8 +367,13 @@ bool runOne(const scenario::Variant &v, double timeScale = 1)
     sim::Run run(v, settings);
     QString error;
     QObject::connect(&run, &sim::Run::failed, &run, [&](const QString &reason) { error = reason; }, Qt::DirectConnection);
-    run.start();
-    run.wait();
+    double cpuUs = 0;
+    {
+        const CpuSampler cpu(run, v);
+        run.start();
+        run.wait();
+        cpuUs = cpu.usPerDelivery();
+    }
     if (!error.isEmpty()) {
         std::printf("%-28s failed: %s\n", qPrintable(v.name), qPrintable(error));
         return false;
@@ -241,13 +382,13 @@ bool runOne(const scenario::Variant &v, double timeScale = 1)
     const auto t = run.timings();
     std::printf("%-28s streams %6lld  descriptors %6llu/%-6llu  delivered %9llu/%-9llu  latency p50 %7.2f ms  "
                 "overhead p50 %6.3f p99 %7.3f max %7.3f ms  set-up %5.0f ms (all streams open %5.0f ms)  "
-                "tear-down %5.0f ms\n",
+                "tear-down %5.0f ms; CPU %.2f us per delivery\n",
                 qPrintable(v.name), static_cast<long long>(v.totalStreams()),
                 static_cast<unsigned long long>(v.descriptorsNeeded()),
                 static_cast<unsigned long long>(net::currentFdLimit().soft),
                 static_cast<unsigned long long>(r.events.delivered), static_cast<unsigned long long>(r.events.expected),
                 r.latency.p50, r.overhead.p50, r.overhead.p99, r.overhead.max, double(t.setUp.count()) / 1000.0,
-                double(t.allOpen.count()) / 1000.0, double(t.tearDown.count()) / 1000.0);
+                double(t.allOpen.count()) / 1000.0, double(t.tearDown.count()) / 1000.0, cpuUs);
     if (timeScale > 1)
         std::printf("%-28s time scale %g: figures in modelled time; %.1f modelled s per wall s\n", "", timeScale,
                     r.wallS > 0 ? r.durationS / r.wallS : 0.0);
@@ -255,15 +396,20 @@ bool runOne(const scenario::Variant &v, double timeScale = 1)
     return true;
 }
 
-metrics::VariantResult runQuiet(const scenario::Variant &v, double timeScale, QString *error)
+metrics::VariantResult runQuiet(const scenario::Variant &v, double timeScale, QString *error, double *cpuUs = nullptr)
 {
     sim::Run::Settings settings;
     settings.keepStreamRows = false;
     settings.timeScale = timeScale;
     sim::Run run(v, settings);
     QObject::connect(&run, &sim::Run::failed, &run, [&](const QString &reason) { *error = reason; }, Qt::DirectConnection);
-    run.start();
-    run.wait();
+    {
+        const CpuSampler cpu(run, v);
+        run.start();
+        run.wait();
+        if (cpuUs)
+            *cpuUs = cpu.usPerDelivery();
+    }
     return run.result();
 }
 
@@ -296,7 +442,9 @@ double wallSince(Clock::time_point start)
 }
 
 // The search, one calibration at a time, each printed as it ends.
-std::optional<double> chooseScale(const scenario::Variant &v, double toleranceMs)
+// `cpuUsAtScale1`: the CPU time per delivery of the first calibration, at scale 1 (at a large
+// scale the process's fixed costs over the long wall time outweigh the few deliveries).
+std::optional<double> chooseScale(const scenario::Variant &v, double toleranceMs, double *cpuUsAtScale1)
 {
     sim::TimeScaleSearch search(toleranceMs);
     while (!search.decided()) {
@@ -304,7 +452,10 @@ std::optional<double> chooseScale(const scenario::Variant &v, double toleranceMs
         const scenario::Variant c = sim::calibrationVariant(v, scale);
         const Clock::time_point began = Clock::now();
         QString error;
-        const metrics::VariantResult r = runQuiet(c, scale, &error);
+        double cpuUs = 0;
+        const metrics::VariantResult r = runQuiet(c, scale, &error, &cpuUs);
+        if (scale == 1)
+            *cpuUsAtScale1 = cpuUs;
         if (!error.isEmpty()) {
             std::printf("%-28s calibration failed: %s\n", qPrintable(v.name), qPrintable(error));
             return std::nullopt;
@@ -326,11 +477,12 @@ std::optional<double> chooseScale(const scenario::Variant &v, double toleranceMs
 // the tolerance is ceil(p99 / tolerance). It is also run at the engine's scale (its hold
 // stretched as a link's is, its overhead divided by the scale), so both least scales can be
 // estimated from runs at the same scale.
-void printFloorBeside(int streams, std::size_t eventBytes, double toleranceMs, double engineScale, double engineNeeded)
+void printFloorBeside(int streams, std::size_t eventBytes, int frames, double toleranceMs, double engineScale,
+                      double engineNeeded, double engineCpuUs)
 {
-    const Floor f = kernelFloor(streams, 20, 20ms, eventBytes);
+    const Floor f = kernelFloor(streams, 20, 20ms, eventBytes, frames);
     const auto hold = std::chrono::milliseconds(std::llround(20 * engineScale));
-    const Floor d = kernelFloor(streams, 6, hold, eventBytes);
+    const Floor d = kernelFloor(streams, 6, hold, eventBytes, frames);
     if (!f.ok || !d.ok) {
         std::printf("%-28s floor: could not open %d loopback pairs\n", "", streams * 2);
         return;
@@ -346,20 +498,26 @@ void printFloorBeside(int streams, std::size_t eventBytes, double toleranceMs, d
     const double ratio = engineNeeded / floorNeeded;
     std::printf("%-28s engine/floor, both from runs at scale %g: the engine needs scale %g, the floor %g: %.2fx, %s\n", "",
                 engineScale, engineNeeded, floorNeeded, ratio, ratio <= 1.1 ? "within 1.1x" : "NOT within 1.1x");
+    // Where the time goes: the work each delivery costs this machine, whatever its load.
+    std::printf("%-28s CPU time per delivery at scale 1 (every thread of the process, measured window): engine %.2f us, "
+                "floor %.2f us (%.1fx)\n",
+                "", engineCpuUs, f.cpuUsPerDelivery, f.cpuUsPerDelivery > 0 ? engineCpuUs / f.cpuUsPerDelivery : 0.0);
     std::fflush(stdout);
 }
 
-// The floor carries the same deliveries: a stream's event on each of `floorStreams`
-// connections, or (HTTP/2) one write of a connection's streams' events on each.
+// The floor carries the same deliveries: a stream's event on each of `connections`, or
+// (HTTP/2, `frames` > 0) one write of a DATA frame for each of a connection's streams.
 struct FloorShape {
     int connections = 0;
     std::size_t bytes = 128;
+    int frames = 0;
 };
 
 bool runAuto(const scenario::Variant &v, FloorShape floor, double toleranceMs, metrics::VariantResult *out)
 {
     const Clock::time_point began = Clock::now();
-    const std::optional<double> chosen = chooseScale(v, toleranceMs);
+    double cpuUs = 0;
+    const std::optional<double> chosen = chooseScale(v, toleranceMs, &cpuUs);
     if (!chosen)
         return false;
     const double scale = *chosen;
@@ -382,7 +540,7 @@ bool runAuto(const scenario::Variant &v, FloorShape floor, double toleranceMs, m
                 wallSince(began));
     std::fflush(stdout);
     if (floor.connections > 0)
-        printFloorBeside(floor.connections, floor.bytes, toleranceMs, scale, needed);
+        printFloorBeside(floor.connections, floor.bytes, floor.frames, toleranceMs, scale, needed, cpuUs);
     if (out)
         *out = r;
     return true;
@@ -403,7 +561,7 @@ int autoBench(const std::vector<int> &which, bool quick)
                           nullptr);
         // 200 connections of 100 streams: 800 descriptors through the link, within 20,000.
         if (n == 20000)
-            ok &= runAuto(shortRun("20000 streams HTTP/2", scenario::Protocol::Http2, 200, 100), {200, 100 * 128},
+            ok &= runAuto(shortRun("20000 streams HTTP/2", scenario::Protocol::Http2, 200, 100), {200, 128, 100},
                           kToleranceMs, nullptr);
         if (n == 4000) {
             metrics::VariantResult big;
@@ -442,8 +600,10 @@ int overheadBench(bool quick)
     }
     ok &= runOne(topology("4000 streams HTTP/1.1", scenario::Protocol::Http1, 4000, 1, duration));
     printFloor(4000);
-    if (!quick)
+    if (!quick) {
         ok &= runOne(topology("20000 streams HTTP/2", scenario::Protocol::Http2, 200, 100, duration));
+        printFloor(200, 100);
+    }
     // One connection a stream: four descriptors each through a link, beyond this machine's
     // limit — the run refuses up front, naming what it needs.
     const bool refused = !runOne(topology("20000 streams HTTP/1.1", scenario::Protocol::Http1, 20000, 1, 1s));
@@ -465,6 +625,15 @@ int main(int argc, char *argv[])
         const double scale = args[1].toDouble();
         const auto v = topology("4000 streams HTTP/1.1", scenario::Protocol::Http1, 4000, 1, 5s);
         return runOne(v) && runOne(v, scale) ? 0 : 1;
+    }
+    if (args.size() > 1 && args[0] == QLatin1String("--h2")) {
+        // One HTTP/2 fan-out at scale 1 (N browsers of 100 streams, 3 s) beside its floor: the run to profile.
+        const int browsers = std::max(1, args[1].toInt());
+        const auto seconds = std::chrono::seconds(args.size() > 2 ? std::clamp(args[2].toInt(), 1, 600) : 3);
+        const auto v = topology("HTTP/2 fan-out", scenario::Protocol::Http2, browsers, 100, seconds);
+        const bool ran = runOne(v);
+        printFloor(browsers, 100);
+        return ran ? 0 : 1;
     }
     std::vector<int> which;
     for (const QString &a : args)
