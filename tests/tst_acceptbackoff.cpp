@@ -8,6 +8,7 @@
 #include "core/sse/sseserver.h"
 #include "tests/support/loopback.h"
 #include "tests/support/processusage.h"
+#include "tests/support/sanitizers.h"
 
 #include <QDir>
 #include <QTest>
@@ -104,6 +105,12 @@ void TestAcceptBackoff::listenerAtTheDescriptorLimitStaysIdle_data()
 void TestAcceptBackoff::listenerAtTheDescriptorLimitStaysIdle()
 {
     QFETCH(bool, throughLink);
+    // UBSan asks whether a vtable is readable through a pipe it opens; at the descriptor limit
+    // it cannot, and calls every virtual call it has not cached an "invalid vptr" (a QTimerEvent
+    // on EpollEventDispatcher's stack), fatally in the sanitizer build, where no report can be
+    // suppressed. An artefact of the instrumentation: the case runs under every other preset.
+    if (testing::kUnderAsan)
+        QSKIP("the sanitizers' vptr check cannot work at the descriptor limit (it needs a pipe)");
     constexpr int kWaiting = 5;
     net::NetThreads threads(1);
     sse::SseServer server(sse::ServerSettings{});

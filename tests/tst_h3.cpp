@@ -8,6 +8,7 @@
 #include "core/sse/sseserver.h"
 #include "support/h3support.h"
 #include "tests/support/processusage.h"
+#include "tests/support/sanitizers.h"
 
 #include <QProcess>
 #include <QTcpServer>
@@ -298,11 +299,8 @@ void TestH3::garbageAndFloodsAreDropped()
     QCOMPARE(stats.http3Connections, qint64(0));
     QCOMPARE(stats.quicDatagramsDropped, stats.quicDatagramsReceived); // every one of them
     QTRY_COMPARE_WITH_TIMEOUT(server->stats().connectionsOpen, qint64(0), 15'000);
-#if defined(__SANITIZE_ADDRESS__)
-    const qint64 limitKb = 400 * 1024; // ASan keeps up to 256 MB of freed blocks in quarantine, and shadow memory
-#else
-    const qint64 limitKb = 64 * 1024;
-#endif
+    // ASan keeps up to 256 MB of freed blocks in quarantine, and shadow memory.
+    const qint64 limitKb = testing::kUnderAsan ? 400 * 1024 : 64 * 1024;
     QVERIFY2(residentKb() - before < limitKb, qPrintable(QString::number(residentKb() - before)));
 
     quic::H3ClientConnection client(QStringLiteral("127.0.0.1"), server->http3Port(), m_id.client);

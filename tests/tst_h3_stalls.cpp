@@ -89,6 +89,7 @@ class TestH3Stalls final : public QObject
 private slots:
     void meter_data();
     void meter();
+    void meterTakesACopyOlderThanEveryPendingOne();
     void headOfLineOverTcpNotOverQuic();
 };
 
@@ -120,6 +121,20 @@ void TestH3Stalls::meter()
     for (std::uint64_t seq = 8; seq < 8 + sim::StallMeter::kPending + 1; ++seq)
         meter.arrived(0, seq, t0, t0);
     QVERIFY(std::abs(meter.stalledSeconds() - stalledS) < 1e-9);
+}
+
+// With the meter at its cap, a copy of a publish older than every pending one (a replay after
+// a reconnect) is settled at once and the pending ones stay (it used to settle the one it had
+// just added, then write into it: a use-after-free under ASan in tst_realbrowser).
+void TestH3Stalls::meterTakesACopyOlderThanEveryPendingOne()
+{
+    sim::StallMeter meter(2, 40ms);
+    const Clock::time_point t0 = Clock::now();
+    for (std::uint64_t seq = 100; seq < 100 + sim::StallMeter::kPending; ++seq)
+        meter.arrived(0, seq, t0, at(t0, 300));
+    meter.arrived(0, 5, t0, at(t0, 300));
+    meter.arrived(1, 100, t0, at(t0, 300)); // still pending: its two late copies came together
+    QVERIFY2(std::abs(meter.stalledSeconds() - 0.3) < 1e-9, qPrintable(QString::number(meter.stalledSeconds())));
 }
 
 // What the machine itself adds: the same run without loss. A moment the recorder's thread

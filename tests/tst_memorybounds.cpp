@@ -1,10 +1,11 @@
 // Memory bounds a peer cannot push past: the replay buffer's byte bound with nobody
 // connected, and readers that never read (HTTP/2 with a zero window, HTTP/1.1 that never
-// calls recv) asking for the whole replay. Resident memory is read from /proc/self/status.
+// calls recv) asking for the whole replay. Resident memory is read from /proc/self/status;
+// under AddressSanitizer, the heap the program holds (tests/support/sanitizers.h).
 #include "core/sse/sseserver.h"
 #include "tests/support/h2frames.h"
 #include "tests/support/loopback.h"
-#include "tests/support/processusage.h"
+#include "tests/support/sanitizers.h"
 
 #include <QTest>
 #include <QThread>
@@ -14,7 +15,7 @@
 
 using namespace std::chrono_literals;
 using namespace edgesse;
-using testing::residentBytes;
+using testing::programMemoryBytes;
 
 namespace {
 
@@ -76,13 +77,13 @@ void TestMemoryBounds::replayWithNoClientStaysWithinItsByteBound()
     QVERIFY(server.start(QThread::currentThread()));
     const qint64 bound = settings.replayMaxBytes;
     const QByteArray payload(4096, 'p');
-    const qint64 before = residentBytes();
+    const qint64 before = programMemoryBytes();
     qint64 growth = 0;
     std::uint64_t seq = 0;
     while (qint64(seq) * payload.size() < 4 * bound) {
         server.publish(makeEvent(++seq, payload));
         if (seq % 1000 == 0) {
-            growth = std::max(growth, residentBytes() - before);
+            growth = std::max(growth, programMemoryBytes() - before);
             if (growth > bound + kSlack)
                 break; // no byte bound: stop before it hurts the machine
         }
@@ -107,7 +108,7 @@ void TestMemoryBounds::http2StreamsWithAZeroWindowShareTheReplay()
     QVERIFY(server.start());
     const QByteArray payload(256, 'q');
     QVERIFY(publishAndWait(server, 0, 1000, payload));
-    const qint64 before = residentBytes();
+    const qint64 before = programMemoryBytes();
     Sockets peers;
     for (int c = 0; c < 10; ++c) {
         const int fd = testing::connectLoopback(server.port());
@@ -119,7 +120,7 @@ void TestMemoryBounds::http2StreamsWithAZeroWindowShareTheReplay()
         QCOMPARE(::write(fd, out.constData(), size_t(out.size())), ssize_t(out.size()));
     }
     QTRY_COMPARE_WITH_TIMEOUT(server.stats().streamsOpen, qint64{1000}, 30'000);
-    const qint64 growth = residentBytes() - before;
+    const qint64 growth = programMemoryBytes() - before;
     qInfo("10 x 100 zero-window HTTP/2 streams replaying 1000 events: grew by %lld KiB (bound %lld KiB)", growth / 1024, kBound / 1024);
     QVERIFY2(growth < kBound, qPrintable(QStringLiteral("grew by %1 MiB").arg(growth / kMiB)));
     QCOMPARE(server.stats().slowConsumersDropped, qint64{0});
@@ -144,7 +145,7 @@ void TestMemoryBounds::http1ReadersThatNeverReadShareTheReplay()
     QVERIFY(server.start());
     const QByteArray payload(16 * 1024, 'r');
     QVERIFY(publishAndWait(server, 0, 1000, payload));
-    const qint64 before = residentBytes();
+    const qint64 before = programMemoryBytes();
     Sockets peers;
     const QByteArray request("GET /events HTTP/1.1\r\nHost: a\r\nLast-Event-ID: 0\r\n\r\n");
     for (int c = 0; c < kReaders; ++c) {
@@ -156,7 +157,7 @@ void TestMemoryBounds::http1ReadersThatNeverReadShareTheReplay()
     QTRY_COMPARE_WITH_TIMEOUT(server.stats().streamsOpen, qint64{kReaders}, 30'000);
     QTRY_VERIFY_WITH_TIMEOUT(server.stats().bytesQueued > 0, 10'000); // the kernel took what it could
     QTest::qWait(200);
-    const qint64 growth = residentBytes() - before;
+    const qint64 growth = programMemoryBytes() - before;
     qInfo("%d HTTP/1.1 readers that never read, replaying 16 MB: grew by %lld KiB, %lld KiB queued (bound %lld KiB)", kReaders,
           growth / 1024, server.stats().bytesQueued / 1024, kBound / 1024);
     QVERIFY2(growth < kBound, qPrintable(QStringLiteral("grew by %1 MiB").arg(growth / kMiB)));

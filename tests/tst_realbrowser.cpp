@@ -9,6 +9,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include <algorithm>
@@ -82,6 +83,9 @@ private slots:
     void agreesWithTheSimulatedProfile();
 
 private:
+    // This process's temporary directory (TMPDIR), so the browsers it counts are its own and
+    // not those of another run of this test on the machine.
+    QTemporaryDir m_tmp;
     QString compareReconnects(const QString &variant, const Population &real, const Population &sim,
                               std::chrono::milliseconds retry, double connectMs);
 };
@@ -90,6 +94,8 @@ void TestRealBrowser::initTestCase()
 {
     if (sse::ChromiumProcess::executable().isEmpty())
         QSKIP("chromium is not installed (scripts/dev installs it)");
+    QVERIFY(m_tmp.isValid());
+    qputenv("TMPDIR", m_tmp.path().toLocal8Bit()); // the browsers' profiles go under it
     // The run's threads (started from here, so they inherit it) and the browsers (raised by
     // ChromiumProcess) run ahead of the builds sharing the machine when that is allowed.
     if (!util::runAheadOfOtherSessions())

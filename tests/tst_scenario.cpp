@@ -4,6 +4,7 @@
 #include "core/scenario/loader/limits.h"
 #include "core/scenario/scenario.h"
 #include "core/sse/replaybuffer.h"
+#include "tests/support/sanitizers.h"
 #include "tests/support/scenariofiles.h"
 
 #include <QDir>
@@ -284,6 +285,8 @@ private slots:
         };
         expected.clients = {ClientGroup{QStringLiteral("berlin"), 25, QStringLiteral("pop-fra"), 3, Delivery::LongPoll, 250ms, 20s,
                                         Protocol::Http1, 4}};
+        expected.clients.front().earlyData = true;
+        expected.clients[0].discovery = Discovery::AltSvc;
         Link first;
         first.a = QStringLiteral("berlin");
         first.b = QStringLiteral("pop-fra");
@@ -636,11 +639,7 @@ private slots:
         QCOMPARE(m.exitCode, 2);
         QVERIFY2(m.err.startsWith(QByteArray(path.toLocal8Bit() + ":1:")), m.err.constData());
         QVERIFY2(m.err.contains("error: the document has more than 50000 values"), m.err.constData());
-#if defined(__SANITIZE_ADDRESS__)
-        const long limitKiB = 400 * 1024; // shadow memory and quarantine on top
-#else
-        const long limitKiB = 100 * 1024;
-#endif
+        const long limitKiB = edgesse::testing::kUnderAsan ? 400 * 1024 : 100 * 1024; // ASan: shadow memory and quarantine on top
         qInfo("peak resident set of edgesse validate: %ld KiB", m.peakKiB);
         QVERIFY2(m.peakKiB > 0 && m.peakKiB < limitKiB, qPrintable(QString::number(m.peakKiB)));
     }

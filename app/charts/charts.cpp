@@ -2,6 +2,7 @@
 
 #include "app/charts/chartparts.h"
 #include "app/charts/routingcharts.h"
+#include "app/runs/comparison.h"
 
 #include "core/io/outputset.h"
 #include "core/scenario/units.h"
@@ -39,6 +40,13 @@ using metrics::RunResult;
 using metrics::VariantResult;
 
 namespace {
+
+// A variant as legends and categories name it, with what its streams speak: "edge · h3".
+QString legendName(const VariantResult &v)
+{
+    const QString protocol = runs::protocolLabel(v);
+    return protocol.isEmpty() ? v.name : v.name + QStringLiteral(" · ") + protocol;
+}
 
 // Object names: stable keys for finding a chart's axes and series on update.
 const QString kAxisX = QStringLiteral("x");
@@ -478,7 +486,7 @@ void updateLatencyCdf(QChart *chart, const RunResult &result)
                 lo = std::min(lo, x);
             hi = std::max(hi, x);
         }
-        setPoints(lineSeries(chart, QStringLiteral("cdf:") + v.name, v.name, variantColorIndex(result, v.name)), points);
+        setPoints(lineSeries(chart, QStringLiteral("cdf:") + v.name, legendName(v), variantColorIndex(result, v.name)), points);
     }
     auto *x = qobject_cast<QLogValueAxis *>(axis(chart, kAxisX));
     setNote(chart, hi <= 0 ? QStringLiteral("No event delivered yet") : QString());
@@ -577,7 +585,7 @@ void updatePercentiles(QChart *chart, const RunResult &result)
             values.append(std::round(v.latency.*member * 100.0) / 100.0);
             top = std::max(top, v.latency.*member);
         }
-        sets.append({v.name, values});
+        sets.append({legendName(v), values});
     }
     fillBars(chart, findSeries<QAbstractBarSeries>(chart, QStringLiteral("bars")), categories, sets, colors);
     setValueRange(chart, kAxisY, 0, top * 1.08);
@@ -675,7 +683,7 @@ void updateReconnects(QChart *chart, const RunResult &result)
     QList<qreal> reconnects;
     QList<qreal> lost;
     for (const VariantResult &v : result.variants) {
-        categories.append(v.name);
+        categories.append(legendName(v));
         reconnects.append(qreal(v.streams.reconnects));
         lost.append(qreal(v.events.lost));
     }

@@ -1,8 +1,11 @@
 #include "core/http/connectionpool.h"
 
+#include "core/http/altsvc.h"
 #include "core/http/h2client.h"
 #include "core/quic/h3client.h"
 #include "core/http/http1client.h"
+
+#include <QTimer>
 
 #include <algorithm>
 
@@ -10,6 +13,9 @@ namespace edgesse::http {
 
 namespace {
 constexpr int kMaxRefusedRetries = 3;
+// Chromium: the TCP job waits 1.5 × SRTT, 300 ms without one; a broken alternative rests 5 min.
+constexpr std::chrono::milliseconds kDefaultTcpJobDelay{300};
+constexpr std::chrono::minutes kAlternativeBrokenFor{5};
 }
 
 class ConnectionPool::Relay final : public ResponseHandler
@@ -40,6 +46,7 @@ public:
     void responseHeadReceived(const ResponseHead &head) override
     {
         m_headSeen = true;
+        m_pool.noteAltSvc(head);
         m_handler->responseHeadReceived(head);
     }
     void responseDataReceived(const char *data, std::size_t size) override
@@ -62,9 +69,8 @@ public:
             const auto starved = m_starvedFor;
             const int retries = m_retries + 1;
             self.reset();
-            ClientConnection *connection = pool.multiplexed() ? pool.usableH2Connection() : nullptr;
-            if (connection) {
-                pool.startOn(connection, std::move(again), starved, retries);
+            if (pool.multiplexed()) {
+                pool.startMultiplexed(Held{std::move(again), starved, retries});
             } else {
                 pool.m_waiting.push_back(std::move(again));
                 pool.dispatch();
@@ -94,6 +100,7 @@ ConnectionPool::ConnectionPool(Config config, QObject *parent)
 
 ConnectionPool::~ConnectionPool()
 {
+    stopRace();
     for (ClientConnection *c : m_connections) {
         c->disconnect(this);
         delete c;
@@ -109,50 +116,179 @@ QByteArray ConnectionPool::authority() const
 int ConnectionPool::starvedCount() const
 {
     int n = static_cast<int>(m_waiting.size());
-    if (m_config.protocol == ClientProtocol::Http2) {
-        for (ClientConnection *c : m_connections)
+    if (m_race)
+        n += static_cast<int>(m_race->held.size());
+    for (ClientConnection *c : m_connections) {
+        if (c->protocol() == ClientProtocol::Http2)
             n += static_cast<int>(static_cast<H2ClientConnection *>(c)->queuedRequests());
-    } else if (m_config.protocol == ClientProtocol::Http3) {
-        for (ClientConnection *c : m_connections)
+        else if (c->protocol() == ClientProtocol::Http3)
             n += static_cast<int>(static_cast<quic::H3ClientConnection *>(c)->queuedRequests());
     }
     return n;
 }
 
-ClientConnection *ConnectionPool::newConnection()
+ClientConnection *ConnectionPool::newConnection(ClientProtocol protocol, quint16 port)
 {
     ClientConnection *c = nullptr;
     const ClientTls tls{m_tls.get(), &m_tlsSessions, m_config.tlsEarlyData};
-    if (m_config.protocol == ClientProtocol::Http2) {
-        auto *h2 = new H2ClientConnection(m_config.host, m_config.port, m_config.h2WindowBytes, tls, this, m_localAddress);
+    if (protocol == ClientProtocol::Http2) {
+        auto *h2 = new H2ClientConnection(m_config.host, port, m_config.h2WindowBytes, tls, this, m_localAddress);
         h2->setStreamAssumptions(m_config.h2StreamsBeforeSettings, m_config.h2StreamCap);
         c = h2;
-    } else if (m_config.protocol == ClientProtocol::Http3) {
-        auto *h3 = new quic::H3ClientConnection(m_config.host, m_config.port, m_quic, this, m_localAddress);
+    } else if (protocol == ClientProtocol::Http3) {
+        auto *h3 = new quic::H3ClientConnection(m_config.host, port, m_quic, this, m_localAddress);
         h3->setStreamCap(m_config.h2StreamCap);
         c = h3;
     } else
-        c = new Http1ClientConnection(m_config.host, m_config.port, tls, this, m_localAddress);
+        c = new Http1ClientConnection(m_config.host, port, tls, this, m_localAddress);
     ++m_connectionsOpened;
     m_connections.push_back(c);
     connect(c, &ClientConnection::capacityFreed, this, &ConnectionPool::dispatch);
+    connect(c, &ClientConnection::transportReady, this, [this, c] { onTransportReady(c); });
     connect(c, &ClientConnection::closed, this, [this, c] { onConnectionClosed(c); });
     return c;
 }
 
-ClientConnection *ConnectionPool::usableH2Connection()
+ClientConnection *ConnectionPool::usableConnection() const
 {
     for (ClientConnection *c : m_connections) {
-        if (c->isUsable())
+        if (c->isUsable() && !(m_race && (c == m_race->quic || c == m_race->tcp)))
             return c;
     }
-    return newConnection();
+    return nullptr;
+}
+
+void ConnectionPool::startMultiplexed(Held &&held)
+{
+    if (ClientConnection *c = usableConnection()) {
+        startOn(c, std::move(held.waiting), held.starvedFor, held.retries);
+        return;
+    }
+    if (!m_race && alternativeUsable())
+        startRace();
+    if (m_race) {
+        m_race->held.push_back(std::move(held));
+        return;
+    }
+    startOn(newConnection(m_config.protocol, m_config.port), std::move(held.waiting), held.starvedFor, held.retries);
+}
+
+void ConnectionPool::noteAltSvc(const ResponseHead &head)
+{
+    if (!m_config.altSvcDiscovery || !m_tls) // as browsers: from HTTPS origins only
+        return;
+    const QByteArray value = head.header("alt-svc");
+    if (value.isEmpty())
+        return;
+    const AltSvcField field = parseAltSvc(value);
+    if (field.clear)
+        m_alternative.reset();
+    else if (field.h3 && (field.h3->host.isEmpty() || field.h3->host == m_config.host.toUtf8()))
+        m_alternative = Alternative{field.h3->port, Clock::now() + field.h3->maxAge};
+}
+
+bool ConnectionPool::alternativeUsable() const
+{
+    const auto now = Clock::now();
+    return m_config.altSvcDiscovery && m_quic && m_alternative && now < m_alternative->expires &&
+           now >= m_alternativeBrokenUntil;
+}
+
+std::chrono::microseconds ConnectionPool::tcpJobDelay() const
+{
+    if (!m_quicWorked)
+        return std::chrono::microseconds(0);
+    if (m_quicSmoothedRtt.count() <= 0)
+        return kDefaultTcpJobDelay;
+    return m_quicSmoothedRtt * 3 / 2;
+}
+
+void ConnectionPool::startRace()
+{
+    ++m_racesStarted;
+    m_race.emplace();
+    m_race->quic = newConnection(ClientProtocol::Http3, m_alternative->port);
+    const auto delay = tcpJobDelay();
+    if (delay.count() == 0) {
+        startTcpJob();
+        return;
+    }
+    m_race->tcpTimer = new QTimer(this);
+    m_race->tcpTimer->setSingleShot(true);
+    m_race->tcpTimer->setTimerType(Qt::PreciseTimer);
+    connect(m_race->tcpTimer, &QTimer::timeout, this, &ConnectionPool::startTcpJob);
+    m_race->tcpTimer->start(std::chrono::duration_cast<std::chrono::milliseconds>(delay));
+}
+
+void ConnectionPool::startTcpJob()
+{
+    if (!m_race || m_race->tcpStarted)
+        return;
+    m_race->tcpStarted = true;
+    if (m_race->tcpTimer)
+        m_race->tcpTimer->stop();
+    m_race->tcp = newConnection(m_config.protocol, m_config.port);
+}
+
+void ConnectionPool::onTransportReady(ClientConnection *connection)
+{
+    if (m_race && (connection == m_race->quic || connection == m_race->tcp))
+        endRace(connection);
+}
+
+void ConnectionPool::endRace(ClientConnection *winner)
+{
+    std::deque<Held> held = std::move(m_race->held);
+    ClientConnection *loser = winner == m_race->quic ? m_race->tcp : m_race->quic;
+    if (winner == m_race->quic) {
+        m_quicWorked = true;
+        ++m_racesWonByQuic;
+    }
+    stopRace();
+    for (Held &h : held)
+        startOn(winner, std::move(h.waiting), h.starvedFor, h.retries);
+    if (loser)
+        loser->close();
+}
+
+// A connection of the race failed: QUIC's marks the alternative broken and lets TCP go at
+// once; when both have failed, the requests fail as a failed connect would fail them.
+void ConnectionPool::raceConnectionClosed(ClientConnection *connection)
+{
+    if (connection == m_race->quic) {
+        m_race->quic = nullptr;
+        m_alternativeBrokenUntil = Clock::now() + kAlternativeBrokenFor;
+        startTcpJob();
+    } else {
+        m_race->tcp = nullptr;
+    }
+    if (m_race->quic || m_race->tcp)
+        return;
+    std::deque<Held> held = std::move(m_race->held);
+    stopRace();
+    for (Held &h : held)
+        h.waiting.handler->responseFailed(ClientError::ConnectFailed,
+                                          QStringLiteral("neither HTTP/3 (port %1) nor TCP (port %2) could connect to %3")
+                                              .arg(m_alternative ? m_alternative->port : 0)
+                                              .arg(m_config.port)
+                                              .arg(m_config.host));
+}
+
+void ConnectionPool::stopRace()
+{
+    if (!m_race)
+        return;
+    if (m_race->tcpTimer) {
+        m_race->tcpTimer->stop();
+        m_race->tcpTimer->deleteLater();
+    }
+    m_race.reset();
 }
 
 void ConnectionPool::submit(const ClientRequest &request, ResponseHandler *handler)
 {
     if (multiplexed()) {
-        startOn(usableH2Connection(), Waiting{request, handler, Clock::now()}, std::chrono::microseconds(0), 0);
+        startMultiplexed(Held{Waiting{request, handler, Clock::now()}, std::chrono::microseconds(0), 0});
         return;
     }
     const auto now = Clock::now();
@@ -176,7 +312,7 @@ void ConnectionPool::dispatch()
             }
         }
         if (!target && static_cast<int>(m_connections.size()) < m_config.maxConnections)
-            target = newConnection();
+            target = newConnection(m_config.protocol, m_config.port);
         if (!target)
             break;
         Waiting w = std::move(m_waiting.front());
@@ -217,6 +353,14 @@ void ConnectionPool::cancel(ResponseHandler *handler)
         m_waiting.erase(w);
         return;
     }
+    if (m_race) {
+        auto &held = m_race->held;
+        auto h = std::find_if(held.begin(), held.end(), [handler](const Held &x) { return x.waiting.handler == handler; });
+        if (h != held.end()) {
+            held.erase(h);
+            return;
+        }
+    }
     auto it = m_running.find(handler);
     if (it == m_running.end())
         return;
@@ -228,6 +372,7 @@ void ConnectionPool::cancel(ResponseHandler *handler)
 void ConnectionPool::closeAll()
 {
     m_waiting.clear();
+    stopRace();
     const auto connections = m_connections;
     for (ClientConnection *c : connections)
         c->close();
@@ -241,6 +386,13 @@ void ConnectionPool::onConnectionClosed(ClientConnection *connection)
     m_connections.erase(it);
     connection->disconnect(this);
     connection->deleteLater();
+    if (connection->protocol() == ClientProtocol::Http3) {
+        const auto srtt = static_cast<quic::H3ClientConnection *>(connection)->smoothedRtt();
+        if (srtt.count() > 0 && static_cast<quic::H3ClientConnection *>(connection)->handshakeCompleted())
+            m_quicSmoothedRtt = srtt;
+    }
+    if (m_race && (connection == m_race->quic || connection == m_race->tcp))
+        raceConnectionClosed(connection);
     dispatch();
 }
 

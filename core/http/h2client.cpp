@@ -316,6 +316,7 @@ void H2ClientConnection::onConnected()
     flush();
     for (const std::int32_t id : std::exchange(m_startsBeforeConnect, {}))
         reportStart(id, std::chrono::microseconds(0));
+    emit transportReady();
 }
 
 void H2ClientConnection::onReadyRead()

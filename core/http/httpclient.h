@@ -110,6 +110,8 @@ public:
     virtual void close() = 0;
 
 signals:
+    // The connection can carry requests: TCP (and TLS) up, or the QUIC handshake done.
+    void transportReady();
     // A request finished and the connection can carry another one.
     void capacityFreed();
     // The connection is gone; the owner may delete it (deleteLater).

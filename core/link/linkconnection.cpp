@@ -61,6 +61,7 @@ LinkProxy::Connection::Connection(LinkProxy &proxy, int clientFd, std::uint64_t 
     , m_acceptedAt(acceptedAt)
     , m_handshake(acceptedAt, proxy.m_settings.roundTrip(), proxy.connectTiming())
     , m_tls(m_handshake.completesAt(), proxy.m_settings.roundTrip(), proxy.m_settings.tls)
+    , m_tlsWatch(proxy.m_settings.realTls)
     , m_idle(proxy.m_settings.idleTimeout)
     , m_maxDuration(proxy.m_settings.maxDuration)
     , m_lastActivity(acceptedAt)
@@ -317,6 +318,7 @@ void LinkProxy::Connection::onPeerReset(Side &side)
 {
     if (m_closed)
         return;
+    watchTlsEnd(side);
     // `from` carries the gone side's bytes, and now its RST, to the other side; `to` carried
     // bytes toward it, which no longer have anywhere to go.
     Flow &from = &side == &m_client ? m_up : m_down;
@@ -384,6 +386,7 @@ void LinkProxy::Connection::onWriteFailed(Flow &flow, int error)
 void LinkProxy::Connection::onEndOfStream(Flow &flow)
 {
     // Half-close: the FIN follows the bytes before it, with the same delay.
+    watchTlsEnd(flow.src);
     flow.eofRead = true;
     flow.src.readNotifier->setEnabled(false);
     const bool wasEmpty = flow.copy.queue().empty();
@@ -410,6 +413,8 @@ bool LinkProxy::Connection::writeDirect(Flow &flow, const char *&data, std::size
 
 void LinkProxy::Connection::enqueue(Flow &flow, const char *data, std::size_t size, TimePoint arrival)
 {
+    if (m_tlsWatch.pending())
+        watchTls(flow, data, size);
     ReleaseQueue &queue = flow.copy.queue();
     const bool wasEmpty = queue.empty();
     const TimePoint sent = sentAt(flow, arrival);
@@ -567,6 +572,33 @@ void LinkProxy::Connection::onIdleCheck()
         m_idleTimer = 0;
         onIdleCheck();
     });
+}
+
+void LinkProxy::Connection::watchTls(const Flow &flow, const char *data, std::size_t size)
+{
+    if (&flow == &m_up)
+        m_tlsWatch.fromClient(data, size);
+    else
+        m_tlsWatch.fromTarget(data, size);
+    reportTls();
+}
+
+// A peer's FIN or RST; a connection the link itself ends (reap, outage, close) is not judged.
+void LinkProxy::Connection::watchTlsEnd(const Side &side)
+{
+    if (!m_tlsWatch.pending())
+        return;
+    if (&side == &m_client)
+        m_tlsWatch.clientEnded();
+    else
+        m_tlsWatch.targetEnded();
+    reportTls();
+}
+
+void LinkProxy::Connection::reportTls()
+{
+    if (m_tlsWatch.failed())
+        m_proxy.noteTlsFailure(m_tlsWatch.cause());
 }
 
 void LinkProxy::Connection::maybeFinish()

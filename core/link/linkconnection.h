@@ -9,6 +9,7 @@
 #include "core/link/releaselog.h"
 #include "core/link/spliceforwarder.h"
 #include "core/link/tlsemulation.h"
+#include "core/link/tlshandshakewatch.h"
 #include "core/link/tokenbucket.h"
 
 #include <memory>
@@ -92,6 +93,9 @@ private:
     void maybeFinish();
     void closeSockets(bool withReset);
     void cancel(net::DeadlineQueue::Id &id);
+    void watchTls(const Flow &flow, const char *data, std::size_t size);
+    void watchTlsEnd(const Side &side);
+    void reportTls();
 
     LinkProxy &m_proxy;
     const LinkSettings &m_settings;
@@ -102,6 +106,7 @@ private:
     TimePoint m_acceptedAt;
     HandshakeGate m_handshake;
     TlsEmulation m_tls;
+    TlsHandshakeWatch m_tlsWatch;
     IdlePolicy m_idle;
     MaxDurationPolicy m_maxDuration;
     TimePoint m_lastActivity;

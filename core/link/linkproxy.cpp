@@ -38,7 +38,8 @@ LinkProxy::LinkProxy(const LinkSettings &settings, const QHostAddress &targetAdd
 {
     m_maxBufferedBytes = m_settings.effectiveMaxBufferedBytes();
     m_passThrough = m_settings.latency.count() == 0 && m_settings.jitter.count() == 0
-        && m_settings.bandwidthBitsPerSecond == 0 && m_settings.lossProbability <= 0 && m_settings.lateBy.count() == 0;
+        && m_settings.bandwidthBitsPerSecond == 0 && m_settings.lossProbability <= 0 && m_settings.lateBy.count() == 0
+        && !m_settings.realTls; // a spliced byte is never seen, and the handshake is read
     // Paced pieces of about a millisecond of the link's rate, one segment at least.
     const std::uint64_t perMs = m_settings.bandwidthBitsPerSecond / 8 / 1000;
     m_paceBytes = static_cast<std::size_t>(std::clamp<std::uint64_t>(perMs, kSegmentBytes, 64 * 1024));
@@ -320,7 +321,25 @@ Counters LinkProxy::snapshot() const
     counters.bufferedBytes = load(m_counters.bufferedBytes);
     for (std::size_t i = 0; i < counters.reaps.size(); ++i)
         counters.reaps[i] = load(m_counters.reaps[i]);
+    counters.tlsHandshakeFailures = load(m_counters.tlsHandshakeFailures);
     return counters;
+}
+
+QString LinkProxy::firstTlsFailure() const
+{
+    std::lock_guard lock(m_tlsFailureMutex);
+    return m_firstTlsFailure;
+}
+
+void LinkProxy::noteTlsFailure(const QString &cause)
+{
+    {
+        std::lock_guard lock(m_tlsFailureMutex);
+        if (m_firstTlsFailure.isEmpty())
+            m_firstTlsFailure = cause;
+    }
+    m_counters.tlsHandshakeFailures.fetch_add(1, std::memory_order_relaxed);
+    emit tlsHandshakeFailed(cause);
 }
 
 } // namespace edgesse::link

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <unordered_map>
 #include <vector>
 
@@ -43,6 +44,7 @@ struct Counters {
     std::array<std::uint64_t, kReapCauseCount> reaps{};
     std::uint64_t datagramsDropped = 0; // UDP links (udplink.h): lost, queue full, link down, no binding
     std::uint64_t datagramsLost = 0;    // of which by the loss model
+    std::uint64_t tlsHandshakeFailures = 0; // settings.realTls: handshakes that failed (tlshandshakewatch.h)
     bool datagrams = false;             // a UDP link's counters
 
     const DirectionCounters &direction(Direction d) const { return d == Direction::Upstream ? upstream : downstream; }
@@ -110,6 +112,8 @@ public:
     TimePoint drainedAt() const;
     // A consistent-enough copy of the counters, readable from any thread.
     Counters snapshot() const;
+    // settings.realTls: why the first failed TLS handshake failed; empty while none has. Any thread.
+    QString firstTlsFailure() const;
     // The release the link intended for byte `offset` of one direction of the connection from
     // `client`:`clientPort`, and when it wrote it (ReleaseLog); any thread.
     std::optional<ReleaseLog::Release> intendedRelease(const QHostAddress &client, quint16 clientPort, Direction direction,
@@ -136,6 +140,8 @@ signals:
     void cameUp();
     // Accepting failed (out of descriptors, say): paused and retried, said once an episode.
     void acceptFailed(const QString &reason);
+    // settings.realTls: a connection's TLS handshake failed, for this reason.
+    void tlsHandshakeFailed(const QString &cause);
 
 private:
     class Connection;
@@ -154,6 +160,7 @@ private:
         std::atomic<std::uint64_t> resets{0};
         std::atomic<std::uint64_t> bufferedBytes{0};
         std::array<std::atomic<std::uint64_t>, kReapCauseCount> reaps{};
+        std::atomic<std::uint64_t> tlsHandshakeFailures{0};
     };
 
     // One line each way, shared by the connections settings.sharing groups together.
@@ -168,6 +175,7 @@ private:
     void closeListener();
     void onAcceptable();
     void retire(Connection *connection);
+    void noteTlsFailure(const QString &cause);
     void sweep();
     net::DeadlineQueue::Id schedule(TimePoint when, std::function<void()> callback)
     {
@@ -212,6 +220,8 @@ private:
     SseTap::Factory m_tapFactory;
 
     AtomicCounters m_counters;
+    mutable std::mutex m_tlsFailureMutex;
+    QString m_firstTlsFailure; // guarded by m_tlsFailureMutex
 };
 
 } // namespace edgesse::link

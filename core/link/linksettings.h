@@ -68,6 +68,9 @@ struct LinkSettings {
     // Timeout: the fixed penalty's floor. Linux: the RTO's floor (the route's rto_min).
     std::chrono::microseconds rto{std::chrono::milliseconds(200)};
     bool tls = false; // the handshake takes one more round trip
+    // Real TLS crosses the link (a scenario's `tls: true`): each connection's handshake is
+    // watched and a failed one counted, with its cause (tlshandshakewatch.h).
+    bool realTls = false;
     std::optional<std::chrono::microseconds> idleTimeout;
     std::optional<std::chrono::microseconds> maxDuration;
     // Bytes held per direction before the proxy stops reading from the sender; 0 = sized

@@ -199,7 +199,9 @@ void UdpLink::fromClient(const quic::SocketAddress &from, const std::uint8_t *da
     binding->lastActivity = Clock::now();
     binding->lastRelease = std::max(binding->lastRelease, release);
     QByteArray bytes(reinterpret_cast<const char *>(data), static_cast<qsizetype>(size));
-    m_deadlines->schedule(release, [this, key = binding->key, bytes = std::move(bytes)] {
+    m_deadlines->schedule(release, [this, alive = std::weak_ptr<bool>(m_alive), key = binding->key, bytes = std::move(bytes)] {
+        if (alive.expired())
+            return;
         m_held[0] -= static_cast<std::uint64_t>(bytes.size());
         m_bufferedBytes.fetch_sub(static_cast<std::uint64_t>(bytes.size()), kRelaxed);
         const auto it = m_bindings.find(key);
@@ -222,7 +224,10 @@ void UdpLink::fromTarget(Binding &binding, const std::uint8_t *data, std::size_t
     binding.lastActivity = Clock::now();
     binding.lastRelease = std::max(binding.lastRelease, release);
     QByteArray bytes(reinterpret_cast<const char *>(data), static_cast<qsizetype>(size));
-    m_deadlines->schedule(release, [this, key = binding.key, to = binding.client, bytes = std::move(bytes)] {
+    m_deadlines->schedule(release, [this, alive = std::weak_ptr<bool>(m_alive), key = binding.key, to = binding.client,
+                                    bytes = std::move(bytes)] {
+        if (alive.expired())
+            return;
         m_held[1] -= static_cast<std::uint64_t>(bytes.size());
         m_bufferedBytes.fetch_sub(static_cast<std::uint64_t>(bytes.size()), kRelaxed);
         if (m_down || m_bindings.find(key) == m_bindings.end()) {

@@ -103,6 +103,8 @@ private:
     bool m_down = false;
     QString m_error;
     std::vector<net::DeadlineQueue::Id> m_faultIds;
+    // A datagram's release stays on the queue, which outlives the link: it looks here first.
+    std::shared_ptr<bool> m_alive = std::make_shared<bool>(true);
 
     std::atomic<std::uint64_t> m_bytes[2]{};
     std::atomic<std::uint64_t> m_datagrams[2]{};

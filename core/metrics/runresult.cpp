@@ -447,6 +447,8 @@ QJsonObject linkJson(const LinkResult &l)
                        {QStringLiteral("connections"), count(l.connections)},
                        {QStringLiteral("reaps"), count(l.reaps)},
                        {QStringLiteral("datagrams_dropped"), datagramDropsJson(l.datagramsDropped)},
+                       {QStringLiteral("tls_handshake_failures"),
+                        l.tlsHandshakeFailures ? count(*l.tlsHandshakeFailures) : QJsonValue(QJsonValue::Null)},
                        {QStringLiteral("segments"), QJsonObject{{QStringLiteral("down"), count(l.segmentsDown)},
                                                                 {QStringLiteral("up"), count(l.segmentsUp)}}}};
 }
@@ -599,6 +601,9 @@ LinkResult readLink(Reader &r, const QJsonObject &lo, const QString &lat)
     link.heartbeatBytes = r.counter(lb, QStringLiteral("heartbeat"), lat + QStringLiteral(".bytes"), false);
     link.connections = r.counter(lo, QStringLiteral("connections"), lat, false);
     link.reaps = r.counter(lo, QStringLiteral("reaps"), lat, false);
+    if (!lo.value(QStringLiteral("tls_handshake_failures")).isNull()
+        && !lo.value(QStringLiteral("tls_handshake_failures")).isUndefined())
+        link.tlsHandshakeFailures = r.counter(lo, QStringLiteral("tls_handshake_failures"), lat);
     const QJsonObject segments = r.object(lo, QStringLiteral("segments"), lat, false);
     link.segmentsDown = r.counter(segments, QStringLiteral("down"), lat + QStringLiteral(".segments"), false);
     link.segmentsUp = r.counter(segments, QStringLiteral("up"), lat + QStringLiteral(".segments"), false);

@@ -117,6 +117,10 @@ struct LinkResult {              // "links" entry
         friend bool operator==(const DatagramDrops &, const DatagramDrops &) = default;
     };
     std::optional<DatagramDrops> datagramsDropped;
+    // "tls_handshake_failures" (null unless the link is `tls: true` and TCP): TLS handshakes
+    // that failed across it from the start of the run to the end of its measured window
+    // (core/link/tlshandshakewatch.h); the first one's cause is among the warnings.
+    std::optional<std::uint64_t> tlsHandshakeFailures;
     std::uint64_t segmentsDown = 0; // "segments" {down, up}: TCP segments (datagrams on a UDP link) carried
     std::uint64_t segmentsUp = 0;
     std::uint64_t totalBytes() const { return bytesDown + bytesUp; }

@@ -290,6 +290,7 @@ void H3ClientConnection::onHandshakeDone()
 {
     m_connectTime = std::chrono::duration_cast<std::chrono::microseconds>(http::Clock::now() - m_connectStartedAt);
     startQueued();
+    emit transportReady();
 }
 
 bool H3ClientConnection::cancel(http::ResponseHandler *handler)

@@ -14,6 +14,8 @@ constexpr std::array kUpstreamModes{Keyword<UpstreamMode>{L("shared"), UpstreamM
 constexpr std::array kPlacements{Keyword<Placement>{L("central"), Placement::Central}, Keyword<Placement>{L("edge"), Placement::Edge}};
 constexpr std::array kProtocols{Keyword<Protocol>{L("http1"), Protocol::Http1}, Keyword<Protocol>{L("http2"), Protocol::Http2},
                                 Keyword<Protocol>{L("http3"), Protocol::Http3}};
+constexpr std::array kDiscoveries{Keyword<Discovery>{L("forced"), Discovery::Forced},
+                                  Keyword<Discovery>{L("alt-svc"), Discovery::AltSvc}};
 constexpr std::array kDeliveries{Keyword<Delivery>{L("sse"), Delivery::Sse}, Keyword<Delivery>{L("poll"), Delivery::Poll},
                                  Keyword<Delivery>{L("long-poll"), Delivery::LongPoll}};
 constexpr std::array kDistributions{Keyword<JitterDistribution>{L("uniform"), JitterDistribution::Uniform},
@@ -59,6 +61,7 @@ template<> std::span<const Keyword<NodeKind>> keywords<NodeKind>() { return kNod
 template<> std::span<const Keyword<UpstreamMode>> keywords<UpstreamMode>() { return kUpstreamModes; }
 template<> std::span<const Keyword<Placement>> keywords<Placement>() { return kPlacements; }
 template<> std::span<const Keyword<Protocol>> keywords<Protocol>() { return kProtocols; }
+template<> std::span<const Keyword<Discovery>> keywords<Discovery>() { return kDiscoveries; }
 template<> std::span<const Keyword<Delivery>> keywords<Delivery>() { return kDeliveries; }
 template<> std::span<const Keyword<JitterDistribution>> keywords<JitterDistribution>() { return kDistributions; }
 template<> std::span<const Keyword<LossRecovery>> keywords<LossRecovery>() { return kRecoveries; }
@@ -76,6 +79,7 @@ QString keyword(NodeKind kind) { return wordFor(kind); }
 QString keyword(UpstreamMode mode) { return wordFor(mode); }
 QString keyword(Placement placement) { return wordFor(placement); }
 QString keyword(Protocol protocol) { return wordFor(protocol); }
+QString keyword(Discovery discovery) { return wordFor(discovery); }
 QString keyword(Delivery delivery) { return wordFor(delivery); }
 QString keyword(JitterDistribution distribution) { return wordFor(distribution); }
 QString keyword(LossRecovery recovery) { return wordFor(recovery); }

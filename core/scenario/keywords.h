@@ -26,6 +26,7 @@ template<> std::span<const Keyword<NodeKind>> keywords<NodeKind>();
 template<> std::span<const Keyword<UpstreamMode>> keywords<UpstreamMode>();
 template<> std::span<const Keyword<Placement>> keywords<Placement>();
 template<> std::span<const Keyword<Protocol>> keywords<Protocol>();
+template<> std::span<const Keyword<Discovery>> keywords<Discovery>();
 template<> std::span<const Keyword<Delivery>> keywords<Delivery>();
 template<> std::span<const Keyword<JitterDistribution>> keywords<JitterDistribution>();
 template<> std::span<const Keyword<LossRecovery>> keywords<LossRecovery>();

@@ -85,6 +85,11 @@ Protocol Variant::protocolFor(const ClientGroup &group) const
     return group.protocol.value_or(protocol);
 }
 
+Discovery Variant::discoveryFor(const ClientGroup &group) const
+{
+    return group.discovery.value_or(discovery);
+}
+
 QStringList Variant::path(const ClientGroup &group) const
 {
     const Node *nearNode = node(group.near);
@@ -382,6 +387,8 @@ QJsonObject toJson(const Variant &v)
                       {QStringLiteral("connections_per_origin"), g.connectionsPerOrigin}};
         if (g.protocol)
             o.insert(QStringLiteral("protocol"), keyword(*g.protocol));
+        if (g.discovery)
+            o.insert(QStringLiteral("discovery"), keyword(*g.discovery));
         o.insert(QStringLiteral("browser"), keyword(g.browser));
         o.insert(QStringLiteral("client"), keyword(g.client));
         if (g.reconnect)
@@ -391,6 +398,8 @@ QJsonObject toJson(const Variant &v)
                                                               {QStringLiteral("jitter"), keyword(g.reconnect->jitter)}});
         if (g.realBrowser)
             o.insert(QStringLiteral("real_browser"), keyword(*g.realBrowser));
+        if (g.earlyData)
+            o.insert(QStringLiteral("early_data"), *g.earlyData);
         clients.append(o);
     }
     QJsonArray links;
@@ -443,6 +452,7 @@ QJsonObject toJson(const Variant &v)
                        {QStringLiteral("arrival"), optionalDuration(v.arrival, QStringLiteral("warmup"))},
                        {QStringLiteral("placement"), keyword(v.placement)},
                        {QStringLiteral("protocol"), keyword(v.protocol)},
+                       {QStringLiteral("discovery"), keyword(v.discovery)},
                        {QStringLiteral("nodes"), nodes},
                        {QStringLiteral("clients"), clients},
                        {QStringLiteral("links"), links},

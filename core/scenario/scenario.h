@@ -119,6 +119,9 @@ struct Node {
 
 enum class Placement { Central, Edge };
 enum class Protocol { Http1, Http2, Http3 }; // http3: the browsers speak HTTP/3 over QUIC (UDP)
+// How protocol http3's browsers come to HTTP/3: from their first connection (as Chromium with
+// --origin-to-force-quic-on), or by Alt-Svc: HTTP/2 first, HTTP/3 for later connections.
+enum class Discovery { Forced, AltSvc };
 enum class Delivery { Sse, Poll, LongPoll };
 // The browser whose EventSource and network stack a population follows (sse::BrowserProfile).
 enum class BrowserKind { Chromium, Firefox, Safari };
@@ -156,6 +159,9 @@ struct ClientGroup {
     std::optional<ReconnectPolicy> reconnect{}; // nullopt: the browser's own (exactly `retry`)
     // Real headless browsers instead of simulated ones, on the test page through the link.
     std::optional<BrowserKind> realBrowser{};
+    // TLS 1.3 early data on resumed sessions (0-RTT); nullopt: the browser profile's default.
+    std::optional<bool> earlyData{};
+    std::optional<Discovery> discovery{}; // overrides the variant's discovery for this group
     friend bool operator==(const ClientGroup &, const ClientGroup &) = default;
 };
 
@@ -262,6 +268,7 @@ struct Variant {
     QString name;
     Placement placement = Placement::Central;
     Protocol protocol = Protocol::Http1;
+    Discovery discovery = Discovery::Forced;
     QList<Node> nodes;
     QList<ClientGroup> clients;
     QList<Link> links;
@@ -287,6 +294,7 @@ struct Variant {
     const Link *linkBetween(const QString &x, const QString &y) const;
 
     Protocol protocolFor(const ClientGroup &group) const;
+    Discovery discoveryFor(const ClientGroup &group) const;
     // Hops a group's streams take under the placement, client side first:
     // central: [group, origin]; edge: [group, pop, origin] (or [group, origin] when the
     // group is near the origin itself). Empty when the group does not exist.
@@ -355,6 +363,7 @@ QString keyword(NodeKind kind);
 QString keyword(UpstreamMode mode);
 QString keyword(Placement placement);
 QString keyword(Protocol protocol);
+QString keyword(Discovery discovery);
 QString keyword(Delivery delivery);
 QString keyword(JitterDistribution distribution);
 QString keyword(LossRecovery recovery);

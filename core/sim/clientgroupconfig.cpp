@@ -39,6 +39,8 @@ void applyClientGroup(const scenario::ClientGroup &group, sse::Browser::Config &
     config.maxConnectionsPerOrigin = group.connectionsPerOrigin;
     config.stream.reconnectPolicy = reconnectPolicy(group.reconnect);
     config.stream.fetchClient = group.client == scenario::ClientApi::Fetch;
+    if (group.earlyData)
+        config.tlsEarlyData = *group.earlyData;
 }
 
 } // namespace edgesse::sim

@@ -352,6 +352,18 @@ metrics::LinkResult::DatagramDrops Collector::datagramDrops(const link::Counters
     return d;
 }
 
+// Counted from the start of the run, not of the measured window: a handshake fails when a
+// stream opens, mostly before the window begins.
+std::uint64_t Collector::tlsFailures(const link::Counters &atEnd, std::size_t link, metrics::VariantResult &r) const
+{
+    if (atEnd.tlsHandshakeFailures > 0)
+        r.warnings.append(QStringLiteral("link %1: %2 TLS handshake(s) failed; the first: %3")
+                              .arg(m_plan.links[link].name)
+                              .arg(atEnd.tlsHandshakeFailures)
+                              .arg(m_live.linkTlsFailure(link)));
+    return atEnd.tlsHandshakeFailures;
+}
+
 void Collector::finaliseLinks(const std::vector<StreamRecorder::GroupTotals> &totals, metrics::VariantResult &r) const
 {
     std::vector<bool> garbageCounted(m_plan.nodes.size(), false);
@@ -376,6 +388,8 @@ void Collector::finaliseLinks(const std::vector<StreamRecorder::GroupTotals> &to
             lr.heartbeatBytes = totals[std::size_t(l.group)].heartbeatBytes;
         if (to.datagrams)
             lr.datagramsDropped = datagramDrops(from, to, l, garbageCounted);
+        else if (l.settings.realTls)
+            lr.tlsHandshakeFailures = tlsFailures(to, i, r);
         r.bytes.total += lr.totalBytes();
         r.links.push_back(lr);
     }

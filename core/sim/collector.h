@@ -56,6 +56,7 @@ private:
     void finaliseLinks(const std::vector<StreamRecorder::GroupTotals> &totals, metrics::VariantResult &r) const;
     metrics::LinkResult::DatagramDrops datagramDrops(const link::Counters &from, const link::Counters &to,
                                                      const TopologyPlan::Link &l, std::vector<bool> &garbageCounted) const;
+    std::uint64_t tlsFailures(const link::Counters &atEnd, std::size_t link, metrics::VariantResult &r) const;
     void finaliseServers(metrics::VariantResult &r) const;
 
     const scenario::Variant &m_v;

@@ -115,8 +115,12 @@ bool LiveTopology::startUdpLink(std::size_t link, QString *error)
             udp->scheduleOutage(fault.at, fault.downFor);
         return udp;
     });
-    if (m_udpLinks[link])
+    if (m_udpLinks[link]) {
+        // Alt-Svc then names this link's UDP port to the clients that came through its TCP one.
+        if (m_links[link])
+            server->server()->advertiseHttp3Via(m_links[link]->port(), m_udpLinks[link]->port());
         return true;
+    }
     *error = QStringLiteral("UDP link %1 could not listen: %2").arg(l.name, problem);
     return false;
 }
@@ -320,7 +324,8 @@ void LiveTopology::prepareClients()
             if (m_plan.links[std::size_t(group.link)].config->tls)
                 browser.tls = m_tls->client;
             if (http3For(group)) {
-                browser.port = m_udpLinks[std::size_t(group.link)]->port();
+                if (!browser.altSvcDiscovery)
+                    browser.port = m_udpLinks[std::size_t(group.link)]->port();
                 browser.quic = m_quicClient;
             }
         }

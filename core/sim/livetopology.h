@@ -68,6 +68,11 @@ public:
     {
         return link < m_udpLinks.size() && m_udpLinks[link] ? m_udpLinks[link]->snapshot() : m_links[link]->snapshot();
     }
+    // A TCP link's first failed TLS handshake, why (LinkProxy::firstTlsFailure()); empty when none.
+    QString linkTlsFailure(std::size_t link) const
+    {
+        return link < m_links.size() && m_links[link] ? m_links[link]->firstTlsFailure() : QString();
+    }
     // Bytes the links still hold (queued for their release times), all links together.
     std::uint64_t linkBytesHeld() const
     {

@@ -28,6 +28,7 @@ link::LinkSettings linkSettings(const scenario::Link &l, std::uint64_t seed)
     // Real TLS crosses the link (its handshake round trips are real), so the link does not
     // add the emulated one too.
     s.tls = false;
+    s.realTls = l.tls;
     if (l.gateway) {
         s.idleTimeout = l.gateway->idleTimeout;
         s.maxDuration = l.gateway->maxDuration;

@@ -17,14 +17,16 @@ void StallMeter::arrived(int stream, std::uint64_t seq, Clock::time_point intend
     auto it = m_pending.find(seq);
     if (it == m_pending.end()) {
         it = m_pending.emplace(seq, Publish{intended, std::vector<Clock::time_point>(std::size_t(m_streams)), 0}).first;
-        while (m_pending.size() > kPending)
+        // Over the cap the oldest are settled, never the one just added (older than every one
+        // pending, as a replayed copy can be): it is settled once its arrival is in.
+        while (m_pending.size() > kPending && m_pending.begin() != it)
             settle(m_pending.begin());
     }
     Publish &p = it->second;
     if (p.arrivals[std::size_t(stream)] != Clock::time_point{})
         return;
     p.arrivals[std::size_t(stream)] = at;
-    if (++p.count == m_streams)
+    if (++p.count == m_streams || m_pending.size() > kPending)
         settle(it);
 }
 

@@ -215,7 +215,8 @@ void ClientsPart::openBrowser(const Browser &plan)
     }
     sse::Browser::Config config;
     config.port = plan.port;
-    config.protocol = clientProtocol(plan.protocol);
+    config.protocol = plan.altSvcDiscovery ? http::ClientProtocol::Http2 : clientProtocol(plan.protocol);
+    config.altSvcDiscovery = plan.altSvcDiscovery;
     config.streams = group.streams;
     applyClientGroup(group, config); // the profile's default retry: the node's `retry:` replaces it
     config.stream.path = plan.path;

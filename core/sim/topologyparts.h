@@ -106,6 +106,8 @@ public:
         int index = 0;
         const scenario::ClientGroup *config = nullptr;
         scenario::Protocol protocol = scenario::Protocol::Http1;
+        // protocol http3 found by Alt-Svc: HTTP/2 to `port` first (ConnectionPool's discovery).
+        bool altSvcDiscovery = false;
         quint16 port = 0;
         QString node;
         QByteArray path = QByteArrayLiteral("/events"); // the node's event stream

@@ -131,6 +131,7 @@ ClientsPart::Browser browserPlan(const scenario::Variant &v, const TopologyPlan:
     browser.index = int(b);
     browser.config = &group;
     browser.protocol = v.protocolFor(group);
+    browser.altSvcDiscovery = browser.protocol == scenario::Protocol::Http3 && v.discoveryFor(group) == scenario::Discovery::AltSvc;
     browser.node = plan.node;
     browser.retry = v.sse.retry;
     browser.rejectionRetry = rejectionRetryAfter(v.sse);

@@ -7,6 +7,7 @@ void Browser::Config::applyProfile(const BrowserProfile &profile)
     maxConnectionsPerOrigin = profile.connectionsPerHost;
     h2StreamsBeforeSettings = profile.h2StreamsBeforeSettings;
     h2StreamCap = profile.h2StreamCap;
+    tlsEarlyData = profile.tlsEarlyData;
     stream.defaultRetry = profile.defaultRetry;
     stream.minRetry = profile.minRetry;
     stream.charsetMustBeUtf8 = profile.charsetMustBeUtf8;
@@ -23,6 +24,8 @@ Browser::Browser(Config config, net::DeadlineQueue &timers, StreamObserver *obse
     pc.maxConnections = m_config.maxConnectionsPerOrigin;
     pc.h2StreamsBeforeSettings = m_config.h2StreamsBeforeSettings;
     pc.h2StreamCap = m_config.h2StreamCap;
+    pc.tlsEarlyData = m_config.tlsEarlyData;
+    pc.altSvcDiscovery = m_config.altSvcDiscovery;
     m_pool = new http::ConnectionPool(pc, this);
     m_pool->setTls(m_config.tls);
     m_pool->setQuicTls(m_config.quic);

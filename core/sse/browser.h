@@ -26,10 +26,13 @@ public:
         QString host = QStringLiteral("127.0.0.1");
         quint16 port = 0;
         http::ClientProtocol protocol = http::ClientProtocol::Http1;
+        // HTTP/2 first, HTTP/3 once Alt-Svc names it (http::ConnectionPool, needs `quic`).
+        bool altSvcDiscovery = false;
         int streams = 1;
         int maxConnectionsPerOrigin = 6;
         std::uint32_t h2StreamsBeforeSettings = 100;
         std::uint32_t h2StreamCap = 256;
+        bool tlsEarlyData = false; // TLS 1.3 early data on resumed sessions (ConnectionPool::Config)
         EventSourceConfig stream;       // shared by every stream (seed varies by tag)
         std::uint64_t firstStreamTag = 0;
         // HTTPS to the origin (h2 or http/1.1 by ALPN); null for cleartext.

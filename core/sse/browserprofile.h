@@ -24,6 +24,8 @@ struct BrowserProfile {
     // What fails a stream for good (no reconnect): a status other than 200 (a 204 too), a
     // content type other than text/event-stream — and, where true, a charset other than UTF-8.
     bool charsetMustBeUtf8;
+    // TLS 1.3 early data (0-RTT) on a resumed session: the first requests go with the ClientHello.
+    bool tlsEarlyData;
 };
 
 const BrowserProfile &browserProfile(Engine engine);

@@ -12,6 +12,7 @@
 #include <QTimer>
 
 #include <atomic>
+#include <unordered_map>
 #include <vector>
 
 namespace edgesse::sse {
@@ -25,6 +26,17 @@ struct SseServer::Counters {
     std::vector<QByteArray> eventReports;
     qsizetype eventReportBytes = 0;
     std::vector<SseServer::ClockPing> clockPings;
+    std::mutex frontMutex;
+    std::unordered_map<quint16, quint16> http3Fronts; // TCP front port -> UDP front port, under frontMutex
+
+    quint16 http3PortFor(const QByteArray &authority, quint16 own)
+    {
+        const qsizetype colon = authority.lastIndexOf(':');
+        const quint16 front = colon < 0 ? 0 : authority.mid(colon + 1).toUShort();
+        std::lock_guard lock(frontMutex);
+        const auto it = http3Fronts.find(front);
+        return it == http3Fronts.end() ? own : it->second;
+    }
 
     void takeReport(const http::HttpRequest &request)
     {
@@ -160,15 +172,17 @@ public:
             return false;
         }
         *port = m_h3->port();
-        m_altSvc = "h3=\":" + QByteArray::number(*port) + "\"; ma=86400";
         return true;
     }
 
-    // RFC 7838: the same origin over HTTP/3 on the UDP port, for a day.
-    void advertiseHttp3(http::HttpHeaders &headers) const
+    // RFC 7838: the same origin over HTTP/3 for a day, on the UDP port that fronts it on the
+    // path the request came by (advertiseHttp3Via), else on the server's own.
+    void advertiseHttp3(const http::HttpRequest &request, http::HttpHeaders &headers) const
     {
-        if (!m_altSvc.isEmpty())
-            headers.emplace_back("alt-svc", m_altSvc);
+        if (!m_h3)
+            return;
+        const quint16 port = m_counters->http3PortFor(request.authority, m_h3->port());
+        headers.emplace_back("alt-svc", "h3=\":" + QByteArray::number(port) + "\"; ma=86400");
     }
 
     void shutdown()
@@ -436,7 +450,7 @@ private:
         lastId = lastId.trimmed();
 
         http::HttpHeaders headers = streamHeaders(request);
-        advertiseHttp3(headers);
+        advertiseHttp3(request, headers);
         QByteArray first;
         if (m_settings.retry)
             first += SseEncoder::retry(*m_settings.retry);
@@ -567,7 +581,7 @@ private:
     {
         m_counters->polls.fetch_add(1, kRelaxed);
         http::HttpHeaders headers = streamHeaders(exchange.request());
-        advertiseHttp3(headers);
+        advertiseHttp3(exchange.request(), headers);
         headers.emplace_back("edgesse-last-id", QByteArray::number(static_cast<qulonglong>(m_replay.lastSeq())));
         if (!replay.isEmpty())
             headers.emplace_back("edgesse-replay", replay);
@@ -611,7 +625,6 @@ private:
     ReplayBuffer m_replay;
     std::unique_ptr<http::HttpServer> m_http;
     std::unique_ptr<quic::H3Server> m_h3;
-    QByteArray m_altSvc; // "h3=\":PORT\"; ma=86400" once HTTP/3 listens
     QTimer *m_heartbeat = nullptr;
     std::vector<Stream> m_streams;
     std::vector<std::size_t> m_laneSlot; // lane -> slot in m_streams, kNoSlot when free
@@ -677,6 +690,12 @@ void SseServer::stop()
         m_ownThread->wait();
         m_ownThread.reset();
     }
+}
+
+void SseServer::advertiseHttp3Via(quint16 tcpFrontPort, quint16 udpFrontPort)
+{
+    std::lock_guard lock(m_counters->frontMutex);
+    m_counters->http3Fronts[tcpFrontPort] = udpFrontPort;
 }
 
 QUrl SseServer::url(const QString &path) const

@@ -160,6 +160,11 @@ public:
     quint16 port() const { return m_port; }
     // The UDP port HTTP/3 is served on; 0 without ServerSettings::http3.
     quint16 http3Port() const { return m_http3Port; }
+    // Alt-Svc for clients that reach this server through a TCP front (a link's listen port,
+    // which their requests' authority names): the UDP port fronting HTTP/3 on the same path,
+    // so that a client following it keeps to its link. Other clients are sent the server's
+    // own UDP port. Any thread.
+    void advertiseHttp3Via(quint16 tcpFrontPort, quint16 udpFrontPort);
     QString errorString() const { return m_error; }
     // http://<address>:<port><path>
     QUrl url(const QString &path = QStringLiteral("/events")) const;

@@ -4,7 +4,7 @@ namespace edgesse::scenario::loader {
 
 const QStringList kVariantKeys{QStringLiteral("seed"),    QStringLiteral("duration"), QStringLiteral("warmup"),
                                QStringLiteral("arrival"),
-                               QStringLiteral("placement"), QStringLiteral("protocol"), QStringLiteral("nodes"),
+                               QStringLiteral("placement"), QStringLiteral("protocol"), QStringLiteral("discovery"), QStringLiteral("nodes"),
                                QStringLiteral("clients"), QStringLiteral("links"),    QStringLiteral("publisher"),
                                QStringLiteral("sse"),     QStringLiteral("pricing")};
 const QStringList kTopLevelKeys = QStringList{QStringLiteral("name"), QStringLiteral("description"),
@@ -23,7 +23,8 @@ const QStringList kClientKeys{QStringLiteral("name"),          QStringLiteral("c
                               QStringLiteral("long_poll_timeout"), QStringLiteral("protocol"),
                               QStringLiteral("connections_per_origin"), QStringLiteral("browser"),
                               QStringLiteral("client"),        QStringLiteral("reconnect"),
-                              QStringLiteral("real_browser")};
+                              QStringLiteral("real_browser"),  QStringLiteral("early_data"),
+                              QStringLiteral("discovery")};
 const QStringList kReconnectKeys{QStringLiteral("backoff"), QStringLiteral("base"), QStringLiteral("max"),
                                  QStringLiteral("jitter")};
 const QStringList kLinkKeys{QStringLiteral("between"),  QStringLiteral("latency"),       QStringLiteral("jitter"),

@@ -73,6 +73,9 @@ private:
         if (const Value *x = m_root.find(u"protocol"))
             if (auto p = m_read.choice<Protocol>(*x, QStringLiteral("protocol")))
                 v.protocol = *p;
+        if (const Value *x = m_root.find(u"discovery"))
+            if (auto d = m_read.choice<Discovery>(*x, QStringLiteral("discovery")))
+                v.discovery = *d;
     }
 
     void readNodes(Variant &v)
@@ -308,6 +311,9 @@ private:
             if (const Value *x = item.find(u"protocol"))
                 if (auto p = m_read.choice<Protocol>(*x, QStringLiteral("protocol")))
                     g.protocol = *p;
+            if (const Value *x = item.find(u"discovery"))
+                if (auto d = m_read.choice<Discovery>(*x, QStringLiteral("discovery")))
+                    g.discovery = *d;
             if (const Value *x = item.find(u"connections_per_origin"))
                 if (auto n = m_read.integer(*x, 1, 256, QStringLiteral("connections_per_origin")))
                     g.connectionsPerOrigin = int(*n);
@@ -474,6 +480,15 @@ private:
                                                    "Chromium); lower count").arg(kMaxRealBrowsers));
                 else
                     g.realBrowser = *b;
+            }
+        }
+        if (const Value *x = item.find(u"early_data")) {
+            if (auto b = m_read.boolean(*x)) {
+                if (g.realBrowser)
+                    m_report.at(*x, QStringLiteral("early_data is for simulated browsers; real Chromium keeps its own "
+                                                   "default (off): remove early_data"));
+                else
+                    g.earlyData = *b;
             }
         }
     }
@@ -799,6 +814,10 @@ private:
             else if (node && node->routed())
                 why = QStringLiteral("http3 behind a balancer is not supported yet (\"%1\" has instances, autoscale, faults or "
                                      "accept_rate; its balancer passes TCP only): use protocol: http2, or a single server there").arg(node->name);
+            else if (const QList<const Link *> links = v.pathLinks(g);
+                     v.discoveryFor(g) == Discovery::AltSvc && !links.isEmpty() && links.front() && !links.front()->tls)
+                why = QStringLiteral("discovery: alt-svc needs tls: true on its link (browsers follow Alt-Svc only from HTTPS "
+                                     "origins), or use discovery: forced");
             if (why.isEmpty())
                 continue;
             const Value *where = m_groupValues.value(g.name);
