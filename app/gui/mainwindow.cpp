@@ -1072,7 +1072,7 @@ void MainWindow::onRunFinished(const metrics::RunResult &finished)
 QString MainWindow::keepRun(const metrics::RunResult &result)
 {
     QString error;
-    const QString file = runs::newRunFile(result, runsFolder(), &error);
+    QString file = runs::newRunFile(result, runsFolder(), &error);
     if (file.isEmpty()) {
         statusBar()->showMessage(tr("The run could not be kept: %1").arg(error), 10000);
         return {};

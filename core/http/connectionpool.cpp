@@ -206,7 +206,7 @@ std::chrono::microseconds ConnectionPool::tcpJobDelay() const
 void ConnectionPool::startRace()
 {
     ++m_racesStarted;
-    m_race.emplace();
+    m_race.emplace(Race{}); // not emplace(): clang 14 cannot see Race default-constructible inside the class
     m_race->quic = newConnection(ClientProtocol::Http3, m_alternative->port);
     const auto delay = tcpJobDelay();
     if (delay.count() == 0) {
