@@ -9,6 +9,7 @@
 #include "core/tls/credentials.h"
 #include "core/tls/tlsidentity.h"
 #include "tests/support/loopback.h"
+#include "tests/support/testca.h"
 
 #include <QElapsedTimer>
 #include <QFile>
@@ -110,11 +111,8 @@ private:
 void TestLinkTls::initTestCase()
 {
     QString error;
-    m_identity = tls::TlsIdentity::make(nullptr, &error);
+    m_identity = testing::identityWithCaFile(m_dir, m_caFile, &error);
     QVERIFY2(m_identity, qPrintable(error));
-    QVERIFY(m_dir.isValid());
-    m_caFile = m_dir.filePath(QStringLiteral("ca.pem"));
-    QVERIFY2(tls::writeCaFile(m_identity->credentials, m_caFile, &error), qPrintable(error));
 }
 
 void TestLinkTls::recordsTellTheOutcome_data()

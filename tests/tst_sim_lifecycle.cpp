@@ -93,16 +93,7 @@ void TestSimLifecycle::initTestCase()
     // handlers still running): the baseline is taken once the run's net threads are gone.
     QTRY_VERIFY_WITH_TIMEOUT(!threadNames().join(QLatin1Char(' ')).contains(QStringLiteral("net-")), 2000);
     m_baseFds = openDescriptors();
-    // A thread that has just exited lingers in /proc briefly: the baseline is the count once
-    // it has held for 300 ms.
     m_baseThreads = threadCount();
-    for (auto steady = std::chrono::steady_clock::now(); std::chrono::steady_clock::now() - steady < 300ms;) {
-        QTest::qWait(20);
-        if (const int now = threadCount(); now != m_baseThreads) {
-            m_baseThreads = now;
-            steady = std::chrono::steady_clock::now();
-        }
-    }
 }
 
 void TestSimLifecycle::cancelLeavesNothingBehind_data()

@@ -7,6 +7,7 @@
 #include "core/tls/tlscontext.h"
 #include "core/tls/tlschannel.h"
 #include "core/tls/tlsidentity.h"
+#include "tests/support/testca.h"
 
 #include <QProcess>
 #include <QStandardPaths>
@@ -111,11 +112,8 @@ private:
 void TestTls::initTestCase()
 {
     QString error;
-    m_identity = tls::TlsIdentity::make(nullptr, &error);
+    m_identity = testing::identityWithCaFile(m_dir, m_caFile, &error);
     QVERIFY2(m_identity, qPrintable(error));
-    QVERIFY(m_dir.isValid());
-    m_caFile = m_dir.filePath(QStringLiteral("ca.pem"));
-    QVERIFY2(tls::writeCaFile(m_identity->credentials, m_caFile, &error), qPrintable(error));
 }
 
 void TestTls::channelsAgreeOnAlpn_data()

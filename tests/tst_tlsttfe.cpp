@@ -14,6 +14,7 @@
 #include "core/sse/sseserver.h"
 #include "core/tls/tlsidentity.h"
 #include "core/util/sessionpriority.h"
+#include "tests/support/testca.h"
 
 #include <QEventLoop>
 #include <QFile>
@@ -133,11 +134,8 @@ void TestTlsTtfe::initTestCase()
     if (!util::runAheadOfOtherSessions())
         qInfo("not raised ahead of other sessions (not root, or a process group leader: run it under setsid or ctest)");
     QString error;
-    m_identity = tls::TlsIdentity::make(nullptr, &error);
+    m_identity = testing::identityWithCaFile(m_dir, m_caFile, &error);
     QVERIFY2(m_identity, qPrintable(error));
-    QVERIFY(m_dir.isValid());
-    m_caFile = m_dir.filePath(QStringLiteral("ca.pem"));
-    QVERIFY2(tls::writeCaFile(m_identity->credentials, m_caFile, &error), qPrintable(error));
 }
 
 // A TLS server publishing every 2 ms behind a link of kLatency each way, on a data-plane
